@@ -1,0 +1,1 @@
+"""All I/O the workflows need: database records, email, documents."""

@@ -1,0 +1,83 @@
+"""Dates, deadlines, numbers and money written the way readers in Indonesia expect.
+
+Pure functions; the mail renderer registers them as Jinja filters bound to the
+message language. Every language other than English falls back to Bahasa Indonesia.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from domain.calendar import WITA
+
+Language = Literal["id", "en"]
+Number = int | float | Decimal
+
+LANGUAGES: tuple[Language, ...] = ("id", "en")
+
+# Spelled out rather than taken from the locale module: servers rarely have the
+# id_ID locale installed, and setlocale is process-wide.
+_MONTHS: dict[Language, tuple[str, ...]] = {
+    "id": (
+        "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+        "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+_WEEKDAYS: dict[Language, tuple[str, ...]] = {
+    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+
+def normalize_language(language: str) -> Language:
+    """Return "en" for any English tag ("en", "en-GB"), otherwise "id"."""
+    primary = language.strip().lower().replace("_", "-").split("-", 1)[0]
+    return "en" if primary == "en" else "id"
+
+
+def _in_wita(moment: datetime) -> datetime:
+    # A naive datetime could be UTC or WITA; guessing would shift deadlines by 8 hours.
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: pass an aware datetime")
+    return moment.astimezone(WITA)
+
+
+def format_date(d: date | datetime, language: str = "id") -> str:
+    """Format a date as "20 November 2025"; a datetime is first converted to WITA."""
+    day = _in_wita(d).date() if isinstance(d, datetime) else d
+    lang = normalize_language(language)
+    return f"{day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
+
+
+def format_deadline(dt: datetime, language: str = "id") -> str:
+    """Format an instant as "Senin, 20 April 2026 pukul 23.59 WITA" (or the English form)."""
+    local = _in_wita(dt)
+    lang = normalize_language(language)
+    weekday = _WEEKDAYS[lang][local.weekday()]
+    day = format_date(local.date(), lang)
+    if lang == "en":
+        return f"{weekday}, {day}, {local:%H:%M} WITA"
+    # Indonesian writes times with a period: "pukul 23.59".
+    return f"{weekday}, {day} pukul {local:%H.%M} WITA"
+
+
+def format_number(x: Number, decimals: int = 0, language: str = "id") -> str:
+    """Format a number with grouping: "1.250.000,50" (id) or "1,250,000.50" (en)."""
+    if decimals < 0:
+        raise ValueError(f"decimals must be >= 0, got {decimals}")
+    english = f"{x:,.{decimals}f}"
+    if normalize_language(language) == "en":
+        return english
+    return english.translate(str.maketrans(",.", ".,"))
+
+
+def format_rupiah(x: Number) -> str:
+    """Format an amount in whole rupiah: "Rp1.250.000", negative as "-Rp1.250.000"."""
+    digits = format_number(-x if x < 0 else x, 0, "id")
+    return f"-Rp{digits}" if x < 0 and digits != "0" else f"Rp{digits}"

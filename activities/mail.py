@@ -1,0 +1,176 @@
+"""Outgoing email: one message per recipient, sent by SMTP or dropped in an outbox folder.
+
+Sending is at-least-once (the caller is a Temporal activity that retries), so every
+message carries a deterministic Message-ID chosen by the caller: a receiving
+server or a person can recognise a duplicate, and the outbox keeps one file per id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A rendered message to one recipient, identified by a caller-chosen Message-ID."""
+
+    message_id: str
+    sender: str
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+def build_message(mail: Mail) -> EmailMessage:
+    """Build a UTF-8 multipart/alternative (text, then HTML) message with its headers."""
+    message = EmailMessage()
+    message["Message-ID"] = mail.message_id
+    message["Date"] = formatdate(localtime=True)
+    message["From"] = mail.sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    # RFC 3834: tells mail servers and out-of-office responders not to auto-reply.
+    message["Auto-Submitted"] = "auto-generated"
+    # Quoted-printable keeps the body 7-bit, so servers without 8BITMIME accept
+    # names with diacritics and typographic dashes unchanged.
+    message.set_content(mail.text, charset="utf-8", cte="quoted-printable")
+    message.add_alternative(mail.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+class Mailer(Protocol):
+    """Anything that can deliver a `Mail`."""
+
+    async def send(self, mail: Mail) -> None:
+        """Deliver one message; raise on failure so the calling activity retries."""
+        ...
+
+
+class SmtpMailer:
+    """Deliver mail through an SMTP server with the standard library's smtplib."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        use_tls: bool = False,
+        timeout: float = 30.0,
+    ) -> None:
+        """Remember the server; `use_tls` is implicit TLS (port 465), `starttls` upgrades."""
+        if starttls and use_tls:
+            raise ValueError("choose either starttls or use_tls, not both")
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.starttls = starttls
+        self.use_tls = use_tls
+        self.timeout = timeout
+
+    async def send(self, mail: Mail) -> None:
+        """Send one message; smtplib.SMTPException and OSError propagate to the caller."""
+        # smtplib blocks; a worker thread keeps the activity worker's event loop free.
+        await asyncio.to_thread(self._send_blocking, mail)
+
+    def _send_blocking(self, mail: Mail) -> None:
+        message = build_message(mail)
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.use_tls:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with smtp:
+            if self.starttls:
+                smtp.starttls(context=context)
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            # Envelope addresses come from the bare addresses, not the display names.
+            smtp.send_message(
+                message,
+                from_addr=parseaddr(mail.sender)[1],
+                to_addrs=[parseaddr(mail.to)[1]],
+            )
+
+
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._@+-]")
+
+
+def outbox_filename(message_id: str) -> str:
+    """Return the .eml file name the outbox uses for a Message-ID."""
+    stem = message_id.strip().strip("<>")
+    safe = _UNSAFE_FILENAME_CHARS.sub("_", stem)[:150].lstrip(".") or "message"
+    if safe != stem:
+        # Replacing characters could make two ids collide; a digest of the original keeps
+        # the name unique while staying readable.
+        digest = hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:12]
+        safe = f"{safe}-{digest}"
+    return f"{safe}.eml"
+
+
+class OutboxMailer:
+    """Write each message as `<folder>/<message-id>.eml` instead of sending it."""
+
+    def __init__(self, folder: Path) -> None:
+        """Use `folder` as the outbox; it is created on the first send."""
+        self.folder = folder
+
+    async def send(self, mail: Mail) -> None:
+        """Write the message atomically; writing the same Message-ID again replaces it."""
+        await asyncio.to_thread(self._write_blocking, mail)
+
+    def _write_blocking(self, mail: Mail) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / outbox_filename(mail.message_id)
+        data = build_message(mail).as_bytes()
+        # Write a temporary file in the same folder and rename it over the target, so a
+        # reader (or a retry after a crash) never sees a half-written message.
+        fd, temp_name = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".eml.tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp_name, target)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+
+
+def mailer_for(
+    smtp_host: str | None,
+    smtp_port: int,
+    username: str | None,
+    password: str | None,
+    starttls: bool,
+    outbox: Path,
+    *,
+    use_tls: bool = False,
+) -> Mailer:
+    """Return an SmtpMailer when an SMTP host is configured, else an OutboxMailer."""
+    if smtp_host:
+        return SmtpMailer(
+            smtp_host,
+            smtp_port,
+            username=username,
+            password=password,
+            starttls=starttls,
+            use_tls=use_tls,
+        )
+    return OutboxMailer(outbox)

@@ -1,0 +1,275 @@
+"""Activities that send reminders, escalations and notices by email, each exactly once.
+
+Before a message goes out, one row per (what, recipient) is written with the
+message's id; after the server accepts it the rows are marked sent. A retry skips
+what is marked sent and resends the rest under the same Message-ID. The one gap
+SMTP leaves (accepted, then the worker dies before marking) can only repeat a
+message under the same Message-ID, which mail clients show once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+
+from activities.mail import Mail, Mailer
+from activities.rendering import MailRenderer
+from db import models as m
+from db import repository
+from db.session import transaction
+from domain.commitment import Audience, ReminderIntent, ReminderKind, ReviewComment
+
+
+class ReminderBatch(BaseModel):
+    """Reminders or escalations to send now; reminders to one person go out as one digest."""
+
+    intents: list[ReminderIntent]
+
+
+class ChangeNotice(BaseModel):
+    """Tell a regency's officers that the reviewer asked for changes."""
+
+    commitment_id: str
+    event_seq: int
+    cycle_name: str
+    regency_code: str
+    regency_name: str
+    round: int
+    version: int
+    reviewer_name: str
+    comments: list[ReviewComment]
+    item_activities: dict[int, str]
+
+
+class StatusNotice(BaseModel):
+    """Tell people of a status change that needs them (a declined signature, a returned report)."""
+
+    commitment_id: str
+    event_seq: int
+    cycle_name: str
+    regency_code: str
+    regency_name: str
+    audience: Audience
+    title: str
+    body: str
+
+
+def _dedupe_key(intent: ReminderIntent) -> str:
+    due = intent.due_at.isoformat()
+    return f"{intent.commitment_id}|{intent.deadline_key.value}|{due}|{intent.days}"
+
+
+def _message_id(kind: str, recipient: str, keys: Sequence[str]) -> str:
+    digest = hashlib.sha256("\n".join([kind, recipient, *sorted(keys)]).encode()).hexdigest()
+    return f"<{kind}.{digest[:32]}@komitmen>"
+
+
+def _entry(intent: ReminderIntent) -> dict[str, object]:
+    key = intent.deadline_key
+    kind = "report" if key.quarter is not None else key.value
+    return {
+        "kind": intent.kind.value,
+        "deadline_kind": kind,
+        "quarter": key.quarter,
+        "regency_name": intent.regency_name,
+        "due_at": intent.due_at,
+        "days": intent.days,
+        "cycle_name": intent.cycle_name,
+    }
+
+
+class Notifier:
+    """Resolves recipients, renders mail in each person's language, and sends it once."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], mailer: Mailer, renderer: MailRenderer, sender: str
+    ) -> None:
+        """Hold the database, the mail transport, the templates and the From address."""
+        self.sessions = sessions
+        self.mailer = mailer
+        self.renderer = renderer
+        self.sender = sender
+
+    @activity.defn(name="send_reminders")
+    async def send_reminders(self, batch: ReminderBatch) -> int:
+        """Send reminders as one digest per person, escalations one by one; return messages sent."""
+        groups = await asyncio.to_thread(self._group_by_recipient, batch.intents)
+        sent = 0
+        for (user, kind), intents in groups.items():
+            keys = [_dedupe_key(i) for i in intents]
+            sent += await self._deliver(
+                user=user,
+                kind=kind,
+                keys=keys,
+                commitment_ids=[i.commitment_id for i in intents],
+                intents=intents,
+                template="reminder_digest",
+                context={"entries": [_entry(i) for i in intents]},
+            )
+        return sent
+
+    def _group_by_recipient(
+        self, intents: list[ReminderIntent]
+    ) -> dict[tuple[m.UserAccount, str], list[ReminderIntent]]:
+        groups: dict[tuple[m.UserAccount, str], list[ReminderIntent]] = defaultdict(list)
+        with transaction(self.sessions) as session:
+            for intent in sorted(intents, key=lambda i: (i.due_at, i.regency_code)):
+                for user in repository.recipients(
+                    session,
+                    audience=intent.audience,
+                    regency_code=intent.regency_code,
+                    offices=intent.offices,
+                ):
+                    # Escalations go out on their own, reminders gather into a digest.
+                    kind = (
+                        "digest"
+                        if intent.kind == ReminderKind.REMINDER
+                        else f"escalation:{_dedupe_key(intent)}"
+                    )
+                    groups[(user, kind)].append(intent)
+        return groups
+
+    @activity.defn(name="send_change_notice")
+    async def send_change_notice(self, notice: ChangeNotice) -> int:
+        """Tell the regency's officers which items the reviewer wants changed."""
+        users = await asyncio.to_thread(
+            self._recipients, Audience.REGENCY_OFFICER, notice.regency_code
+        )
+        context = {
+            "cycle_name": notice.cycle_name,
+            "regency_name": notice.regency_name,
+            "round": notice.round,
+            "version": notice.version,
+            "reviewer_name": notice.reviewer_name,
+            "general_comment": "\n".join(c.text for c in notice.comments if c.item_position is None)
+            or None,
+            "item_comments": [
+                {
+                    "item_position": c.item_position,
+                    "text": c.text,
+                    "activity": notice.item_activities.get(c.item_position, ""),
+                }
+                for c in notice.comments
+                if c.item_position is not None
+            ],
+        }
+        key = f"{notice.commitment_id}|event|{notice.event_seq}"
+        sent = 0
+        for user in users:
+            sent += await self._deliver(
+                user=user,
+                kind="changes",
+                keys=[key],
+                commitment_ids=[notice.commitment_id],
+                intents=None,
+                template="changes_requested",
+                context=context,
+            )
+        return sent
+
+    @activity.defn(name="send_status_notice")
+    async def send_status_notice(self, notice: StatusNotice) -> int:
+        """Tell the people concerned of a status change."""
+        users = await asyncio.to_thread(self._recipients, notice.audience, notice.regency_code)
+        context: dict[str, object] = {
+            "cycle_name": notice.cycle_name,
+            "regency_name": notice.regency_name,
+            "title": notice.title,
+            "body": notice.body,
+        }
+        key = f"{notice.commitment_id}|event|{notice.event_seq}"
+        sent = 0
+        for user in users:
+            sent += await self._deliver(
+                user=user,
+                kind="notice",
+                keys=[key],
+                commitment_ids=[notice.commitment_id],
+                intents=None,
+                template="notice",
+                context=context,
+            )
+        return sent
+
+    def _recipients(self, audience: Audience, regency_code: str) -> list[m.UserAccount]:
+        with transaction(self.sessions) as session:
+            return list(
+                repository.recipients(session, audience=audience, regency_code=regency_code)
+            )
+
+    async def _deliver(
+        self,
+        *,
+        user: m.UserAccount,
+        kind: str,
+        keys: list[str],
+        commitment_ids: list[str],
+        intents: list[ReminderIntent] | None,
+        template: str,
+        context: dict[str, object],
+    ) -> int:
+        """Claim, render, send and mark one message; 0 if everything in it went out before."""
+        message_id = _message_id(kind, user.email, keys)
+        pending = await asyncio.to_thread(
+            self._claim, user.email, kind, keys, commitment_ids, intents, message_id
+        )
+        if not pending:
+            return 0
+        if intents is not None and len(pending) < len(keys):
+            # Part of a digest went out on an earlier attempt: send only the rest.
+            keep = [i for i, k in zip(intents, keys, strict=True) if k in pending]
+            context = {**context, "entries": [_entry(i) for i in keep]}
+        rendered = self.renderer.render(
+            template, user.language, {"recipient_name": user.full_name, **context}
+        )
+        await self.mailer.send(
+            Mail(
+                message_id=message_id,
+                sender=self.sender,
+                to=user.email,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+            )
+        )
+        await asyncio.to_thread(self._mark_sent, message_id)
+        activity.logger.info("sent %s %s to user %s", kind, message_id, user.username)
+        return 1
+
+    def _claim(
+        self,
+        recipient: str,
+        kind: str,
+        keys: list[str],
+        commitment_ids: list[str],
+        intents: list[ReminderIntent] | None,
+        message_id: str,
+    ) -> set[str]:
+        now = datetime.now(UTC)
+        pending: set[str] = set()
+        with transaction(self.sessions) as session:
+            for n, key in enumerate(keys):
+                intent = intents[n] if intents is not None else None
+                if repository.claim_message(
+                    session,
+                    commitment_id=commitment_ids[n],
+                    kind=kind.split(":")[0],
+                    dedupe_key=key,
+                    recipient=recipient,
+                    message_id=message_id,
+                    now=now,
+                    intent=intent,
+                ):
+                    pending.add(key)
+        return pending
+
+    def _mark_sent(self, message_id: str) -> None:
+        with transaction(self.sessions) as session:
+            repository.mark_sent(session, message_id=message_id, sent_at=datetime.now(UTC))

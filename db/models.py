@@ -1,0 +1,273 @@
+"""Typed SQLAlchemy models of everything Komitmen records.
+
+Workflows own the state; these tables are its durable, queryable record, written
+only by activities. Each write is keyed so that a retried activity finds its row
+already there (see the unique constraints).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; SQLite would otherwise drop the offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Komitmen stores aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with an explicit constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class UserAccount(Base):
+    """A person who acts in Komitmen or receives its mail."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(32))
+    regency_code: Mapped[str | None] = mapped_column(String(16))
+    office: Mapped[str | None] = mapped_column(String(32))
+    acting: Mapped[str] = mapped_column(String(16), default="definitive")
+    nip: Mapped[str | None] = mapped_column(String(18))
+    language: Mapped[str] = mapped_column(String(2), default="id")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_user_account_role_regency", "role", "regency_code"),)
+
+
+class Cycle(Base):
+    """A commitment cycle started by a coordinator for a set of regencies."""
+
+    __tablename__ = "cycle"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[dict[str, Any]]
+    started_by: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class Commitment(Base):
+    """One regency's commitment in a cycle, as last recorded."""
+
+    __tablename__ = "commitment"
+
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    cycle_id: Mapped[str] = mapped_column(ForeignKey("cycle.id"))
+    regency_code: Mapped[str] = mapped_column(String(16))
+    regency_name: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(16))
+    round: Mapped[int]
+    latest_version: Mapped[int]
+    approved_version: Mapped[int | None]
+    document_hash: Mapped[str | None] = mapped_column(String(64))
+    next_due_at: Mapped[datetime | None]
+    overdue_since: Mapped[datetime | None]
+    deadlines: Mapped[dict[str, Any]]
+    last_seq: Mapped[int]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "regency_code"),
+        Index("ix_commitment_stage_next_due", "stage", "next_due_at"),
+        Index("ix_commitment_overdue_since", "overdue_since"),
+    )
+
+
+class PlanVersion(Base):
+    """A numbered save of a commitment's action plan; every version is kept."""
+
+    __tablename__ = "plan_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
+    number: Mapped[int]
+    round: Mapped[int]
+    saved_by: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("commitment_id", "number"),)
+
+
+class ActionItem(Base):
+    """One row of the rencana aksi in one version."""
+
+    __tablename__ = "action_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_version.id"))
+    position: Mapped[int]
+    strategic_issue: Mapped[str] = mapped_column(String(32))
+    phase: Mapped[str] = mapped_column(String(32))
+    activity: Mapped[str] = mapped_column(Text)
+    indicator: Mapped[str] = mapped_column(Text)
+    target_value: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    target_unit: Mapped[str] = mapped_column(String(200))
+    due_quarters: Mapped[list[Any]]
+    responsible_unit: Mapped[str] = mapped_column(String(200))
+    partners: Mapped[list[Any]]
+    budget_rp: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    budget_source: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("version_id", "position"),
+        Index("ix_action_item_issue_phase", "strategic_issue", "phase"),
+    )
+
+
+class ReviewComment(Base):
+    """A reviewer's comment on a submitted version, on one item or on the whole plan."""
+
+    __tablename__ = "review_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
+    event_seq: Mapped[int]
+    position: Mapped[int]
+    round: Mapped[int]
+    version: Mapped[int]
+    item_position: Mapped[int | None]
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("commitment_id", "event_seq", "position"),)
+
+
+class Signature(Base):
+    """A signature on the approved document of a commitment."""
+
+    __tablename__ = "signature"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
+    version: Mapped[int]
+    office: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    acting: Mapped[str] = mapped_column(String(16))
+    nip: Mapped[str | None] = mapped_column(String(18))
+    document_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("commitment_id", "document_hash", "office"),)
+
+
+class QuarterlyReport(Base):
+    """The latest state of a commitment's report for one quarter."""
+
+    __tablename__ = "quarterly_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
+    quarter: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16))
+    timeliness: Mapped[str] = mapped_column(String(16))
+    items: Mapped[list[Any]]
+    submitted_by: Mapped[str | None] = mapped_column(String(200))
+    submitted_at: Mapped[datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(String(200))
+    verified_at: Mapped[datetime | None]
+    return_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("commitment_id", "quarter"),
+        Index("ix_quarterly_report_quarter_state", "quarter", "timeliness"),
+    )
+
+
+class ReminderSent(Base):
+    """One reminder, escalation or notice to one person; unique so it is never sent twice."""
+
+    __tablename__ = "reminder_sent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    deadline_key: Mapped[str | None] = mapped_column(String(16))
+    due_at: Mapped[datetime | None]
+    days: Mapped[int | None]
+    recipient: Mapped[str] = mapped_column(String(320))
+    message_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", "recipient"),
+        Index("ix_reminder_sent_message_id", "message_id"),
+        Index("ix_reminder_sent_commitment_id", "commitment_id"),
+    )
+
+
+class AuditEvent(Base):
+    """Append-only trail: who did what, when, from which stage to which."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str] = mapped_column(String(96))
+    seq: Mapped[int]
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    from_stage: Mapped[str | None] = mapped_column(String(16))
+    to_stage: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]]
+    occurred_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("stream", "seq"),
+        Index("ix_audit_event_cycle_occurred", "cycle_id", "occurred_at"),
+    )

@@ -1,0 +1,440 @@
+"""Keyword-only functions that read and write Komitmen's records.
+
+Writes are idempotent: each recorded change carries the (stream, seq) of the
+workflow event behind it, and a change whose audit row already exists is skipped,
+so an activity retry or a workflow replay never writes a second row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from db import models as m
+from domain.commitment import Audience, Event, ReminderIntent
+from domain.cycle import CycleEvent
+
+
+def _already_recorded(session: Session, *, stream: str, seq: int) -> bool:
+    return bool(
+        session.scalar(
+            select(exists().where(m.AuditEvent.stream == stream, m.AuditEvent.seq == seq))
+        )
+    )
+
+
+def record_cycle_event(session: Session, *, event: CycleEvent) -> bool:
+    """Record a cycle-level change (started, cancelled, completed); False if already done."""
+    stream = f"cycle:{event.cycle_id}"
+    if _already_recorded(session, stream=stream, seq=event.seq):
+        return False
+    spec = event.spec
+    cycle = session.get(m.Cycle, event.cycle_id)
+    if cycle is None:
+        assert spec is not None, "a cycle's first event carries its spec"
+        cycle = m.Cycle(
+            id=event.cycle_id,
+            name=spec.name,
+            year=spec.year,
+            status=event.status,
+            spec=spec.model_dump(mode="json"),
+            started_by=event.actor.name,
+            started_at=event.occurred_at,
+            ended_at=None,
+        )
+        session.add(cycle)
+    cycle.status = event.status
+    if event.ended:
+        cycle.ended_at = event.occurred_at
+    session.add(
+        m.AuditEvent(
+            cycle_id=event.cycle_id,
+            stream=stream,
+            seq=event.seq,
+            action=event.action,
+            actor=event.actor.name,
+            actor_role=event.actor.role.value,
+            from_stage=None,
+            to_stage=None,
+            detail={"reason": event.reason, **event.detail},
+            occurred_at=event.occurred_at,
+        )
+    )
+    session.flush()
+    return True
+
+
+def record_event(
+    session: Session, *, event: Event, regency_name: str, signature_title: str | None = None
+) -> bool:
+    """Record one commitment change and its payload; False if it was recorded before."""
+    if _already_recorded(session, stream=event.commitment_id, seq=event.seq):
+        return False
+    _project_commitment(session, event=event, regency_name=regency_name)
+    if event.plan is not None:
+        _record_version(session, event=event)
+    for position, comment in enumerate(event.comments, start=1):
+        session.add(
+            m.ReviewComment(
+                commitment_id=event.commitment_id,
+                event_seq=event.seq,
+                position=position,
+                round=event.round,
+                version=event.version,
+                item_position=comment.item_position,
+                text=comment.text,
+                author=event.actor.name,
+                created_at=event.occurred_at,
+            )
+        )
+    if event.signature is not None:
+        sig = event.signature
+        session.add(
+            m.Signature(
+                commitment_id=event.commitment_id,
+                version=sig.version,
+                office=sig.office,
+                title=signature_title or sig.office,
+                signer_name=sig.signer_name,
+                acting=sig.acting.value,
+                nip=sig.nip,
+                document_hash=sig.document_hash,
+                signed_at=sig.signed_at,
+            )
+        )
+    if event.quarter is not None:
+        _record_report(session, event=event)
+    session.add(
+        m.AuditEvent(
+            cycle_id=event.cycle_id,
+            stream=event.commitment_id,
+            seq=event.seq,
+            action=event.action,
+            actor=event.actor.name,
+            actor_role=event.actor.role.value,
+            from_stage=event.from_stage.value,
+            to_stage=event.to_stage.value,
+            detail=_audit_detail(event),
+            occurred_at=event.occurred_at,
+        )
+    )
+    session.flush()
+    return True
+
+
+def _audit_detail(event: Event) -> dict[str, Any]:
+    detail: dict[str, Any] = {"round": event.round, "version": event.version}
+    if event.reason:
+        detail["reason"] = event.reason
+    if event.quarter is not None:
+        detail["quarter"] = event.quarter
+        detail["report_state"] = event.report_state
+        detail["timeliness"] = event.report_timeliness
+    if event.signature is not None:
+        detail["office"] = event.signature.office
+        detail["acting"] = event.signature.acting.value
+        detail["document_hash"] = event.signature.document_hash
+    if event.comments:
+        detail["comments"] = len(event.comments)
+    return detail
+
+
+def _project_commitment(session: Session, *, event: Event, regency_name: str) -> None:
+    row = session.get(m.Commitment, event.commitment_id)
+    if row is None:
+        row = m.Commitment(
+            id=event.commitment_id,
+            cycle_id=event.cycle_id,
+            regency_code=event.regency_code,
+            regency_name=regency_name,
+            last_seq=0,
+        )
+        session.add(row)
+    if event.seq < row.last_seq:
+        return
+    row.stage = event.to_stage.value
+    row.round = event.round
+    row.latest_version = event.version
+    row.approved_version = event.approved_version
+    row.document_hash = event.document_hash
+    row.next_due_at = event.next_due_at
+    row.overdue_since = event.overdue_since
+    row.deadlines = {k.value: v.isoformat() for k, v in event.deadlines.items()}
+    row.last_seq = event.seq
+    row.updated_at = event.occurred_at
+
+
+def _record_version(session: Session, *, event: Event) -> None:
+    assert event.plan is not None
+    version = m.PlanVersion(
+        commitment_id=event.commitment_id,
+        number=event.version,
+        round=event.round,
+        saved_by=event.actor.name,
+        saved_at=event.occurred_at,
+    )
+    session.add(version)
+    session.flush()
+    for position, item in enumerate(event.plan.items, start=1):
+        session.add(
+            m.ActionItem(
+                version_id=version.id,
+                position=position,
+                strategic_issue=item.strategic_issue.value,
+                phase=item.phase.value,
+                activity=item.activity,
+                indicator=item.indicator,
+                target_value=item.target_value,
+                target_unit=item.target_unit,
+                due_quarters=list(item.due_quarters),
+                responsible_unit=item.responsible_unit,
+                partners=[p.value for p in item.partners],
+                budget_rp=item.budget_rp,
+                budget_source=item.budget_source.value,
+                location=item.location,
+            )
+        )
+
+
+def _record_report(session: Session, *, event: Event) -> None:
+    assert event.quarter is not None and event.report_state is not None
+    assert event.report_timeliness is not None
+    row = session.scalar(
+        select(m.QuarterlyReport).where(
+            m.QuarterlyReport.commitment_id == event.commitment_id,
+            m.QuarterlyReport.quarter == event.quarter,
+        )
+    )
+    if row is None:
+        row = m.QuarterlyReport(commitment_id=event.commitment_id, quarter=event.quarter, items=[])
+        session.add(row)
+    row.state = event.report_state.value
+    row.timeliness = event.report_timeliness.value
+    if event.report is not None:
+        row.items = [i.model_dump(mode="json") for i in event.report.items]
+        row.submitted_by = event.actor.name
+        row.submitted_at = event.occurred_at
+        row.return_reason = None
+    if event.action == "verify_report":
+        row.verified_by = event.actor.name
+        row.verified_at = event.occurred_at
+    if event.action == "return_report":
+        row.return_reason = event.reason
+
+
+# --- people and reminders -------------------------------------------------------------
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    email: str,
+    role: str,
+    regency_code: str | None,
+    office: str | None,
+    acting: str = "definitive",
+    nip: str | None = None,
+    language: str = "id",
+    now: datetime,
+) -> m.UserAccount:
+    """Create a user account."""
+    user = m.UserAccount(
+        username=username,
+        full_name=full_name,
+        email=email,
+        role=role,
+        regency_code=regency_code,
+        office=office,
+        acting=acting,
+        nip=nip,
+        language=language,
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, *, username: str) -> m.UserAccount | None:
+    """The active user with this username, if any."""
+    return session.scalar(
+        select(m.UserAccount).where(
+            m.UserAccount.username == username, m.UserAccount.active.is_(True)
+        )
+    )
+
+
+def list_users(session: Session, *, regency_code: str | None = None) -> Sequence[m.UserAccount]:
+    """Active users, optionally only those of one regency."""
+    query = select(m.UserAccount).where(m.UserAccount.active.is_(True))
+    if regency_code is not None:
+        query = query.where(m.UserAccount.regency_code == regency_code)
+    return session.scalars(query.order_by(m.UserAccount.regency_code, m.UserAccount.username)).all()
+
+
+def recipients(
+    session: Session, *, audience: Audience, regency_code: str, offices: Sequence[str] = ()
+) -> Sequence[m.UserAccount]:
+    """The people of an audience for one regency's commitment."""
+    query = select(m.UserAccount).where(m.UserAccount.active.is_(True))
+    regency = m.UserAccount.regency_code == regency_code
+    match audience:
+        case Audience.REGENCY_OFFICER:
+            query = query.where(m.UserAccount.role == "regency_officer", regency)
+        case Audience.SIGNATORY:
+            query = query.where(
+                m.UserAccount.role == "signatory", regency, m.UserAccount.office.in_(offices)
+            )
+        case Audience.REGENCY_HEAD:
+            query = query.where(
+                m.UserAccount.role == "signatory", regency, m.UserAccount.office == "bpbd_head"
+            )
+        case Audience.REVIEWER:
+            query = query.where(m.UserAccount.role == "reviewer")
+        case Audience.MANAGER:
+            query = query.where(m.UserAccount.role == "manager")
+    return session.scalars(query.order_by(m.UserAccount.id)).all()
+
+
+def claim_message(
+    session: Session,
+    *,
+    commitment_id: str,
+    kind: str,
+    dedupe_key: str,
+    recipient: str,
+    message_id: str,
+    now: datetime,
+    intent: ReminderIntent | None = None,
+) -> bool:
+    """Note a message to one person before sending it; False if it was sent already."""
+    row = session.scalar(
+        select(m.ReminderSent).where(
+            m.ReminderSent.dedupe_key == dedupe_key, m.ReminderSent.recipient == recipient
+        )
+    )
+    if row is None:
+        session.add(
+            m.ReminderSent(
+                commitment_id=commitment_id,
+                kind=kind,
+                dedupe_key=dedupe_key,
+                deadline_key=intent.deadline_key.value if intent else None,
+                due_at=intent.due_at if intent else None,
+                days=intent.days if intent else None,
+                recipient=recipient,
+                message_id=message_id,
+                created_at=now,
+                sent_at=None,
+            )
+        )
+        session.flush()
+        return True
+    if row.sent_at is None:
+        row.message_id = message_id
+        return True
+    return False
+
+
+def mark_sent(session: Session, *, message_id: str, sent_at: datetime) -> None:
+    """Mark every reminder carried by one message as sent."""
+    session.execute(
+        update(m.ReminderSent)
+        .where(m.ReminderSent.message_id == message_id)
+        .values(sent_at=sent_at)
+    )
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def list_cycles(session: Session) -> Sequence[m.Cycle]:
+    """All cycles, newest first."""
+    return session.scalars(select(m.Cycle).order_by(m.Cycle.started_at.desc())).all()
+
+
+def list_commitments(session: Session, *, cycle_id: str) -> Sequence[m.Commitment]:
+    """A cycle's commitments in regency-code order."""
+    return session.scalars(
+        select(m.Commitment)
+        .where(m.Commitment.cycle_id == cycle_id)
+        .order_by(m.Commitment.regency_code)
+    ).all()
+
+
+def get_commitment(session: Session, *, commitment_id: str) -> m.Commitment | None:
+    """One commitment by id."""
+    return session.get(m.Commitment, commitment_id)
+
+
+def version_items(session: Session, *, commitment_id: str, number: int) -> Sequence[m.ActionItem]:
+    """The items of one version, in order."""
+    return session.scalars(
+        select(m.ActionItem)
+        .join(m.PlanVersion, m.ActionItem.version_id == m.PlanVersion.id)
+        .where(m.PlanVersion.commitment_id == commitment_id, m.PlanVersion.number == number)
+        .order_by(m.ActionItem.position)
+    ).all()
+
+
+def list_versions(session: Session, *, commitment_id: str) -> Sequence[m.PlanVersion]:
+    """Every saved version of a commitment, oldest first."""
+    return session.scalars(
+        select(m.PlanVersion)
+        .where(m.PlanVersion.commitment_id == commitment_id)
+        .order_by(m.PlanVersion.number)
+    ).all()
+
+
+def list_comments(session: Session, *, commitment_id: str) -> Sequence[m.ReviewComment]:
+    """Review comments of a commitment, oldest first."""
+    return session.scalars(
+        select(m.ReviewComment)
+        .where(m.ReviewComment.commitment_id == commitment_id)
+        .order_by(m.ReviewComment.event_seq, m.ReviewComment.position)
+    ).all()
+
+
+def list_signatures(session: Session, *, commitment_id: str) -> Sequence[m.Signature]:
+    """Signatures of a commitment in the order they were given."""
+    return session.scalars(
+        select(m.Signature)
+        .where(m.Signature.commitment_id == commitment_id)
+        .order_by(m.Signature.signed_at)
+    ).all()
+
+
+def list_reports(session: Session, *, commitment_id: str) -> Sequence[m.QuarterlyReport]:
+    """Quarterly reports of a commitment by quarter."""
+    return session.scalars(
+        select(m.QuarterlyReport)
+        .where(m.QuarterlyReport.commitment_id == commitment_id)
+        .order_by(m.QuarterlyReport.quarter)
+    ).all()
+
+
+def list_audit(
+    session: Session, *, cycle_id: str, stream: str | None = None
+) -> Sequence[m.AuditEvent]:
+    """The audit trail of a cycle, or of one commitment in it, in order."""
+    query = select(m.AuditEvent).where(m.AuditEvent.cycle_id == cycle_id)
+    if stream is not None:
+        query = query.where(m.AuditEvent.stream == stream)
+    return session.scalars(query.order_by(m.AuditEvent.occurred_at, m.AuditEvent.id)).all()
+
+
+def list_reminders(session: Session, *, cycle_id: str) -> Sequence[m.ReminderSent]:
+    """Reminders and escalations sent for a cycle's commitments."""
+    return session.scalars(
+        select(m.ReminderSent)
+        .join(m.Commitment, m.ReminderSent.commitment_id == m.Commitment.id)
+        .where(m.Commitment.cycle_id == cycle_id)
+        .order_by(m.ReminderSent.id)
+    ).all()

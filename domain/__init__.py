@@ -1,0 +1,1 @@
+"""Pure domain rules of Komitmen: no I/O, no clock, no servers."""

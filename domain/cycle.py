@@ -1,0 +1,100 @@
+"""A commitment cycle: its specification, its lifecycle events and its requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.calendar import WorkingCalendar
+from domain.catalog import Office
+from domain.commitment import CommitmentSpec
+from domain.roles import Actor
+from domain.schedule import ResolvedSchedule, ScheduleSpec
+from domain.stages import Stage
+
+DEFAULT_SIGNATORIES = (
+    Office.BPBD_HEAD.value,
+    Office.PLANNING_HEAD.value,
+    Office.REGIONAL_HEAD.value,
+)
+CYCLE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+
+
+class RegencyRef(BaseModel):
+    """A regency taking part in a cycle, named as the catalog had it at the start."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+
+
+class CycleSpec(BaseModel):
+    """Everything a cycle starts with, resolved: no lookup needed inside a workflow."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cycle_id: str = Field(pattern=CYCLE_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    year: int = Field(ge=2000, le=2100)
+    regencies: tuple[RegencyRef, ...] = Field(min_length=1)
+    signatories: tuple[str, ...] = Field(default=DEFAULT_SIGNATORIES, min_length=1)
+    ordered_signing: bool = False
+    schedule_rules: ScheduleSpec
+    schedule: ResolvedSchedule
+    calendar: WorkingCalendar
+    started_by: Actor
+
+    def commitment_spec(self, regency: RegencyRef) -> CommitmentSpec:
+        """The input of one regency's commitment workflow."""
+        return CommitmentSpec(
+            cycle_id=self.cycle_id,
+            cycle_name=self.name,
+            regency_code=regency.code,
+            regency_name=regency.name,
+            signatories=self.signatories,
+            ordered_signing=self.ordered_signing,
+            schedule=self.schedule,
+            calendar=self.calendar,
+        )
+
+
+class CycleStatus(BaseModel):
+    """A cycle's status as its workflow reports it."""
+
+    cycle_id: str
+    name: str
+    status: str
+    stages: dict[str, Stage]
+
+
+class CycleEvent(BaseModel):
+    """A cycle-level change as the database records it."""
+
+    cycle_id: str
+    seq: int
+    action: str
+    status: str
+    actor: Actor
+    occurred_at: datetime
+    ended: bool = False
+    reason: str | None = None
+    spec: CycleSpec | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class CancelCycle(BaseModel):
+    """Cancel the whole cycle."""
+
+    model_config = ConfigDict(extra="forbid")
+    actor: Actor
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class StageChanged(BaseModel):
+    """A commitment tells its cycle where it now stands."""
+
+    regency_code: str
+    stage: Stage

@@ -1,0 +1,138 @@
+"""The action plan (rencana aksi): its items, their validation, and the document hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+MAX_ITEMS = 200
+
+
+class StrategicIssue(StrEnum):
+    """The strategic issues agreed at the Rakor PB NTT 2025."""
+
+    SPM_REPORTING = "spm_reporting"
+    IKD_MEASUREMENT = "ikd_measurement"
+    DISASTER_DATA = "disaster_data"
+    DESTANA = "destana"
+    INCLUSIVE_DM = "inclusive_dm"
+    PENTAHELIX = "pentahelix"
+
+
+class Phase(StrEnum):
+    """Disaster-management phase an action belongs to."""
+
+    PRA_BENCANA = "pra_bencana"
+    TANGGAP_DARURAT = "tanggap_darurat"
+    PASCA_BENCANA = "pasca_bencana"
+
+
+class Partner(StrEnum):
+    """The five pentahelix partners."""
+
+    PEMERINTAH = "pemerintah"
+    AKADEMISI = "akademisi"
+    DUNIA_USAHA = "dunia_usaha"
+    MASYARAKAT = "masyarakat"
+    MEDIA = "media"
+
+
+class BudgetSource(StrEnum):
+    """Where an action's money comes from."""
+
+    APBD = "apbd"
+    APBN = "apbn"
+    PARTNER = "partner"
+    OTHER = "other"
+
+
+ISSUE_LABELS: dict[str, dict[StrategicIssue, str]] = {
+    "id": {
+        StrategicIssue.SPM_REPORTING: "Kualitas pelaporan SPM",
+        StrategicIssue.IKD_MEASUREMENT: "Pengukuran IKD",
+        StrategicIssue.DISASTER_DATA: "Pengelolaan data bencana",
+        StrategicIssue.DESTANA: "Destana",
+        StrategicIssue.INCLUSIVE_DM: "Penanggulangan bencana inklusif",
+        StrategicIssue.PENTAHELIX: "Kolaborasi pentahelix",
+    },
+    "en": {
+        StrategicIssue.SPM_REPORTING: "SPM reporting quality",
+        StrategicIssue.IKD_MEASUREMENT: "IKD measurement",
+        StrategicIssue.DISASTER_DATA: "Disaster data management",
+        StrategicIssue.DESTANA: "Resilient villages (Destana)",
+        StrategicIssue.INCLUSIVE_DM: "Inclusive disaster management",
+        StrategicIssue.PENTAHELIX: "Pentahelix collaboration",
+    },
+}
+
+
+class ActionItem(BaseModel):
+    """One row of a regency's rencana aksi."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    strategic_issue: StrategicIssue
+    phase: Phase
+    activity: Text
+    indicator: Text
+    target_value: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
+    target_unit: ShortText
+    due_quarters: tuple[int, ...] = Field(min_length=1, max_length=4)
+    responsible_unit: ShortText
+    partners: tuple[Partner, ...] = ()
+    budget_rp: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=2)
+    budget_source: BudgetSource = BudgetSource.APBD
+    location: ShortText
+
+    @field_validator("due_quarters")
+    @classmethod
+    def _quarters_valid(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(q not in (1, 2, 3, 4) for q in value):
+            raise ValueError("quarters are 1 to 4 (triwulan I-IV)")
+        if len(set(value)) != len(value):
+            raise ValueError("a quarter is listed twice")
+        return tuple(sorted(value))
+
+    @field_validator("partners")
+    @classmethod
+    def _partners_unique(cls, value: tuple[Partner, ...]) -> tuple[Partner, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a partner is listed twice")
+        return value
+
+
+class ActionPlan(BaseModel):
+    """A full set of items as saved in one draft version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    items: tuple[ActionItem, ...] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+def canonical_json(value: object) -> str:
+    """Serialise to the one JSON text that hashes identically everywhere."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def plan_document(
+    *, cycle_id: str, regency_code: str, version: int, plan: ActionPlan
+) -> dict[str, object]:
+    """The canonical document that signatories sign: who, which version, which items."""
+    return {
+        "cycle": cycle_id,
+        "regency": regency_code,
+        "version": version,
+        "items": [item.model_dump(mode="json") for item in plan.items],
+    }
+
+
+def document_hash(document: dict[str, object]) -> str:
+    """SHA-256 of the canonical JSON of a document, hex encoded."""
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()

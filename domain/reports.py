@@ -1,0 +1,67 @@
+"""Quarterly follow-up reports (laporan triwulan) and their timeliness."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+
+
+class ProgressStatus(StrEnum):
+    """An item's progress as the regency reports it."""
+
+    BELUM_MULAI = "belum_mulai"
+    SESUAI_JADWAL = "sesuai_jadwal"
+    BERISIKO = "berisiko"
+    TERLAMBAT = "terlambat"
+    SELESAI = "selesai"
+
+
+class Timeliness(StrEnum):
+    """Whether a quarterly report came in by its due date, by the lock, or not at all."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSING = "missing"
+
+
+class ReportState(StrEnum):
+    """Where a quarterly report stands with the reviewer."""
+
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    VERIFIED = "verified"
+    MISSING = "missing"
+
+
+class ItemProgress(BaseModel):
+    """Progress on one action item in one quarter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_position: int = Field(ge=1)
+    status: ProgressStatus
+    percent_realised: Decimal = Field(ge=0, le=100, decimal_places=2)
+    narrative: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = ""
+    evidence: tuple[AnyHttpUrl, ...] = Field(default=(), max_length=20)
+
+
+class QuarterlyReport(BaseModel):
+    """A regency's progress report for one quarter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    quarter: int = Field(ge=1, le=4)
+    items: tuple[ItemProgress, ...] = Field(min_length=1, max_length=200)
+
+
+def timeliness(submitted_at: datetime, due: datetime, lock: datetime) -> Timeliness:
+    """Classify a submission against the quarter's due date and lock date."""
+    if submitted_at <= due:
+        return Timeliness.ON_TIME
+    if submitted_at <= lock:
+        return Timeliness.LATE
+    return Timeliness.MISSING

@@ -1,0 +1,52 @@
+"""Who may act: roles, the acting person, and their scope."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Role(StrEnum):
+    """A user's role; regency roles are bound to one regency."""
+
+    COORDINATOR = "coordinator"
+    REVIEWER = "reviewer"
+    MANAGER = "manager"
+    REGENCY_OFFICER = "regency_officer"
+    SIGNATORY = "signatory"
+
+    @property
+    def is_regency_role(self) -> bool:
+        """True for roles that only act within their own regency."""
+        return self in (Role.REGENCY_OFFICER, Role.SIGNATORY)
+
+
+class Acting(StrEnum):
+    """How a signatory holds office: in person or as an acting official."""
+
+    DEFINITIVE = "definitive"
+    PLT = "plt"
+    PLH = "plh"
+    PJ = "pj"
+
+
+class Actor(BaseModel):
+    """The authenticated person behind a human action."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    regency_code: str | None = None
+    office: str | None = None
+    acting: Acting = Acting.DEFINITIVE
+    nip: str | None = Field(default=None, pattern=r"^\d{18}$")
+
+    def may_act_for(self, regency_code: str) -> bool:
+        """Whether this actor's scope covers the given regency."""
+        return not self.role.is_regency_role or self.regency_code == regency_code
+
+
+SYSTEM = Actor(name="Komitmen", role=Role.COORDINATOR)
+"""The actor recorded for timed changes (a quarter locking, a deadline passing)."""

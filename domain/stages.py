@@ -1,0 +1,123 @@
+"""Stages of a commitment and the transition table that governs them.
+
+The table is data: each (stage, action) pair names the roles allowed to take it
+and the stage it leads to. Conditional outcomes (the last signature moves the
+commitment on, earlier ones keep it in signing) are resolved by the caller and
+recorded here as the set of stages an action may lead to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.errors import TransitionRefused
+from domain.roles import Actor, Role
+
+
+class Stage(StrEnum):
+    """Where a regency's commitment stands."""
+
+    DRAFTING = "drafting"
+    REVIEW = "review"
+    SIGNING = "signing"
+    FOLLOW_UP = "follow_up"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once nothing more can happen to the commitment."""
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({Stage.COMPLETED, Stage.WITHDRAWN, Stage.CANCELLED})
+
+STAGE_LABELS: dict[str, dict[Stage, str]] = {
+    "id": {
+        Stage.DRAFTING: "Draf",
+        Stage.REVIEW: "Dalam Reviu",
+        Stage.SIGNING: "Disetujui, menunggu tanda tangan",
+        Stage.FOLLOW_UP: "Berjalan",
+        Stage.COMPLETED: "Selesai",
+        Stage.WITHDRAWN: "Ditarik",
+        Stage.CANCELLED: "Dibatalkan",
+    },
+    "en": {
+        Stage.DRAFTING: "Draft",
+        Stage.REVIEW: "In review",
+        Stage.SIGNING: "Approved, awaiting signatures",
+        Stage.FOLLOW_UP: "In progress",
+        Stage.COMPLETED: "Completed",
+        Stage.WITHDRAWN: "Withdrawn",
+        Stage.CANCELLED: "Cancelled",
+    },
+}
+
+
+class Action(StrEnum):
+    """A human action on a commitment."""
+
+    SAVE_DRAFT = "save_draft"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    SIGN = "sign"
+    DECLINE = "decline"
+    SUBMIT_REPORT = "submit_report"
+    VERIFY_REPORT = "verify_report"
+    RETURN_REPORT = "return_report"
+    EXTEND_DEADLINE = "extend_deadline"
+    WITHDRAW = "withdraw"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may take an action in a stage, and where it may lead."""
+
+    roles: frozenset[Role]
+    leads_to: frozenset[Stage]
+
+
+def _rule(roles: set[Role], *leads_to: Stage) -> Rule:
+    return Rule(frozenset(roles), frozenset(leads_to))
+
+
+_OPEN = (Stage.DRAFTING, Stage.REVIEW, Stage.SIGNING, Stage.FOLLOW_UP)
+_OFFICER = {Role.REGENCY_OFFICER}
+_REVIEWER = {Role.REVIEWER}
+_COORDINATOR = {Role.COORDINATOR}
+
+TRANSITIONS: dict[tuple[Stage, Action], Rule] = {
+    (Stage.DRAFTING, Action.SAVE_DRAFT): _rule(_OFFICER, Stage.DRAFTING),
+    (Stage.DRAFTING, Action.SUBMIT): _rule(_OFFICER, Stage.REVIEW),
+    (Stage.REVIEW, Action.APPROVE): _rule(_REVIEWER, Stage.SIGNING),
+    (Stage.REVIEW, Action.REQUEST_CHANGES): _rule(_REVIEWER, Stage.DRAFTING),
+    (Stage.SIGNING, Action.SIGN): _rule({Role.SIGNATORY}, Stage.SIGNING, Stage.FOLLOW_UP),
+    (Stage.SIGNING, Action.DECLINE): _rule({Role.SIGNATORY}, Stage.REVIEW),
+    (Stage.FOLLOW_UP, Action.SUBMIT_REPORT): _rule(_OFFICER, Stage.FOLLOW_UP),
+    (Stage.FOLLOW_UP, Action.VERIFY_REPORT): _rule(_REVIEWER, Stage.FOLLOW_UP, Stage.COMPLETED),
+    (Stage.FOLLOW_UP, Action.RETURN_REPORT): _rule(_REVIEWER, Stage.FOLLOW_UP),
+    **{(s, Action.EXTEND_DEADLINE): _rule(_COORDINATOR, s) for s in _OPEN},
+    **{(s, Action.WITHDRAW): _rule(_COORDINATOR, Stage.WITHDRAWN) for s in _OPEN},
+}
+
+
+def check_transition(stage: Stage, action: Action, actor: Actor, regency_code: str) -> Rule:
+    """Return the rule for taking `action` now, or raise TransitionRefused saying why."""
+    rule = TRANSITIONS.get((stage, action))
+    if rule is None:
+        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == stage)
+        raise TransitionRefused(
+            f"cannot {action.value} a commitment in stage '{stage.value}'"
+            + (f"; allowed now: {', '.join(allowed)}" if allowed else "")
+        )
+    if actor.role not in rule.roles:
+        roles = ", ".join(sorted(r.value for r in rule.roles))
+        raise TransitionRefused(f"role '{actor.role.value}' may not {action.value}; needs {roles}")
+    if not actor.may_act_for(regency_code):
+        raise TransitionRefused(
+            f"{actor.name} acts for regency {actor.regency_code}, not {regency_code}"
+        )
+    return rule

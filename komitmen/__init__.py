@@ -1,0 +1,1 @@
+"""Komitmen's entry points: settings, the CLI, the worker and the embedded servers."""

@@ -1,0 +1,55 @@
+"""All configuration, read once from KOMITMEN_* environment variables or a .env file."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Komitmen's settings; every field can be set as KOMITMEN_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="KOMITMEN_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="where embedded state lives")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite in data_dir")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "komitmen"
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_api_key: str | None = None
+    temporal_ui_port: int = 8233
+    workflow_cache_size: int = 1000
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Komitmen BPBD NTT <komitmen@bpbd.nttprov.go.id>"
+    outbox_dir: Path | None = None
+
+    digest_window_minutes: int = Field(default=15, ge=1, le=720)
+
+    @property
+    def db_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the data folder."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'komitmen.db').resolve()}"
+
+    @property
+    def outbox(self) -> Path:
+        """Where mail lands as .eml files when no SMTP host is set."""
+        return self.outbox_dir or self.data_dir / "outbox"
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

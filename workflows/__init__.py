@@ -1,0 +1,1 @@
+"""Temporal orchestration only: no I/O, no settings, no templates."""

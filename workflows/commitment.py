@@ -1,0 +1,338 @@
+"""The workflow of one regency's commitment, from drafting to its last quarter."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import ChangeNotice, ReminderBatch, StatusNotice
+    from domain import commitment as c
+    from domain.commitment import Audience, CommitmentSpec, CommitmentState, Event
+    from domain.cycle import StageChanged
+    from domain.errors import TransitionRefused
+    from domain.stages import Stage
+    from workflows.common import (
+        ACTIVITY_RETRY,
+        ACTIVITY_TIMEOUT,
+        NEXT_DUE,
+        OVERDUE,
+        STAGE,
+        cycle_workflow_id,
+    )
+
+Req = TypeVar("Req", bound=BaseModel)
+
+
+class CommitmentInput(BaseModel):
+    """Start a commitment fresh from its spec, or carry its state across continue-as-new."""
+
+    spec: CommitmentSpec
+    state: CommitmentState | None = None
+
+
+class ActionResult(BaseModel):
+    """What an accepted human action returns to the caller."""
+
+    seq: int
+    stage: Stage
+    version: int
+    round: int
+    document_hash: str | None
+
+
+@workflow.defn
+class CommitmentWorkflow:
+    """One regency's commitment: drafting, review, signing and quarterly follow-up.
+
+    Updates (each validated synchronously, refused with a reason): save_draft,
+    submit, approve, request_changes, sign, decline, submit_report,
+    verify_report, return_report, extend_deadline, withdraw.
+    Signals: cancel (from the cycle). Queries: state.
+    Timers wake it for reminders, escalations, passed deadlines and quarter locks.
+    """
+
+    def __init__(self) -> None:
+        self._state: CommitmentState | None = None
+        self._lock = asyncio.Lock()
+        self._changed = False
+
+    @property
+    def state(self) -> CommitmentState:
+        assert self._state is not None, "state is set before any handler runs"
+        return self._state
+
+    @workflow.run
+    async def run(self, input: CommitmentInput) -> Stage:
+        """Run until the commitment completes, is withdrawn or is cancelled."""
+        fresh = input.state is None
+        self._state = input.state or CommitmentState.start(input.spec, workflow.now())
+        if fresh:
+            await self._record(c.started_event(self.state))
+        while not self.state.stage.is_terminal:
+            wakeup = c.next_wakeup(self.state)
+            timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(0))
+            try:
+                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            except TimeoutError:
+                pass
+            self._changed = False
+            async with self._lock:
+                locked_before = len(self.state.locked)
+                await self._advance()
+            if self.state.stage.is_terminal:
+                break
+            if (
+                len(self.state.locked) > locked_before
+                or workflow.info().is_continue_as_new_suggested()
+            ):
+                # A closed quarter is a natural break: start the next with a short history.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(CommitmentInput(spec=self.state.spec, state=self.state))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state.stage
+
+    @workflow.query
+    def current(self) -> CommitmentState:
+        """The commitment's full current state."""
+        return self.state
+
+    # --- human actions -------------------------------------------------------------
+
+    @workflow.update
+    async def save_draft(self, req: c.SaveDraft) -> ActionResult:
+        """Save a new version of the action plan."""
+        return await self._act(req, lambda s: c.check_save_draft(s, req), c.apply_save_draft)
+
+    @save_draft.validator
+    def _validate_save_draft(self, req: c.SaveDraft) -> None:
+        c.check_save_draft(self.state, req)
+
+    @workflow.update
+    async def submit(self, req: c.Submit) -> ActionResult:
+        """Submit the latest version for review."""
+        return await self._act(req, lambda s: c.check_submit(s, req), c.apply_submit)
+
+    @submit.validator
+    def _validate_submit(self, req: c.Submit) -> None:
+        c.check_submit(self.state, req)
+
+    @workflow.update
+    async def approve(self, req: c.Approve) -> ActionResult:
+        """Approve the submitted version."""
+        return await self._act(req, lambda s: c.check_approve(s, req), c.apply_approve)
+
+    @approve.validator
+    def _validate_approve(self, req: c.Approve) -> None:
+        c.check_approve(self.state, req)
+
+    @workflow.update
+    async def request_changes(self, req: c.RequestChanges) -> ActionResult:
+        """Send the submitted version back with comments."""
+        result = await self._act(
+            req, lambda s: c.check_request_changes(s, req), c.apply_request_changes
+        )
+        spec = self.state.spec
+        await workflow.execute_activity(
+            "send_change_notice",
+            ChangeNotice(
+                commitment_id=spec.commitment_id,
+                event_seq=result.seq,
+                cycle_name=spec.cycle_name,
+                regency_code=spec.regency_code,
+                regency_name=spec.regency_name,
+                round=self.state.round - 1,
+                version=req.version,
+                reviewer_name=req.actor.name,
+                comments=list(req.comments),
+                item_activities={},
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return result
+
+    @request_changes.validator
+    def _validate_request_changes(self, req: c.RequestChanges) -> None:
+        c.check_request_changes(self.state, req)
+
+    @workflow.update
+    async def sign(self, req: c.Sign) -> ActionResult:
+        """Sign the approved document."""
+        return await self._act(req, lambda s: c.check_sign(s, req), c.apply_sign)
+
+    @sign.validator
+    def _validate_sign(self, req: c.Sign) -> None:
+        c.check_sign(self.state, req)
+
+    @workflow.update
+    async def decline(self, req: c.Decline) -> ActionResult:
+        """Decline to sign; the commitment returns to review."""
+        result = await self._act(req, lambda s: c.check_decline(s, req), c.apply_decline)
+        await self._notify(
+            result.seq,
+            Audience.REVIEWER,
+            "decline",
+            f"{req.actor.name} ({req.actor.office}): {req.reason}",
+        )
+        return result
+
+    @decline.validator
+    def _validate_decline(self, req: c.Decline) -> None:
+        c.check_decline(self.state, req)
+
+    @workflow.update
+    async def submit_report(self, req: c.SubmitReport) -> ActionResult:
+        """Submit a quarterly progress report."""
+        return await self._act(
+            req, lambda s: c.check_submit_report(s, req, workflow.now()), c.apply_submit_report
+        )
+
+    @submit_report.validator
+    def _validate_submit_report(self, req: c.SubmitReport) -> None:
+        c.check_submit_report(self.state, req, workflow.now())
+
+    @workflow.update
+    async def verify_report(self, req: c.VerifyReport) -> ActionResult:
+        """Verify a quarterly report."""
+        return await self._act(req, lambda s: c.check_verify_report(s, req), c.apply_verify_report)
+
+    @verify_report.validator
+    def _validate_verify_report(self, req: c.VerifyReport) -> None:
+        c.check_verify_report(self.state, req)
+
+    @workflow.update
+    async def return_report(self, req: c.ReturnReport) -> ActionResult:
+        """Return a quarterly report for correction."""
+        result = await self._act(
+            req, lambda s: c.check_return_report(s, req), c.apply_return_report
+        )
+        await self._notify(
+            result.seq, Audience.REGENCY_OFFICER, "return_report", f"Q{req.quarter}: {req.reason}"
+        )
+        return result
+
+    @return_report.validator
+    def _validate_return_report(self, req: c.ReturnReport) -> None:
+        c.check_return_report(self.state, req)
+
+    @workflow.update
+    async def extend_deadline(self, req: c.ExtendDeadline) -> ActionResult:
+        """Extend a deadline; reminders follow the new date."""
+        return await self._act(req, lambda s: c.check_extend(s, req), c.apply_extend)
+
+    @extend_deadline.validator
+    def _validate_extend_deadline(self, req: c.ExtendDeadline) -> None:
+        c.check_extend(self.state, req)
+
+    @workflow.update
+    async def withdraw(self, req: c.Withdraw) -> ActionResult:
+        """Withdraw the regency from the cycle."""
+        return await self._act(req, lambda s: c.check_withdraw(s, req), c.apply_withdraw)
+
+    @withdraw.validator
+    def _validate_withdraw(self, req: c.Withdraw) -> None:
+        c.check_withdraw(self.state, req)
+
+    @workflow.signal
+    async def cancel(self, req: c.Cancel) -> None:
+        """End the commitment because the cycle was cancelled."""
+        async with self._lock:
+            event = c.apply_cancel(self.state, req, workflow.now())
+            if event is not None:
+                await self._record(event)
+        self._changed = True
+
+    # --- plumbing ------------------------------------------------------------------
+
+    async def _act(
+        self,
+        req: Req,
+        check: Callable[[CommitmentState], None],
+        apply: Callable[[CommitmentState, Req, datetime], Event],
+    ) -> ActionResult:
+        """Apply an action under the lock, re-checking it against the state it finds there."""
+        async with self._lock:
+            await self._advance()
+            try:
+                check(self.state)
+            except TransitionRefused as refused:
+                # Another action won the race since validation: refuse this one.
+                raise ApplicationError(
+                    str(refused), type="TransitionRefused", non_retryable=True
+                ) from None
+            event = apply(self.state, req, workflow.now())
+            await self._record(event)
+        self._changed = True
+        s = self.state
+        return ActionResult(
+            seq=event.seq,
+            stage=s.stage,
+            version=s.version,
+            round=s.round,
+            document_hash=s.approved_hash,
+        )
+
+    async def _advance(self) -> None:
+        """Apply timed events up to now: record them, escalate, and hand reminders to the cycle."""
+        tick = c.advance(self.state, workflow.now())
+        for event in tick.events:
+            await self._record(event)
+        if tick.escalations:
+            await workflow.execute_activity(
+                "send_reminders",
+                ReminderBatch(intents=tick.escalations),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        if tick.reminders:
+            await workflow.get_external_workflow_handle(
+                cycle_workflow_id(self.state.spec.cycle_id)
+            ).signal("reminders_due", ReminderBatch(intents=tick.reminders))
+
+    async def _record(self, event: Event) -> None:
+        """Record the event, then show the new stage in search attributes and to the cycle."""
+        await workflow.execute_activity(
+            "record_event",
+            event,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        workflow.upsert_search_attributes(
+            [
+                STAGE.value_set(event.to_stage.value),
+                OVERDUE.value_set(event.overdue_since is not None),
+                NEXT_DUE.value_set(event.next_due_at)
+                if event.next_due_at
+                else NEXT_DUE.value_unset(),
+            ]
+        )
+        if event.from_stage != event.to_stage:
+            await workflow.get_external_workflow_handle(cycle_workflow_id(event.cycle_id)).signal(
+                "commitment_changed",
+                StageChanged(regency_code=event.regency_code, stage=event.to_stage),
+            )
+
+    async def _notify(self, seq: int, audience: Audience, title: str, body: str) -> None:
+        spec = self.state.spec
+        await workflow.execute_activity(
+            "send_status_notice",
+            StatusNotice(
+                commitment_id=spec.commitment_id,
+                event_seq=seq,
+                cycle_name=spec.cycle_name,
+                regency_code=spec.regency_code,
+                regency_name=spec.regency_name,
+                audience=audience,
+                title=title,
+                body=body,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )

@@ -1,0 +1,33 @@
+"""Names and search attributes shared by the workflows, the worker and the clients."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy, SearchAttributeKey
+
+CYCLE = SearchAttributeKey.for_keyword("Cycle")
+REGENCY = SearchAttributeKey.for_keyword("RegencyCode")
+STAGE = SearchAttributeKey.for_keyword("Stage")
+NEXT_DUE = SearchAttributeKey.for_datetime("NextDue")
+OVERDUE = SearchAttributeKey.for_bool("Overdue")
+SEARCH_ATTRIBUTES = (CYCLE, REGENCY, STAGE, NEXT_DUE, OVERDUE)
+
+# Activities touch a database and a mail server that may be away for a while: retry
+# with backoff for as long as it takes rather than fail a year-long workflow.
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["ValidationError"],
+)
+ACTIVITY_TIMEOUT = timedelta(minutes=2)
+
+
+def cycle_workflow_id(cycle_id: str) -> str:
+    """The workflow id of a cycle."""
+    return f"cycle:{cycle_id}"
+
+
+def commitment_workflow_id(commitment_id: str) -> str:
+    """The workflow id of a commitment, from its id `<cycle>:<regency code>`."""
+    return f"commitment:{commitment_id}"

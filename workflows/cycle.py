@@ -1,0 +1,211 @@
+"""The workflow of a commitment cycle: one child workflow per regency, one mail digest per day."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import ReminderBatch
+    from domain import commitment as c
+    from domain.commitment import CommitmentState, ReminderIntent
+    from domain.cycle import CancelCycle, CycleEvent, CycleSpec, CycleStatus, StageChanged
+    from domain.errors import TransitionRefused
+    from domain.roles import SYSTEM, Actor, Role
+    from domain.stages import Stage
+    from workflows.commitment import CommitmentInput, CommitmentWorkflow
+    from workflows.common import (
+        ACTIVITY_RETRY,
+        ACTIVITY_TIMEOUT,
+        CYCLE,
+        NEXT_DUE,
+        OVERDUE,
+        REGENCY,
+        STAGE,
+        commitment_workflow_id,
+    )
+
+
+class CycleState(BaseModel):
+    """What the cycle workflow carries across continue-as-new."""
+
+    stages: dict[str, Stage]
+    seq: int = 0
+    status: str = "running"
+    pending: list[ReminderIntent] = Field(default_factory=list)
+
+
+class CycleInput(BaseModel):
+    """Start a cycle from its spec, or carry its state across continue-as-new."""
+
+    spec: CycleSpec
+    digest_window_minutes: int = 15
+    state: CycleState | None = None
+
+
+@workflow.defn
+class CycleWorkflow:
+    """A commitment cycle for a set of regencies.
+
+    Starts one CommitmentWorkflow per regency and ends when all of them have
+    ended. Reminders that fall due in its commitments arrive here by signal and
+    go out, after a short gathering window, as one digest per person.
+    Updates: cancel. Signals: reminders_due, commitment_changed. Queries: status.
+    """
+
+    def __init__(self) -> None:
+        self._spec: CycleSpec | None = None
+        self._state = CycleState(stages={})
+
+    @property
+    def spec(self) -> CycleSpec:
+        assert self._spec is not None, "spec is set before any handler runs"
+        return self._spec
+
+    @workflow.run
+    async def run(self, input: CycleInput) -> str:
+        """Run the cycle until every commitment has ended."""
+        self._spec = input.spec
+        if input.state is not None:
+            self._state = input.state
+        else:
+            self._state.stages = {r.code: Stage.DRAFTING for r in input.spec.regencies}
+            await self._record("started", input.spec.started_by, spec=input.spec)
+            await asyncio.gather(*(self._start_child(r.code) for r in input.spec.regencies))
+        window = timedelta(minutes=input.digest_window_minutes)
+        while not self._all_ended():
+            await workflow.wait_condition(lambda: bool(self._state.pending) or self._all_ended())
+            if self._state.pending:
+                # Reminders of one day fall at the same instant in every commitment:
+                # wait a moment so each person gets them in one message.
+                await workflow.sleep(window)
+                batch, self._state.pending = self._state.pending, []
+                await workflow.execute_activity(
+                    "send_reminders",
+                    ReminderBatch(intents=batch),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=ACTIVITY_RETRY,
+                )
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    CycleInput(
+                        spec=input.spec,
+                        digest_window_minutes=input.digest_window_minutes,
+                        state=self._state,
+                    )
+                )
+        if self._state.status == "running":
+            self._state.status = "completed"
+            await self._record("completed", SYSTEM, ended=True)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state.status
+
+    async def _start_child(self, code: str) -> None:
+        regency = next(r for r in self.spec.regencies if r.code == code)
+        spec = self.spec.commitment_spec(regency)
+        first = CommitmentState.start(spec, workflow.now())
+        await workflow.start_child_workflow(
+            CommitmentWorkflow.run,
+            CommitmentInput(spec=spec),
+            id=commitment_workflow_id(spec.commitment_id),
+            # Children outlive a continue-as-new of the cycle; cancelling is explicit.
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CYCLE, self.spec.cycle_id),
+                    SearchAttributePair(REGENCY, code),
+                    SearchAttributePair(STAGE, Stage.DRAFTING.value),
+                    SearchAttributePair(OVERDUE, False),
+                    SearchAttributePair(NEXT_DUE, c.next_due(first) or first.started_at),
+                ]
+            ),
+        )
+
+    def _all_ended(self) -> bool:
+        return all(stage.is_terminal for stage in self._state.stages.values())
+
+    @workflow.query
+    def status(self) -> CycleStatus:
+        """The cycle's status and where each commitment stands."""
+        return CycleStatus(
+            cycle_id=self.spec.cycle_id,
+            name=self.spec.name,
+            status=self._state.status,
+            stages=dict(self._state.stages),
+        )
+
+    @workflow.signal
+    def reminders_due(self, batch: ReminderBatch) -> None:
+        """Gather reminders from the commitments for the next digest."""
+        self._state.pending.extend(batch.intents)
+
+    @workflow.signal
+    def commitment_changed(self, change: StageChanged) -> None:
+        """Note a commitment's new stage."""
+        self._state.stages[change.regency_code] = change.stage
+
+    @workflow.update
+    async def cancel(self, req: CancelCycle) -> CycleStatus:
+        """Cancel the cycle: every open commitment ends as cancelled."""
+        if self._state.status != "running":
+            raise ApplicationError(
+                f"the cycle is already {self._state.status}",
+                type="TransitionRefused",
+                non_retryable=True,
+            )
+        self._state.status = "cancelled"
+        await self._record("cancelled", req.actor, reason=req.reason, ended=True)
+        open_codes = [code for code, stage in self._state.stages.items() if not stage.is_terminal]
+        for code in open_codes:
+            commitment = c.commitment_id(self.spec.cycle_id, code)
+            await workflow.get_external_workflow_handle(commitment_workflow_id(commitment)).signal(
+                "cancel", c.Cancel(actor=req.actor, reason=req.reason)
+            )
+        return self.status()
+
+    @cancel.validator
+    def _validate_cancel(self, req: CancelCycle) -> None:
+        if req.actor.role != Role.COORDINATOR:
+            raise TransitionRefused(
+                f"role '{req.actor.role.value}' may not cancel a cycle; needs coordinator"
+            )
+        if self._state.status != "running":
+            raise TransitionRefused(f"the cycle is already {self._state.status}")
+
+    async def _record(
+        self,
+        action: str,
+        actor: Actor,
+        *,
+        spec: CycleSpec | None = None,
+        reason: str | None = None,
+        ended: bool = False,
+    ) -> None:
+        self._state.seq += 1
+        event = CycleEvent.model_validate(
+            {
+                "cycle_id": self.spec.cycle_id,
+                "seq": self._state.seq,
+                "action": action,
+                "status": self._state.status if action != "started" else "running",
+                "actor": actor,
+                "occurred_at": workflow.now(),
+                "ended": ended,
+                "reason": reason,
+                "spec": spec,
+            }
+        )
+        await workflow.execute_activity(
+            "record_cycle_event",
+            event,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
