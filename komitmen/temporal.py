@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import TLSConfig
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from komitmen.settings import Settings
+from workflows.common import SEARCH_ATTRIBUTES
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:
@@ -35,3 +38,19 @@ async def connect(settings: Settings) -> Client:
         tls=_tls(settings),
         data_converter=pydantic_data_converter,
     )
+
+
+async def register_search_attributes(client: Client, namespace: str) -> None:
+    """Register Komitmen's search attributes on the cluster; already present is fine."""
+    request = AddSearchAttributesRequest(
+        namespace=namespace,
+        search_attributes={
+            key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+            for key in SEARCH_ATTRIBUTES
+        },
+    )
+    try:
+        await client.operator_service.add_search_attributes(request)
+    except RPCError as error:
+        if error.status != RPCStatusCode.ALREADY_EXISTS:
+            raise

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
+from komitmen.temporal import register_search_attributes
+from tests.databases import database
 from tests.smtp import SmtpSink
+
+BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
@@ -14,3 +22,24 @@ def smtp_sink() -> Iterator[SmtpSink]:
     """A real SMTP server on 127.0.0.1 collecting the messages sent to it."""
     with SmtpSink() as sink:
         yield sink
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated database, once on SQLite and once on PostgreSQL."""
+    with database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server from the installed binary (no download)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+    )
+    try:
+        await register_search_attributes(env.client, "default")
+        yield env
+    finally:
+        await env.shutdown()

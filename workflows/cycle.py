@@ -56,12 +56,13 @@ class CycleWorkflow:
     Starts one CommitmentWorkflow per regency and ends when all of them have
     ended. Reminders that fall due in its commitments arrive here by signal and
     go out, after a short gathering window, as one digest per person.
-    Updates: cancel. Signals: reminders_due, commitment_changed. Queries: status.
+    Updates: ready, cancel. Signals: reminders_due, commitment_changed. Queries: status.
     """
 
     def __init__(self) -> None:
         self._spec: CycleSpec | None = None
         self._state = CycleState(stages={})
+        self._children_started = False
 
     @property
     def spec(self) -> CycleSpec:
@@ -78,6 +79,7 @@ class CycleWorkflow:
             self._state.stages = {r.code: Stage.DRAFTING for r in input.spec.regencies}
             await self._record("started", input.spec.started_by, spec=input.spec)
             await asyncio.gather(*(self._start_child(r.code) for r in input.spec.regencies))
+        self._children_started = True
         window = timedelta(minutes=input.digest_window_minutes)
         while not self._all_ended():
             await workflow.wait_condition(lambda: bool(self._state.pending) or self._all_ended())
@@ -141,6 +143,12 @@ class CycleWorkflow:
             status=self._state.status,
             stages=dict(self._state.stages),
         )
+
+    @workflow.update
+    async def ready(self) -> CycleStatus:
+        """Return once every commitment workflow of the cycle has started."""
+        await workflow.wait_condition(lambda: self._children_started)
+        return self.status()
 
     @workflow.signal
     def reminders_due(self, batch: ReminderBatch) -> None:

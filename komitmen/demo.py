@@ -1,0 +1,163 @@
+"""Demo data: a directory of people for every regency, and a sample action plan.
+
+The embedded run seeds these so a newcomer can drive a whole cycle from the
+terminal at once. Addresses use the reserved example.org domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from db import repository
+from domain.catalog import Catalog, Office, Regency
+from domain.plan import ActionItem, ActionPlan, BudgetSource, Partner, Phase, StrategicIssue
+from domain.roles import Role
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """One person of the demo directory."""
+
+    username: str
+    full_name: str
+    role: Role
+    regency_code: str | None = None
+    office: Office | None = None
+    language: str = "id"
+
+    @property
+    def email(self) -> str:
+        """The person's example.org address."""
+        return f"{self.username}@example.org"
+
+
+def _slug(regency: Regency) -> str:
+    return regency.kemendagri_code.replace(".", "")
+
+
+def demo_users(catalog: Catalog) -> list[DemoUser]:
+    """Province staff plus an officer and the three signatories of every regency."""
+    users = [
+        DemoUser("koordinator", "Koordinator BPBD Provinsi NTT", Role.COORDINATOR),
+        DemoUser("reviewer", "Reviewer BPBD Provinsi NTT", Role.REVIEWER),
+        DemoUser("manajer", "Manajer BPBD Provinsi NTT", Role.MANAGER, language="en"),
+    ]
+    for regency in catalog.regencies:
+        code, slug = regency.kemendagri_code, _slug(regency)
+        users += [
+            DemoUser(
+                f"operator-{slug}", f"Operator BPBD {regency.name}", Role.REGENCY_OFFICER, code
+            ),
+            DemoUser(
+                f"kalak-{slug}",
+                f"Kepala BPBD {regency.name}",
+                Role.SIGNATORY,
+                code,
+                Office.BPBD_HEAD,
+            ),
+            DemoUser(
+                f"bappeda-{slug}",
+                f"Kepala {regency.planning_agency} {regency.name}",
+                Role.SIGNATORY,
+                code,
+                Office.PLANNING_HEAD,
+            ),
+            DemoUser(
+                f"kada-{slug}",
+                f"{regency.head_title} {regency.short_name}",
+                Role.SIGNATORY,
+                code,
+                Office.REGIONAL_HEAD,
+            ),
+        ]
+    return users
+
+
+def seed_demo_users(session: Session, catalog: Catalog) -> int:
+    """Add the demo directory where missing; return how many people were added."""
+    added = 0
+    now = datetime.now(UTC)
+    for user in demo_users(catalog):
+        if repository.get_user(session, username=user.username) is None:
+            repository.add_user(
+                session,
+                username=user.username,
+                full_name=user.full_name,
+                email=user.email,
+                role=user.role.value,
+                regency_code=user.regency_code,
+                office=user.office.value if user.office else None,
+                language=user.language,
+                now=now,
+            )
+            added += 1
+    return added
+
+
+def sample_plan(regency: Regency) -> ActionPlan:
+    """A small, realistic rencana aksi covering several strategic issues."""
+    where = regency.name
+    return ActionPlan(
+        items=(
+            ActionItem(
+                strategic_issue=StrategicIssue.SPM_REPORTING,
+                phase=Phase.PRA_BENCANA,
+                activity="Input data SPM sub-urusan bencana ke e-SPM tepat waktu",
+                indicator="Laporan SPM triwulanan terunggah",
+                target_value=Decimal(4),
+                target_unit="laporan",
+                due_quarters=(1, 2, 3, 4),
+                responsible_unit="Sekretariat BPBD",
+                partners=(Partner.PEMERINTAH,),
+                budget_rp=Decimal(15_000_000),
+                budget_source=BudgetSource.APBD,
+                location=where,
+            ),
+            ActionItem(
+                strategic_issue=StrategicIssue.IKD_MEASUREMENT,
+                phase=Phase.PRA_BENCANA,
+                activity="Penilaian mandiri Indeks Ketahanan Daerah (71 indikator)",
+                indicator="Dokumen penilaian IKD terverifikasi",
+                target_value=Decimal(1),
+                target_unit="dokumen",
+                due_quarters=(2,),
+                responsible_unit="Bidang Pencegahan",
+                partners=(Partner.PEMERINTAH, Partner.AKADEMISI),
+                budget_rp=Decimal(25_000_000),
+                budget_source=BudgetSource.APBD,
+                location=where,
+            ),
+            ActionItem(
+                strategic_issue=StrategicIssue.DESTANA,
+                phase=Phase.PRA_BENCANA,
+                activity="Pembentukan Desa Tangguh Bencana tingkat Pratama",
+                indicator="Desa Tangguh Bencana terbentuk",
+                target_value=Decimal(3),
+                target_unit="desa",
+                due_quarters=(3, 4),
+                responsible_unit="Bidang Pencegahan",
+                partners=(Partner.MASYARAKAT, Partner.DUNIA_USAHA),
+                budget_rp=Decimal(120_000_000),
+                budget_source=BudgetSource.APBN,
+                location=where,
+            ),
+            ActionItem(
+                strategic_issue=StrategicIssue.INCLUSIVE_DM,
+                phase=Phase.TANGGAP_DARURAT,
+                activity="Pendataan kelompok rentan terpilah usia, jenis kelamin dan disabilitas",
+                indicator="Basis data kelompok rentan",
+                target_value=Decimal(1),
+                target_unit="basis data",
+                due_quarters=(2, 3),
+                responsible_unit="Bidang Kedaruratan",
+                partners=(Partner.MASYARAKAT, Partner.MEDIA),
+                budget_rp=Decimal(10_000_000),
+                budget_source=BudgetSource.PARTNER,
+                location=where,
+            ),
+        )
+    )

@@ -1,0 +1,95 @@
+"""A running Komitmen for workflow tests: database, worker, mail, and people to act as."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from db import repository
+from db.session import session_factory, transaction
+from domain.catalog import load_catalog
+from domain.roles import Acting, Actor, Role
+from domain.schedule import ScheduleSpec
+from komitmen import actions
+from komitmen.demo import seed_demo_users
+from komitmen.settings import Settings
+from komitmen.worker import build_worker
+from workflows.commitment import ActionResult
+
+
+@dataclass
+class Komitmen:
+    """Handles on one running Komitmen under test."""
+
+    client: Client
+    settings: Settings
+    task_queue: str
+    cycle_id: str = ""
+
+    def actor(self, username: str, acting: Acting = Acting.DEFINITIVE) -> Actor:
+        """The actor behind a demo user."""
+        with transaction(session_factory(self.settings.db_url)) as session:
+            user = repository.get_user(session, username=username)
+            assert user is not None, username
+            return Actor(
+                name=user.full_name,
+                role=Role(user.role),
+                regency_code=user.regency_code,
+                office=user.office,
+                acting=acting,
+            )
+
+    async def start(
+        self, cycle_id: str, year: int, schedule: ScheduleSpec, codes: list[str] | None = None
+    ) -> None:
+        """Start a cycle as the demo coordinator."""
+        self.cycle_id = cycle_id
+        spec = actions.build_cycle_spec(
+            cycle_id=cycle_id,
+            name=f"Rakor PB NTT {year - 1}",
+            year=year,
+            catalog=load_catalog(),
+            schedule=schedule,
+            started_by=self.actor("koordinator"),
+            regency_codes=codes or [],
+        )
+        await actions.start_cycle(
+            self.client,
+            spec,
+            task_queue=self.task_queue,
+            digest_window_minutes=self.settings.digest_window_minutes,
+        )
+
+    async def act(self, code: str, action: str, request: BaseModel) -> ActionResult:
+        """Perform an action on one regency's commitment in the current cycle."""
+        return await actions.act(self.client, f"{self.cycle_id}:{code}", action, request)
+
+
+@asynccontextmanager
+async def running_komitmen(
+    client: Client, db_url: str, *, smtp_port: int | None = None, outbox: Path | None = None
+) -> AsyncIterator[Komitmen]:
+    """Seed the demo directory and run a worker on a task queue of its own."""
+    settings = Settings(
+        database_url=db_url,
+        smtp_host="127.0.0.1" if smtp_port else None,
+        smtp_port=smtp_port or 25,
+        outbox_dir=outbox,
+    )
+    with transaction(session_factory(db_url)) as session:
+        seed_demo_users(session, load_catalog())
+    task_queue = f"test-{uuid.uuid4().hex[:8]}"
+    async with build_worker(client, settings, task_queue=task_queue):
+        yield Komitmen(client=client, settings=settings, task_queue=task_queue)
+
+
+def d(text: str) -> date:
+    """A date from ISO text, for readable tests."""
+    return date.fromisoformat(text)
