@@ -90,9 +90,12 @@ async def act(client: Client, commitment_id: str, action: str, request: BaseMode
         CommitmentWorkflow.run, commitment_workflow_id(commitment_id)
     )
     try:
-        return await handle.execute_update(action, request, result_type=ActionResult)
+        result: ActionResult = await handle.execute_update(
+            action, request, result_type=ActionResult
+        )
     except WorkflowUpdateFailedError as failed:
         raise ActionRefused(_reason(failed)) from None
+    return result
 
 
 async def cancel_cycle(client: Client, cycle_id: str, request: CancelCycle) -> CycleStatus:

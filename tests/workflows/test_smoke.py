@@ -10,8 +10,8 @@ from domain import commitment as c
 from domain.catalog import load_catalog
 from domain.schedule import default_schedule
 from komitmen.demo import sample_plan
-from tests.harness import running_komitmen
 from tests.databases import sqlite_database
+from tests.harness import running_komitmen
 
 
 async def test_two_regencies_reach_signing(
