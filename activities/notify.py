@@ -14,6 +14,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,8 +58,14 @@ class StatusNotice(BaseModel):
     regency_code: str
     regency_name: str
     audience: Audience
-    title: str
+    kind: Literal["decline", "return_report"]
     body: str
+
+
+NOTICE_TITLES = {
+    "decline": {"id": "Penandatanganan ditolak", "en": "Signature declined"},
+    "return_report": {"id": "Laporan triwulan dikembalikan", "en": "Quarterly report returned"},
+}
 
 
 def _dedupe_key(intent: ReminderIntent) -> str:
@@ -181,7 +188,6 @@ class Notifier:
         context: dict[str, object] = {
             "cycle_name": notice.cycle_name,
             "regency_name": notice.regency_name,
-            "title": notice.title,
             "body": notice.body,
         }
         key = f"{notice.commitment_id}|event|{notice.event_seq}"
@@ -194,7 +200,7 @@ class Notifier:
                 commitment_ids=[notice.commitment_id],
                 intents=None,
                 template="notice",
-                context=context,
+                context={**context, "title": NOTICE_TITLES[notice.kind][user.language]},
             )
         return sent
 

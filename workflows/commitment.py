@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -319,7 +319,9 @@ class CommitmentWorkflow:
                 StageChanged(regency_code=event.regency_code, stage=event.to_stage),
             )
 
-    async def _notify(self, seq: int, audience: Audience, title: str, body: str) -> None:
+    async def _notify(
+        self, seq: int, audience: Audience, kind: Literal["decline", "return_report"], body: str
+    ) -> None:
         spec = self.state.spec
         await workflow.execute_activity(
             "send_status_notice",
@@ -330,7 +332,7 @@ class CommitmentWorkflow:
                 regency_code=spec.regency_code,
                 regency_name=spec.regency_name,
                 audience=audience,
-                title=title,
+                kind=kind,
                 body=body,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
