@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from db import repository
 from db.session import session_factory, transaction
@@ -22,6 +24,7 @@ from komitmen.demo import seed_demo_users
 from komitmen.settings import Settings
 from komitmen.worker import build_worker
 from workflows.commitment import ActionResult
+from workflows.common import commitment_workflow_id, cycle_workflow_id
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Komitmen:
     settings: Settings
     task_queue: str
     cycle_id: str = ""
+    codes: tuple[str, ...] = ()
 
     def actor(self, username: str, acting: Acting = Acting.DEFINITIVE) -> Actor:
         """The actor behind a demo user."""
@@ -51,6 +55,7 @@ class Komitmen:
     ) -> None:
         """Start a cycle as the demo coordinator."""
         self.cycle_id = cycle_id
+        self.codes = tuple(codes or load_catalog().codes())
         spec = actions.build_cycle_spec(
             cycle_id=cycle_id,
             name=f"Rakor PB NTT {year - 1}",
@@ -66,6 +71,16 @@ class Komitmen:
             task_queue=self.task_queue,
             digest_window_minutes=self.settings.digest_window_minutes,
         )
+
+    async def stop_workflows(self) -> None:
+        """Terminate what the test left running: without a worker, it would stall the clock."""
+        if not self.cycle_id:
+            return
+        ids = [cycle_workflow_id(self.cycle_id)]
+        ids += [commitment_workflow_id(f"{self.cycle_id}:{code}") for code in self.codes]
+        for workflow_id in ids:
+            with contextlib.suppress(RPCError):  # it had already ended
+                await self.client.get_workflow_handle(workflow_id).terminate("test finished")
 
     async def act(self, code: str, action: str, request: BaseModel) -> ActionResult:
         """Perform an action on one regency's commitment in the current cycle."""
@@ -87,7 +102,11 @@ async def running_komitmen(
         seed_demo_users(session, load_catalog())
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     async with build_worker(client, settings, task_queue=task_queue):
-        yield Komitmen(client=client, settings=settings, task_queue=task_queue)
+        komitmen = Komitmen(client=client, settings=settings, task_queue=task_queue)
+        try:
+            yield komitmen
+        finally:
+            await komitmen.stop_workflows()
 
 
 def d(text: str) -> date:

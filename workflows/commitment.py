@@ -74,7 +74,8 @@ class CommitmentWorkflow:
         fresh = input.state is None
         self._state = input.state or CommitmentState.start(input.spec, workflow.now())
         if fresh:
-            await self._record(c.started_event(self.state))
+            async with self._lock:
+                await self._record(c.started_event(self.state))
         while not self.state.stage.is_terminal:
             wakeup = c.next_wakeup(self.state)
             timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(0))
