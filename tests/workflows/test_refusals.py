@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -31,7 +32,7 @@ def audit_rows(url: str) -> int:
         return s.scalar(query.select_from(m.AuditEvent)) or 0
 
 
-async def refused(k: Komitmen, code: str, action: str, request: c.BaseModel) -> str:
+async def refused(k: Komitmen, code: str, action: str, request: BaseModel) -> str:
     with pytest.raises(actions.ActionRefused) as caught:
         await k.act(code, action, request)
     return caught.value.reason
