@@ -75,7 +75,11 @@ def _dedupe_key(intent: ReminderIntent) -> str:
 
 def _message_id(kind: str, recipient: str, keys: Sequence[str]) -> str:
     digest = hashlib.sha256("\n".join([kind, recipient, *sorted(keys)]).encode()).hexdigest()
-    return f"<{kind}.{digest[:32]}@komitmen>"
+    # Only the label before any ":" goes in the id: an escalation's kind carries its dedupe
+    # key, whose ":" the email library cannot serialise in a msg-id (it cut the header
+    # to "<escalation", so every escalation went out under one Message-ID).
+    label = kind.split(":", 1)[0]
+    return f"<{label}.{digest[:32]}@komitmen>"
 
 
 def _entry(intent: ReminderIntent) -> dict[str, object]:

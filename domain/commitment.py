@@ -379,7 +379,7 @@ def open_obligations(state: CommitmentState) -> list[Obligation]:
 
 def overdue_since(state: CommitmentState, now: datetime) -> datetime | None:
     """The earliest passed deadline among open obligations, if any."""
-    passed = [o.due_at for o in open_obligations(state) if o.due_at < now]
+    passed = [o.due_at for o in open_obligations(state) if o.due_at <= now]
     return min(passed, default=None)
 
 

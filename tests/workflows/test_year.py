@@ -31,7 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 from db import models as m
 from db.session import session_factory, transaction
 from domain import commitment as c
-from domain.calendar import WITA, at_wita
+from domain.calendar import WITA, at_wita, end_of_day
 from domain.catalog import load_catalog
 from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
 from domain.roles import Acting
@@ -223,6 +223,7 @@ async def test_a_year_of_22_regencies(
                 c.Withdraw(actor=k.actor("koordinator"), reason="Tidak mengikuti siklus ini"),
             )
             await year.until(at_wita(date(y, 1, 25), 9))
+            assert overdue(url) == {LATE_DRAFT: end_of_day(date(y, 1, 15))}
             await year.approve_and_sign(LATE_DRAFT, await year.draft_and_submit(LATE_DRAFT))
             await year.until(at_wita(date(y, 1, 27), 9))
             await year.approve_and_sign(EXTENDED, await year.draft_and_submit(EXTENDED))
@@ -278,6 +279,17 @@ async def k_start_again(k: Komitmen, y: int) -> bool:
         started_by=k.actor("koordinator"),
     )
     return await actions.start_cycle(k.client, spec, task_queue=k.task_queue)
+
+
+def overdue(url: str) -> dict[str, datetime]:
+    """Which regencies the database shows as overdue, and since when."""
+    with transaction(session_factory(url)) as s:
+        rows = s.execute(
+            select(m.Commitment.regency_code, m.Commitment.overdue_since).where(
+                m.Commitment.overdue_since.is_not(None)
+            )
+        ).all()
+    return {code: since for code, since in rows if since is not None}
 
 
 def check_database(url: str) -> None:

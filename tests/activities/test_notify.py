@@ -1,0 +1,445 @@
+"""Reminders, escalations and change notices through a real SMTP server, each sent once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import ActivityEnvironment
+
+from activities.mail import Mail, SmtpMailer
+from activities.notify import ChangeNotice, Notifier, ReminderBatch
+from activities.rendering import MailRenderer
+from db import models as m
+from db import repository
+from db.session import session_factory, transaction
+from domain.calendar import at_wita
+from domain.catalog import load_catalog
+from domain.commitment import (
+    Audience,
+    CommitmentState,
+    DeadlineKey,
+    ReminderIntent,
+    ReminderKind,
+    ReviewComment,
+    SaveDraft,
+    Submit,
+    apply_save_draft,
+    apply_submit,
+    reminder_intents,
+    started_event,
+)
+from domain.cycle import CycleEvent
+from domain.roles import Actor, Role
+from domain.schedule import default_schedule
+from komitmen.actions import build_cycle_spec
+from komitmen.demo import sample_plan, seed_demo_users
+from tests.smtp import SmtpSink, free_port
+
+CATALOG = load_catalog()
+SENDER = "Komitmen <komitmen@example.org>"
+COORDINATOR = Actor(name="Koordinator BPBD Provinsi NTT", role=Role.COORDINATOR)
+CYCLE_A = ("rakor-2026", "Rakor PB NTT 2026")
+CYCLE_B = ("rakor-2026-susulan", "Rakor PB NTT 2026 Susulan")
+OFFICER_5301 = "operator-5301@example.org"
+REVIEWER = "reviewer@example.org"
+MANAGER = "manajer@example.org"
+BPBD_HEAD_5301 = "kalak-5301@example.org"
+UNSAFE_COMMENT = "<script>alert('x')</script> Anggaran IKD & honor tim belum dirinci."
+
+
+@dataclass
+class World:
+    """A seeded directory, two recorded cycles, and the reminders their commitments call for."""
+
+    sessions: sessionmaker[Session]
+    states: dict[str, CommitmentState]
+
+    def intent(self, commitment_id: str, key: DeadlineKey, days: int) -> ReminderIntent:
+        """The reminder or escalation the commitment's open obligation calls for."""
+        matches = [
+            i
+            for i in reminder_intents(self.states[commitment_id])
+            if i.deadline_key == key and i.days == days
+        ]
+        assert len(matches) == 1, (commitment_id, key, days)
+        return matches[0]
+
+    def claims(self) -> list[m.ReminderSent]:
+        """Every claimed message row, oldest first."""
+        with self.sessions() as session:
+            return list(session.scalars(select(m.ReminderSent).order_by(m.ReminderSent.id)))
+
+
+def _start_cycle(
+    sessions: sessionmaker[Session], cycle: tuple[str, str], codes: list[str]
+) -> dict[str, CommitmentState]:
+    cycle_id, name = cycle
+    spec = build_cycle_spec(
+        cycle_id=cycle_id,
+        name=name,
+        year=2026,
+        catalog=CATALOG,
+        schedule=default_schedule(2026),
+        started_by=COORDINATOR,
+        regency_codes=codes,
+    )
+    started_at = at_wita(date(2026, 1, 2), 8)
+    with transaction(sessions) as session:
+        repository.record_cycle_event(
+            session,
+            event=CycleEvent(
+                cycle_id=cycle_id,
+                seq=1,
+                action="started",
+                status="running",
+                actor=COORDINATOR,
+                occurred_at=started_at,
+                spec=spec,
+            ),
+        )
+    states: dict[str, CommitmentState] = {}
+    for regency in spec.regencies:
+        state = CommitmentState.start(spec.commitment_spec(regency), started_at)
+        with transaction(sessions) as session:
+            repository.record_event(session, event=started_event(state), regency_name=regency.name)
+        states[state.spec.commitment_id] = state
+    return states
+
+
+def _submit(sessions: sessionmaker[Session], state: CommitmentState) -> None:
+    """Draft and submit the sample plan, so the commitment waits for the reviewer."""
+    regency = CATALOG.get(state.spec.regency_code)
+    officer = Actor(
+        name=f"Operator BPBD {regency.name}",
+        role=Role.REGENCY_OFFICER,
+        regency_code=regency.kemendagri_code,
+    )
+    save = SaveDraft(actor=officer, plan=sample_plan(regency), based_on_version=0)
+    events = [
+        apply_save_draft(state, save, at_wita(date(2026, 1, 5), 10)),
+        apply_submit(state, Submit(actor=officer, version=1), at_wita(date(2026, 1, 6), 10)),
+    ]
+    for event in events:
+        with transaction(sessions) as session:
+            repository.record_event(session, event=event, regency_name=regency.name)
+
+
+@pytest.fixture
+def world(db_url: str) -> Iterator[World]:
+    """Cycle A (Kupang, TTS) and cycle B (Kupang, TTU); both TTS and TTU wait for review."""
+    sessions = session_factory(db_url)
+    with transaction(sessions) as session:
+        seed_demo_users(session, CATALOG)
+    states = {
+        **_start_cycle(sessions, CYCLE_A, ["53.01", "53.02"]),
+        **_start_cycle(sessions, CYCLE_B, ["53.01", "53.03"]),
+    }
+    _submit(sessions, states["rakor-2026:53.02"])
+    _submit(sessions, states["rakor-2026-susulan:53.03"])
+    yield World(sessions=sessions, states=states)
+
+
+def notifier(world: World, port: int) -> Notifier:
+    return Notifier(world.sessions, SmtpMailer("127.0.0.1", port), MailRenderer(), SENDER)
+
+
+async def send_reminders(notifier: Notifier, intents: list[ReminderIntent]) -> int:
+    return await ActivityEnvironment().run(notifier.send_reminders, ReminderBatch(intents=intents))
+
+
+async def send_change_notice(notifier: Notifier, notice: ChangeNotice) -> int:
+    return await ActivityEnvironment().run(notifier.send_change_notice, notice)
+
+
+def bodies(message: EmailMessage) -> tuple[str, str]:
+    text_part = message.get_body(preferencelist=("plain",))
+    html_part = message.get_body(preferencelist=("html",))
+    assert isinstance(text_part, EmailMessage) and isinstance(html_part, EmailMessage)
+    return (
+        text_part.get_content().replace("\r\n", "\n"),
+        html_part.get_content().replace("\r\n", "\n"),
+    )
+
+
+def subject(message: EmailMessage) -> str:
+    # A subject longer than a header line is folded; the parser keeps the fold's space.
+    return " ".join(str(message["Subject"]).split())
+
+
+def to_person(sink: SmtpSink, address: str) -> list[EmailMessage]:
+    return [message for message in sink.messages if message["To"] == address]
+
+
+def digest_batch(world: World) -> list[ReminderIntent]:
+    """Two drafting reminders for Kupang's officer, two review reminders for the reviewer."""
+    review_a = world.states["rakor-2026:53.02"].deadlines[DeadlineKey.REVIEW]
+    review_b = world.states["rakor-2026-susulan:53.03"].deadlines[DeadlineKey.REVIEW]
+    assert review_a == review_b
+    return [
+        world.intent("rakor-2026:53.01", DeadlineKey.DRAFTING, 7),
+        world.intent("rakor-2026-susulan:53.01", DeadlineKey.DRAFTING, 7),
+        world.intent("rakor-2026:53.02", DeadlineKey.REVIEW, 3),
+        world.intent("rakor-2026-susulan:53.03", DeadlineKey.REVIEW, 3),
+    ]
+
+
+# --- digests -----------------------------------------------------------------------------
+
+
+async def test_reminders_to_one_person_go_out_as_one_digest(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    sent = await send_reminders(notifier(world, smtp_sink.port), digest_batch(world))
+
+    assert sent == 2
+    assert sorted(d.rcpt_tos for d in smtp_sink.deliveries) == [(OFFICER_5301,), (REVIEWER,)]
+    [officer] = to_person(smtp_sink, OFFICER_5301)
+    [reviewer] = to_person(smtp_sink, REVIEWER)
+    for message in (officer, reviewer):
+        assert subject(message) == "Pengingat: 2 tenggat Komitmen"
+        assert message["From"] == SENDER
+
+    text, html = bodies(officer)
+    assert text.startswith("Yth. Bapak/Ibu Operator BPBD Kabupaten Kupang,")
+    assert "1. [Pengingat] Penyusunan rencana aksi - Kabupaten Kupang" in text
+    assert "2. [Pengingat] Penyusunan rencana aksi - Kabupaten Kupang" in text
+    assert "Rakor PB NTT 2026\n" in text and "Rakor PB NTT 2026 Susulan" in text
+    assert "Kamis, 15 Januari 2026 pukul 23.59 WITA" in text
+    assert text.count("7 hari lagi") == 2
+    assert "Rakor PB NTT 2026 Susulan" in html and "WITA" in html
+
+    text, html = bodies(reviewer)
+    assert "Reviu rencana aksi - Kabupaten Timor Tengah Selatan" in text
+    assert "Reviu rencana aksi - Kabupaten Timor Tengah Utara" in text
+    assert "Kabupaten Kupang" not in text
+    assert text.count("WITA") == 2 and text.count("3 hari lagi") == 2
+    assert "Kabupaten Timor Tengah Utara" in html
+
+    claims = world.claims()
+    assert len(claims) == 4
+    assert all(c.sent_at is not None and c.kind == "digest" for c in claims)
+    assert {c.message_id for c in claims if c.recipient == OFFICER_5301} == {officer["Message-ID"]}
+    assert {c.message_id for c in claims if c.recipient == REVIEWER} == {reviewer["Message-ID"]}
+    assert {(c.deadline_key, c.days) for c in claims} == {("drafting", 7), ("review", 3)}
+
+
+async def test_the_same_batch_again_sends_nothing(world: World, smtp_sink: SmtpSink) -> None:
+    activity = notifier(world, smtp_sink.port)
+    batch = digest_batch(world)
+    assert await send_reminders(activity, batch) == 2
+    assert await send_reminders(activity, batch) == 0
+    assert await send_reminders(activity, list(reversed(batch))) == 0
+    assert len(smtp_sink.messages) == 2
+    assert len(world.claims()) == 4
+
+
+async def test_a_digest_carries_only_what_was_not_sent_before(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    activity = notifier(world, smtp_sink.port)
+    seven = world.intent("rakor-2026:53.01", DeadlineKey.DRAFTING, 7)
+    three = world.intent("rakor-2026:53.01", DeadlineKey.DRAFTING, 3)
+    assert await send_reminders(activity, [seven]) == 1
+    # Same person, same deadline, another offset: a new reminder; the 7-day one is not repeated.
+    assert await send_reminders(activity, [seven, three]) == 1
+    first, second = smtp_sink.messages
+    assert subject(first).startswith("Pengingat: penyusunan rencana aksi Kabupaten Kupang")
+    assert subject(second).startswith("Pengingat: penyusunan rencana aksi Kabupaten Kupang")
+    assert first["Message-ID"] != second["Message-ID"]
+    text, _ = bodies(second)
+    assert "3 hari lagi" in text and "7 hari lagi" not in text
+    assert [(c.days, c.sent_at is not None) for c in world.claims()] == [(7, True), (3, True)]
+
+
+async def test_an_english_reader_gets_an_english_digest(world: World, smtp_sink: SmtpSink) -> None:
+    with transaction(world.sessions) as session:
+        session.execute(
+            update(m.UserAccount).where(m.UserAccount.username == "reviewer").values(language="en")
+        )
+    assert await send_reminders(notifier(world, smtp_sink.port), digest_batch(world)) == 2
+    [reviewer] = to_person(smtp_sink, REVIEWER)
+    [officer] = to_person(smtp_sink, OFFICER_5301)
+    assert subject(reviewer) == "Reminder: 2 Komitmen deadlines"
+    assert subject(officer) == "Pengingat: 2 tenggat Komitmen"
+    text, _ = bodies(reviewer)
+    assert text.startswith("Dear Reviewer BPBD Provinsi NTT,")
+    assert "1. [Reminder] Reviewing the action plan - Kabupaten Timor Tengah Selatan" in text
+    assert "in 3 days" in text and "WITA" in text
+    assert "Pengingat" not in text
+
+
+# --- escalations -------------------------------------------------------------------------
+
+
+async def test_escalations_go_one_by_one_in_each_persons_language(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    escalations = [
+        world.intent("rakor-2026:53.01", DeadlineKey.DRAFTING, -7),
+        world.intent("rakor-2026-susulan:53.01", DeadlineKey.DRAFTING, -7),
+        world.intent("rakor-2026:53.01", DeadlineKey.DRAFTING, -1),
+    ]
+    assert [(i.kind, i.audience) for i in escalations] == [
+        (ReminderKind.ESCALATION, Audience.MANAGER),
+        (ReminderKind.ESCALATION, Audience.MANAGER),
+        (ReminderKind.ESCALATION, Audience.REGENCY_HEAD),
+    ]
+    activity = notifier(world, smtp_sink.port)
+
+    assert await send_reminders(activity, escalations) == 3
+    manager = to_person(smtp_sink, MANAGER)
+    [head] = to_person(smtp_sink, BPBD_HEAD_5301)
+    assert len(smtp_sink.messages) == 3
+    assert len(manager) == 2
+    # Each escalation has its own well-formed Message-ID, the one its claim row carries.
+    ids = {message["Message-ID"] for message in smtp_sink.messages}
+    assert len(ids) == 3
+    assert all(re.fullmatch(r"<escalation\.[0-9a-f]{32}@komitmen>", i) for i in ids)
+    assert {c.message_id for c in world.claims()} == ids
+    for message in manager:
+        # The demo manager reads English.
+        assert subject(message) == (
+            "Escalation: drafting the action plan for Kabupaten Kupang 7 days overdue"
+        )
+        text, _ = bodies(message)
+        assert text.startswith("Dear Manajer BPBD Provinsi NTT,")
+        assert text.count("[Escalation]") == 1
+        assert "WITA" in text
+    # One message per cycle's commitment.
+    assert sorted("Susulan" in bodies(message)[0] for message in manager) == [False, True]
+    assert subject(head) == "Eskalasi: penyusunan rencana aksi Kabupaten Kupang terlambat 1 hari"
+    text, _ = bodies(head)
+    assert "[Eskalasi] Penyusunan rencana aksi - Kabupaten Kupang" in text
+
+    assert await send_reminders(activity, escalations) == 0
+    assert len(smtp_sink.messages) == 3
+    assert {c.kind for c in world.claims()} == {"escalation"}
+
+
+# --- failures and retries ----------------------------------------------------------------
+
+
+async def test_smtp_down_raises_and_the_retry_sends_exactly_once(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    batch = digest_batch(world)
+    down = notifier(world, free_port())
+    with pytest.raises(OSError):
+        await send_reminders(down, batch)
+    assert smtp_sink.messages == []
+    # The first person's claims were written before the send failed, and stay unsent.
+    assert [(c.recipient, c.sent_at) for c in world.claims()] == [(REVIEWER, None)] * 2
+
+    live = notifier(world, smtp_sink.port)
+    assert await send_reminders(live, batch) == 2
+    assert await send_reminders(live, batch) == 0
+    assert sorted(message["To"] for message in smtp_sink.messages) == [OFFICER_5301, REVIEWER]
+    claims = world.claims()
+    assert len(claims) == 4 and all(c.sent_at is not None for c in claims)
+    assert {c.message_id for c in claims} == {msg["Message-ID"] for msg in smtp_sink.messages}
+
+
+class FailingOnceFor:
+    """Deliver through a real mailer, except the first message to one address."""
+
+    def __init__(self, inner: SmtpMailer, address: str) -> None:
+        self.inner = inner
+        self.address = address
+        self.failed = False
+
+    async def send(self, mail: Mail) -> None:
+        if mail.to == self.address and not self.failed:
+            self.failed = True
+            raise ConnectionResetError("connection reset by the SMTP server")
+        await self.inner.send(mail)
+
+
+async def test_a_retry_after_a_partial_failure_does_not_repeat_what_went_out(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    batch = digest_batch(world)
+    flaky = FailingOnceFor(SmtpMailer("127.0.0.1", smtp_sink.port), OFFICER_5301)
+    activity = Notifier(world.sessions, flaky, MailRenderer(), SENDER)
+
+    with pytest.raises(ConnectionResetError):
+        await send_reminders(activity, batch)
+    # Review is due 13 January, before drafting (15 January): the reviewer's digest went out.
+    assert [message["To"] for message in smtp_sink.messages] == [REVIEWER]
+
+    assert await send_reminders(activity, batch) == 1
+    assert [message["To"] for message in smtp_sink.messages] == [REVIEWER, OFFICER_5301]
+    assert await send_reminders(activity, batch) == 0
+    assert len(smtp_sink.messages) == 2
+
+
+# --- change notices ----------------------------------------------------------------------
+
+
+def change_notice() -> ChangeNotice:
+    plan = sample_plan(CATALOG.get("53.01"))
+    return ChangeNotice(
+        commitment_id="rakor-2026:53.01",
+        event_seq=4,
+        cycle_name="Rakor PB NTT 2026",
+        regency_code="53.01",
+        regency_name="Kabupaten Kupang",
+        round=1,
+        version=1,
+        reviewer_name="Reviewer BPBD Provinsi NTT",
+        comments=[
+            ReviewComment(item_position=2, text=UNSAFE_COMMENT),
+            ReviewComment(text="Lengkapi mitra pentahelix pada seluruh butir."),
+        ],
+        item_activities={i: item.activity for i, item in enumerate(plan.items, start=1)},
+    )
+
+
+async def test_a_change_notice_reaches_the_regency_officers_once_escaped(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    with transaction(world.sessions) as session:
+        second = repository.add_user(
+            session,
+            username="operator2-5301",
+            full_name="Maria Bunga",
+            email="operator2-5301@example.org",
+            role="regency_officer",
+            regency_code="53.01",
+            office=None,
+            now=world.states["rakor-2026:53.01"].started_at,
+        )
+        assert second.id is not None
+    activity = notifier(world, smtp_sink.port)
+
+    assert await send_change_notice(activity, change_notice()) == 2
+    messages = smtp_sink.messages
+    assert sorted(message["To"] for message in messages) == [
+        "operator-5301@example.org",
+        "operator2-5301@example.org",
+    ]
+    for message in messages:
+        assert subject(message) == "Perlu Revisi: rencana aksi Kabupaten Kupang (putaran 1)"
+        text, html = bodies(message)
+        # Plain text shows the comment exactly as typed; HTML escapes it.
+        assert UNSAFE_COMMENT in text
+        assert "- Butir 2: Penilaian mandiri Indeks Ketahanan Daerah (71 indikator)" in text
+        assert "Catatan umum:\nLengkapi mitra pentahelix pada seluruh butir." in text
+        assert "<script>" not in html
+        assert "&lt;script&gt;alert(" in html
+        assert "honor tim" in html and "IKD &amp; honor" in html
+        assert "Butir 2: Penilaian mandiri Indeks Ketahanan Daerah (71 indikator)" in html
+    text, _ = bodies(to_person(smtp_sink, "operator2-5301@example.org")[0])
+    assert text.startswith("Yth. Bapak/Ibu Maria Bunga,")
+
+    assert await send_change_notice(activity, change_notice()) == 0
+    assert len(smtp_sink.messages) == 2
+    claims = world.claims()
+    assert [(c.kind, c.dedupe_key) for c in claims] == [("changes", "rakor-2026:53.01|event|4")] * 2
+    assert all(c.sent_at is not None and c.deadline_key is None for c in claims)
