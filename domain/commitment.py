@@ -688,6 +688,8 @@ def apply_sign(state: CommitmentState, req: Sign, now: datetime) -> Event:
     before = state.stage
     if not state.pending_offices:
         state.stage = Stage.FOLLOW_UP
+        # Signed after the last quarter locked: nothing is left to report or verify.
+        _complete_if_done(state)
     return _event(state, Action.SIGN, req.actor, before, now, signature=signature)
 
 

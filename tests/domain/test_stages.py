@@ -1,0 +1,160 @@
+"""Table tests of the transition table: every stage, action, role and regency scope."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from domain.errors import TransitionRefused
+from domain.roles import Actor, Role
+from domain.stages import STAGE_LABELS, TRANSITIONS, Action, Stage, check_transition
+
+REGENCY = "53.01"
+OTHER_REGENCY = "53.02"
+
+D, R, S, F = Stage.DRAFTING, Stage.REVIEW, Stage.SIGNING, Stage.FOLLOW_UP
+OFFICER, REVIEWER, COORDINATOR, SIGNATORY = (
+    Role.REGENCY_OFFICER,
+    Role.REVIEWER,
+    Role.COORDINATOR,
+    Role.SIGNATORY,
+)
+
+# Written out by hand on purpose: if TRANSITIONS changes, these tests must fail.
+# (stage, action) -> (roles allowed, stages it may lead to)
+EXPECTED: dict[tuple[Stage, Action], tuple[set[Role], set[Stage]]] = {
+    (D, Action.SAVE_DRAFT): ({OFFICER}, {D}),
+    (D, Action.SUBMIT): ({OFFICER}, {R}),
+    (D, Action.EXTEND_DEADLINE): ({COORDINATOR}, {D}),
+    (D, Action.WITHDRAW): ({COORDINATOR}, {Stage.WITHDRAWN}),
+    (R, Action.APPROVE): ({REVIEWER}, {S}),
+    (R, Action.REQUEST_CHANGES): ({REVIEWER}, {D}),
+    (R, Action.EXTEND_DEADLINE): ({COORDINATOR}, {R}),
+    (R, Action.WITHDRAW): ({COORDINATOR}, {Stage.WITHDRAWN}),
+    (S, Action.SIGN): ({SIGNATORY}, {S, F}),
+    (S, Action.DECLINE): ({SIGNATORY}, {R}),
+    (S, Action.EXTEND_DEADLINE): ({COORDINATOR}, {S}),
+    (S, Action.WITHDRAW): ({COORDINATOR}, {Stage.WITHDRAWN}),
+    (F, Action.SUBMIT_REPORT): ({OFFICER}, {F}),
+    (F, Action.VERIFY_REPORT): ({REVIEWER}, {F, Stage.COMPLETED}),
+    (F, Action.RETURN_REPORT): ({REVIEWER}, {F}),
+    (F, Action.EXTEND_DEADLINE): ({COORDINATOR}, {F}),
+    (F, Action.WITHDRAW): ({COORDINATOR}, {Stage.WITHDRAWN}),
+}
+REGENCY_ROLES = {Role.REGENCY_OFFICER, Role.SIGNATORY}
+
+# The regency an actor is bound to: its own, another one, or none at all.
+SCOPES: dict[str, str | None] = {"own": REGENCY, "other": OTHER_REGENCY, "none": None}
+
+
+def actor(role: Role, scope: str) -> Actor:
+    return Actor(name=f"{role.value} ({scope})", role=role, regency_code=SCOPES[scope])
+
+
+CASES = list(itertools.product(Stage, Action, Role, SCOPES))
+
+
+@pytest.mark.parametrize(
+    ("stage", "action", "role", "scope"),
+    CASES,
+    ids=[f"{s.value}-{a.value}-{r.value}-{sc}" for s, a, r, sc in CASES],
+)
+def test_check_transition(stage: Stage, action: Action, role: Role, scope: str) -> None:
+    person = actor(role, scope)
+    expected = EXPECTED.get((stage, action))
+    if expected is None:
+        with pytest.raises(TransitionRefused) as refused:
+            check_transition(stage, action, person, REGENCY)
+        assert f"cannot {action.value}" in refused.value.reason
+        assert f"stage '{stage.value}'" in refused.value.reason
+        return
+    roles, leads_to = expected
+    if role not in roles:
+        with pytest.raises(TransitionRefused) as refused:
+            check_transition(stage, action, person, REGENCY)
+        assert f"role '{role.value}' may not {action.value}" in refused.value.reason
+        assert all(r.value in refused.value.reason for r in roles)
+        return
+    if role in REGENCY_ROLES and scope != "own":
+        with pytest.raises(TransitionRefused) as refused:
+            check_transition(stage, action, person, REGENCY)
+        assert refused.value.reason == (
+            f"{person.name} acts for regency {SCOPES[scope]}, not {REGENCY}"
+        )
+        return
+    rule = check_transition(stage, action, person, REGENCY)
+    assert rule.roles == roles
+    assert rule.leads_to == leads_to
+
+
+def test_table_has_exactly_the_expected_pairs() -> None:
+    assert set(TRANSITIONS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    ("stage", "allowed"),
+    [
+        (D, "extend_deadline, save_draft, submit, withdraw"),
+        (R, "approve, extend_deadline, request_changes, withdraw"),
+        (S, "decline, extend_deadline, sign, withdraw"),
+        (F, "extend_deadline, return_report, submit_report, verify_report, withdraw"),
+    ],
+)
+def test_refusal_by_stage_lists_what_is_allowed_now(stage: Stage, allowed: str) -> None:
+    # VERIFY_REPORT is allowed only in follow-up, SAVE_DRAFT only in drafting.
+    action = Action.SAVE_DRAFT if stage == F else Action.VERIFY_REPORT
+    with pytest.raises(TransitionRefused) as refused:
+        check_transition(stage, action, actor(Role.COORDINATOR, "none"), REGENCY)
+    assert refused.value.reason.endswith(f"; allowed now: {allowed}")
+
+
+@pytest.mark.parametrize("stage", [Stage.COMPLETED, Stage.WITHDRAWN, Stage.CANCELLED])
+def test_refusal_in_terminal_stage_lists_nothing(stage: Stage) -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        check_transition(stage, Action.WITHDRAW, actor(Role.COORDINATOR, "none"), REGENCY)
+    assert refused.value.reason == f"cannot withdraw a commitment in stage '{stage.value}'"
+
+
+@pytest.mark.parametrize(
+    ("stage", "terminal"),
+    [
+        (Stage.DRAFTING, False),
+        (Stage.REVIEW, False),
+        (Stage.SIGNING, False),
+        (Stage.FOLLOW_UP, False),
+        (Stage.COMPLETED, True),
+        (Stage.WITHDRAWN, True),
+        (Stage.CANCELLED, True),
+    ],
+)
+def test_is_terminal(stage: Stage, terminal: bool) -> None:
+    assert stage.is_terminal is terminal
+
+
+@pytest.mark.parametrize(
+    ("role", "regency_role"),
+    [
+        (Role.COORDINATOR, False),
+        (Role.REVIEWER, False),
+        (Role.MANAGER, False),
+        (Role.REGENCY_OFFICER, True),
+        (Role.SIGNATORY, True),
+    ],
+)
+def test_is_regency_role(role: Role, regency_role: bool) -> None:
+    assert role.is_regency_role is regency_role
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_every_stage_has_a_label(language: str) -> None:
+    labels = STAGE_LABELS[language]
+    assert set(labels) == set(Stage)
+    assert all(label.strip() for label in labels.values())
+    assert len(set(labels.values())) == len(Stage)
+
+
+def test_labels_exist_in_exactly_two_languages() -> None:
+    assert set(STAGE_LABELS) == {"id", "en"}
+    assert STAGE_LABELS["id"][Stage.REVIEW] == "Dalam Reviu"
+    assert STAGE_LABELS["en"][Stage.REVIEW] == "In review"
