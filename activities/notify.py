@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -46,7 +46,6 @@ class ChangeNotice(BaseModel):
     version: int
     reviewer_name: str
     comments: list[ReviewComment]
-    item_activities: dict[int, str]
 
 
 class StatusNotice(BaseModel):
@@ -150,9 +149,7 @@ class Notifier:
     @activity.defn(name="send_change_notice")
     async def send_change_notice(self, notice: ChangeNotice) -> int:
         """Tell the regency's officers which items the reviewer wants changed."""
-        users = await asyncio.to_thread(
-            self._recipients, Audience.REGENCY_OFFICER, notice.regency_code
-        )
+        activities = await asyncio.to_thread(self._item_activities, notice)
         context = {
             "cycle_name": notice.cycle_name,
             "regency_name": notice.regency_name,
@@ -165,46 +162,60 @@ class Notifier:
                 {
                     "item_position": c.item_position,
                     "text": c.text,
-                    "activity": notice.item_activities.get(c.item_position, ""),
+                    "activity": activities.get(c.item_position, ""),
                 }
                 for c in notice.comments
                 if c.item_position is not None
             ],
         }
-        key = f"{notice.commitment_id}|event|{notice.event_seq}"
-        sent = 0
-        for user in users:
-            sent += await self._deliver(
-                user=user,
-                kind="changes",
-                keys=[key],
-                commitment_ids=[notice.commitment_id],
-                intents=None,
-                template="changes_requested",
-                context=context,
+        return await self._notify_each(
+            notice, Audience.REGENCY_OFFICER, "changes", "changes_requested", lambda _user: context
+        )
+
+    def _item_activities(self, notice: ChangeNotice) -> dict[int, str]:
+        with transaction(self.sessions) as session:
+            items = repository.version_items(
+                session, commitment_id=notice.commitment_id, number=notice.version
             )
-        return sent
+            return {item.position: item.activity for item in items}
 
     @activity.defn(name="send_status_notice")
     async def send_status_notice(self, notice: StatusNotice) -> int:
         """Tell the people concerned of a status change."""
-        users = await asyncio.to_thread(self._recipients, notice.audience, notice.regency_code)
         context: dict[str, object] = {
             "cycle_name": notice.cycle_name,
             "regency_name": notice.regency_name,
             "body": notice.body,
         }
+        return await self._notify_each(
+            notice,
+            notice.audience,
+            "notice",
+            "notice",
+            lambda user: {**context, "title": NOTICE_TITLES[notice.kind][user.language]},
+        )
+
+    async def _notify_each(
+        self,
+        notice: ChangeNotice | StatusNotice,
+        audience: Audience,
+        kind: str,
+        template: str,
+        context_for: Callable[[m.UserAccount], dict[str, object]],
+    ) -> int:
+        """Send one notice about one workflow event to everyone in the audience, once."""
+        users = await asyncio.to_thread(self._recipients, audience, notice.regency_code)
         key = f"{notice.commitment_id}|event|{notice.event_seq}"
         sent = 0
         for user in users:
             sent += await self._deliver(
                 user=user,
-                kind="notice",
+                kind=kind,
                 keys=[key],
                 commitment_ids=[notice.commitment_id],
                 intents=None,
-                template="notice",
-                context={**context, "title": NOTICE_TITLES[notice.kind][user.language]},
+                template=template,
+                context=context_for(user),
             )
         return sent
 

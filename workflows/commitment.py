@@ -152,7 +152,6 @@ class CommitmentWorkflow:
                 version=req.version,
                 reviewer_name=req.actor.name,
                 comments=list(req.comments),
-                item_activities={},
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,

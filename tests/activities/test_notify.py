@@ -383,7 +383,6 @@ async def test_a_retry_after_a_partial_failure_does_not_repeat_what_went_out(
 
 
 def change_notice() -> ChangeNotice:
-    plan = sample_plan(CATALOG.get("53.01"))
     return ChangeNotice(
         commitment_id="rakor-2026:53.01",
         event_seq=4,
@@ -397,7 +396,6 @@ def change_notice() -> ChangeNotice:
             ReviewComment(item_position=2, text=UNSAFE_COMMENT),
             ReviewComment(text="Lengkapi mitra pentahelix pada seluruh butir."),
         ],
-        item_activities={i: item.activity for i, item in enumerate(plan.items, start=1)},
     )
 
 
@@ -416,6 +414,16 @@ async def test_a_change_notice_reaches_the_regency_officers_once_escaped(
             now=world.states["rakor-2026:53.01"].started_at,
         )
         assert second.id is not None
+    # The notice names each commented item by its activity, read from the saved version.
+    state = world.states["rakor-2026:53.01"]
+    officer = Actor(name="Operator", role=Role.REGENCY_OFFICER, regency_code="53.01")
+    save = SaveDraft(actor=officer, plan=sample_plan(CATALOG.get("53.01")), based_on_version=0)
+    with transaction(world.sessions) as session:
+        repository.record_event(
+            session,
+            event=apply_save_draft(state, save, at_wita(date(2026, 1, 5), 10)),
+            regency_name="Kabupaten Kupang",
+        )
     activity = notifier(world, smtp_sink.port)
 
     assert await send_change_notice(activity, change_notice()) == 2

@@ -370,6 +370,10 @@ def check_mail(messages: list[EmailMessage]) -> None:
     }
     extended = [msg for msg in messages if msg["To"] == "operator-5305@example.org"]
     assert all("29 Januari" in str(msg["Subject"]) for msg in extended)
+    changes = next(msg for msg in messages if msg["To"] == "operator-5302@example.org")
+    changes_text = changes.get_body(("plain",))
+    assert changes_text is not None
+    assert "Butir 2: Penilaian mandiri Indeks Ketahanan Daerah" in changes_text.get_content()
     late = next(msg for msg in messages if msg["To"] == "kalak-5304@example.org")
     body = late.get_body(("plain",))
     assert body is not None
