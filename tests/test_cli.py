@@ -1,0 +1,243 @@
+"""The `komitmen` command line end to end: a real dev server, a worker process, real commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from db.session import migrate, session_factory, transaction
+from domain.calendar import WITA
+from domain.catalog import load_catalog
+from domain.plan import ActionPlan
+from komitmen.cli import field_errors, review_comment, table
+from komitmen.demo import seed_demo_users
+from komitmen.devserver import DevServer, free_port, search_attribute_flags, split_address
+from komitmen.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPORAL = Path(sys.executable).parent / "temporal"
+CYCLE = "cli-e2e"
+
+
+@dataclass
+class Stack:
+    """A dev server and a worker process on a data folder of their own."""
+
+    settings: Settings
+    env: dict[str, str]
+    worker_log: Path
+
+    def run(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
+        """Run `komitmen ARGS` as a process and check its exit status."""
+        done = subprocess.run(
+            [sys.executable, "-m", "komitmen", *args],
+            env=self.env,
+            cwd=self.settings.data_dir,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        assert done.returncode == expect, (
+            f"komitmen {' '.join(args)} exited {done.returncode}, expected {expect}\n"
+            f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}\n"
+            f"worker log:\n{self.worker_log.read_text(errors='replace')[-3000:]}"
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """A dev server on free ports, a migrated database with the demo people, and a worker."""
+    settings = Settings(
+        data_dir=tmp_path,
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_ui_port=free_port(),
+        smtp_host=None,
+        outbox_dir=None,
+        database_url="",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOMITMEN_")}
+    env |= {
+        "KOMITMEN_DATA_DIR": str(tmp_path),
+        "KOMITMEN_TEMPORAL_ADDRESS": settings.temporal_address,
+        "KOMITMEN_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+    }
+    migrate(settings.db_url)
+    with transaction(session_factory(settings.db_url)) as session:
+        seed_demo_users(session, load_catalog())
+    worker_log = tmp_path / "worker.log"
+    worker: subprocess.Popen[bytes] | None = None
+    server = DevServer(settings, startup_timeout=30)
+    try:
+        server.start()
+        with worker_log.open("wb") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "komitmen", "worker"],
+                env=env,
+                cwd=tmp_path,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        yield Stack(settings=settings, env=env, worker_log=worker_log)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        server.stop()
+
+
+def outbox_messages(folder: Path) -> list[tuple[str, EmailMessage]]:
+    """The .eml files in an outbox, parsed, with their file names."""
+    parser = BytesParser(policy=policy.default)
+    messages = []
+    for path in sorted(folder.glob("*.eml")):
+        message = parser.parsebytes(path.read_bytes())
+        assert isinstance(message, EmailMessage)
+        messages.append((path.name, message))
+    return messages
+
+
+def workflows_in_stage(stack: Stack, stage: str) -> str:
+    """`temporal workflow list` for one stage, waiting briefly for visibility to catch up."""
+    deadline = time.monotonic() + 15
+    while True:
+        listed = subprocess.run(
+            [
+                str(TEMPORAL),
+                "workflow",
+                "list",
+                "--address",
+                stack.settings.temporal_address,
+                "--query",
+                f"Stage='{stage}'",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert listed.returncode == 0, listed.stderr
+        if "commitment:" in listed.stdout or time.monotonic() > deadline:
+            return listed.stdout
+        time.sleep(0.5)
+
+
+@pytest.mark.temporal
+def test_a_commitment_from_draft_to_follow_up(stack: Stack) -> None:
+    year = datetime.now(WITA).year + 1
+    run = stack.run
+
+    assert "koordinator" in run("users").stdout
+
+    start = ["cycle", "start", CYCLE, "--name", f"Rakor PB NTT {year - 1}", "--year", str(year)]
+    start += ["--regencies", "53.01,53.71", "--as", "koordinator"]
+    assert f"started cycle {CYCLE}" in run(*start).stdout
+    assert "already started (nothing duplicated)" in run(*start).stdout
+    board = run("cycle", "show", CYCLE).stdout
+    assert "Kabupaten Kupang" in board and "Kota Kupang" in board
+
+    where = (CYCLE, "53.01")
+    assert "version 1 saved" in run("draft", *where, "--sample", "--as", "operator-5301").stdout
+
+    # An officer of Kota Kupang may not act for Kabupaten Kupang: refused, nothing changes.
+    refused = run("submit", *where, "--as", "operator-5371", expect=2)
+    assert refused.stderr.startswith("refused: ")
+    assert "53.71" in refused.stderr and "53.01" in refused.stderr
+
+    run("submit", *where, "--as", "operator-5301")
+    run(
+        "request-changes",
+        *where,
+        "--comment",
+        "Lengkapi anggaran",
+        "--comment",
+        "3: Target desa tangguh terlalu rendah",
+        "--as",
+        "reviewer",
+    )
+    assert "version 2 saved" in run("draft", *where, "--sample", "--as", "operator-5301").stdout
+    run("submit", *where, "--as", "operator-5301")
+    run("approve", *where, "--as", "reviewer")
+    run("sign", *where, "--as", "kalak-5301")
+    run("sign", *where, "--as", "bappeda-5301")
+    assert "Berjalan" in run("sign", *where, "--acting", "plt", "--as", "kada-5301").stdout
+
+    shown = run("show", *where).stdout
+    assert "Berjalan" in shown
+    assert "Plt. Bupati Kupang" in shown
+    assert "Target desa tangguh terlalu rendah" in shown
+
+    assert f"commitment:{CYCLE}:53.01" in workflows_in_stage(stack, "follow_up")
+
+    changes = [
+        message
+        for name, message in outbox_messages(stack.settings.outbox)
+        if name.startswith("changes.") and message["To"] == "operator-5301@example.org"
+    ]
+    assert len(changes) == 1
+    body = changes[0].get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "Target desa tangguh terlalu rendah" in body.get_content()
+
+
+# --- the pieces, without a server -------------------------------------------------------
+
+
+def test_bad_fields_are_named_by_their_path() -> None:
+    item = {
+        "strategic_issue": "destana",
+        "phase": "pra_bencana",
+        "activity": "Pembentukan Destana",
+        "indicator": "Desa terbentuk",
+        "target_value": 3,
+        "target_unit": "desa",
+        "due_quarters": [3],
+        "responsible_unit": "Bidang Pencegahan",
+        "location": "Kupang",
+    }
+    with pytest.raises(ValidationError) as caught:
+        ActionPlan.model_validate({"items": [item, item, {**item, "target_value": -1}]})
+    assert field_errors(caught.value) == [
+        "items[2].target_value: Input should be greater than or equal to 0"
+    ]
+
+
+def test_review_comments_name_their_item() -> None:
+    assert review_comment("3: rinci target").item_position == 3
+    assert review_comment("3: rinci target").text == "rinci target"
+    assert review_comment("Lengkapi anggaran").item_position is None
+
+
+def test_tables_align_their_columns() -> None:
+    assert table(("A", "BB"), [("xyz", None), ("1", "2")]).splitlines() == [
+        "A    BB",
+        "---  --",
+        "xyz  -",
+        "1    2",
+    ]
+
+
+def test_dev_server_flags() -> None:
+    assert split_address("127.0.0.1:7233") == ("127.0.0.1", 7233)
+    with pytest.raises(ValueError):
+        split_address("localhost")
+    flags = search_attribute_flags()
+    assert flags[flags.index("Overdue=Bool") - 1] == "--search-attribute"
+    assert "NextDue=Datetime" in flags
