@@ -19,7 +19,7 @@ from domain.catalog import Catalog
 from domain.commitment import ExtendDeadline
 from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle, CycleSpec, CycleStatus, RegencyRef
 from domain.errors import DomainError
-from domain.roles import Actor
+from domain.roles import Actor, Role
 from domain.schedule import ScheduleSpec, resolve_schedule
 from workflows.commitment import ActionResult, CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
@@ -68,6 +68,10 @@ async def start_cycle(
     client: Client, spec: CycleSpec, *, task_queue: str, digest_window_minutes: int = 15
 ) -> bool:
     """Start the cycle and wait for its commitments; False if it was started before."""
+    if spec.started_by.role != Role.COORDINATOR:
+        raise ActionRefused(
+            f"role '{spec.started_by.role.value}' may not start a cycle; needs coordinator"
+        )
     started = True
     try:
         await client.start_workflow(

@@ -98,3 +98,20 @@ async def test_cancelling_a_cycle_ends_every_commitment(
                 cycle = s.scalar(select(m.Cycle))
             assert stages == {"cancelled"}
             assert cycle is not None and cycle.status == "cancelled" and cycle.ended_at
+
+
+async def test_only_a_coordinator_starts_a_cycle(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    with sqlite_database(tmp_path) as url:
+        async with running_komitmen(time_skipping_env.client, url) as k:
+            spec = actions.build_cycle_spec(
+                cycle_id="by-reviewer",
+                name="Rakor",
+                year=2027,
+                catalog=load_catalog(),
+                schedule=default_schedule(2027),
+                started_by=k.actor("reviewer"),
+            )
+            with pytest.raises(actions.ActionRefused, match="needs coordinator"):
+                await actions.start_cycle(k.client, spec, task_queue=k.task_queue)
