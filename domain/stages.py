@@ -106,6 +106,11 @@ TRANSITIONS: dict[tuple[Stage, Action], Rule] = {
 
 def check_transition(stage: Stage, action: Action, actor: Actor, regency_code: str) -> Rule:
     """Return the rule for taking `action` now, or raise TransitionRefused saying why."""
+    # Scope first: someone from another regency learns nothing about this commitment.
+    if not actor.may_act_for(regency_code):
+        raise TransitionRefused(
+            f"{actor.name} acts for regency {actor.regency_code}, not {regency_code}"
+        )
     rule = TRANSITIONS.get((stage, action))
     if rule is None:
         allowed = sorted(a.value for (s, a) in TRANSITIONS if s == stage)
@@ -116,8 +121,4 @@ def check_transition(stage: Stage, action: Action, actor: Actor, regency_code: s
     if actor.role not in rule.roles:
         roles = ", ".join(sorted(r.value for r in rule.roles))
         raise TransitionRefused(f"role '{actor.role.value}' may not {action.value}; needs {roles}")
-    if not actor.may_act_for(regency_code):
-        raise TransitionRefused(
-            f"{actor.name} acts for regency {actor.regency_code}, not {regency_code}"
-        )
     return rule
