@@ -810,6 +810,13 @@ def apply_return_report(state: CommitmentState, req: ReturnReport, now: datetime
     )
 
 
+# Drafting and signing deadlines matter only until their stage is behind the commitment.
+_EXTENDABLE_IN = {
+    DeadlineKey.DRAFTING: {Stage.DRAFTING},
+    DeadlineKey.SIGNING: {Stage.DRAFTING, Stage.REVIEW, Stage.SIGNING},
+}
+
+
 def check_extend(state: CommitmentState, req: ExtendDeadline) -> None:
     """Refuse extending a deadline that does not apply, has closed, or would move earlier."""
     _check(state, Action.EXTEND_DEADLINE, req.actor)
@@ -819,6 +826,11 @@ def check_extend(state: CommitmentState, req: ExtendDeadline) -> None:
     q = req.key.quarter
     if q is not None and q in state.locked:
         raise TransitionRefused(f"quarter {q} is locked; its deadlines can no longer move")
+    if state.stage not in _EXTENDABLE_IN.get(req.key, set(Stage)):
+        raise TransitionRefused(
+            f"deadline '{req.key.value}' has been met; the commitment is in stage "
+            f"'{state.stage.value}'"
+        )
     if end_of_day(req.until) <= current:
         raise TransitionRefused(
             f"an extension must be later than the current deadline {current.date().isoformat()}"

@@ -917,6 +917,14 @@ def test_extension_of_a_locked_quarter_is_refused() -> None:
     assert reason == "quarter 1 is locked; its deadlines can no longer move"
 
 
+@pytest.mark.parametrize("key", [DeadlineKey.DRAFTING, DeadlineKey.SIGNING])
+def test_extending_a_deadline_already_met_is_refused(key: DeadlineKey) -> None:
+    state = in_follow_up()
+    req = ExtendDeadline(actor=COORDINATOR, key=key, until=date(2026, 6, 1), reason="x")
+    reason = refused(lambda: check_extend(state, req))
+    assert reason == f"deadline '{key.value}' has been met; the commitment is in stage 'follow_up'"
+
+
 def test_review_overdue_escalates_to_managers_at_both_steps() -> None:
     state = fresh()
     save(state, wita(2026, 3, 13, 9))
