@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
@@ -27,6 +28,17 @@ def test_histories_are_present() -> None:
         "commitment-change-request",
         "commitment-decline",
     }
+
+
+@pytest.mark.parametrize("name", ["commitment-change-request", "commitment-decline"])
+def test_a_commitment_continues_as_new_after_a_quarter(name: str) -> None:
+    """A year-long commitment starts a fresh history when its first quarter locks."""
+    path = Path(__file__).parent / "histories" / f"{name}.json"
+    history = WorkflowHistory.from_json(name, path.read_text())
+    last = history.events[-1]
+    assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    locks = [e for e in history.events if b"quarter_locked" in e.SerializeToString()]
+    assert locks, "the run ends right after recording its first quarter lock"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
