@@ -21,7 +21,8 @@ from db.session import migrate, session_factory, transaction
 from domain.calendar import WITA
 from domain.catalog import load_catalog
 from domain.plan import ActionPlan
-from komitmen.cli import field_errors, review_comment, table
+from komitmen.cli.actions import review_comment
+from komitmen.cli.output import field_errors, table
 from komitmen.demo import seed_demo_users
 from komitmen.devserver import DevServer, free_port, search_attribute_flags, split_address
 from komitmen.settings import Settings

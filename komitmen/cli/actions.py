@@ -1,0 +1,241 @@
+"""Acting on one commitment: draft, submit, review, sign, report, extend, withdraw."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from activities.formatting import format_date
+from db import repository
+from domain.calendar import WITA
+from domain.catalog import Office, Regency
+from domain.commitment import (
+    Approve,
+    DeadlineKey,
+    Decline,
+    ExtendDeadline,
+    RequestChanges,
+    ReturnReport,
+    ReviewComment,
+    SaveDraft,
+    Sign,
+    Submit,
+    SubmitReport,
+    VerifyReport,
+    Withdraw,
+)
+from domain.plan import ActionPlan
+from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
+from domain.roles import Acting
+from komitmen.actions import ActionRefused
+from komitmen.cli.context import Target, UsageError, act, actor_for, database, open_target
+from komitmen.cli.output import ACTING_MARK, QUARTERS, deadline_label, say, stage_label
+from komitmen.settings import Settings
+from workflows.commitment import ActionResult
+
+
+def outcome(target: Target, what: str, result: ActionResult) -> None:
+    """Print what an accepted action did."""
+    say(
+        f"{target.label}: {what}; stage: {stage_label(result.stage)} "
+        f"(round {result.round}, version {result.version})"
+    )
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in a file, or UsageError saying what is wrong with it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{path}: not JSON ({error.msg} at line {error.lineno})") from None
+
+
+def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
+    """Save a new version of the action plan (from a file or the sample)."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+    if args.sample:
+        plan = _sample_plan(target.regency)
+    else:
+        data = read_json(args.file)
+        plan = ActionPlan.model_validate({"items": data} if isinstance(data, list) else data)
+    based_on = target.latest_version if args.based_on is None else args.based_on
+    request = SaveDraft(actor=actor, plan=plan, based_on_version=based_on)
+    result = act(settings, target.id, "save_draft", request)
+    outcome(target, f"version {result.version} saved with {len(plan.items)} items", result)
+    return 0
+
+
+def _sample_plan(regency: Regency) -> ActionPlan:
+    from komitmen.demo import sample_plan
+
+    return sample_plan(regency)
+
+
+def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    """Submit a saved version (the latest by default) for review."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+    version = args.version or max(target.latest_version, 1)
+    result = act(settings, target.id, "submit", Submit(actor=actor, version=version))
+    outcome(target, f"version {version} submitted for review", result)
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
+    """Approve the submitted version."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+    version = args.version or max(target.latest_version, 1)
+    result = act(settings, target.id, "approve", Approve(actor=actor, version=version))
+    outcome(target, f"version {version} approved, sha256 {result.document_hash}", result)
+    return 0
+
+
+ITEM_COMMENT = re.compile(r"^\s*(\d+)\s*:\s*(.*)$", re.DOTALL)
+
+
+def review_comment(text: str) -> ReviewComment:
+    """ "3: text" comments on item 3; anything else on the whole plan."""
+    match = ITEM_COMMENT.match(text)
+    if match:
+        return ReviewComment(item_position=int(match.group(1)), text=match.group(2))
+    return ReviewComment(text=text)
+
+
+def cmd_request_changes(args: argparse.Namespace, settings: Settings) -> int:
+    """Send the submitted version back with comments."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+    version = args.version or max(target.latest_version, 1)
+    comments = tuple(review_comment(text) for text in args.comment)
+    request = RequestChanges(actor=actor, version=version, comments=comments)
+    result = act(settings, target.id, "request_changes", request)
+    outcome(target, f"changes requested on version {version} ({len(comments)} comments)", result)
+    return 0
+
+
+def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
+    """Sign the approved document in the user's office."""
+    acting = Acting(args.acting) if args.acting else None
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user, acting)
+    document = target.row.document_hash if target.row else None
+    if document is None:
+        stage = stage_label(target.row.stage if target.row else None)
+        raise ActionRefused(f"no approved document to sign yet (stage: {stage})")
+    result = act(settings, target.id, "sign", Sign(actor=actor, document_hash=document))
+    office = actor.office or "-"
+    try:
+        title = target.regency.title_of(Office(office), datetime.now(WITA).date())
+    except (LookupError, ValueError):
+        title = office
+    mark = ACTING_MARK.get(actor.acting, "")
+    outcome(target, f"signed by {actor.name} as {mark}{title}, sha256 {document}", result)
+    return 0
+
+
+def cmd_decline(args: argparse.Namespace, settings: Settings) -> int:
+    """Decline to sign; the commitment returns to review."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+    result = act(settings, target.id, "decline", Decline(actor=actor, reason=args.reason))
+    outcome(target, "signature declined", result)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Submit a quarterly progress report (from a file or one line per approved item)."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+        approved = target.row.approved_version if target.row else None
+        count = (
+            len(repository.version_items(session, commitment_id=target.id, number=approved))
+            if approved
+            else 0
+        )
+    if args.file:
+        data = read_json(args.file)
+        if isinstance(data, list):
+            data = {"items": data}
+        if isinstance(data, dict):
+            data.setdefault("quarter", args.quarter)
+            if data["quarter"] != args.quarter:
+                raise UsageError(
+                    f"{args.file} reports quarter {data['quarter']}, not {args.quarter}"
+                )
+        report = QuarterlyReport.model_validate(data)
+    else:
+        if not count:
+            raise ActionRefused("no approved plan to report on yet")
+        status = ProgressStatus(args.sample_status)
+        report = QuarterlyReport(
+            quarter=args.quarter,
+            items=tuple(
+                ItemProgress(item_position=n, status=status, percent_realised=args.percent)
+                for n in range(1, count + 1)
+            ),
+        )
+    result = act(settings, target.id, "submit_report", SubmitReport(actor=actor, report=report))
+    what = f"Triwulan {QUARTERS[args.quarter]} report submitted ({len(report.items)} items)"
+    outcome(target, what, result)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """Verify a submitted quarterly report."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+    request = VerifyReport(actor=actor, quarter=args.quarter)
+    result = act(settings, target.id, "verify_report", request)
+    outcome(target, f"Triwulan {QUARTERS[args.quarter]} report verified", result)
+    return 0
+
+
+def cmd_return_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Return a quarterly report for correction."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+    request = ReturnReport(actor=actor, quarter=args.quarter, reason=args.reason)
+    result = act(settings, target.id, "return_report", request)
+    outcome(target, f"Triwulan {QUARTERS[args.quarter]} report returned", result)
+    return 0
+
+
+def cmd_extend(args: argparse.Namespace, settings: Settings) -> int:
+    """Extend one deadline of one commitment."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+    request = ExtendDeadline(
+        actor=actor, key=DeadlineKey(args.deadline), until=args.until, reason=args.reason
+    )
+    result = act(settings, target.id, "extend_deadline", request)
+    what = f"{deadline_label(args.deadline)} diperpanjang sampai {format_date(args.until)}"
+    outcome(target, what, result)
+    return 0
+
+
+def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
+    """Withdraw a regency from the cycle."""
+    with database(settings) as session:
+        target = open_target(session, args.cycle_id, args.regency)
+        actor = actor_for(session, args.as_user)
+    result = act(settings, target.id, "withdraw", Withdraw(actor=actor, reason=args.reason))
+    outcome(target, "withdrawn", result)
+    return 0

@@ -1,0 +1,233 @@
+"""The argument parser: every subcommand, its options and their types."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from domain.catalog import Office
+from domain.commitment import DeadlineKey
+from domain.reports import ProgressStatus
+from domain.roles import Acting, Role
+from domain.schedule import DueRule, parse_due_rule
+from komitmen.cli.actions import (
+    cmd_approve,
+    cmd_decline,
+    cmd_draft,
+    cmd_extend,
+    cmd_report,
+    cmd_request_changes,
+    cmd_return_report,
+    cmd_sign,
+    cmd_submit,
+    cmd_verify,
+    cmd_withdraw,
+)
+from komitmen.cli.commitment import cmd_audit, cmd_reminders, cmd_show
+from komitmen.cli.cycles import (
+    cmd_cycle_cancel,
+    cmd_cycle_extend,
+    cmd_cycle_list,
+    cmd_cycle_show,
+    cmd_cycle_start,
+)
+from komitmen.cli.people import cmd_users, cmd_users_add
+from komitmen.cli.serve import cmd_migrate, cmd_up, cmd_worker
+from komitmen.settings import Settings
+
+# --- argument types ------------------------------------------------------------------
+
+
+def iso_date(text: str) -> date:
+    """An argparse type for YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+def due_rule(text: str) -> DueRule:
+    """An argparse type for a due rule: 2026-04-20, day:20, 10wd."""
+    try:
+        return parse_due_rule(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def int_list(text: str) -> list[int]:
+    """An argparse type for comma-separated whole numbers: 7,3,1."""
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list like 7,3,1") from None
+
+
+def name_list(text: str) -> list[str]:
+    """An argparse type for comma-separated names or codes."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def percent(text: str) -> Decimal:
+    """An argparse type for a percentage 0 to 100."""
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 100")
+    return value
+
+
+# --- the parser ----------------------------------------------------------------------
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="komitmen",
+        description="Track the disaster-management action-plan commitments of NTT's regencies.",
+        epilog="Settings come from KOMITMEN_* environment variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    as_user = argparse.ArgumentParser(add_help=False)
+    as_user.add_argument(
+        "--as", dest="as_user", required=True, metavar="USER", help="the username acting"
+    )
+    commitment = argparse.ArgumentParser(add_help=False, parents=[as_user])
+    commitment.add_argument("cycle_id", metavar="CYCLE")
+    commitment.add_argument("regency", metavar="REGENCY", help="Kemendagri code, e.g. 53.01")
+
+    def command(
+        name: str, handler: Handler, help: str, parents: Sequence[argparse.ArgumentParser] = ()
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, parents=list(parents))
+        p.set_defaults(handler=handler)
+        return p
+
+    up = command("up", cmd_up, "run database, dev server and worker on embedded defaults")
+    up.add_argument("--no-server", action="store_true", help="use the configured cluster")
+    command("worker", cmd_worker, "run only the worker against the configured cluster")
+    command("migrate", cmd_migrate, "apply the database migrations")
+
+    users = command("users", cmd_users, "list people, or add one with `users add`")
+    users.add_argument("--regency", help="only people of this regency")
+    users_sub = users.add_subparsers(dest="users_command", metavar="add")
+    add = users_sub.add_parser("add", help="add a person", description="Add a person.")
+    add.set_defaults(handler=cmd_users_add)
+    add.add_argument("--username", required=True)
+    add.add_argument("--name", required=True, help="full name, as it appears when signing")
+    add.add_argument("--email", required=True)
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--regency", help="for regency officers and signatories")
+    add.add_argument("--office", choices=[o.value for o in Office], help="for signatories")
+    add.add_argument("--acting", choices=[a.value for a in Acting], default="definitive")
+    add.add_argument("--nip", help="18-digit NIP of a civil servant")
+    add.add_argument("--language", choices=["id", "en"], default="id")
+
+    cycle = sub.add_parser("cycle", help="start, list, show, cancel or extend cycles")
+    cycle_sub = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ACTION")
+
+    def cycle_command(
+        name: str, handler: Handler, help: str, parents: Sequence[argparse.ArgumentParser] = ()
+    ) -> argparse.ArgumentParser:
+        p = cycle_sub.add_parser(name, help=help, description=help, parents=list(parents))
+        p.set_defaults(handler=handler)
+        return p
+
+    start = cycle_command("start", cmd_cycle_start, "start a cycle", [as_user])
+    start.add_argument("cycle_id", metavar="CYCLE_ID", help="e.g. rakor-2026")
+    start.add_argument("--name", required=True)
+    start.add_argument("--year", required=True, type=int, help="the follow-up year")
+    start.add_argument("--regencies", type=name_list, help="e.g. 53.01,53.71 (default: all)")
+    start.add_argument(
+        "--signatories",
+        type=name_list,
+        help="offices in order, default bpbd_head,planning_head,regional_head",
+    )
+    start.add_argument("--ordered", action="store_true", help="signatures in the listed order")
+    start.add_argument("--drafting-due", type=iso_date, metavar="DATE")
+    start.add_argument("--signing-due", type=iso_date, metavar="DATE")
+    start.add_argument("--review-days", type=int, metavar="N", help="working days for review")
+    start.add_argument(
+        "--report-due", type=due_rule, metavar="RULE", help="2026-04-20, day:20 or 10wd"
+    )
+    start.add_argument("--lock", type=due_rule, metavar="RULE", help="when a quarter locks")
+    start.add_argument("--reminders", type=int_list, metavar="DAYS", help="e.g. 7,3,1")
+
+    cycle_command("list", cmd_cycle_list, "list the cycles")
+    show = cycle_command("show", cmd_cycle_show, "the board of a cycle")
+    show.add_argument("cycle_id", metavar="CYCLE_ID")
+    cancel = cycle_command("cancel", cmd_cycle_cancel, "cancel a cycle", [as_user])
+    cancel.add_argument("cycle_id", metavar="CYCLE_ID")
+    cancel.add_argument("--reason", required=True)
+    extend_all = cycle_command(
+        "extend", cmd_cycle_extend, "extend a deadline of every open commitment", [as_user]
+    )
+    extend_all.add_argument("cycle_id", metavar="CYCLE_ID")
+    extend_all.add_argument("--deadline", required=True, choices=[k.value for k in DeadlineKey])
+    extend_all.add_argument("--until", required=True, type=iso_date, metavar="DATE")
+    extend_all.add_argument("--reason", required=True)
+
+    detail = command("show", cmd_show, "everything about one commitment")
+    detail.add_argument("cycle_id", metavar="CYCLE")
+    detail.add_argument("regency", metavar="REGENCY")
+
+    draft = command("draft", cmd_draft, "save a new version of the plan", [commitment])
+    source = draft.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file", type=Path, help='the plan as JSON: {"items": [...]}')
+    source.add_argument("--sample", action="store_true", help="the demo sample plan")
+    draft.add_argument("--based-on", type=int, metavar="N", help="default: the latest version")
+
+    submit = command("submit", cmd_submit, "submit a version for review", [commitment])
+    submit.add_argument("--version", type=int, help="default: the latest")
+    approve = command("approve", cmd_approve, "approve the submitted version", [commitment])
+    approve.add_argument("--version", type=int, help="default: the latest")
+    changes = command("request-changes", cmd_request_changes, "send the version back", [commitment])
+    changes.add_argument(
+        "--comment",
+        action="append",
+        required=True,
+        help='repeatable; "3: text" comments on item 3',
+    )
+    changes.add_argument("--version", type=int, help="default: the latest")
+    sign = command("sign", cmd_sign, "sign the approved document", [commitment])
+    sign.add_argument(
+        "--acting",
+        choices=[a.value for a in Acting if a != Acting.DEFINITIVE],
+        help="Plt./Plh./Pj.",
+    )
+    decline = command("decline", cmd_decline, "decline to sign", [commitment])
+    decline.add_argument("--reason", required=True)
+
+    report = command("report", cmd_report, "submit a quarterly report", [commitment])
+    report.add_argument("--quarter", required=True, type=int, choices=[1, 2, 3, 4])
+    report_source = report.add_mutually_exclusive_group(required=True)
+    report_source.add_argument("--file", type=Path, help="the report as JSON")
+    report_source.add_argument(
+        "--sample-status", choices=[s.value for s in ProgressStatus], help="same for every item"
+    )
+    report.add_argument("--percent", type=percent, default=Decimal(0), help="with --sample-status")
+    verify = command("verify", cmd_verify, "verify a quarterly report", [commitment])
+    verify.add_argument("--quarter", required=True, type=int, choices=[1, 2, 3, 4])
+    back = command("return-report", cmd_return_report, "return a quarterly report", [commitment])
+    back.add_argument("--quarter", required=True, type=int, choices=[1, 2, 3, 4])
+    back.add_argument("--reason", required=True)
+    extend = command("extend", cmd_extend, "extend one deadline", [commitment])
+    extend.add_argument("--deadline", required=True, choices=[k.value for k in DeadlineKey])
+    extend.add_argument("--until", required=True, type=iso_date, metavar="DATE")
+    extend.add_argument("--reason", required=True)
+    withdraw = command("withdraw", cmd_withdraw, "withdraw a regency", [commitment])
+    withdraw.add_argument("--reason", required=True)
+
+    audit = command("audit", cmd_audit, "the audit trail of a cycle")
+    audit.add_argument("cycle_id", metavar="CYCLE_ID")
+    audit.add_argument("--regency", help="only this regency's commitment")
+    reminders = command("reminders", cmd_reminders, "reminders and notices sent for a cycle")
+    reminders.add_argument("cycle_id", metavar="CYCLE_ID")
+    return parser

@@ -1,0 +1,89 @@
+"""The directory of people who act: `users` and `users add`."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import datetime
+
+from db import repository
+from domain.calendar import WITA
+from domain.catalog import Office, load_catalog
+from domain.roles import Acting, Actor, Role
+from komitmen.cli.context import UsageError, database
+from komitmen.cli.output import ACTING_MARK, say, table
+from komitmen.settings import Settings
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    """List the people who can act, optionally those of one regency."""
+    code = load_catalog().get(args.regency).kemendagri_code if args.regency else None
+    with database(settings) as session:
+        users = repository.list_users(session, regency_code=code)
+        rows = [
+            (
+                u.username,
+                u.full_name,
+                u.role,
+                u.regency_code,
+                u.office,
+                ACTING_MARK.get(Acting(u.acting), "").strip(),
+                u.language,
+                u.email,
+            )
+            for u in users
+        ]
+    say(table(("USERNAME", "NAME", "ROLE", "REGENCY", "OFFICE", "ACTING", "LANG", "EMAIL"), rows))
+    say(f"{len(rows)} users")
+    return 0
+
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Add a person to the directory."""
+    role = Role(args.role)
+    regency = load_catalog().get(args.regency) if args.regency else None
+    if not USERNAME.fullmatch(args.username):
+        raise UsageError(
+            f"username {args.username!r}: use lowercase letters, digits, '.', '_' or '-'"
+        )
+    if role.is_regency_role and regency is None:
+        raise UsageError(f"a {role.value} acts for one regency: give --regency")
+    if not role.is_regency_role and regency is not None:
+        raise UsageError(f"a {role.value} works for the province: leave out --regency")
+    if role == Role.SIGNATORY and not args.office:
+        offices = ", ".join(o.value for o in Office)
+        raise UsageError(f"a signatory signs for an office: give --office ({offices})")
+    if "@" not in args.email:
+        raise UsageError(f"{args.email!r} is not an email address")
+    nip = args.nip.replace(" ", "") if args.nip else None
+    # Validates the NIP and the rest the same way an action will.
+    actor = Actor(
+        name=args.name,
+        role=role,
+        regency_code=regency.kemendagri_code if regency else None,
+        office=args.office,
+        acting=Acting(args.acting),
+        nip=nip,
+    )
+    with database(settings) as session:
+        if repository.get_user(session, username=args.username) is not None:
+            raise UsageError(f"user {args.username!r} exists already")
+        repository.add_user(
+            session,
+            username=args.username,
+            full_name=actor.name,
+            email=args.email,
+            role=role.value,
+            regency_code=actor.regency_code,
+            office=actor.office,
+            acting=actor.acting.value,
+            nip=actor.nip,
+            language=args.language,
+            now=datetime.now(WITA),
+        )
+    where = f" for {regency.kemendagri_code} {regency.name}" if regency else ""
+    say(f"added {args.username}: {actor.name}, {role.value}{where}")
+    return 0

@@ -1,0 +1,137 @@
+"""Running Komitmen: `up`, `worker` and `migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from datetime import datetime
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from db import repository
+from db.session import migrate
+from domain.calendar import WITA
+from domain.catalog import load_catalog
+from komitmen.cli.context import client_for, database
+from komitmen.cli.output import safe_url, say
+from komitmen.devserver import DevServer
+from komitmen.settings import Settings
+from komitmen.temporal import register_search_attributes
+
+
+def configure_logging() -> None:
+    """INFO logs for long-running commands; migrations stay quiet."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def stop_event() -> asyncio.Event:
+    """An event set by Ctrl-C or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) -> None:
+    """Run Komitmen's worker until `stop` is set; a failing worker ends the command."""
+    from komitmen.worker import build_worker  # imports every workflow and activity
+
+    worker = build_worker(client, settings)
+    running = asyncio.create_task(worker.run())
+    stopping = asyncio.create_task(stop.wait())
+    say(
+        f"worker running on task queue {settings.temporal_task_queue!r} "
+        f"(namespace {settings.temporal_namespace!r}); Ctrl-C stops it"
+    )
+    done, _ = await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if running in done:
+        stopping.cancel()
+        running.result()
+        return
+    say("stopping the worker ...")
+    await worker.shutdown()
+    await running
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply the database migrations."""
+    migrate(settings.db_url)
+    say(f"database up to date: {safe_url(settings.db_url)}")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    """Run everything on embedded defaults: database, demo people, dev server, worker."""
+    from komitmen.demo import seed_demo_users
+
+    configure_logging()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.db_url)
+    with database(settings) as session:
+        added = seed_demo_users(session, load_catalog())
+        total = len(repository.list_users(session))
+    say(f"database:   {safe_url(settings.db_url)} (migrated)")
+    say(f"demo users: {added} added, {total} in all; `komitmen users` lists them")
+    if settings.smtp_host:
+        say(f"mail:       SMTP {settings.smtp_host}:{settings.smtp_port}")
+    else:
+        say(f"mail:       written as .eml files to {settings.outbox}")
+
+    async def serve() -> None:
+        stop = stop_event()
+        if args.no_server:
+            client = await client_for(settings)
+            try:
+                await register_search_attributes(client, settings.temporal_namespace)
+            except RPCError as error:
+                say(f"note: search attributes not registered ({error.message})")
+            say(f"temporal:   {settings.temporal_address} (existing cluster)")
+            example()
+            await run_worker(client, settings, stop)
+            return
+        async with DevServer(settings) as server:
+            how = "already running, reused" if server.reused else f"state in {server.db_file}"
+            say(f"temporal:   {settings.temporal_address} (dev server, {how})")
+            say(f"Temporal UI: {server.ui_url}")
+            example()
+            if not stop.is_set():
+                await run_worker(server.client, settings, stop)
+
+    asyncio.run(serve())
+    say("stopped")
+    return 0
+
+
+def example() -> None:
+    """Print a command to try next."""
+    year = datetime.now(WITA).year + 1
+    say(
+        "next, in another terminal:\n"
+        f'  komitmen cycle start rakor-{year} --name "Rakor PB NTT {year - 1}" '
+        f"--year {year} --as koordinator\n"
+        f"  komitmen cycle show rakor-{year}"
+    )
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run only the worker against the configured cluster and database."""
+    configure_logging()
+    migrate(settings.db_url)
+    say(f"database: {safe_url(settings.db_url)} (migrated)")
+    say(f"temporal: {settings.temporal_address}")
+
+    async def serve() -> None:
+        stop = stop_event()
+        client = await client_for(settings)
+        await run_worker(client, settings, stop)
+
+    asyncio.run(serve())
+    say("stopped")
+    return 0
