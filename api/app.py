@@ -1,47 +1,40 @@
-"""The FastAPI application factory (read-only skeleton until the API issue)."""
+"""The FastAPI application factory: routes, the error map and the runtime they share."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import FastAPI
-from pydantic import BaseModel
 
-from db import repository
-from db.session import session_factory, transaction
+from api.deps import ClientFactory, Runtime
+from api.errors import install_error_handlers
+from api.routes import auth, commitments, cycles, overdue
+from db.session import session_factory
 from komitmen.settings import Settings, get_settings
+from komitmen.temporal import connect
 
 
-class CycleOut(BaseModel):
-    """A cycle as listed."""
-
-    id: str
-    name: str
-    year: int
-    status: str
-    started_at: datetime
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for the given settings (the process's settings by default)."""
+def create_app(
+    settings: Settings | None = None, client_factory: ClientFactory | None = None
+) -> FastAPI:
+    """Build the app for the given settings; Temporal is connected on first use."""
     settings = settings or get_settings()
-    sessions = session_factory(settings.db_url)
-    app = FastAPI(title="Komitmen", version="0.1.0")
+    resolved = settings
+    app = FastAPI(
+        title="Komitmen",
+        version="0.1.0",
+        description="Disaster-management action-plan commitments of the regencies of NTT.",
+    )
+    app.state.runtime = Runtime(
+        settings=settings,
+        sessions=session_factory(settings.db_url),
+        client_factory=client_factory or (lambda: connect(resolved)),
+    )
+    install_error_handlers(app)
 
-    @app.get("/health")
+    @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/cycles")
-    def list_cycles() -> list[CycleOut]:
-        """Every commitment cycle, newest first."""
-        with transaction(sessions) as session:
-            return [
-                CycleOut(
-                    id=c.id, name=c.name, year=c.year, status=c.status, started_at=c.started_at
-                )
-                for c in repository.list_cycles(session)
-            ]
-
+    for module in (auth, cycles, commitments, overdue):
+        app.include_router(module.router)
     return app

@@ -77,6 +77,7 @@ class UserAccount(Base):
     language: Mapped[str] = mapped_column(String(2), default="id")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
 
     __table_args__ = (Index("ix_user_account_role_regency", "role", "regency_code"),)
 
@@ -271,3 +272,19 @@ class AuditEvent(Base):
         UniqueConstraint("stream", "seq"),
         Index("ix_audit_event_cycle_occurred", "cycle_id", "occurred_at"),
     )
+
+
+class ApiToken(Base):
+    """A bearer token for the HTTP API, stored only as the SHA-256 of its text."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_api_token_user_id", "user_id"),)

@@ -7,11 +7,13 @@ so an activity retry or a workflow replay never writes a second row.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from db import models as m
@@ -438,3 +440,76 @@ def list_reminders(session: Session, *, cycle_id: str) -> Sequence[m.ReminderSen
         .where(m.Commitment.cycle_id == cycle_id)
         .order_by(m.ReminderSent.id)
     ).all()
+
+
+
+# --- credentials -------------------------------------------------------------------------
+
+
+def set_password(session: Session, *, username: str, password_hash: str) -> bool:
+    """Store a user's password hash (hashed by the caller); False if no such active user."""
+    user = get_user(session, username=username)
+    if user is None:
+        return False
+    user.password_hash = password_hash
+    session.flush()
+    return True
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, *, user_id: int, name: str, now: datetime) -> str:
+    """Issue a new API token for a user; its text is returned once and stored only hashed."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        m.ApiToken(
+            user_id=user_id,
+            token_hash=token_digest(token),
+            name=name,
+            created_at=now,
+            revoked_at=None,
+            last_used_at=None,
+        )
+    )
+    session.flush()
+    return token
+
+
+def find_user_by_token(session: Session, *, token: str, now: datetime) -> m.UserAccount | None:
+    """The active user holding this unrevoked token, noting its use; None otherwise."""
+    row = session.scalar(
+        select(m.ApiToken).where(
+            m.ApiToken.token_hash == token_digest(token), m.ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        return None
+    user = session.get(m.UserAccount, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = now
+    return user
+
+
+def revoke_token(session: Session, *, token: str, now: datetime) -> bool:
+    """Revoke a token; False if it was unknown or revoked already."""
+    row = session.scalar(
+        select(m.ApiToken).where(
+            m.ApiToken.token_hash == token_digest(token), m.ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        return False
+    row.revoked_at = now
+    return True
+
+
+def count_audit(session: Session, *, cycle_id: str | None = None) -> int:
+    """How many audit rows there are, in one cycle or in all."""
+    query = select(func.count()).select_from(m.AuditEvent)
+    if cycle_id is not None:
+        query = query.where(m.AuditEvent.cycle_id == cycle_id)
+    return session.scalar(query) or 0

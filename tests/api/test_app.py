@@ -1,4 +1,4 @@
-"""The API skeleton answers from the database."""
+"""The app answers from the database, to authenticated users only."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
+from api import security
 from api.app import create_app
 from db import repository
 from db.session import session_factory, transaction
@@ -41,7 +42,23 @@ def test_cycles_are_listed(db_url: str) -> None:
                 spec=spec,
             ),
         )
+    with transaction(session_factory(db_url)) as session:
+        repository.add_user(
+            session,
+            username="manajer",
+            full_name="Manajer",
+            email="manajer@example.org",
+            role="manager",
+            regency_code=None,
+            office=None,
+            now=datetime(2025, 11, 20, tzinfo=UTC),
+        )
+        security.set_password(session, username="manajer", password="rahasia-sekali")
     client = TestClient(create_app(Settings(database_url=db_url)))
     assert client.get("/health").json() == {"status": "ok"}
-    cycles = client.get("/cycles").json()
+    assert client.get("/cycles").status_code == 401
+    login = client.post("/auth/token", json={"username": "manajer", "password": "rahasia-sekali"})
+    assert login.status_code == 201, login.text
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    cycles = client.get("/cycles", headers=headers).json()
     assert [(c["id"], c["year"], c["status"]) for c in cycles] == [("rakor-2026", 2026, "running")]

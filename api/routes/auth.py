@@ -1,0 +1,79 @@
+"""Logging in and out: API tokens for username and password."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from api import security
+from api.deps import AuthUser, BearerToken, CurrentUser, SessionDep
+from api.errors import Unauthorized
+from db import repository
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class Login(BaseModel):
+    """Credentials exchanged for a token."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    token_name: str = Field(default="api", min_length=1, max_length=100)
+
+
+class TokenOut(BaseModel):
+    """A new bearer token; its text is shown only this once."""
+
+    access_token: str
+    token_type: str = "bearer"
+    username: str
+    role: str
+    regency_code: str | None
+
+
+class Me(BaseModel):
+    """Who the token belongs to."""
+
+    username: str
+    full_name: str
+    role: str
+    regency_code: str | None
+    office: str | None
+
+
+@router.post("/token", status_code=status.HTTP_201_CREATED)
+def login(body: Login, session: SessionDep) -> TokenOut:
+    """Exchange a username and password for a bearer token."""
+    user = security.authenticate(session, username=body.username, password=body.password)
+    if user is None:
+        raise Unauthorized("wrong username or password")
+    token = repository.create_token(
+        session, user_id=user.id, name=body.token_name, now=datetime.now(UTC)
+    )
+    return TokenOut(
+        access_token=token, username=user.username, role=user.role, regency_code=user.regency_code
+    )
+
+
+@router.delete("/token", status_code=status.HTTP_204_NO_CONTENT)
+def logout(user: CurrentUser, token: BearerToken, session: SessionDep) -> None:
+    """Revoke the token this request carries."""
+    repository.revoke_token(session, token=token, now=datetime.now(UTC))
+
+
+@router.get("/me")
+def me(user: CurrentUser) -> Me:
+    """The user behind the token."""
+    return _me(user)
+
+
+def _me(user: AuthUser) -> Me:
+    return Me(
+        username=user.username,
+        full_name=user.full_name,
+        role=user.role.value,
+        regency_code=user.regency_code,
+        office=user.office,
+    )

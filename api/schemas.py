@@ -1,0 +1,304 @@
+"""What the API reads and writes: response views and action bodies (never an actor)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from db import models as m
+from domain.commitment import DeadlineKey, ReviewComment
+from domain.cycle import CYCLE_ID_PATTERN, DEFAULT_SIGNATORIES
+from domain.plan import ActionPlan, ShortText, Text
+from domain.reports import ItemProgress
+from domain.roles import Acting
+from domain.schedule import ScheduleSpec
+
+_ORM = ConfigDict(from_attributes=True)
+
+# --- views ----------------------------------------------------------------------------
+
+
+class CycleOut(BaseModel):
+    """A cycle as listed."""
+
+    model_config = _ORM
+    id: str
+    name: str
+    year: int
+    status: str
+    started_by: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class CommitmentOut(BaseModel):
+    """One regency's commitment as last recorded."""
+
+    model_config = _ORM
+    id: str
+    cycle_id: str
+    regency_code: str
+    regency_name: str
+    stage: str
+    round: int
+    latest_version: int
+    approved_version: int | None
+    document_hash: str | None
+    next_due_at: datetime | None
+    overdue_since: datetime | None
+    deadlines: dict[str, Any]
+    updated_at: datetime
+
+
+class VersionOut(BaseModel):
+    """A saved version of the action plan."""
+
+    model_config = _ORM
+    number: int
+    round: int
+    saved_by: str
+    saved_at: datetime
+
+
+class ItemOut(BaseModel):
+    """One action item of a version."""
+
+    model_config = _ORM
+    position: int
+    strategic_issue: str
+    phase: str
+    activity: str
+    indicator: str
+    target_value: Decimal
+    target_unit: str
+    due_quarters: list[int]
+    responsible_unit: str
+    partners: list[str]
+    budget_rp: Decimal
+    budget_source: str
+    location: str
+
+
+class ItemChange(BaseModel):
+    """How one item differs between two versions."""
+
+    position: int
+    change: str = Field(description="added, removed or changed")
+    fields: dict[str, tuple[Any, Any]] = Field(
+        default_factory=dict, description="field -> (old value, new value)"
+    )
+
+
+class DiffOut(BaseModel):
+    """The differences between two versions, item by item (matched by position)."""
+
+    from_version: int
+    to_version: int
+    changes: list[ItemChange]
+
+
+class CommentOut(BaseModel):
+    """A reviewer's comment."""
+
+    model_config = _ORM
+    round: int
+    version: int
+    item_position: int | None
+    text: str
+    author: str
+    created_at: datetime
+
+
+class SignatureOut(BaseModel):
+    """A signature on an approved document."""
+
+    model_config = _ORM
+    version: int
+    office: str
+    title: str
+    signer_name: str
+    acting: str
+    nip: str | None
+    document_hash: str
+    signed_at: datetime
+
+
+class ReportOut(BaseModel):
+    """A quarter's report as last recorded."""
+
+    model_config = _ORM
+    quarter: int
+    state: str
+    timeliness: str
+    items: list[Any]
+    submitted_by: str | None
+    submitted_at: datetime | None
+    verified_by: str | None
+    verified_at: datetime | None
+    return_reason: str | None
+
+
+class AuditOut(BaseModel):
+    """One row of the audit trail."""
+
+    model_config = _ORM
+    stream: str
+    seq: int
+    action: str
+    actor: str
+    actor_role: str
+    from_stage: str | None
+    to_stage: str | None
+    detail: dict[str, Any]
+    occurred_at: datetime
+
+
+class ReminderOut(BaseModel):
+    """A reminder, escalation or notice sent to one person."""
+
+    model_config = _ORM
+    commitment_id: str
+    kind: str
+    deadline_key: str | None
+    due_at: datetime | None
+    days: int | None
+    recipient: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class OverdueOut(BaseModel):
+    """One overdue obligation."""
+
+    commitment_id: str
+    cycle_id: str
+    regency_code: str
+    regency_name: str
+    stage: str
+    deadline_key: str
+    quarter: int | None
+    due_at: datetime
+    seconds_left: int = Field(description="negative: how long ago the deadline passed")
+
+
+class ActionOut(BaseModel):
+    """What an accepted action returns."""
+
+    commitment_id: str
+    seq: int
+    stage: str
+    version: int
+    round: int
+    document_hash: str | None
+
+
+def views(model: type[BaseModel], rows: Any) -> list[Any]:
+    """Rows of the database as a list of views."""
+    return [model.model_validate(r) for r in rows]
+
+
+def commitment_view(row: m.Commitment) -> CommitmentOut:
+    """A commitment row as its view."""
+    return CommitmentOut.model_validate(row)
+
+
+# --- bodies ---------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartCycleIn(_Body):
+    """Start a cycle (coordinator)."""
+
+    cycle_id: str = Field(pattern=CYCLE_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    year: int = Field(ge=2000, le=2100)
+    regency_codes: list[str] = Field(default_factory=list, description="empty: every regency")
+    signatories: list[str] = Field(default_factory=lambda: list(DEFAULT_SIGNATORIES))
+    ordered_signing: bool = False
+    schedule: ScheduleSpec | None = Field(default=None, description="default: the year's")
+
+
+class CancelCycleIn(_Body):
+    """Cancel a cycle (coordinator)."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class StartedOut(BaseModel):
+    """A started cycle."""
+
+    cycle_id: str
+    regency_codes: list[str]
+
+
+class SaveDraftIn(_Body):
+    """Save a new version; `based_on_version` is the version the edit started from."""
+
+    plan: ActionPlan
+    based_on_version: int = Field(ge=0)
+
+
+class VersionIn(_Body):
+    """Name the version acted on."""
+
+    version: int = Field(ge=1)
+
+
+class RequestChangesIn(_Body):
+    """Send a submitted version back with comments."""
+
+    version: int = Field(ge=1)
+    comments: tuple[ReviewComment, ...] = Field(min_length=1, max_length=500)
+
+
+class SignIn(_Body):
+    """Sign the approved document, naming its hash; `acting` overrides the account's."""
+
+    document_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    acting: Acting | None = None
+
+
+class ReasonIn(_Body):
+    """A reason for declining."""
+
+    reason: Text
+
+
+class SubmitReportIn(_Body):
+    """A quarter's progress report."""
+
+    quarter: int = Field(ge=1, le=4)
+    items: tuple[ItemProgress, ...] = Field(min_length=1, max_length=200)
+
+
+class QuarterIn(_Body):
+    """Name the quarter acted on."""
+
+    quarter: int = Field(ge=1, le=4)
+
+
+class ReturnReportIn(_Body):
+    """Return a report with a reason."""
+
+    quarter: int = Field(ge=1, le=4)
+    reason: Text
+
+
+class ExtendIn(_Body):
+    """Move one deadline later."""
+
+    key: DeadlineKey
+    until: date
+    reason: Text
+
+
+class WithdrawIn(_Body):
+    """Withdraw the regency from the cycle."""
+
+    reason: ShortText

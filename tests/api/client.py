@@ -1,0 +1,99 @@
+"""The real app over httpx, against a running Komitmen (worker, database, Temporal)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from temporalio.client import Client
+
+from api import security
+from api.app import create_app
+from db import models as m
+from db import repository
+from db.session import session_factory, transaction
+from tests.harness import Komitmen, running_komitmen
+
+
+@dataclass
+class Api:
+    """An httpx client on the app, and the Komitmen behind it."""
+
+    http: httpx.AsyncClient
+    k: Komitmen
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        """The database URL."""
+        return self.k.settings.db_url
+
+    def token(self, username: str) -> dict[str, str]:
+        """Authorization headers for a user (a token issued straight in the database)."""
+        if username not in self.tokens:
+            with transaction(session_factory(self.url)) as session:
+                user = repository.get_user(session, username=username)
+                assert user is not None, username
+                self.tokens[username] = repository.create_token(
+                    session, user_id=user.id, name="test", now=datetime.now(UTC)
+                )
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def set_password(self, username: str, password: str) -> None:
+        """Give a demo user a password."""
+        with transaction(session_factory(self.url)) as session:
+            assert security.set_password(session, username=username, password=password)
+
+    async def start_cycle(self, codes: list[str], year: int) -> str:
+        """Start a cycle over HTTP as the coordinator; returns its id."""
+        cycle_id = f"api-{uuid.uuid4().hex[:8]}"
+        self.k.cycle_id, self.k.codes = cycle_id, tuple(codes)
+        response = await self.http.post(
+            "/cycles",
+            json={"cycle_id": cycle_id, "name": "Rakor", "year": year, "regency_codes": codes},
+            headers=self.token("koordinator"),
+        )
+        assert response.status_code == 201, response.text
+        return cycle_id
+
+    async def post(self, path: str, username: str, body: dict[str, Any]) -> httpx.Response:
+        """POST as a user."""
+        return await self.http.post(path, json=body, headers=self.token(username))
+
+    async def get(self, path: str, username: str, **params: Any) -> httpx.Response:
+        """GET as a user."""
+        return await self.http.get(path, params=params or None, headers=self.token(username))
+
+    def audit_rows(self) -> int:
+        """Audit rows of human actions (commitments record their own start concurrently)."""
+        with transaction(session_factory(self.url)) as s:
+            query = select(func.count()).where(m.AuditEvent.action != "started")
+            return s.scalar(query.select_from(m.AuditEvent)) or 0
+
+    def commitment_rows(self) -> list[tuple[str, str, int, int]]:
+        """(id, stage, round, latest version) of every commitment."""
+        with transaction(session_factory(self.url)) as s:
+            rows = s.scalars(select(m.Commitment).order_by(m.Commitment.id)).all()
+            return [(r.id, r.stage, r.round, r.latest_version) for r in rows]
+
+
+@asynccontextmanager
+async def running_api(client: Client, db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    """A worker, the app bound to its task queue, and an httpx client on the app."""
+    async with running_komitmen(client, db_url, outbox=tmp_path / "outbox") as k:
+        settings = k.settings.model_copy(update={"temporal_task_queue": k.task_queue})
+
+        async def same_client() -> Client:
+            return client
+
+        app = create_app(settings, client_factory=same_client)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://komitmen") as http:
+            yield Api(http=http, k=k)
