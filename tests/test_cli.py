@@ -242,3 +242,27 @@ def test_dev_server_flags() -> None:
     flags = search_attribute_flags()
     assert flags[flags.index("Overdue=Bool") - 1] == "--search-attribute"
     assert "NextDue=Datetime" in flags
+
+
+def test_a_password_set_from_the_terminal_signs_in(tmp_path: Path) -> None:
+    """`users passwd` stores an argon2 hash the API accepts; short passwords are refused."""
+    from api.security import authenticate
+    from db.session import migrate, session_factory, transaction
+    from domain.catalog import load_catalog
+    from komitmen.demo import seed_demo_users
+
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    migrate(url)
+    with transaction(session_factory(url)) as session:
+        seed_demo_users(session, load_catalog())
+    env = {**os.environ, "KOMITMEN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "komitmen", "users", "passwd", "reviewer"]
+    short = subprocess.run(command, input="pendek\n", env=env, capture_output=True, text=True)
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    done = subprocess.run(
+        command, input="reviu-rencana-aksi\n", env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    with transaction(session_factory(url)) as session:
+        assert authenticate(session, username="reviewer", password="reviu-rencana-aksi")
+        assert authenticate(session, username="reviewer", password="salah-sandi-123") is None

@@ -34,7 +34,7 @@ from komitmen.cli.cycles import (
     cmd_cycle_show,
     cmd_cycle_start,
 )
-from komitmen.cli.people import cmd_users, cmd_users_add
+from komitmen.cli.people import cmd_users, cmd_users_add, cmd_users_passwd
 from komitmen.cli.serve import cmd_migrate, cmd_up, cmd_worker
 from komitmen.settings import Settings
 
@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = command("users", cmd_users, "list people, or add one with `users add`")
     users.add_argument("--regency", help="only people of this regency")
-    users_sub = users.add_subparsers(dest="users_command", metavar="add")
+    users_sub = users.add_subparsers(dest="users_command", metavar="add|passwd")
     add = users_sub.add_parser("add", help="add a person", description="Add a person.")
     add.set_defaults(handler=cmd_users_add)
     add.add_argument("--username", required=True)
@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--acting", choices=[a.value for a in Acting], default="definitive")
     add.add_argument("--nip", help="18-digit NIP of a civil servant")
     add.add_argument("--language", choices=["id", "en"], default="id")
+    passwd = users_sub.add_parser(
+        "passwd",
+        help="set a password for signing in to the API",
+        description="Set a password (asked for, or read from standard input when piped).",
+    )
+    passwd.set_defaults(handler=cmd_users_passwd)
+    passwd.add_argument("username")
 
     cycle = sub.add_parser("cycle", help="start, list, show, cancel or extend cycles")
     cycle_sub = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ACTION")

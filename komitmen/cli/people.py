@@ -1,9 +1,11 @@
-"""The directory of people who act: `users` and `users add`."""
+"""The directory of people who act: `users`, `users add` and `users passwd`."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import re
+import sys
 from datetime import datetime
 
 from db import repository
@@ -86,4 +88,31 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         )
     where = f" for {regency.kemendagri_code} {regency.name}" if regency else ""
     say(f"added {args.username}: {actor.name}, {role.value}{where}")
+    return 0
+
+
+MIN_PASSWORD = 10
+
+
+def read_password() -> str:
+    """Ask twice on a terminal; read one line when standard input is piped."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        raise UsageError("the two passwords differ")
+    return first
+
+
+def cmd_users_passwd(args: argparse.Namespace, settings: Settings) -> int:
+    """Set a person's password for signing in to the API (stored as an argon2id hash)."""
+    from api.security import set_password
+
+    password = read_password()
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"a password has at least {MIN_PASSWORD} characters")
+    with database(settings) as session:
+        if not set_password(session, username=args.username, password=password):
+            raise UsageError(f"no active user {args.username!r}")
+    say(f"password set for {args.username}")
     return 0
