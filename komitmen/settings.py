@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     workflow_cache_size: int = 1000
 
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

@@ -35,7 +35,7 @@ from komitmen.cli.cycles import (
     cmd_cycle_start,
 )
 from komitmen.cli.people import cmd_users, cmd_users_add, cmd_users_passwd
-from komitmen.cli.serve import cmd_migrate, cmd_up, cmd_worker
+from komitmen.cli.serve import cmd_api, cmd_migrate, cmd_up, cmd_worker
 from komitmen.settings import Settings
 
 # --- argument types ------------------------------------------------------------------
@@ -110,9 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    up = command("up", cmd_up, "run database, dev server and worker on embedded defaults")
+    up = command("up", cmd_up, "run database, dev server, worker and API on embedded defaults")
     up.add_argument("--no-server", action="store_true", help="use the configured cluster")
     command("worker", cmd_worker, "run only the worker against the configured cluster")
+    command("api", cmd_api, "serve only the HTTP API against the configured cluster")
     command("migrate", cmd_migrate, "apply the database migrations")
 
     users = command("users", cmd_users, "list people, or add one with `users add`")

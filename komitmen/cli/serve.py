@@ -1,13 +1,16 @@
-"""Running Komitmen: `up`, `worker` and `migrate`."""
+"""Running Komitmen: `up`, `worker`, `api` and `migrate`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 from datetime import datetime
 
+import uvicorn
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -60,6 +63,45 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) ->
     await running
 
 
+class _ApiServer(uvicorn.Server):
+    """Uvicorn without its own signal handling: the command's stop event ends it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_api(settings: Settings, stop: asyncio.Event) -> None:
+    """Serve the HTTP API until `stop` is set."""
+    from api.app import create_app  # the API is only imported by commands that serve it
+
+    server = _ApiServer(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level="warning",
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    say(f"API:        http://{settings.api_host}:{settings.api_port}/docs")
+    await stop.wait()
+    server.should_exit = True
+    await serving
+
+
+async def run_worker_and_api(client: Client, settings: Settings, stop: asyncio.Event) -> None:
+    """Run the worker and the API side by side; either failing stops both."""
+    tasks = [
+        asyncio.create_task(run_worker(client, settings, stop)),
+        asyncio.create_task(run_api(settings, stop)),
+    ]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        stop.set()
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Apply the database migrations."""
     migrate(settings.db_url)
@@ -68,7 +110,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
-    """Run everything on embedded defaults: database, demo people, dev server, worker."""
+    """Run everything on embedded defaults: database, demo people, dev server, worker, API."""
     from komitmen.demo import seed_demo_users
 
     configure_logging()
@@ -94,7 +136,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
                 say(f"note: search attributes not registered ({error.message})")
             say(f"temporal:   {settings.temporal_address} (existing cluster)")
             example()
-            await run_worker(client, settings, stop)
+            await run_worker_and_api(client, settings, stop)
             return
         async with DevServer(settings) as server:
             how = "already running, reused" if server.reused else f"state in {server.db_file}"
@@ -102,7 +144,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
             say(f"Temporal UI: {server.ui_url}")
             example()
             if not stop.is_set():
-                await run_worker(server.client, settings, stop)
+                await run_worker_and_api(server.client, settings, stop)
 
     asyncio.run(serve())
     say("stopped")
@@ -131,6 +173,19 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         stop = stop_event()
         client = await client_for(settings)
         await run_worker(client, settings, stop)
+
+    asyncio.run(serve())
+    say("stopped")
+    return 0
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve only the HTTP API against the configured cluster and database."""
+    configure_logging()
+    migrate(settings.db_url)
+
+    async def serve() -> None:
+        await run_api(settings, stop_event())
 
     asyncio.run(serve())
     say("stopped")
