@@ -17,6 +17,8 @@ from domain.catalog import Catalog, Office, Regency
 from domain.plan import ActionItem, ActionPlan, BudgetSource, Partner, Phase, StrategicIssue
 from domain.roles import Role
 
+DEMO_PASSWORD = "komitmen-demo"
+
 
 @dataclass(frozen=True)
 class DemoUser:
@@ -77,13 +79,17 @@ def demo_users(catalog: Catalog) -> list[DemoUser]:
     return users
 
 
-def seed_demo_users(session: Session, catalog: Catalog) -> int:
-    """Add the demo directory where missing; return how many people were added."""
+def seed_demo_users(session: Session, catalog: Catalog, password_hash: str | None = None) -> int:
+    """Add the demo directory where missing; return how many people were added.
+
+    With `password_hash`, people added now can sign in with that password: the
+    embedded demo gives them all one, printed at start, so nobody has to set 91.
+    """
     added = 0
     now = datetime.now(UTC)
     for user in demo_users(catalog):
         if repository.get_user(session, username=user.username) is None:
-            repository.add_user(
+            account = repository.add_user(
                 session,
                 username=user.username,
                 full_name=user.full_name,
@@ -94,6 +100,7 @@ def seed_demo_users(session: Session, catalog: Catalog) -> int:
                 language=user.language,
                 now=now,
             )
+            account.password_hash = password_hash
             added += 1
     return added
 

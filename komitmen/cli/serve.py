@@ -111,16 +111,19 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run everything on embedded defaults: database, demo people, dev server, worker, API."""
-    from komitmen.demo import seed_demo_users
+    from api.security import hash_password
+    from komitmen.demo import DEMO_PASSWORD, seed_demo_users
 
     configure_logging()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.db_url)
     with database(settings) as session:
-        added = seed_demo_users(session, load_catalog())
+        added = seed_demo_users(session, load_catalog(), hash_password(DEMO_PASSWORD))
         total = len(repository.list_users(session))
     say(f"database:   {safe_url(settings.db_url)} (migrated)")
     say(f"demo users: {added} added, {total} in all; `komitmen users` lists them")
+    if added:
+        say(f"            they sign in with the password {DEMO_PASSWORD!r} (e.g. koordinator)")
     if settings.smtp_host:
         say(f"mail:       SMTP {settings.smtp_host}:{settings.smtp_port}")
     else:
