@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from api.deps import ClientFactory, Runtime
 from api.errors import install_error_handlers
-from api.routes import auth, commitments, cycles, overdue
+from api.routes import auth, commitments, cycles, exports, overdue
 from db.session import session_factory
 from komitmen.settings import Settings, get_settings
 from komitmen.temporal import connect
@@ -35,6 +35,6 @@ def create_app(
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    for module in (auth, cycles, commitments, overdue):
+    for module in (auth, cycles, commitments, overdue, exports):
         app.include_router(module.router)
     return app

@@ -1,0 +1,272 @@
+"""Export tables (rencana aksi, rekap triwulan) and their CSV and XLSX encodings.
+
+Pure: rows in, bytes out. The route reads the database and checks scope; these
+functions only decide columns, labels in Bahasa Indonesia and the file formats.
+Times are written in WITA; numbers stay numbers in XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from db import models as m
+from domain.calendar import WITA
+from domain.catalog import Regency
+from domain.plan import ISSUE_LABELS, BudgetSource, Partner, Phase, StrategicIssue
+from domain.reports import ReportState, Timeliness
+from domain.stages import STAGE_LABELS, Stage
+
+Cell = str | int | Decimal | datetime | None
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BOM = "\ufeff"
+
+PHASE_LABELS = {
+    Phase.PRA_BENCANA: "Pra-bencana",
+    Phase.TANGGAP_DARURAT: "Tanggap darurat",
+    Phase.PASCA_BENCANA: "Pasca-bencana",
+}
+PARTNER_LABELS = {
+    Partner.PEMERINTAH: "Pemerintah",
+    Partner.AKADEMISI: "Akademisi",
+    Partner.DUNIA_USAHA: "Dunia usaha",
+    Partner.MASYARAKAT: "Masyarakat",
+    Partner.MEDIA: "Media",
+}
+SOURCE_LABELS = {
+    BudgetSource.APBD: "APBD",
+    BudgetSource.APBN: "APBN",
+    BudgetSource.PARTNER: "Mitra",
+    BudgetSource.OTHER: "Lainnya",
+}
+REPORT_STATE_LABELS = {
+    ReportState.SUBMITTED: "Diajukan",
+    ReportState.RETURNED: "Dikembalikan",
+    ReportState.VERIFIED: "Diverifikasi",
+    ReportState.MISSING: "Tidak ada",
+}
+TIMELINESS_LABELS = {
+    Timeliness.ON_TIME: "Tepat waktu",
+    Timeliness.LATE: "Terlambat",
+    Timeliness.MISSING: "Tidak ada",
+}
+NOT_YET = "Belum ada laporan"
+"""State of a quarter with no report recorded yet (not submitted, not yet locked)."""
+BASIS_APPROVED = "disetujui"
+BASIS_LATEST = "terakhir"
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its header, width in characters and Excel number format."""
+
+    header: str
+    width: int
+    number_format: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of cells, ready to write as CSV or XLSX."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+
+def exported_version(commitment: m.Commitment) -> int:
+    """The version of a commitment to export: the approved one if any, else the latest."""
+    approved = commitment.approved_version
+    return approved if approved is not None else commitment.latest_version
+
+
+@dataclass(frozen=True)
+class PlanExport:
+    """One commitment's exported version: the approved one if any, else the latest."""
+
+    commitment: m.Commitment
+    regency: Regency
+    items: Sequence[m.ActionItem]
+
+    @property
+    def version(self) -> int:
+        """The version exported."""
+        return exported_version(self.commitment)
+
+    @property
+    def basis(self) -> str:
+        """Which version this is, in words: "disetujui" or "terakhir"."""
+        return BASIS_APPROVED if self.commitment.approved_version is not None else BASIS_LATEST
+
+
+_DATE_TIME = "yyyy-mm-dd hh:mm"
+PLAN_COLUMNS = (
+    Column("Kode Kemendagri", 10),
+    Column("Kode BPS", 8),
+    Column("Kabupaten/Kota", 32),
+    Column("Versi", 6, "0"),
+    Column("Dasar versi", 11),
+    Column("Tahap", 20),
+    Column("No.", 5, "0"),
+    Column("Isu strategis", 30),
+    Column("Fase", 16),
+    Column("Uraian aksi", 50),
+    Column("Indikator", 40),
+    Column("Target", 10, "#,##0.##"),
+    Column("Satuan", 12),
+    Column("Triwulan", 14),
+    Column("Penanggung jawab", 25),
+    Column("Mitra pentahelix", 30),
+    Column("Pagu (Rp)", 16, "#,##0"),
+    Column("Sumber anggaran", 10),
+    Column("Lokasi", 28),
+)
+REKAP_COLUMNS = (
+    Column("Kode Kemendagri", 10),
+    Column("Kode BPS", 8),
+    Column("Kabupaten/Kota", 32),
+    Column("Triwulan", 8),
+    Column("Status laporan", 18),
+    Column("Ketepatan waktu", 16),
+    Column("Diajukan oleh", 28),
+    Column("Diajukan pada (WITA)", 17, _DATE_TIME),
+    Column("Diverifikasi oleh", 28),
+    Column("Diverifikasi pada (WITA)", 17, _DATE_TIME),
+    Column("Rata-rata realisasi (%)", 12, "0.00"),
+)
+
+
+def _wita(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(WITA)
+
+
+def _number(value: Decimal) -> int | Decimal:
+    return int(value) if value == value.to_integral_value() else value
+
+
+def action_plan_table(plans: Sequence[PlanExport]) -> Table:
+    """One row per action item of each commitment's exported version."""
+    table = Table("Rencana aksi", PLAN_COLUMNS)
+    issues = ISSUE_LABELS["id"]
+    for plan in plans:
+        row = plan.commitment
+        for item in plan.items:
+            table.rows.append(
+                [
+                    plan.regency.kemendagri_code,
+                    plan.regency.bps_code,
+                    row.regency_name,
+                    plan.version,
+                    plan.basis,
+                    STAGE_LABELS["id"][Stage(row.stage)],
+                    item.position,
+                    issues[StrategicIssue(item.strategic_issue)],
+                    PHASE_LABELS[Phase(item.phase)],
+                    item.activity,
+                    item.indicator,
+                    _number(item.target_value),
+                    item.target_unit,
+                    ", ".join(ROMAN[int(q)] for q in item.due_quarters),
+                    item.responsible_unit,
+                    ", ".join(PARTNER_LABELS[Partner(p)] for p in item.partners),
+                    _number(item.budget_rp),
+                    SOURCE_LABELS[BudgetSource(item.budget_source)],
+                    item.location,
+                ]
+            )
+    return table
+
+
+def average_realised(report: m.QuarterlyReport) -> Decimal | None:
+    """The mean percent realised over a report's items, to two decimals; None if no items."""
+    values = [Decimal(str(i["percent_realised"])) for i in report.items]
+    if not values:
+        return None
+    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+
+
+def rekap_table(
+    commitments: Sequence[tuple[m.Commitment, Regency, Sequence[m.QuarterlyReport]]],
+) -> Table:
+    """Per regency and quarter I-IV: report state, timeliness, who and when, mean realisation."""
+    table = Table("Rekap triwulan", REKAP_COLUMNS)
+    for row, regency, reports in commitments:
+        by_quarter = {r.quarter: r for r in reports}
+        for quarter in (1, 2, 3, 4):
+            report = by_quarter.get(quarter)
+            head: list[Cell] = [
+                regency.kemendagri_code,
+                regency.bps_code,
+                row.regency_name,
+                ROMAN[quarter],
+            ]
+            if report is None:
+                table.rows.append([*head, NOT_YET, NOT_YET, None, None, None, None, None])
+                continue
+            table.rows.append(
+                [
+                    *head,
+                    REPORT_STATE_LABELS[ReportState(report.state)],
+                    TIMELINESS_LABELS[Timeliness(report.timeliness)],
+                    report.submitted_by,
+                    _wita(report.submitted_at),
+                    report.verified_by,
+                    _wita(report.verified_at),
+                    average_realised(report),
+                ]
+            )
+    return table
+
+
+def _csv_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def to_csv(table: Table) -> bytes:
+    """The table as comma-separated UTF-8 with a BOM, so Excel reads the accents right."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.header for c in table.columns])
+    writer.writerows([_csv_cell(v) for v in row] for row in table.rows)
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table) -> bytes:
+    """The table as one XLSX sheet: bold frozen header, numbers as numbers, set widths."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = table.title
+    sheet.append([c.header for c in table.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table.rows:
+        # Excel has no time zones: times are written as WITA wall-clock time.
+        sheet.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row])
+    for index, column in enumerate(table.columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = column.width + 2
+        if column.number_format is not None:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = column.number_format
+    sheet.freeze_panes = "A2"
+    if table.rows:
+        sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
