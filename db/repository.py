@@ -85,7 +85,7 @@ def record_event(
                 commitment_id=event.commitment_id,
                 event_seq=event.seq,
                 position=position,
-                round=event.round,
+                round=event.reviewed_round or event.round,
                 version=event.version,
                 item_position=comment.item_position,
                 text=comment.text,
@@ -142,6 +142,7 @@ def _audit_detail(event: Event) -> dict[str, Any]:
         detail["document_hash"] = event.signature.document_hash
     if event.comments:
         detail["comments"] = len(event.comments)
+        detail["reviewed_round"] = event.reviewed_round
     return detail
 
 
@@ -440,7 +441,6 @@ def list_reminders(session: Session, *, cycle_id: str) -> Sequence[m.ReminderSen
         .where(m.Commitment.cycle_id == cycle_id)
         .order_by(m.ReminderSent.id)
     ).all()
-
 
 
 # --- credentials -------------------------------------------------------------------------

@@ -183,6 +183,7 @@ class Event(BaseModel):
     reason: str | None = None
     plan: ActionPlan | None = None
     comments: tuple[ReviewComment, ...] = ()
+    reviewed_round: int | None = None
     signature: Signature | None = None
     report: QuarterlyReport | None = None
     quarter: int | None = None
@@ -644,12 +645,17 @@ def check_request_changes(state: CommitmentState, req: RequestChanges) -> None:
 def apply_request_changes(state: CommitmentState, req: RequestChanges, now: datetime) -> Event:
     """Return the plan to drafting for a new round."""
     before, state.stage = state.stage, Stage.DRAFTING
-    round_reviewed = state.round
     state.round += 1
     state.deadlines.pop(DeadlineKey.REVIEW, None)
-    event = _event(state, Action.REQUEST_CHANGES, req.actor, before, now, comments=req.comments)
-    event.round = round_reviewed
-    return event
+    return _event(
+        state,
+        Action.REQUEST_CHANGES,
+        req.actor,
+        before,
+        now,
+        comments=req.comments,
+        reviewed_round=state.round - 1,
+    )
 
 
 def check_sign(state: CommitmentState, req: Sign) -> None:

@@ -404,7 +404,7 @@ def test_a_commitment_story_is_recorded_row_by_row(db_url: str) -> None:
             OFFICER.name,
         ]
         assert [a.actor_role for a in trail][3] == "reviewer"
-        assert trail[3].detail == {"round": 1, "version": 1, "comments": 3}
+        assert trail[3].detail == {"round": 2, "version": 1, "comments": 3, "reviewed_round": 1}
         assert trail[8].detail["acting"] == "plt"
         assert trail[10].detail["timeliness"] == "late"
         assert [a.occurred_at for a in trail] == [utc(e.occurred_at) for e in story.events]

@@ -426,7 +426,7 @@ def test_request_changes_starts_a_new_round_in_drafting() -> None:
     event = act(state, check_request_changes, apply_request_changes, req, wita(2026, 1, 7))
     assert state.stage == Stage.DRAFTING
     assert state.round == 2
-    assert event.round == 1  # the round that was reviewed
+    assert (event.round, event.reviewed_round) == (2, 1)
     assert event.comments == comments
     assert (event.from_stage, event.to_stage) == (Stage.REVIEW, Stage.DRAFTING)
     assert DeadlineKey.REVIEW not in state.deadlines
