@@ -1,0 +1,327 @@
+"""The page routes: a session cookie holding an API token, the board and a commitment's page.
+
+A page session is an ordinary API token (stored hashed, revoked on logout) carried in
+an HttpOnly, SameSite=Lax cookie instead of a bearer header. Scope is the API's:
+a regency user sees only their own regency.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Cookie, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
+
+from activities.formatting import (
+    Language,
+    format_date,
+    format_deadline,
+    format_number,
+    format_rupiah,
+)
+from api import security
+from api.deps import AuthUser, SessionDep, scoped_regency
+from api.errors import OutOfScope
+from api.pages import i18n
+from db import models as m
+from db import repository
+from domain.commitment import commitment_id
+from domain.errors import UnknownRegency
+from domain.stages import Action
+
+SESSION_COOKIE = "komitmen_session"
+REQUEST_CHANGES = Action.REQUEST_CHANGES.value
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+router = APIRouter(include_in_schema=False)
+
+LangQuery = Annotated[str | None, Query(alias="lang", pattern="^(id|en)$")]
+LangCookie = Annotated[str | None, Cookie(alias=i18n.LANG_COOKIE)]
+SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["date"] = format_date
+    environment.filters["deadline"] = format_deadline
+    environment.filters["number"] = format_number
+    environment.filters["rupiah"] = format_rupiah
+    environment.globals.update(
+        stage_label=i18n.stage_label,
+        issue_label=i18n.issue_label,
+        acting_mark=i18n.acting_mark,
+        phases=i18n.PHASES,
+        report_states=i18n.REPORT_STATES,
+        timeliness=i18n.TIMELINESS,
+        quarters=i18n.QUARTERS,
+    )
+    return environment
+
+
+_env = _environment()
+
+
+class Page:
+    """The language and user of one page request, and how to answer it."""
+
+    def __init__(self, request: Request, lang: Language, switched: bool) -> None:
+        self.request = request
+        self.lang = lang
+        self.switched = switched
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> Response:
+        """Render `pages/<template>` with the words of the page's language."""
+        values = {"user": None, **context}
+        html = _env.get_template(f"pages/{template}").render(
+            lang=self.lang, t=i18n.TEXT[self.lang], path=self.request.url.path, **values
+        )
+        return self.remember(HTMLResponse(html, status_code=status_code))
+
+    def remember(self, response: Response) -> Response:
+        """Keep a language chosen with `?lang=` in a cookie."""
+        if self.switched:
+            response.set_cookie(
+                i18n.LANG_COOKIE,
+                self.lang,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="lax",
+                secure=_secure(self.request),
+            )
+        return response
+
+
+def _page(request: Request, lang: str | None, lang_cookie: str | None) -> Page:
+    return Page(request, i18n.choose_language(lang, lang_cookie), switched=lang is not None)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _session_user(session: Session, token: str | None) -> AuthUser | None:
+    if not token:
+        return None
+    user = repository.find_user_by_token(session, token=token, now=datetime.now(UTC))
+    return AuthUser.of(user) if user is not None else None
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: "//evil.example" or "https://..." would be an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/static/komitmen.css")
+def stylesheet() -> FileResponse:
+    """The pages' stylesheet."""
+    return FileResponse(TEMPLATES_DIR / "static" / "komitmen.css", media_type="text/css")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+    next_: Annotated[str | None, Query(alias="next")] = None,
+) -> Response:
+    """The sign-in form."""
+    return _page(request, lang, lang_cookie).render(
+        "login.html", error=None, username="", next=_safe_next(next_)
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next_: Annotated[str | None, Form(alias="next")] = None,
+    lang_cookie: LangCookie = None,
+) -> Response:
+    """Check the credentials and start a page session (a token in an HttpOnly cookie)."""
+    page = _page(request, None, lang_cookie)
+    user = (
+        security.authenticate(session, username=username, password=password)
+        if (username and password)
+        else None
+    )
+    if user is None:
+        return page.render(
+            "login.html",
+            error=page_text(page, "wrong_credentials"),
+            username=username,
+            next=_safe_next(next_),
+        )
+    token = repository.create_token(session, user_id=user.id, name="web", now=datetime.now(UTC))
+    response = RedirectResponse(_safe_next(next_), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/"
+    )
+    return response
+
+
+def page_text(page: Page, key: str) -> str:
+    """One word of the page's language."""
+    return i18n.TEXT[page.lang][key]
+
+
+@router.post("/logout")
+def logout(session: SessionDep, token: SessionCookie = None) -> Response:
+    """End the page session: revoke its token and drop the cookie."""
+    if token:
+        repository.revoke_token(session, token=token, now=datetime.now(UTC))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def home(
+    request: Request,
+    session: SessionDep,
+    token: SessionCookie = None,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+) -> Response:
+    """The newest cycle's board."""
+    user = _session_user(session, token)
+    if user is None:
+        return _to_login(request)
+    cycles = repository.list_cycles(session)
+    if not cycles:
+        page = _page(request, lang, lang_cookie)
+        return page.render("error.html", user=user, title=page_text(page, "no_cycles"), detail="")
+    return RedirectResponse(f"/cycles/{cycles[0].id}/board", status_code=303)
+
+
+@router.get("/cycles/{cycle_id}/board", response_class=HTMLResponse)
+def board(
+    cycle_id: str,
+    request: Request,
+    session: SessionDep,
+    token: SessionCookie = None,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+) -> Response:
+    """The cycle's regencies: stage, round, next deadline, overdue, reports verified."""
+    page = _page(request, lang, lang_cookie)
+    user = _session_user(session, token)
+    if user is None:
+        return page.remember(_to_login(request))
+    cycles = repository.list_cycles(session)
+    cycle = next((c for c in cycles if c.id == cycle_id), None)
+    if cycle is None:
+        return page.render(
+            "error.html",
+            status_code=404,
+            user=user,
+            title=page_text(page, "not_found"),
+            detail=cycle_id,
+        )
+    recorded = {r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle_id)}
+    audit = repository.list_audit(session, cycle_id=cycle_id)
+    revising = {a.stream for a in audit if a.action == REQUEST_CHANGES}
+    rows = []
+    for ref in cycle.spec.get("regencies", []):
+        code = ref["code"]
+        if not user.covers(code):
+            continue
+        row = recorded.get(code)
+        rows.append(
+            {
+                "code": code,
+                "name": ref["name"],
+                "row": row,
+                "revising": row is not None and (row.round > 1 or row.id in revising),
+                "verified": _verified(session, row),
+            }
+        )
+    return page.render("board.html", user=user, cycle=cycle, cycles=cycles, rows=rows)
+
+
+def _verified(session: Session, row: m.Commitment | None) -> int:
+    if row is None:
+        return 0
+    reports = repository.list_reports(session, commitment_id=row.id)
+    return sum(1 for r in reports if r.state == "verified")
+
+
+@router.get("/cycles/{cycle_id}/commitments/{regency_code}/page", response_class=HTMLResponse)
+def commitment_page(
+    cycle_id: str,
+    regency_code: str,
+    request: Request,
+    session: SessionDep,
+    token: SessionCookie = None,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+) -> Response:
+    """One regency's commitment: items, comments, signatures, reports and history."""
+    page = _page(request, lang, lang_cookie)
+    user = _session_user(session, token)
+    if user is None:
+        return page.remember(_to_login(request))
+    try:
+        code = scoped_regency(regency_code, user)
+    except OutOfScope as refused:
+        return page.render(
+            "error.html",
+            status_code=403,
+            user=user,
+            title=page_text(page, "forbidden"),
+            detail=refused.detail,
+        )
+    except UnknownRegency as unknown:
+        return page.render(
+            "error.html",
+            status_code=404,
+            user=user,
+            title=page_text(page, "not_found"),
+            detail=unknown.message,
+        )
+    cid = commitment_id(cycle_id, code)
+    row = repository.get_commitment(session, commitment_id=cid)
+    if row is None:
+        return page.render(
+            "error.html",
+            status_code=404,
+            user=user,
+            title=page_text(page, "not_found"),
+            detail=cid,
+        )
+    comments: dict[int | None, list[m.ReviewComment]] = defaultdict(list)
+    for comment in repository.list_comments(session, commitment_id=cid):
+        comments[comment.item_position].append(comment)
+    items = repository.version_items(session, commitment_id=cid, number=row.latest_version)
+    audit = repository.list_audit(session, cycle_id=cycle_id, stream=cid)
+    return page.render(
+        "commitment.html",
+        user=user,
+        row=row,
+        items=items,
+        comments=comments,
+        signatures=repository.list_signatures(session, commitment_id=cid),
+        reports=repository.list_reports(session, commitment_id=cid),
+        audit=audit,
+        revising=row.round > 1 or any(a.action == REQUEST_CHANGES for a in audit),
+    )

@@ -1,0 +1,139 @@
+"""The web pages over httpx against the real app: login, the board and a commitment's page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from domain.calendar import WITA, end_of_day
+from domain.catalog import load_catalog
+from komitmen.demo import sample_plan
+from tests.api.client import Api, running_api
+from tests.api.test_overdue import until
+
+PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.01")).model_dump(mode="json")
+PASSWORD = "kata-sandi-panjang"
+
+
+async def sign_in(api: Api, username: str) -> httpx.Response:
+    """Log in through the form as a user, replacing any earlier page session."""
+    api.set_password(username, PASSWORD)
+    api.http.cookies.clear()
+    response = await api.http.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def test_login_form_sets_an_httponly_session_and_logout_revokes_it(
+    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+) -> None:
+    async with running_api(time_skipping_env.client, db_url, tmp_path) as api:
+        api.set_password("operator-5301", PASSWORD)
+        form = await api.http.get("/login")
+        assert form.status_code == 200 and 'name="password"' in form.text
+
+        for username, password in (("operator-5301", "salah"), ("nobody", "x"), ("", "")):
+            wrong = await api.http.post("/login", data={"username": username, "password": password})
+            assert wrong.status_code == 200, wrong.text
+            assert "Nama pengguna atau kata sandi salah." in wrong.text
+            assert "komitmen_session" not in wrong.headers.get("set-cookie", "")
+
+        unauthenticated = await api.http.get("/")
+        assert unauthenticated.status_code == 303
+        assert unauthenticated.headers["location"].startswith("/login?next=")
+
+        login = await api.http.post(
+            "/login",
+            data={"username": "operator-5301", "password": PASSWORD, "next": "//evil.example"},
+        )
+        assert login.status_code == 303
+        assert login.headers["location"] == "/"
+        cookie = login.headers["set-cookie"].lower()
+        assert cookie.startswith("komitmen_session=")
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        assert "secure" not in cookie  # plain http here; https requests get Secure
+
+        home = await api.http.get("/")
+        assert home.status_code == 200 and "Belum ada siklus komitmen." in home.text
+
+        token = api.http.cookies["komitmen_session"]
+        logout = await api.http.post("/logout")
+        assert logout.status_code == 303
+        api.http.cookies.set("komitmen_session", token)
+        assert (await api.http.get("/")).status_code == 303  # the token was revoked
+
+
+async def test_board_and_commitment_page_follow_the_commitment(
+    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    year = (await env.get_current_time()).astimezone(WITA).year + 1
+    async with running_api(env.client, db_url, tmp_path) as api:
+        cycle = await api.start_cycle(["53.01", "53.71"], year)
+        base = f"/cycles/{cycle}/commitments/53.01"
+        saved = await api.post(
+            f"{base}/save-draft", "operator-5301", {"plan": PLAN, "based_on_version": 0}
+        )
+        assert saved.status_code == 200, saved.text
+        assert (await api.post(f"{base}/submit", "operator-5301", {"version": 1})).is_success
+
+        await sign_in(api, "manajer")
+        home = await api.http.get("/")
+        assert home.status_code == 303
+        assert home.headers["location"] == f"/cycles/{cycle}/board"
+        board = await api.http.get(f"/cycles/{cycle}/board")
+        assert board.status_code == 200
+        assert "Kabupaten Kupang" in board.text and "Kota Kupang" in board.text
+        assert "Dalam Reviu" in board.text
+        assert "WITA" in board.text and "0/4" in board.text
+
+        english = await api.http.get(f"/cycles/{cycle}/board", params={"lang": "en"})
+        assert "In review" in english.text and "Dalam Reviu" not in english.text
+        assert "komitmen_lang=en" in english.headers["set-cookie"]
+        remembered = await api.http.get(f"/cycles/{cycle}/board")
+        assert "In review" in remembered.text
+        await api.http.get(f"/cycles/{cycle}/board", params={"lang": "id"})
+
+        script = "<script>alert('reviu')</script>"
+        changes = await api.post(
+            f"{base}/request-changes",
+            "reviewer",
+            {"version": 1, "comments": [{"item_position": 1, "text": script}]},
+        )
+        assert changes.status_code == 200, changes.text
+        page = await api.http.get(f"{base}/page")
+        assert page.status_code == 200
+        assert script not in page.text
+        assert "&lt;script&gt;alert(&#39;reviu&#39;)&lt;/script&gt;" in page.text
+        assert "Perlu Revisi" in page.text and "Rp" in page.text
+        assert "request_changes" in page.text  # the audit timeline
+
+        await sign_in(api, "operator-5371")
+        own_board = await api.http.get(f"/cycles/{cycle}/board")
+        assert "Kota Kupang" in own_board.text and "Kabupaten Kupang" not in own_board.text
+        outsider = await api.http.get(f"{base}/page")
+        assert outsider.status_code == 403
+        assert script not in outsider.text and "Rp" not in outsider.text
+        own = await api.http.get(f"/cycles/{cycle}/commitments/53.71/page")
+        assert own.status_code == 200 and "Draf" in own.text
+
+
+async def test_board_highlights_what_is_overdue(
+    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    year = (await env.get_current_time()).astimezone(WITA).year + 1
+    async with running_api(env.client, db_url, tmp_path) as api:
+        cycle = await api.start_cycle(["53.01"], year)
+        await sign_in(api, "koordinator")
+        before = await api.http.get(f"/cycles/{cycle}/board")
+        assert 'class="overdue"' not in before.text and "Draf" in before.text
+
+        await until(env, end_of_day(date(year, 1, 15)) + timedelta(days=2))
+        after = await api.http.get(f"/cycles/{cycle}/board")
+        assert '<tr class="overdue">' in after.text
+        assert "Terlambat" in after.text
