@@ -423,6 +423,17 @@ def list_reports(session: Session, *, commitment_id: str) -> Sequence[m.Quarterl
     ).all()
 
 
+def verified_report_counts(session: Session, *, cycle_id: str) -> dict[str, int]:
+    """How many quarterly reports each commitment of a cycle has had verified."""
+    rows = session.execute(
+        select(m.QuarterlyReport.commitment_id, func.count())
+        .join(m.Commitment, m.QuarterlyReport.commitment_id == m.Commitment.id)
+        .where(m.Commitment.cycle_id == cycle_id, m.QuarterlyReport.state == "verified")
+        .group_by(m.QuarterlyReport.commitment_id)
+    ).all()
+    return {commitment_id: int(count) for commitment_id, count in rows}
+
+
 def list_audit(
     session: Session, *, cycle_id: str, stream: str | None = None
 ) -> Sequence[m.AuditEvent]:

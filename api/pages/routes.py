@@ -33,10 +33,8 @@ from db import models as m
 from db import repository
 from domain.commitment import commitment_id
 from domain.errors import UnknownRegency
-from domain.stages import Action
 
 SESSION_COOKIE = "komitmen_session"
-REQUEST_CHANGES = Action.REQUEST_CHANGES.value
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 router = APIRouter(include_in_schema=False)
@@ -239,8 +237,7 @@ def board(
             detail=cycle_id,
         )
     recorded = {r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle_id)}
-    audit = repository.list_audit(session, cycle_id=cycle_id)
-    revising = {a.stream for a in audit if a.action == REQUEST_CHANGES}
+    verified = repository.verified_report_counts(session, cycle_id=cycle_id)
     rows = []
     for ref in cycle.spec.get("regencies", []):
         code = ref["code"]
@@ -252,18 +249,11 @@ def board(
                 "code": code,
                 "name": ref["name"],
                 "row": row,
-                "revising": row is not None and (row.round > 1 or row.id in revising),
-                "verified": _verified(session, row),
+                "revising": row is not None and row.round > 1,
+                "verified": verified.get(row.id, 0) if row is not None else 0,
             }
         )
     return page.render("board.html", user=user, cycle=cycle, cycles=cycles, rows=rows)
-
-
-def _verified(session: Session, row: m.Commitment | None) -> int:
-    if row is None:
-        return 0
-    reports = repository.list_reports(session, commitment_id=row.id)
-    return sum(1 for r in reports if r.state == "verified")
 
 
 @router.get("/cycles/{cycle_id}/commitments/{regency_code}/page", response_class=HTMLResponse)
@@ -323,5 +313,5 @@ def commitment_page(
         signatures=repository.list_signatures(session, commitment_id=cid),
         reports=repository.list_reports(session, commitment_id=cid),
         audit=audit,
-        revising=row.round > 1 or any(a.action == REQUEST_CHANGES for a in audit),
+        revising=row.round > 1,
     )
