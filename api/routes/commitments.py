@@ -111,9 +111,7 @@ def list_reports(ref: CommitmentDep, session: SessionDep) -> list[ReportOut]:
 @router.get("/audit")
 def list_audit(ref: CommitmentDep, session: SessionDep) -> list[AuditOut]:
     """The commitment's audit trail, in order."""
-    return views(
-        AuditOut, repository.list_audit(session, cycle_id=ref.cycle_id, stream=ref.id)
-    )
+    return views(AuditOut, repository.list_audit(session, cycle_id=ref.cycle_id, stream=ref.id))
 
 
 @router.get("/reminders")
