@@ -1,0 +1,150 @@
+"""The printable action plan of one regency: its approved version, signatures and hash.
+
+An HTML page with its own print stylesheet (A4, nothing but the document when
+printed). It reuses the pages' session, language and scope: login required, 403
+outside the user's regency, 404 (an HTML page) until the plan is approved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from activities.formatting import Language, format_date
+from api.deps import SessionDep, scoped_regency
+from api.errors import OutOfScope
+from api.pages import i18n
+from api.pages.routes import (
+    LangCookie,
+    LangQuery,
+    SessionCookie,
+    _env,
+    _page,
+    _session_user,
+    _to_login,
+    page_text,
+)
+from db import models as m
+from db import repository
+from domain.catalog import load_catalog
+from domain.commitment import commitment_id
+from domain.errors import UnknownRegency
+
+router = APIRouter(include_in_schema=False)
+
+BUDGET_SOURCES: dict[Language, dict[str, str]] = {
+    "id": {"apbd": "APBD", "apbn": "APBN", "partner": "Mitra", "other": "Lainnya"},
+    "en": {"apbd": "APBD", "apbn": "APBN", "partner": "Partner", "other": "Other"},
+}
+
+# Words of the document the pages do not use.
+WORDS: dict[Language, dict[str, str]] = {
+    "id": {
+        "cycle": "Siklus",
+        "no": "No.",
+        "quarters": "Triwulan",
+        "responsible": "Penanggung jawab",
+        "source": "Sumber",
+        "print": "Cetak",
+        "page": "Halaman komitmen",
+    },
+    "en": {
+        "cycle": "Cycle",
+        "no": "No.",
+        "quarters": "Quarters",
+        "responsible": "Responsible unit",
+        "source": "Source",
+        "print": "Print",
+        "page": "Commitment page",
+    },
+}
+
+
+def nip_grouped(nip: str | None) -> str | None:
+    """An 18-digit NIP grouped 8-6-1-3 ("19750312 200012 1 003"); anything else as given."""
+    if not nip:
+        return None
+    digits = nip.replace(" ", "")
+    if len(digits) != 18 or not digits.isdigit():
+        return nip
+    return f"{digits[:8]} {digits[8:14]} {digits[14]} {digits[15:]}"
+
+
+def signed_title(title: str, acting: str) -> str:
+    """The title as a signature block writes it: "Plt. BUPATI KUPANG,"."""
+    mark = i18n.acting_mark(acting)
+    return f"{mark} {title.upper()}," if mark else f"{title.upper()},"
+
+
+@dataclass(frozen=True)
+class SignatureBlock:
+    """One signature block: place and date, title, name and NIP."""
+
+    place_and_date: str
+    title: str
+    name: str
+    nip: str | None
+
+
+def signature_block(signature: m.Signature, seat: str) -> SignatureBlock:
+    """The block of one signature; the date is the signing day in WITA."""
+    return SignatureBlock(
+        place_and_date=f"{seat}, {format_date(signature.signed_at, 'id')}",
+        title=signed_title(signature.title, signature.acting),
+        name=signature.signer_name,
+        nip=nip_grouped(signature.nip),
+    )
+
+
+@router.get("/cycles/{cycle_id}/commitments/{regency_code}/document", response_class=HTMLResponse)
+def plan_document(
+    cycle_id: str,
+    regency_code: str,
+    request: Request,
+    session: SessionDep,
+    token: SessionCookie = None,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+) -> Response:
+    """The regency's approved action plan, printable, with every signature and the hash."""
+    page = _page(request, lang, lang_cookie)
+    user = _session_user(session, token)
+    if user is None:
+        return page.remember(_to_login(request))
+
+    def error(status: int, key: str, detail: str) -> Response:
+        return page.render(
+            "error.html", status_code=status, user=user, title=page_text(page, key), detail=detail
+        )
+
+    try:
+        code = scoped_regency(regency_code, user)
+    except OutOfScope as refused:
+        return error(403, "forbidden", refused.detail)
+    except UnknownRegency as unknown:
+        return error(404, "not_found", unknown.message)
+    cid = commitment_id(cycle_id, code)
+    row = repository.get_commitment(session, commitment_id=cid)
+    cycle = session.get(m.Cycle, cycle_id)
+    if row is None or cycle is None or row.approved_version is None or not row.document_hash:
+        return error(404, "not_found", cid)
+    items = repository.version_items(session, commitment_id=cid, number=row.approved_version)
+    seat = load_catalog().get(code).seat
+    blocks = [
+        signature_block(s, seat)
+        for s in repository.list_signatures(session, commitment_id=cid)
+        if s.document_hash == row.document_hash
+    ]
+    html = _env.get_template("document/plan.html").render(
+        lang=page.lang,
+        t=i18n.TEXT[page.lang],
+        row=row,
+        cycle=cycle,
+        items=items,
+        blocks=blocks,
+        budget_sources=BUDGET_SOURCES[page.lang],
+        w=WORDS[page.lang],
+    )
+    return page.remember(HTMLResponse(html))
