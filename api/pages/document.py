@@ -13,8 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from activities.formatting import Language, format_date
-from api.deps import SessionDep, scoped_regency
-from api.errors import OutOfScope
+from api.deps import SessionDep
 from api.pages import i18n
 from api.pages.routes import (
     LangCookie,
@@ -24,13 +23,11 @@ from api.pages.routes import (
     _page,
     _session_user,
     _to_login,
-    page_text,
+    scoped_commitment,
 )
 from db import models as m
 from db import repository
 from domain.catalog import load_catalog
-from domain.commitment import commitment_id
-from domain.errors import UnknownRegency
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,23 +110,14 @@ def plan_document(
     user = _session_user(session, token)
     if user is None:
         return page.remember(_to_login(request))
-
-    def error(status: int, key: str, detail: str) -> Response:
-        return page.render(
-            "error.html", status_code=status, user=user, title=page_text(page, key), detail=detail
-        )
-
-    try:
-        code = scoped_regency(regency_code, user)
-    except OutOfScope as refused:
-        return error(403, "forbidden", refused.detail)
-    except UnknownRegency as unknown:
-        return error(404, "not_found", unknown.message)
-    cid = commitment_id(cycle_id, code)
-    row = repository.get_commitment(session, commitment_id=cid)
+    found = scoped_commitment(page, session, user, cycle_id, regency_code)
+    if isinstance(found, Response):
+        return found
+    code, row = found
+    cid = row.id
     cycle = session.get(m.Cycle, cycle_id)
-    if row is None or cycle is None or row.approved_version is None or not row.document_hash:
-        return error(404, "not_found", cid)
+    if cycle is None or row.approved_version is None or not row.document_hash:
+        return page.error(user, 404, "not_found", cid)
     items = repository.version_items(session, commitment_id=cid, number=row.approved_version)
     seat = load_catalog().get(code).seat
     blocks = [

@@ -87,6 +87,12 @@ class Page:
         )
         return self.remember(HTMLResponse(html, status_code=status_code))
 
+    def error(self, user: AuthUser, status: int, key: str, detail: str) -> Response:
+        """The error page, titled in the page's language."""
+        return self.render(
+            "error.html", status_code=status, user=user, title=page_text(self, key), detail=detail
+        )
+
     def remember(self, response: Response) -> Response:
         """Keep a language chosen with `?lang=` in a cookie."""
         if self.switched:
@@ -229,13 +235,7 @@ def board(
     cycles = repository.list_cycles(session)
     cycle = next((c for c in cycles if c.id == cycle_id), None)
     if cycle is None:
-        return page.render(
-            "error.html",
-            status_code=404,
-            user=user,
-            title=page_text(page, "not_found"),
-            detail=cycle_id,
-        )
+        return page.error(user, 404, "not_found", cycle_id)
     recorded = {r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle_id)}
     verified = repository.verified_report_counts(session, cycle_id=cycle_id)
     rows = []
@@ -256,6 +256,23 @@ def board(
     return page.render("board.html", user=user, cycle=cycle, cycles=cycles, rows=rows)
 
 
+def scoped_commitment(
+    page: Page, session: Session, user: AuthUser, cycle_id: str, regency_code: str
+) -> tuple[str, m.Commitment] | Response:
+    """The regency code and commitment a page shows, or the error page saying why not."""
+    try:
+        code = scoped_regency(regency_code, user)
+    except OutOfScope as refused:
+        return page.error(user, 403, "forbidden", refused.detail)
+    except UnknownRegency as unknown:
+        return page.error(user, 404, "not_found", unknown.message)
+    cid = commitment_id(cycle_id, code)
+    row = repository.get_commitment(session, commitment_id=cid)
+    if row is None:
+        return page.error(user, 404, "not_found", cid)
+    return code, row
+
+
 @router.get("/cycles/{cycle_id}/commitments/{regency_code}/page", response_class=HTMLResponse)
 def commitment_page(
     cycle_id: str,
@@ -271,34 +288,11 @@ def commitment_page(
     user = _session_user(session, token)
     if user is None:
         return page.remember(_to_login(request))
-    try:
-        code = scoped_regency(regency_code, user)
-    except OutOfScope as refused:
-        return page.render(
-            "error.html",
-            status_code=403,
-            user=user,
-            title=page_text(page, "forbidden"),
-            detail=refused.detail,
-        )
-    except UnknownRegency as unknown:
-        return page.render(
-            "error.html",
-            status_code=404,
-            user=user,
-            title=page_text(page, "not_found"),
-            detail=unknown.message,
-        )
-    cid = commitment_id(cycle_id, code)
-    row = repository.get_commitment(session, commitment_id=cid)
-    if row is None:
-        return page.render(
-            "error.html",
-            status_code=404,
-            user=user,
-            title=page_text(page, "not_found"),
-            detail=cid,
-        )
+    found = scoped_commitment(page, session, user, cycle_id, regency_code)
+    if isinstance(found, Response):
+        return found
+    code, row = found
+    cid = row.id
     comments: dict[int | None, list[m.ReviewComment]] = defaultdict(list)
     for comment in repository.list_comments(session, commitment_id=cid):
         comments[comment.item_position].append(comment)
