@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from api.deps import ClientFactory, Runtime
 from api.errors import install_error_handlers
 from api.pages import router as pages_router
+from api.pages.commitment import router as commitment_page_router
 from api.pages.document import router as document_router
 from api.routes import auth, commitments, cycles, exports, overdue
 from db.session import session_factory
@@ -40,5 +41,6 @@ def create_app(
     for module in (auth, cycles, commitments, overdue, exports):
         app.include_router(module.router)
     app.include_router(pages_router)
+    app.include_router(commitment_page_router)
     app.include_router(document_router)
     return app

@@ -1,6 +1,10 @@
-"""Password hashing (argon2id) and credential checks for the API."""
+"""Password hashing (argon2id), credential checks, and the pages' CSRF tokens."""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -46,3 +50,24 @@ def authenticate(session: Session, *, username: str, password: str) -> m.UserAcc
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def csrf_token(session_token: str) -> str:
+    """The CSRF token of a page session: an HMAC keyed by the session's own secret.
+
+    The session token lives only in an HttpOnly cookie, so another site can neither
+    read it nor compute this value, and no server-side state is needed.
+    """
+    return hmac.new(session_token.encode(), b"komitmen-csrf", hashlib.sha256).hexdigest()
+
+
+def new_login_nonce() -> str:
+    """A random value for the sign-in form, sent both as a cookie and as a field."""
+    return secrets.token_urlsafe(24)
+
+
+def same_secret(expected: str | None, submitted: str | None) -> bool:
+    """Whether a submitted form secret matches the expected one, in constant time."""
+    return bool(expected and submitted) and hmac.compare_digest(
+        str(expected).encode(), str(submitted).encode()
+    )

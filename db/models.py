@@ -286,5 +286,6 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_api_token_user_id", "user_id"),)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
@@ -472,8 +472,10 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, *, user_id: int, name: str, now: datetime) -> str:
-    """Issue a new API token for a user; its text is returned once and stored only hashed."""
+def create_token(
+    session: Session, *, user_id: int, name: str, now: datetime, lifetime: timedelta | None = None
+) -> str:
+    """Issue a token valid for `lifetime` (None: until revoked); its text is shown only once."""
     token = secrets.token_urlsafe(32)
     session.add(
         m.ApiToken(
@@ -483,6 +485,7 @@ def create_token(session: Session, *, user_id: int, name: str, now: datetime) ->
             created_at=now,
             revoked_at=None,
             last_used_at=None,
+            expires_at=now + lifetime if lifetime is not None else None,
         )
     )
     session.flush()
@@ -490,13 +493,13 @@ def create_token(session: Session, *, user_id: int, name: str, now: datetime) ->
 
 
 def find_user_by_token(session: Session, *, token: str, now: datetime) -> m.UserAccount | None:
-    """The active user holding this unrevoked token, noting its use; None otherwise."""
+    """The active user holding this unrevoked, unexpired token, noting its use; None otherwise."""
     row = session.scalar(
         select(m.ApiToken).where(
             m.ApiToken.token_hash == token_digest(token), m.ApiToken.revoked_at.is_(None)
         )
     )
-    if row is None:
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
     user = session.get(m.UserAccount, row.user_id)
     if user is None or not user.active:

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # A page session lasts one working day from sign-in; API tokens a quarter.
+    session_hours: int = Field(default=9, ge=1, le=24 * 7)
+    api_token_days: int = Field(default=90, ge=1, le=3650)
 
     smtp_host: str | None = None
     smtp_port: int = 25

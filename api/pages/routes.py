@@ -1,14 +1,17 @@
-"""The page routes: a session cookie holding an API token, the board and a commitment's page.
+"""The page routes: signing in and out, the board, and what every page shares.
 
-A page session is an ordinary API token (stored hashed, revoked on logout) carried in
-an HttpOnly, SameSite=Lax cookie instead of a bearer header. Scope is the API's:
-a regency user sees only their own regency.
+A page session is an ordinary API token (stored hashed, revoked on logout, expiring
+after KOMITMEN_SESSION_HOURS) carried in an HttpOnly, SameSite=Lax cookie instead
+of a bearer header. Scope is the API's: a regency user sees only their own regency.
+
+Every form carries a CSRF token. In a session it is an HMAC keyed by the session
+token (see `security.csrf_token`); the sign-in form, before any session exists,
+uses a double-submit nonce: the same random value as a cookie and as a field.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -26,15 +29,17 @@ from activities.formatting import (
     format_rupiah,
 )
 from api import security
-from api.deps import AuthUser, SessionDep, scoped_regency
+from api.deps import AuthUser, RuntimeDep, SessionDep, scoped_regency
 from api.errors import OutOfScope
 from api.pages import i18n
 from db import models as m
 from db import repository
 from domain.commitment import commitment_id
 from domain.errors import UnknownRegency
+from domain.plan import ISSUE_LABELS
 
 SESSION_COOKIE = "komitmen_session"
+LOGIN_COOKIE = "komitmen_login"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 router = APIRouter(include_in_schema=False)
@@ -64,6 +69,12 @@ def _environment() -> Environment:
         report_states=i18n.REPORT_STATES,
         timeliness=i18n.TIMELINESS,
         quarters=i18n.QUARTERS,
+        action_labels=i18n.ACTION_LABELS,
+        progress_labels=i18n.PROGRESS,
+        partner_labels=i18n.PARTNERS,
+        field_words=i18n.FIELD_WORDS,
+        issue_labels=ISSUE_LABELS,
+        budget_source_labels=i18n.BUDGET_SOURCES,
     )
     return environment
 
@@ -78,16 +89,18 @@ class Page:
         self.request = request
         self.lang = lang
         self.switched = switched
+        session_token = request.cookies.get(SESSION_COOKIE)
+        self.csrf = security.csrf_token(session_token) if session_token else ""
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> Response:
         """Render `pages/<template>` with the words of the page's language."""
-        values = {"user": None, **context}
+        values = {"user": None, "csrf": self.csrf, **context}
         html = _env.get_template(f"pages/{template}").render(
             lang=self.lang, t=i18n.TEXT[self.lang], path=self.request.url.path, **values
         )
         return self.remember(HTMLResponse(html, status_code=status_code))
 
-    def error(self, user: AuthUser, status: int, key: str, detail: str) -> Response:
+    def error(self, user: AuthUser | None, status: int, key: str, detail: str) -> Response:
         """The error page, titled in the page's language."""
         return self.render(
             "error.html", status_code=status, user=user, title=page_text(self, key), detail=detail
@@ -148,39 +161,75 @@ def login_form(
     next_: Annotated[str | None, Query(alias="next")] = None,
 ) -> Response:
     """The sign-in form."""
-    return _page(request, lang, lang_cookie).render(
-        "login.html", error=None, username="", next=_safe_next(next_)
+    page = _page(request, lang, lang_cookie)
+    return login_page(page, error=None, username="", next_=next_)
+
+
+def login_page(
+    page: Page, *, error: str | None, username: str, next_: str | None, status_code: int = 200
+) -> Response:
+    """The sign-in form with a fresh double-submit nonce in a cookie and a field."""
+    nonce = security.new_login_nonce()
+    response = page.render(
+        "login.html",
+        status_code=status_code,
+        error=error,
+        username=username,
+        next=_safe_next(next_),
+        login_nonce=nonce,
     )
+    response.set_cookie(
+        LOGIN_COOKIE, nonce, httponly=True, samesite="lax", secure=_secure(page.request), path="/"
+    )
+    return response
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
     session: SessionDep,
+    runtime: RuntimeDep,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next_: Annotated[str | None, Form(alias="next")] = None,
+    nonce: Annotated[str | None, Form(alias="login_nonce", max_length=64)] = None,
+    nonce_cookie: Annotated[str | None, Cookie(alias=LOGIN_COOKIE)] = None,
     lang_cookie: LangCookie = None,
 ) -> Response:
     """Check the credentials and start a page session (a token in an HttpOnly cookie)."""
     page = _page(request, None, lang_cookie)
+    if not security.same_secret(nonce_cookie, nonce):
+        return login_page(
+            page,
+            error=page_text(page, "form_expired"),
+            username=username,
+            next_=next_,
+            status_code=403,
+        )
     user = (
         security.authenticate(session, username=username, password=password)
         if (username and password)
         else None
     )
     if user is None:
-        return page.render(
-            "login.html",
-            error=page_text(page, "wrong_credentials"),
-            username=username,
-            next=_safe_next(next_),
+        return login_page(
+            page, error=page_text(page, "wrong_credentials"), username=username, next_=next_
         )
-    token = repository.create_token(session, user_id=user.id, name="web", now=datetime.now(UTC))
+    lifetime = timedelta(hours=runtime.settings.session_hours)
+    token = repository.create_token(
+        session, user_id=user.id, name="web", now=datetime.now(UTC), lifetime=lifetime
+    )
     response = RedirectResponse(_safe_next(next_), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/"
+        SESSION_COOKIE,
+        token,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
 
 
@@ -190,8 +239,17 @@ def page_text(page: Page, key: str) -> str:
 
 
 @router.post("/logout")
-def logout(session: SessionDep, token: SessionCookie = None) -> Response:
+def logout(
+    request: Request,
+    session: SessionDep,
+    token: SessionCookie = None,
+    csrf: Annotated[str | None, Form(max_length=128)] = None,
+    lang_cookie: LangCookie = None,
+) -> Response:
     """End the page session: revoke its token and drop the cookie."""
+    page = _page(request, None, lang_cookie)
+    if token and not security.same_secret(page.csrf, csrf):
+        return page.error(_session_user(session, token), 403, "form_expired", "")
     if token:
         repository.revoke_token(session, token=token, now=datetime.now(UTC))
     response = RedirectResponse("/login", status_code=303)
@@ -271,41 +329,3 @@ def scoped_commitment(
     if row is None:
         return page.error(user, 404, "not_found", cid)
     return code, row
-
-
-@router.get("/cycles/{cycle_id}/commitments/{regency_code}/page", response_class=HTMLResponse)
-def commitment_page(
-    cycle_id: str,
-    regency_code: str,
-    request: Request,
-    session: SessionDep,
-    token: SessionCookie = None,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
-) -> Response:
-    """One regency's commitment: items, comments, signatures, reports and history."""
-    page = _page(request, lang, lang_cookie)
-    user = _session_user(session, token)
-    if user is None:
-        return page.remember(_to_login(request))
-    found = scoped_commitment(page, session, user, cycle_id, regency_code)
-    if isinstance(found, Response):
-        return found
-    code, row = found
-    cid = row.id
-    comments: dict[int | None, list[m.ReviewComment]] = defaultdict(list)
-    for comment in repository.list_comments(session, commitment_id=cid):
-        comments[comment.item_position].append(comment)
-    items = repository.version_items(session, commitment_id=cid, number=row.latest_version)
-    audit = repository.list_audit(session, cycle_id=cycle_id, stream=cid)
-    return page.render(
-        "commitment.html",
-        user=user,
-        row=row,
-        items=items,
-        comments=comments,
-        signatures=repository.list_signatures(session, commitment_id=cid),
-        reports=repository.list_reports(session, commitment_id=cid),
-        audit=audit,
-        revising=row.round > 1,
-    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from api import security
-from api.deps import AuthUser, BearerToken, CurrentUser, SessionDep
+from api.deps import AuthUser, BearerToken, CurrentUser, RuntimeDep, SessionDep
 from api.errors import Unauthorized
 from db import repository
 
@@ -28,6 +28,7 @@ class TokenOut(BaseModel):
 
     access_token: str
     token_type: str = "bearer"
+    expires_at: datetime
     username: str
     role: str
     regency_code: str | None
@@ -44,16 +45,21 @@ class Me(BaseModel):
 
 
 @router.post("/token", status_code=status.HTTP_201_CREATED)
-def login(body: Login, session: SessionDep) -> TokenOut:
-    """Exchange a username and password for a bearer token."""
+def login(body: Login, session: SessionDep, runtime: RuntimeDep) -> TokenOut:
+    """Exchange a username and password for a bearer token (valid KOMITMEN_API_TOKEN_DAYS)."""
     user = security.authenticate(session, username=body.username, password=body.password)
     if user is None:
         raise Unauthorized("wrong username or password")
+    now, lifetime = datetime.now(UTC), timedelta(days=runtime.settings.api_token_days)
     token = repository.create_token(
-        session, user_id=user.id, name=body.token_name, now=datetime.now(UTC)
+        session, user_id=user.id, name=body.token_name, now=now, lifetime=lifetime
     )
     return TokenOut(
-        access_token=token, username=user.username, role=user.role, regency_code=user.regency_code
+        access_token=token,
+        expires_at=now + lifetime,
+        username=user.username,
+        role=user.role,
+        regency_code=user.regency_code,
     )
 
 

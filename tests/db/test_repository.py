@@ -640,3 +640,34 @@ def test_a_sent_message_cannot_be_claimed_again(db_url: str) -> None:
         k3 = by_key[("k3", to)]
         assert (k3.sent_at, k3.message_id, k3.deadline_key) == (None, "<digest.f@komitmen>", None)
         assert by_key[("k7", "reviewer@example.org")].sent_at is None
+
+
+def test_a_token_stops_working_when_it_expires_or_is_revoked(db_url: str) -> None:
+    sessions = session_factory(db_url)
+    issued = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
+    with transaction(sessions) as session:
+        user = repository.add_user(
+            session,
+            username="operator-5301",
+            full_name="Operator BPBD Kabupaten Kupang",
+            email="operator-5301@example.org",
+            role="regency_officer",
+            regency_code="53.01",
+            office=None,
+            now=issued,
+        )
+        day = repository.create_token(
+            session, user_id=user.id, name="web", now=issued, lifetime=timedelta(hours=9)
+        )
+        forever = repository.create_token(session, user_id=user.id, name="api", now=issued)
+    with transaction(sessions) as session:
+        found = repository.find_user_by_token(session, token=day, now=issued + timedelta(hours=8))
+        assert found is not None and found.username == "operator-5301"
+        assert repository.find_user_by_token(
+            session, token=forever, now=issued + timedelta(days=999)
+        )
+    with transaction(sessions) as session:
+        expired = issued + timedelta(hours=9)
+        assert repository.find_user_by_token(session, token=day, now=expired) is None
+        assert repository.revoke_token(session, token=forever, now=issued)
+        assert repository.find_user_by_token(session, token=forever, now=issued) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,26 @@ PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.01")).model_dump(mode=
 PASSWORD = "kata-sandi-panjang"
 
 
+def hidden(html: str, name: str) -> str:
+    """The value of a hidden input in a page."""
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match is not None, f"no hidden field {name}"
+    return match.group(1)
+
+
 async def sign_in(api: Api, username: str) -> httpx.Response:
     """Log in through the form as a user, replacing any earlier page session."""
     api.set_password(username, PASSWORD)
     api.http.cookies.clear()
-    response = await api.http.post("/login", data={"username": username, "password": PASSWORD})
+    form = await api.http.get("/login")
+    response = await api.http.post(
+        "/login",
+        data={
+            "username": username,
+            "password": PASSWORD,
+            "login_nonce": hidden(form.text, "login_nonce"),
+        },
+    )
     assert response.status_code == 303, response.text
     return response
 
@@ -35,12 +51,25 @@ async def test_login_form_sets_an_httponly_session_and_logout_revokes_it(
         api.set_password("operator-5301", PASSWORD)
         form = await api.http.get("/login")
         assert form.status_code == 200 and 'name="password"' in form.text
+        nonce = hidden(form.text, "login_nonce")
 
         for username, password in (("operator-5301", "salah"), ("nobody", "x"), ("", "")):
-            wrong = await api.http.post("/login", data={"username": username, "password": password})
+            wrong = await api.http.post(
+                "/login", data={"username": username, "password": password, "login_nonce": nonce}
+            )
             assert wrong.status_code == 200, wrong.text
             assert "Nama pengguna atau kata sandi salah." in wrong.text
             assert "komitmen_session" not in wrong.headers.get("set-cookie", "")
+            nonce = hidden(wrong.text, "login_nonce")
+
+        # A sign-in posted from another site carries no matching nonce: refused (login CSRF).
+        forged = await api.http.post(
+            "/login",
+            data={"username": "operator-5301", "password": PASSWORD, "login_nonce": "forged"},
+        )
+        assert forged.status_code == 403 and "Formulir kedaluwarsa" in forged.text
+        assert "komitmen_session" not in forged.headers.get("set-cookie", "")
+        nonce = hidden(forged.text, "login_nonce")
 
         unauthenticated = await api.http.get("/")
         assert unauthenticated.status_code == 303
@@ -48,7 +77,12 @@ async def test_login_form_sets_an_httponly_session_and_logout_revokes_it(
 
         login = await api.http.post(
             "/login",
-            data={"username": "operator-5301", "password": PASSWORD, "next": "//evil.example"},
+            data={
+                "username": "operator-5301",
+                "password": PASSWORD,
+                "next": "//evil.example",
+                "login_nonce": nonce,
+            },
         )
         assert login.status_code == 303
         assert login.headers["location"] == "/"
@@ -60,8 +94,13 @@ async def test_login_form_sets_an_httponly_session_and_logout_revokes_it(
         home = await api.http.get("/")
         assert home.status_code == 200 and "Belum ada siklus komitmen." in home.text
 
+        assert "max-age=32400" in cookie  # KOMITMEN_SESSION_HOURS, 9 by default
+
         token = api.http.cookies["komitmen_session"]
-        logout = await api.http.post("/logout")
+        forged_logout = await api.http.post("/logout", data={"csrf": "forged"})
+        assert forged_logout.status_code == 403
+        assert (await api.http.get("/")).status_code == 200  # still signed in
+        logout = await api.http.post("/logout", data={"csrf": hidden(home.text, "csrf")})
         assert logout.status_code == 303
         api.http.cookies.set("komitmen_session", token)
         assert (await api.http.get("/")).status_code == 303  # the token was revoked

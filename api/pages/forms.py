@@ -1,0 +1,226 @@
+"""The page forms as data: what a form shows, and how its fields become a domain request.
+
+Pure functions over the submitted fields, so they are tested without a server.
+Field names: `item-<n>-<field>` for the action-plan editor (rows numbered from 1),
+`comment-<position>` and `comment-general` for a change request, and
+`progress-<position>-<field>` for a quarterly report. A field error is keyed by the
+field's name, so the page shows it next to the input that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from activities.formatting import Language
+from domain.commitment import ReviewComment
+from domain.plan import ActionPlan
+from domain.reports import QuarterlyReport
+
+Fields = Mapping[str, Sequence[str]]
+"""Submitted form fields: every value of each name, in order."""
+
+ITEM_FIELDS = (
+    "strategic_issue",
+    "phase",
+    "activity",
+    "indicator",
+    "target_value",
+    "target_unit",
+    "responsible_unit",
+    "location",
+    "budget_rp",
+    "budget_source",
+)
+ITEM_LISTS = ("due_quarters", "partners")
+# A row whose typed fields are all empty is the editor's spare row: it is skipped.
+_TYPED = ("activity", "indicator", "target_value", "target_unit", "responsible_unit", "location")
+PROGRESS_FIELDS = ("status", "percent_realised", "narrative", "evidence")
+
+_MESSAGES: dict[Language, dict[str, str]] = {
+    "id": {
+        "missing": "Wajib diisi.",
+        "string_too_short": "Wajib diisi.",
+        "string_too_long": "Terlalu panjang.",
+        "decimal_parsing": "Harus berupa angka.",
+        "decimal_max_places": "Paling banyak dua angka di belakang koma.",
+        "greater_than_equal": "Tidak boleh kurang dari {ge}.",
+        "less_than_equal": "Tidak boleh lebih dari {le}.",
+        "enum": "Pilih salah satu pilihan.",
+        "too_short": "Pilih paling sedikit satu.",
+        "url_parsing": "Tautan harus alamat web lengkap (https://...).",
+        "url_scheme": "Tautan harus alamat web lengkap (https://...).",
+        "items_required": "Isi paling sedikit satu aksi.",
+        "comment_required": "Tulis paling sedikit satu catatan reviu.",
+    },
+    "en": {
+        "missing": "Required.",
+        "string_too_short": "Required.",
+        "string_too_long": "Too long.",
+        "decimal_parsing": "Must be a number.",
+        "decimal_max_places": "At most two decimal places.",
+        "greater_than_equal": "Must not be less than {ge}.",
+        "less_than_equal": "Must not be more than {le}.",
+        "enum": "Choose one of the options.",
+        "too_short": "Choose at least one.",
+        "url_parsing": "A link must be a full web address (https://...).",
+        "url_scheme": "A link must be a full web address (https://...).",
+        "items_required": "Fill in at least one action.",
+        "comment_required": "Write at least one review comment.",
+    },
+}
+
+
+class FormInvalid(Exception):
+    """Some fields were wrong: `errors` maps each field name to what to fix."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class ItemRow:
+    """One row of the action-plan editor, as typed (strings), so it can be shown again."""
+
+    number: int
+    values: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def blank(self) -> bool:
+        """Whether nothing was typed in the row."""
+        return not any(self.values.get(name, "").strip() for name in _TYPED)
+
+    def payload(self) -> dict[str, Any]:
+        """The row as the ActionItem model reads it."""
+        values = {k: v.strip() for k, v in self.values.items() if v.strip()}
+        lists = {name: [v for v in self.lists.get(name, []) if v] for name in ITEM_LISTS}
+        return {**values, **lists}
+
+
+def _one(fields: Fields, name: str) -> str:
+    values = fields.get(name) or [""]
+    return values[0]
+
+
+def rows_from_items(items: Iterable[Any]) -> list[ItemRow]:
+    """Editor rows holding a saved version's items (database rows or ActionItems)."""
+    rows = []
+    for number, item in enumerate(items, start=1):
+        values = {name: _plain(getattr(item, name)) for name in ITEM_FIELDS}
+        lists = {name: [str(v) for v in getattr(item, name)] for name in ITEM_LISTS}
+        rows.append(ItemRow(number=number, values=values, lists=lists))
+    return rows
+
+
+def _plain(value: Any) -> str:
+    text = str(value)
+    # 25.00 reads better as 25 in an input box; the model accepts either.
+    return text[:-3] if text.endswith(".00") else text
+
+
+def rows_from_fields(fields: Fields) -> list[ItemRow]:
+    """The editor's rows as submitted, in row order, rows marked for removal left out."""
+    numbers = sorted(
+        {int(name.split("-")[1]) for name in fields if _is_item_field(name)},
+    )
+    rows = []
+    for number in numbers:
+        prefix = f"item-{number}-"
+        if _one(fields, prefix + "remove"):
+            continue
+        values = {name: _one(fields, prefix + name) for name in ITEM_FIELDS}
+        lists = {name: list(fields.get(prefix + name, [])) for name in ITEM_LISTS}
+        rows.append(ItemRow(number=number, values=values, lists=lists))
+    return rows
+
+
+def _is_item_field(name: str) -> bool:
+    parts = name.split("-", 2)
+    return len(parts) == 3 and parts[0] == "item" and parts[1].isdigit()
+
+
+def plan_from_rows(rows: Sequence[ItemRow], lang: Language) -> ActionPlan:
+    """The action plan the filled rows describe; FormInvalid names each wrong field."""
+    filled = [row for row in rows if not row.blank]
+    if not filled:
+        raise FormInvalid({"items": _MESSAGES[lang]["items_required"]})
+    try:
+        return ActionPlan.model_validate({"items": [row.payload() for row in filled]})
+    except ValidationError as invalid:
+        raise _invalid(invalid, lang, "item", [row.number for row in filled]) from None
+
+
+def comments_from_fields(
+    fields: Fields, positions: Iterable[int], lang: Language
+) -> tuple[ReviewComment, ...]:
+    """The review comments typed per item and in general; FormInvalid if there are none."""
+    comments = []
+    general = _one(fields, "comment-general").strip()
+    if general:
+        comments.append(ReviewComment(item_position=None, text=general[:2000]))
+    for position in positions:
+        text = _one(fields, f"comment-{position}").strip()
+        if text:
+            comments.append(ReviewComment(item_position=position, text=text[:2000]))
+    if not comments:
+        raise FormInvalid({"comment-general": _MESSAGES[lang]["comment_required"]})
+    return tuple(comments)
+
+
+def report_from_fields(
+    fields: Fields, quarter: int, positions: Iterable[int], lang: Language
+) -> QuarterlyReport:
+    """A quarter's report from the progress rows; FormInvalid names each wrong field."""
+    items = []
+    numbered = list(positions)
+    for position in numbered:
+        prefix = f"progress-{position}-"
+        evidence = [line.strip() for line in _one(fields, prefix + "evidence").splitlines()]
+        items.append(
+            {
+                "item_position": position,
+                "status": _one(fields, prefix + "status"),
+                "percent_realised": _one(fields, prefix + "percent_realised").strip() or None,
+                "narrative": _one(fields, prefix + "narrative"),
+                "evidence": [line for line in evidence if line],
+            }
+        )
+    try:
+        return QuarterlyReport.model_validate({"quarter": quarter, "items": items})
+    except ValidationError as invalid:
+        raise _invalid(invalid, lang, "progress", numbered) from None
+
+
+def model_or_invalid(model: type[BaseModel], data: dict[str, Any], lang: Language) -> Any:
+    """Validate a small form against a model; FormInvalid keyed by field name."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as invalid:
+        raise _invalid(invalid, lang) from None
+
+
+def _invalid(
+    invalid: ValidationError, lang: Language, prefix: str = "", numbers: Sequence[int] = ()
+) -> FormInvalid:
+    """Name each error by its form field: `<prefix>-<row number>-<field>` for list rows."""
+    errors: dict[str, str] = {}
+    for error in invalid.errors():
+        loc = error["loc"]
+        if prefix and len(loc) >= 3 and isinstance(loc[1], int):
+            name = f"{prefix}-{numbers[loc[1]]}-{loc[2]}"
+        else:
+            name = str(loc[0]) if loc else "form"
+        errors.setdefault(name, _message(error, lang))
+    return FormInvalid(errors)
+
+
+def _message(error: Any, lang: Language) -> str:
+    template = _MESSAGES[lang].get(error["type"])
+    if template is None:
+        return str(error["msg"])
+    return template.format(**(error.get("ctx") or {}))
