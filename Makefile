@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: up test lint clean
+.PHONY: up test lint chromium clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,13 @@ $(BIN)/.installed: pyproject.toml
 up: $(BIN)/.installed
 	$(BIN)/komitmen up
 
-test: $(BIN)/.installed lint
+test: $(BIN)/.installed lint chromium
 	$(BIN)/pytest
+
+# The page tests drive Debian's Chromium through Playwright, which never downloads a browser here.
+chromium:
+	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }; }
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from temporalio.client import Client
 
@@ -28,6 +29,7 @@ class Api:
 
     http: httpx.AsyncClient
     k: Komitmen
+    app: FastAPI
     tokens: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -96,4 +98,4 @@ async def running_api(client: Client, db_url: str, tmp_path: Path) -> AsyncItera
         app = create_app(settings, client_factory=same_client)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://komitmen") as http:
-            yield Api(http=http, k=k)
+            yield Api(http=http, k=k, app=app)

@@ -68,6 +68,7 @@ async def test_a_commitment_goes_from_draft_to_verified_report_through_the_forms
         shown = await api.http.get(saved.headers["location"])
         assert "Draf tersimpan sebagai versi baru." in shown.text
         assert "Pelatihan relawan Destana" in shown.text and "Rp40.000.000" in shown.text
+        assert "<h2>Rencana aksi <small>(versi 1)</small></h2>" in shown.text
 
         stale = await post_form(api, url, "save_draft", first)  # edits version 0 again
         assert stale.status_code == 409 and "Tindakan ditolak" in stale.text

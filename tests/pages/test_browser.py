@@ -1,0 +1,131 @@
+"""Every role in real headless Chromium: draft, review, sign, report, verify; the board follows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from domain.calendar import WITA, end_of_day
+from tests.api.client import running_api
+from tests.api.test_overdue import until
+from tests.pages.browser import PHONE, chromium, served, sign_in_browser
+
+PASSWORD = "kata-sandi-panjang"
+PEOPLE = (
+    "koordinator",
+    "reviewer",
+    "manajer",
+    "operator-5301",
+    "kalak-5301",
+    "bappeda-5301",
+    "kada-5301",
+)
+
+
+async def test_every_role_works_a_commitment_through_in_chromium(
+    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    year = (await env.get_current_time()).astimezone(WITA).year + 1
+    async with running_api(env.client, db_url, tmp_path) as api:
+        for username in PEOPLE:
+            api.set_password(username, PASSWORD)
+        cycle = await api.start_cycle(["53.01", "53.71"], year)
+        board_path = f"/cycles/{cycle}/board"
+        page_path = f"/cycles/{cycle}/commitments/53.01/page"
+        async with served(api.app) as base, chromium() as browser:
+            coordinator = await sign_in_browser(browser, base, "koordinator", PASSWORD)
+            assert coordinator.page.url == base + board_path
+            assert await coordinator.page.locator("tr.overdue").count() == 0
+
+            officer = await sign_in_browser(browser, base, "operator-5301", PASSWORD)
+            page = await officer.open(page_path)
+            await page.select_option("[name=item-1-strategic_issue]", "destana")
+            await page.select_option("[name=item-1-phase]", "pra_bencana")
+            await page.fill("[name=item-1-activity]", "Pembentukan Destana di Desa Oesao")
+            await page.fill("[name=item-1-indicator]", "Desa Tangguh Bencana terbentuk")
+            await page.fill("[name=item-1-target_value]", "2")
+            await page.fill("[name=item-1-target_unit]", "desa")
+            await page.check("[name=item-1-due_quarters][value='1']")
+            await page.check("[name=item-1-due_quarters][value='2']")
+            await page.fill("[name=item-1-responsible_unit]", "Bidang Pencegahan")
+            await page.fill("[name=item-1-location]", "Kupang Timur")
+            await page.check("[name=item-1-partners][value=masyarakat]")
+            await page.fill("[name=item-1-budget_rp]", "40000000")
+            await officer.screenshot("draft-form")
+            await officer.submit("form-save_draft")
+            assert "Draf tersimpan" in await page.inner_text(".notice")
+            await officer.submit("form-submit")
+            assert "Dalam Reviu" in await page.inner_text("p.status")
+
+            reviewer = await sign_in_browser(browser, base, "reviewer", PASSWORD)
+            page = await reviewer.open(page_path)
+            await page.fill("[name=comment-1]", "Sebutkan jumlah relawan yang dilatih.")
+            await reviewer.submit("form-request_changes")
+            assert "Perlu Revisi" in await page.inner_text("p.status")
+
+            page = await officer.open(page_path)
+            assert "Sebutkan jumlah relawan yang dilatih." in await page.inner_text("#item-1")
+            await page.fill("[name=item-1-activity]", "Pembentukan Destana dan 30 relawan di Oesao")
+            await officer.submit("form-save_draft")
+            await officer.submit("form-submit")
+            assert "Pembentukan Destana dan 30 relawan di Oesao" in await page.inner_text(
+                "table.diff ins"
+            )
+
+            page = await reviewer.open(page_path)
+            await reviewer.submit("form-approve")
+            assert "menunggu tanda tangan" in await page.inner_text("p.status")
+
+            for username, acting in (
+                ("kalak-5301", "plt"),
+                ("bappeda-5301", "definitive"),
+                ("kada-5301", "definitive"),
+            ):
+                signatory = await sign_in_browser(browser, base, username, PASSWORD)
+                page = await signatory.open(page_path)
+                await page.select_option("[name=acting]", acting)
+                await signatory.submit("form-sign")
+                assert "Tanda tangan tercatat." in await page.inner_text(".notice")
+            assert "Berjalan" in await page.inner_text("p.status")
+            assert "Plt." in await page.inner_text("ul.signatures")
+
+            manager = await sign_in_browser(browser, base, "manajer", PASSWORD)
+            await manager.open(board_path)
+            assert await manager.page.locator("tr.overdue").count() == 0
+
+            await until(env, end_of_day(date(year, 1, 15)) + timedelta(days=2))
+            page = await manager.open(board_path)
+            overdue = page.locator("tr.overdue")
+            assert await overdue.count() == 1
+            assert "Kota Kupang" in await overdue.inner_text()
+
+            page = await officer.open(page_path)
+            await page.select_option("[name=quarter]", "1")
+            await page.select_option("[name=progress-1-status]", "sesuai_jadwal")
+            await page.fill("[name=progress-1-percent_realised]", "40")
+            await page.fill("[name=progress-1-narrative]", "Musyawarah desa selesai")
+            await page.fill("[name=progress-1-evidence]", "https://bpbd.kupangkab.go.id/destana")
+            await officer.submit("form-submit_report")
+            assert "Laporan triwulan terkirim." in await page.inner_text(".notice")
+
+            page = await reviewer.open(page_path)
+            async with page.expect_navigation():
+                await page.click("#review-q1 form.inline-form button")
+            assert "Terverifikasi" in await page.inner_text("section:has(h2:text('Laporan'))")
+
+            page = await manager.open(board_path)
+            row = page.locator("tr", has_text="Kabupaten Kupang")
+            assert "1/4" in await row.inner_text()
+            await manager.screenshot("board")
+            await manager.open(page_path)
+            await manager.screenshot("commitment")
+
+            phone = await sign_in_browser(browser, base, "manajer", PASSWORD, viewport=PHONE)
+            for path in (page_path, board_path):
+                await phone.open(path)
+                assert await phone.fits_width(), f"{path} scrolls sideways on a phone"
+            await phone.screenshot("board-phone")
+        assert [r[1] for r in api.commitment_rows()] == ["follow_up", "drafting"]
