@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.errors import Conflict, NotFound, OutOfScope, Unauthorized
+from api.security import LoginThrottle
 from db import models as m
 from db import repository
 from db.session import transaction
@@ -35,6 +36,14 @@ class Runtime:
     client_factory: ClientFactory
     _client: Client | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def throttle(self) -> LoginThrottle:
+        """The sign-in throttle the settings describe."""
+        return LoginThrottle(
+            max_failures=self.settings.login_max_failures,
+            window=timedelta(minutes=self.settings.login_window_minutes),
+        )
 
     async def client(self) -> Client:
         """The Temporal client, connected on first use."""
@@ -94,6 +103,11 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def client_address(request: Request) -> str:
+    """The address the request came from (the TCP peer; a proxy's own address behind one)."""
+    return request.client.host if request.client else "unknown"
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:

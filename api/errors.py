@@ -4,7 +4,8 @@ ApiProblem                    an HTTP-level refusal raised by the API itself
 ├── Unauthorized (401)        no valid bearer token
 ├── OutOfScope (403)          the user's role or regency does not cover the target
 ├── NotFound (404)            nothing by that id (or none the user may know of)
-└── Conflict (409)            the target is in a state that forbids the request
+├── Conflict (409)            the target is in a state that forbids the request
+└── TooManyRequests (429)     too many failed sign-ins; Retry-After says when to try again
 
 Mapped besides (see `install_error_handlers`):
 HTTPException                  its status and detail
@@ -69,6 +70,16 @@ class Conflict(ApiProblem):
     status = 409
 
 
+class TooManyRequests(ApiProblem):
+    """Too many failed attempts; the client may try again after `retry_after` seconds."""
+
+    status = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 def problem(
     request: Request,
     status: int,
@@ -123,7 +134,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after)
         return problem(request, exc.status, exc.detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from db import models as m
 from db import repository
+from db.session import transaction
 
 _hasher = PasswordHasher()
 
@@ -50,6 +53,73 @@ def authenticate(session: Session, *, username: str, password: str) -> m.UserAcc
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+class LockedOut(Exception):
+    """Too many failed sign-ins; sign-in may be tried again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """How many failed sign-ins a username may have in a window; a client address, 4x as many.
+
+    Failures are counted in the database, so every API process behind a load balancer
+    sees the same count. The client address is the TCP peer: behind a reverse proxy
+    every client shares the proxy's address, so its limit is the looser one.
+    """
+
+    max_failures: int
+    window: timedelta
+
+    def keys(self, username: str, client: str) -> tuple[str, str]:
+        """The counters a sign-in attempt belongs to: its username and its client address."""
+        return f"user:{username.strip().lower()}", f"addr:{client}"
+
+    def retry_after(self, session: Session, *, username: str, client: str, now: datetime) -> int:
+        """Seconds until a sign-in may be tried again; 0 if it may be tried now."""
+        wait = timedelta(0)
+        user_key, client_key = self.keys(username, client)
+        for key, limit in ((user_key, self.max_failures), (client_key, 4 * self.max_failures)):
+            failures = repository.recent_login_failures(
+                session, keys=[key], since=now - self.window
+            )
+            if len(failures) >= limit:
+                # Allowed again once enough of these failures have left the window.
+                wait = max(wait, failures[len(failures) - limit] + self.window - now)
+        return max(int(wait.total_seconds()) + 1, 1) if wait > timedelta(0) else 0
+
+
+def sign_in(
+    sessions: sessionmaker[Session],
+    throttle: LoginThrottle,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    now: datetime,
+) -> m.UserAccount | None:
+    """Check credentials under the throttle; a failure is recorded even though the caller fails.
+
+    Raises LockedOut before looking at the password when the username or the client
+    address has failed too often, so a locked account gives nothing away.
+    """
+    with transaction(sessions) as session:
+        wait = throttle.retry_after(session, username=username, client=client, now=now)
+        if wait:
+            raise LockedOut(wait)
+        user = authenticate(session, username=username, password=password)
+        keys = throttle.keys(username, client)
+        if user is None:
+            repository.note_login_failure(
+                session, keys=keys, now=now, forget_before=now - throttle.window
+            )
+        else:
+            repository.clear_login_failures(session, key=keys[0])
+        return user
 
 
 def csrf_token(session_token: str) -> str:

@@ -289,3 +289,32 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_api_token_user_id", "user_id"),)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per username and per client address to throttle guessing."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    failed_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_login_failure_key_failed_at", "key", "failed_at"),)
+
+
+class IdempotentRequest(Base):
+    """The first answer to an API request sent with an Idempotency-Key, replayed on repeats."""
+
+    __tablename__ = "idempotent_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    # None while the first request is still being answered.
+    status_code: Mapped[int | None]
+    response: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("user_id", "key"),)

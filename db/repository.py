@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from db import models as m
@@ -527,3 +527,30 @@ def count_audit(session: Session, *, cycle_id: str | None = None) -> int:
     if cycle_id is not None:
         query = query.where(m.AuditEvent.cycle_id == cycle_id)
     return session.scalar(query) or 0
+
+
+def recent_login_failures(
+    session: Session, *, keys: Sequence[str], since: datetime
+) -> list[datetime]:
+    """When each failed sign-in under any of the keys happened since `since`, oldest first."""
+    return list(
+        session.scalars(
+            select(m.LoginFailure.failed_at)
+            .where(m.LoginFailure.key.in_(keys), m.LoginFailure.failed_at > since)
+            .order_by(m.LoginFailure.failed_at)
+        )
+    )
+
+
+def note_login_failure(
+    session: Session, *, keys: Sequence[str], now: datetime, forget_before: datetime
+) -> None:
+    """Count a failed sign-in under each key, and forget failures too old to matter."""
+    session.execute(delete(m.LoginFailure).where(m.LoginFailure.failed_at <= forget_before))
+    session.add_all(m.LoginFailure(key=key, failed_at=now) for key in keys)
+    session.flush()
+
+
+def clear_login_failures(session: Session, *, key: str) -> None:
+    """Forget the failed sign-ins under a key (after a successful one)."""
+    session.execute(delete(m.LoginFailure).where(m.LoginFailure.key == key))

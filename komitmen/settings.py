@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # A page session lasts one working day from sign-in; API tokens a quarter.
     session_hours: int = Field(default=9, ge=1, le=24 * 7)
     api_token_days: int = Field(default=90, ge=1, le=3650)
+    # Sign-in is refused for a while after this many failures in the window.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -29,7 +29,7 @@ from activities.formatting import (
     format_rupiah,
 )
 from api import security
-from api.deps import AuthUser, RuntimeDep, SessionDep, scoped_regency
+from api.deps import AuthUser, RuntimeDep, SessionDep, client_address, scoped_regency
 from api.errors import OutOfScope
 from api.pages import i18n
 from db import models as m
@@ -206,11 +206,25 @@ def login(
             next_=next_,
             status_code=403,
         )
-    user = (
-        security.authenticate(session, username=username, password=password)
-        if (username and password)
-        else None
-    )
+    try:
+        user = (
+            security.sign_in(
+                runtime.sessions,
+                runtime.throttle,
+                username=username,
+                password=password,
+                client=client_address(request),
+                now=datetime.now(UTC),
+            )
+            if (username and password)
+            else None
+        )
+    except security.LockedOut as locked:
+        minutes = -(-locked.retry_after // 60)
+        message = page_text(page, "locked_out").format(minutes=minutes)
+        response = login_page(page, error=message, username=username, next_=next_, status_code=429)
+        response.headers["Retry-After"] = str(locked.retry_after)
+        return response
     if user is None:
         return login_page(
             page, error=page_text(page, "wrong_credentials"), username=username, next_=next_

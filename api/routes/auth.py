@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from api import security
-from api.deps import AuthUser, BearerToken, CurrentUser, RuntimeDep, SessionDep
-from api.errors import Unauthorized
+from api.deps import AuthUser, BearerToken, CurrentUser, RuntimeDep, SessionDep, client_address
+from api.errors import TooManyRequests, Unauthorized
 from db import repository
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -45,12 +45,22 @@ class Me(BaseModel):
 
 
 @router.post("/token", status_code=status.HTTP_201_CREATED)
-def login(body: Login, session: SessionDep, runtime: RuntimeDep) -> TokenOut:
+def login(body: Login, request: Request, session: SessionDep, runtime: RuntimeDep) -> TokenOut:
     """Exchange a username and password for a bearer token (valid KOMITMEN_API_TOKEN_DAYS)."""
-    user = security.authenticate(session, username=body.username, password=body.password)
+    now, lifetime = datetime.now(UTC), timedelta(days=runtime.settings.api_token_days)
+    try:
+        user = security.sign_in(
+            runtime.sessions,
+            runtime.throttle,
+            username=body.username,
+            password=body.password,
+            client=client_address(request),
+            now=now,
+        )
+    except security.LockedOut as locked:
+        raise TooManyRequests(str(locked), retry_after=locked.retry_after) from None
     if user is None:
         raise Unauthorized("wrong username or password")
-    now, lifetime = datetime.now(UTC), timedelta(days=runtime.settings.api_token_days)
     token = repository.create_token(
         session, user_id=user.id, name=body.token_name, now=now, lifetime=lifetime
     )
