@@ -41,9 +41,10 @@ class ApiProblem(Exception):
 
     status = 400
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = dict(headers or {})
 
 
 class Unauthorized(ApiProblem):
@@ -76,8 +77,7 @@ class TooManyRequests(ApiProblem):
     status = 429
 
     def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+        super().__init__(detail, {"Retry-After": str(retry_after)})
 
 
 def problem(
@@ -135,9 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        if isinstance(exc, TooManyRequests):
-            headers["Retry-After"] = str(exc.retry_after)
-        return problem(request, exc.status, exc.detail, headers=headers)
+        return problem(request, exc.status, exc.detail, headers={**headers, **exc.headers})
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -434,6 +434,46 @@ def verified_report_counts(session: Session, *, cycle_id: str) -> dict[str, int]
     return {commitment_id: int(count) for commitment_id, count in rows}
 
 
+def overdue_commitments(
+    session: Session,
+    *,
+    cycle_id: str | None = None,
+    regency_code: str | None = None,
+    stage: str | None = None,
+    strategic_issue: str | None = None,
+) -> Sequence[m.Commitment]:
+    """Commitments with a passed deadline; with an issue, those whose latest version has it."""
+    query = select(m.Commitment).where(m.Commitment.overdue_since.is_not(None))
+    if cycle_id is not None:
+        query = query.where(m.Commitment.cycle_id == cycle_id)
+    if regency_code is not None:
+        query = query.where(m.Commitment.regency_code == regency_code)
+    if stage is not None:
+        query = query.where(m.Commitment.stage == stage)
+    if strategic_issue is not None:
+        query = query.where(
+            select(m.ActionItem.id)
+            .join(m.PlanVersion, m.ActionItem.version_id == m.PlanVersion.id)
+            .where(
+                m.PlanVersion.commitment_id == m.Commitment.id,
+                m.PlanVersion.number == m.Commitment.latest_version,
+                m.ActionItem.strategic_issue == strategic_issue,
+            )
+            .exists()
+        )
+    return session.scalars(query.order_by(m.Commitment.regency_code)).all()
+
+
+def cycle_reports(session: Session, *, cycle_id: str) -> Sequence[m.QuarterlyReport]:
+    """Every quarterly report of a cycle's commitments."""
+    return session.scalars(
+        select(m.QuarterlyReport)
+        .join(m.Commitment, m.QuarterlyReport.commitment_id == m.Commitment.id)
+        .where(m.Commitment.cycle_id == cycle_id)
+        .order_by(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter)
+    ).all()
+
+
 def list_audit(
     session: Session, *, cycle_id: str, stream: str | None = None
 ) -> Sequence[m.AuditEvent]:
@@ -554,3 +594,53 @@ def note_login_failure(
 def clear_login_failures(session: Session, *, key: str) -> None:
     """Forget the failed sign-ins under a key (after a successful one)."""
     session.execute(delete(m.LoginFailure).where(m.LoginFailure.key == key))
+
+
+def find_idempotent_request(
+    session: Session, *, user_id: int, key: str
+) -> m.IdempotentRequest | None:
+    """The request a user sent earlier with this Idempotency-Key, if any."""
+    return session.scalar(
+        select(m.IdempotentRequest).where(
+            m.IdempotentRequest.user_id == user_id, m.IdempotentRequest.key == key
+        )
+    )
+
+
+def claim_idempotent_request(
+    session: Session, *, user_id: int, key: str, request_hash: str, now: datetime
+) -> None:
+    """Claim a key for a request being answered; IntegrityError if someone claimed it first."""
+    session.add(
+        m.IdempotentRequest(
+            user_id=user_id,
+            key=key,
+            request_hash=request_hash,
+            status_code=None,
+            response=None,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def finish_idempotent_request(
+    session: Session, *, user_id: int, key: str, status_code: int, response: dict[str, Any]
+) -> None:
+    """Store the first answer to a claimed request, to be replayed on repeats."""
+    session.execute(
+        update(m.IdempotentRequest)
+        .where(m.IdempotentRequest.user_id == user_id, m.IdempotentRequest.key == key)
+        .values(status_code=status_code, response=response)
+    )
+
+
+def release_idempotent_request(session: Session, *, user_id: int, key: str) -> None:
+    """Give a claimed key back (the request failed without an answer; the client may retry)."""
+    session.execute(
+        delete(m.IdempotentRequest).where(
+            m.IdempotentRequest.user_id == user_id,
+            m.IdempotentRequest.key == key,
+            m.IdempotentRequest.status_code.is_(None),
+        )
+    )

@@ -88,14 +88,25 @@ async def start_cycle(
     return started
 
 
-async def act(client: Client, commitment_id: str, action: str, request: BaseModel) -> ActionResult:
-    """Send one human action to a commitment; raise ActionRefused with the workflow's reason."""
+async def act(
+    client: Client,
+    commitment_id: str,
+    action: str,
+    request: BaseModel,
+    *,
+    update_id: str | None = None,
+) -> ActionResult:
+    """Send one human action to a commitment; raise ActionRefused with the workflow's reason.
+
+    Updates sent with the same `update_id` to the same workflow run are one update:
+    Temporal answers a repeat with the first one's result.
+    """
     handle = client.get_workflow_handle_for(
         CommitmentWorkflow.run, commitment_workflow_id(commitment_id)
     )
     try:
         result: ActionResult = await handle.execute_update(
-            action, request, result_type=ActionResult
+            action, request, id=update_id, result_type=ActionResult
         )
     except WorkflowUpdateFailedError as failed:
         raise ActionRefused(_reason(failed)) from None

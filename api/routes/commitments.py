@@ -21,6 +21,7 @@ from api.deps import (
     TemporalDep,
 )
 from api.errors import NotFound
+from api.idempotency import Idempotency, IdempotencyDep
 from api.schemas import (
     ActionOut,
     AuditOut,
@@ -154,117 +155,166 @@ def item_changes(old: dict[int, ItemOut], new: dict[int, ItemOut]) -> list[ItemC
 # --- actions ----------------------------------------------------------------------------
 
 
-async def _act(client: Any, ref: CommitmentRef, action: Action, request: BaseModel) -> ActionOut:
-    result = await actions.act(client, ref.id, action.value, request)
-    return ActionOut(
-        commitment_id=ref.id,
-        seq=result.seq,
-        stage=result.stage.value,
-        version=result.version,
-        round=result.round,
-        document_hash=result.document_hash,
-    )
+async def _act(
+    client: Any, ref: CommitmentRef, action: Action, request: BaseModel, idem: Idempotency
+) -> ActionOut:
+    async def send(update_id: str | None) -> ActionOut:
+        result = await actions.act(client, ref.id, action.value, request, update_id=update_id)
+        return ActionOut(
+            commitment_id=ref.id,
+            seq=result.seq,
+            stage=result.stage.value,
+            version=result.version,
+            round=result.round,
+            document_hash=result.document_hash,
+        )
+
+    return await idem.run(request, send)
 
 
 @router.post("/save-draft")
 async def save_draft(
-    body: SaveDraftIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: SaveDraftIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Save a new version of the action plan (regency officer)."""
     request = c.SaveDraft(
         actor=user.actor(), plan=body.plan, based_on_version=body.based_on_version
     )
-    return await _act(client, ref, Action.SAVE_DRAFT, request)
+    return await _act(client, ref, Action.SAVE_DRAFT, request, idem)
 
 
 @router.post("/submit")
 async def submit(
-    body: VersionIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: VersionIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Submit the latest saved version for review (regency officer)."""
     request = c.Submit(actor=user.actor(), version=body.version)
-    return await _act(client, ref, Action.SUBMIT, request)
+    return await _act(client, ref, Action.SUBMIT, request, idem)
 
 
 @router.post("/approve")
 async def approve(
-    body: VersionIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: VersionIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Approve the submitted version (reviewer)."""
     request = c.Approve(actor=user.actor(), version=body.version)
-    return await _act(client, ref, Action.APPROVE, request)
+    return await _act(client, ref, Action.APPROVE, request, idem)
 
 
 @router.post("/request-changes")
 async def request_changes(
-    body: RequestChangesIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: RequestChangesIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Send the submitted version back for a new round, with comments (reviewer)."""
     request = c.RequestChanges(actor=user.actor(), version=body.version, comments=body.comments)
-    return await _act(client, ref, Action.REQUEST_CHANGES, request)
+    return await _act(client, ref, Action.REQUEST_CHANGES, request, idem)
 
 
 @router.post("/sign")
 async def sign(
-    body: SignIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: SignIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Sign the approved document in the user's office (signatory)."""
     request = c.Sign(actor=user.actor(body.acting), document_hash=body.document_hash)
-    return await _act(client, ref, Action.SIGN, request)
+    return await _act(client, ref, Action.SIGN, request, idem)
 
 
 @router.post("/decline")
 async def decline(
-    body: ReasonIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: ReasonIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Decline to sign, sending the commitment back to review (signatory)."""
     request = c.Decline(actor=user.actor(), reason=body.reason)
-    return await _act(client, ref, Action.DECLINE, request)
+    return await _act(client, ref, Action.DECLINE, request, idem)
 
 
 @router.post("/reports")
 async def submit_report(
-    body: SubmitReportIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: SubmitReportIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Report a quarter's progress (regency officer)."""
     report = QuarterlyReport(quarter=body.quarter, items=body.items)
     request = c.SubmitReport(actor=user.actor(), report=report)
-    return await _act(client, ref, Action.SUBMIT_REPORT, request)
+    return await _act(client, ref, Action.SUBMIT_REPORT, request, idem)
 
 
 @router.post("/reports/verify")
 async def verify_report(
-    body: QuarterIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: QuarterIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Verify a submitted quarterly report (reviewer)."""
     request = c.VerifyReport(actor=user.actor(), quarter=body.quarter)
-    return await _act(client, ref, Action.VERIFY_REPORT, request)
+    return await _act(client, ref, Action.VERIFY_REPORT, request, idem)
 
 
 @router.post("/reports/return")
 async def return_report(
-    body: ReturnReportIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: ReturnReportIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Return a quarterly report for correction before its lock (reviewer)."""
     request = c.ReturnReport(actor=user.actor(), quarter=body.quarter, reason=body.reason)
-    return await _act(client, ref, Action.RETURN_REPORT, request)
+    return await _act(client, ref, Action.RETURN_REPORT, request, idem)
 
 
 @router.post("/extend")
 async def extend_deadline(
-    body: ExtendIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: ExtendIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Move one deadline later; its reminders move with it (coordinator)."""
     request = c.ExtendDeadline(
         actor=user.actor(), key=body.key, until=body.until, reason=body.reason
     )
-    return await _act(client, ref, Action.EXTEND_DEADLINE, request)
+    return await _act(client, ref, Action.EXTEND_DEADLINE, request, idem)
 
 
 @router.post("/withdraw")
 async def withdraw(
-    body: WithdrawIn, ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep
+    body: WithdrawIn,
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
 ) -> ActionOut:
     """Withdraw the regency from the cycle (coordinator)."""
     request = c.Withdraw(actor=user.actor(), reason=body.reason)
-    return await _act(client, ref, Action.WITHDRAW, request)
+    return await _act(client, ref, Action.WITHDRAW, request, idem)
