@@ -9,6 +9,7 @@ from api.errors import install_error_handlers
 from api.pages import router as pages_router
 from api.pages.commitment import router as commitment_page_router
 from api.pages.document import router as document_router
+from api.pages.joint import router as joint_router
 from api.routes import auth, commitments, cycles, exports, overdue
 from db.session import session_factory
 from komitmen.settings import Settings, get_settings
@@ -43,4 +44,5 @@ def create_app(
     app.include_router(pages_router)
     app.include_router(commitment_page_router)
     app.include_router(document_router)
+    app.include_router(joint_router)
     return app

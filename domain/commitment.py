@@ -18,7 +18,7 @@ from domain.errors import TransitionRefused
 from domain.plan import ActionPlan, ShortText, Text, document_hash, plan_document
 from domain.reports import QuarterlyReport, ReportState, Timeliness, timeliness
 from domain.roles import SYSTEM, Acting, Actor
-from domain.schedule import ResolvedSchedule, reminder_at, review_due
+from domain.schedule import ResolvedSchedule
 from domain.stages import Action, Stage, check_transition
 
 
@@ -433,7 +433,7 @@ def reminder_intents(state: CommitmentState) -> list[ReminderIntent]:
                     kind=kind,
                     audience=audience,
                     offices=ob.offices if audience == Audience.SIGNATORY else (),
-                    fires_at=reminder_at(ob.due_at, days),
+                    fires_at=sched.reminder_at(ob.due_at, days),
                 )
             )
     return intents
@@ -605,9 +605,7 @@ def apply_submit(state: CommitmentState, req: Submit, now: datetime) -> Event:
     """Send the latest version to review, starting the review clock."""
     before, state.stage = state.stage, Stage.REVIEW
     state.submitted_version = req.version
-    state.deadlines[DeadlineKey.REVIEW] = review_due(
-        now, state.spec.schedule.review_working_days, state.spec.calendar
-    )
+    state.deadlines[DeadlineKey.REVIEW] = state.spec.schedule.review_due(now, state.spec.calendar)
     return _event(state, Action.SUBMIT, req.actor, before, now)
 
 
@@ -709,9 +707,7 @@ def check_decline(state: CommitmentState, req: Decline) -> None:
 def apply_decline(state: CommitmentState, req: Decline, now: datetime) -> Event:
     """Send the commitment back to review with the signatory's reason."""
     before, state.stage = state.stage, Stage.REVIEW
-    state.deadlines[DeadlineKey.REVIEW] = review_due(
-        now, state.spec.schedule.review_working_days, state.spec.calendar
-    )
+    state.deadlines[DeadlineKey.REVIEW] = state.spec.schedule.review_due(now, state.spec.calendar)
     return _event(state, Action.DECLINE, req.actor, before, now, reason=req.reason)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.calendar import WorkingCalendar
 from domain.catalog import Office
 from domain.commitment import CommitmentSpec
+from domain.plan import canonical_json
 from domain.roles import Actor
 from domain.schedule import ResolvedSchedule, ScheduleSpec
 from domain.stages import Stage
@@ -98,3 +101,15 @@ class StageChanged(BaseModel):
 
     regency_code: str
     stage: Stage
+
+
+def cycle_document_hash(documents: Mapping[str, str | None]) -> str:
+    """SHA-256 of a cycle's signed documents: `[[code, hash or null], ...]` by regency code.
+
+    The input maps each regency code to the hash of its signed document (None while
+    unsigned). Sorting by code makes the hash independent of the order regencies were
+    listed or signed in, so anyone can recompute it from a printed joint commitment:
+    the canonical JSON has no spaces, e.g. `[["53.01","ab12..."],["53.71",null]]`.
+    """
+    pairs = [[code, documents[code]] for code in sorted(documents)]
+    return hashlib.sha256(canonical_json(pairs).encode()).hexdigest()

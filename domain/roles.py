@@ -23,12 +23,17 @@ class Role(StrEnum):
 
 
 class Acting(StrEnum):
-    """How a signatory holds office: in person or as an acting official."""
+    """How a signatory signs: in person, as an acting official, or on the holder's behalf.
+
+    AN ("a.n.", atas nama) is someone signing on behalf of the office-holder, e.g.
+    the Sekretaris Daerah for the Bupati; the office and its title stay the holder's.
+    """
 
     DEFINITIVE = "definitive"
     PLT = "plt"
     PLH = "plh"
     PJ = "pj"
+    AN = "an"
 
 
 class Actor(BaseModel):

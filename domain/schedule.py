@@ -6,6 +6,9 @@ WITA instants that a workflow can sleep until. Shape problems (a negative day,
 five quarters) are rejected by pydantic when the spec is built; dates that
 contradict each other are found by `resolve_schedule` and raised as
 `ScheduleError` naming the field.
+
+`compressed_schedule` lays the same rules out on days that last seconds, so a
+demonstration shows a whole cycle (reminders, overdue items, escalation) in minutes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.calendar import WorkingCalendar, at_wita, end_of_day, wita_date
+from domain.calendar import WITA, WorkingCalendar, at_wita, end_of_day, wita_date
 from domain.errors import ScheduleError
 
 QUARTER_NAMES: Final[dict[int, str]] = {
@@ -30,6 +33,9 @@ QUARTER_NAMES: Final[dict[int, str]] = {
 # so that everything due for one person on one day falls at the same instant and
 # can be gathered into a single daily digest instead of a trickle of emails.
 REMINDER_HOUR: Final = 8
+
+# A day as the calendar counts it; a compressed (demonstration) schedule has shorter ones.
+DAY: Final = dt.timedelta(days=1)
 
 
 class FixedDate(BaseModel):
@@ -192,7 +198,11 @@ class ResolvedQuarter(BaseModel):
 
 
 class ResolvedSchedule(BaseModel):
-    """A cycle's concrete deadlines; every datetime is 23:59 WITA of its date."""
+    """A cycle's concrete deadlines; on the real calendar every datetime is 23:59 WITA of its date.
+
+    Every offset in days (reminders, escalations, review) becomes an instant here, by
+    the calendar when a day is a day, or by `day_length` on a compressed schedule.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -203,6 +213,30 @@ class ResolvedSchedule(BaseModel):
     reminder_days_before: tuple[int, ...]
     escalate_head_days_after: int
     escalate_manager_days_after: int
+    day_length: dt.timedelta = DAY
+
+    @property
+    def compressed(self) -> bool:
+        """True when a day lasts less than a day: a demonstration, not a real cycle."""
+        return self.day_length != DAY
+
+    def reminder_at(self, deadline: dt.datetime, days: int) -> dt.datetime:
+        """When the reminder `days` days before `deadline` goes out (negative: escalate after)."""
+        if not self.compressed:
+            return reminder_at(deadline, days)
+        # A compressed day has no 08:00: count whole days from the deadline itself.
+        return deadline - days * self.day_length
+
+    def review_due(self, submitted_at: dt.datetime, calendar: WorkingCalendar) -> dt.datetime:
+        """When the review of a version submitted at `submitted_at` falls due."""
+        if not self.compressed:
+            return review_due(submitted_at, self.review_working_days, calendar)
+        # Weekends and holidays mean nothing on a clock of seconds: every day is worked.
+        return submitted_at + self.review_working_days * self.day_length
+
+    def scaled(self, duration: dt.timedelta) -> dt.timedelta:
+        """A stretch of real time as long on this schedule's clock (itself unless compressed)."""
+        return duration * (self.day_length / DAY) if self.compressed else duration
 
 
 def resolve_schedule(spec: ScheduleSpec, year: int, calendar: WorkingCalendar) -> ResolvedSchedule:
@@ -265,6 +299,44 @@ def resolve_schedule(spec: ScheduleSpec, year: int, calendar: WorkingCalendar) -
 def default_schedule(year: int) -> ScheduleSpec:
     """Return the default spec for the follow-up year `year`: draft by 15 Jan, sign by 15 Feb."""
     return ScheduleSpec(drafting_due=dt.date(year, 1, 15), signing_due=dt.date(year, 2, 15))
+
+
+def compressed_schedule(
+    rules: ScheduleSpec, start: dt.datetime, day_length: dt.timedelta
+) -> ResolvedSchedule:
+    """Lay a cycle out from `start` on days lasting `day_length`, for demonstrations.
+
+    Reminder, escalation and review offsets are those of `rules`; its dates are not
+    used. Deadlines follow one another a reminder span apart (the earliest reminder
+    plus a day), so each one's first reminder comes after the one before: drafting,
+    signing, then each quarter's report, locking half a span after it is due.
+    """
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError(f"expected an aware start, got naive {start.isoformat()}")
+    if not dt.timedelta(0) < day_length < DAY:
+        raise ValueError(
+            f"a compressed day must last less than a day and more than 0, got {day_length}"
+        )
+    span = max(rules.reminder_days_before, default=0) + 1
+
+    def day(n: float) -> dt.datetime:
+        return start.astimezone(WITA) + n * day_length
+
+    return ResolvedSchedule(
+        drafting_due=day(span),
+        signing_due=day(2 * span),
+        review_working_days=rules.review_working_days,
+        quarters=tuple(
+            ResolvedQuarter(
+                quarter=q, report_due=day((2 + q) * span), lock=day((2 + q) * span + span / 2)
+            )
+            for q in QUARTER_NAMES
+        ),
+        reminder_days_before=tuple(rules.reminder_days_before),
+        escalate_head_days_after=rules.escalate_head_days_after,
+        escalate_manager_days_after=rules.escalate_manager_days_after,
+        day_length=day_length,
+    )
 
 
 def review_due(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -198,6 +199,18 @@ def test_a_commitment_from_draft_to_follow_up(stack: Stack) -> None:
     assert "Target desa tangguh terlalu rendah" in body.get_content()
 
 
+@pytest.mark.temporal
+def test_the_demo_runs_beside_the_stack(stack: Stack) -> None:
+    said = stack.run("demo", "--regencies", "1", "--seconds-per-day", "1").stdout
+    started = re.search(r"started demo cycle (demo-[0-9-]+)", said)
+    assert started is not None, said
+    cycle = started.group(1)
+    assert f"http://127.0.0.1:8000/cycles/{cycle}/board" in said
+    assert "verified the Triwulan I report" in said
+    assert f"komitmen cycle cancel {cycle}" in said
+    assert "Berjalan" in stack.run("cycle", "show", cycle).stdout
+
+
 # --- the pieces, without a server -------------------------------------------------------
 
 
@@ -233,6 +246,24 @@ def test_tables_align_their_columns() -> None:
         "xyz  -",
         "1    2",
     ]
+
+
+def test_the_demo_explains_itself_and_refuses_a_bad_pace(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def demo(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "komitmen", "demo", *args]
+        return subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
+
+    explained = demo("--help")
+    assert explained.returncode == 0
+    assert "--seconds-per-day" in explained.stdout and "--regencies" in explained.stdout
+    for args, message in [
+        (("--regencies", "0"), "--regencies must be 1 to 22"),
+        (("--seconds-per-day", "0"), "--seconds-per-day must be 1 to 86399"),
+    ]:
+        refused = demo(*args)
+        assert refused.returncode == 2 and message in refused.stderr
 
 
 def test_dev_server_flags() -> None:

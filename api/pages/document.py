@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from activities.formatting import Language, format_date
 from api.deps import SessionDep
@@ -70,7 +71,9 @@ def nip_grouped(nip: str | None) -> str | None:
 
 
 def signed_title(title: str, acting: str) -> str:
-    """The title as a signature block writes it: "Plt. BUPATI KUPANG,"."""
+    """The title as a signature block writes it: "Plt. BUPATI KUPANG,", "a.n. BUPATI KUPANG,"."""
+    # An a.n. signer's own title ("Sekretaris Daerah,") would go on the next line, but a
+    # signature records only the office signed for: the name and NIP identify the signer.
     mark = i18n.acting_mark(acting)
     return f"{mark} {title.upper()}," if mark else f"{title.upper()},"
 
@@ -93,6 +96,15 @@ def signature_block(signature: m.Signature, seat: str) -> SignatureBlock:
         name=signature.signer_name,
         nip=nip_grouped(signature.nip),
     )
+
+
+def approved_signatures(session: Session, row: m.Commitment) -> list[m.Signature]:
+    """The signatures given on the commitment's approved document, in signing order."""
+    return [
+        s
+        for s in repository.list_signatures(session, commitment_id=row.id)
+        if s.document_hash == row.document_hash
+    ]
 
 
 @router.get("/cycles/{cycle_id}/commitments/{regency_code}/document", response_class=HTMLResponse)
@@ -120,11 +132,7 @@ def plan_document(
         return page.error(user, 404, "not_found", cid)
     items = repository.version_items(session, commitment_id=cid, number=row.approved_version)
     seat = load_catalog().get(code).seat
-    blocks = [
-        signature_block(s, seat)
-        for s in repository.list_signatures(session, commitment_id=cid)
-        if s.document_hash == row.document_hash
-    ]
+    blocks = [signature_block(s, seat) for s in approved_signatures(session, row)]
     html = _env.get_template("document/plan.html").render(
         lang=page.lang,
         t=i18n.TEXT[page.lang],

@@ -41,6 +41,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "signatures": "Tanda tangan",
         "no_signatures": "Belum ada tanda tangan.",
         "document_hash": "Hash dokumen (SHA-256)",
+        "joint_document": "Komitmen bersama (siap cetak)",
         "reports": "Laporan triwulan",
         "no_reports": "Belum ada laporan triwulan.",
         "quarter": "Triwulan",
@@ -97,6 +98,38 @@ TEXT: dict[Language, dict[str, str]] = {
         "diff_added": "Ditambahkan",
         "diff_removed": "Dihapus",
         "diff_changed": "Diubah",
+        "manager_view": "Pantauan manajer",
+        "overdue_list": "Daftar keterlambatan",
+        "nothing_overdue": "Tidak ada yang terlambat.",
+        "obligation": "Kewajiban",
+        "due_since": "Jatuh tempo sejak",
+        "overdue_for": "Terlambat selama",
+        "filter": "Saring",
+        "all": "Semua",
+        "clear_filter": "Hapus saringan",
+        "bad_filter": "Saringan tidak dikenal",
+        "due_drafting": "Penyusunan draf rencana aksi",
+        "due_review": "Reviu rencana aksi",
+        "due_signing": "Penandatanganan",
+        "due_report": "Laporan triwulan {quarter}",
+        "one_day": "{n} hari",
+        "days": "{n} hari",
+        "one_hour": "{n} jam",
+        "hours": "{n} jam",
+        "under_an_hour": "kurang dari 1 jam",
+        "completeness": "Kelengkapan dan ketepatan waktu laporan triwulan",
+        "not_due": "Belum jatuh tempo",
+        "past_due": "Lewat tenggat, belum masuk",
+        "waiting": "Menunggu verifikasi",
+        "total": "Jumlah",
+        "progress": "Kemajuan per isu strategis dan fase",
+        "progress_note": (
+            "Rata-rata realisasi aksi pada rencana aksi yang sudah ditandatangani, menurut "
+            "laporan triwulan terverifikasi terakhir; aksi yang belum dilaporkan dihitung 0%."
+        ),
+        "progress_chart": "Grafik kemajuan per isu strategis dan fase",
+        "n_actions": "{n} aksi",
+        "no_actions": "tidak ada aksi",
     },
     "en": {
         "app": "Komitmen",
@@ -129,6 +162,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "signatures": "Signatures",
         "no_signatures": "No signatures yet.",
         "document_hash": "Document hash (SHA-256)",
+        "joint_document": "Joint commitment (printable)",
         "reports": "Quarterly reports",
         "no_reports": "No quarterly report yet.",
         "quarter": "Quarter",
@@ -185,6 +219,38 @@ TEXT: dict[Language, dict[str, str]] = {
         "diff_added": "Added",
         "diff_removed": "Removed",
         "diff_changed": "Changed",
+        "manager_view": "Manager view",
+        "overdue_list": "Overdue",
+        "nothing_overdue": "Nothing is overdue.",
+        "obligation": "Obligation",
+        "due_since": "Due since",
+        "overdue_for": "Overdue for",
+        "filter": "Filter",
+        "all": "All",
+        "clear_filter": "Clear filter",
+        "bad_filter": "Unknown filter",
+        "due_drafting": "Drafting the action plan",
+        "due_review": "Reviewing the action plan",
+        "due_signing": "Signing",
+        "due_report": "Quarterly report {quarter}",
+        "one_day": "{n} day",
+        "days": "{n} days",
+        "one_hour": "{n} hour",
+        "hours": "{n} hours",
+        "under_an_hour": "under an hour",
+        "completeness": "Quarterly report completeness and timeliness",
+        "not_due": "Not yet due",
+        "past_due": "Past due, not in yet",
+        "waiting": "Waiting for verification",
+        "total": "Total",
+        "progress": "Progress by strategic issue and phase",
+        "progress_note": (
+            "Mean realisation of the actions in signed action plans, from the latest "
+            "verified quarterly report; actions not yet reported count as 0%."
+        ),
+        "progress_chart": "Chart of progress by strategic issue and phase",
+        "n_actions": "{n} actions",
+        "no_actions": "no actions",
     },
 }
 
@@ -337,7 +403,7 @@ PARTNERS: dict[Language, dict[str, str]] = {
     },
 }
 
-ACTING_MARK = {Acting.PLT: "Plt.", Acting.PLH: "Plh.", Acting.PJ: "Pj."}
+ACTING_MARK = {Acting.PLT: "Plt.", Acting.PLH: "Plh.", Acting.PJ: "Pj.", Acting.AN: "a.n."}
 
 QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
@@ -365,7 +431,7 @@ def issue_label(issue: str, language: Language) -> str:
 
 
 def acting_mark(acting: str) -> str:
-    """The mark of an acting official (Plt., Plh., Pj.); empty for a definitive one."""
+    """The mark of an acting official (Plt., Plh., Pj.) or an a.n. signer; empty if definitive."""
     try:
         return ACTING_MARK.get(Acting(acting), "")
     except ValueError:

@@ -64,20 +64,24 @@ async def client_for(settings: Settings) -> Client:
         ) from None
 
 
+async def answered(settings: Settings, work: Awaitable[T]) -> T:
+    """Await `work`, giving up with Unavailable when no worker answers in time."""
+    try:
+        return await asyncio.wait_for(work, ANSWER_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise Unavailable(
+            f"no answer from Temporal within {ANSWER_TIMEOUT_SECONDS:.0f} s; is a worker "
+            f"running on task queue {settings.temporal_task_queue!r} "
+            "(`komitmen worker` or `komitmen up`)? The request may still be carried out "
+            "once one runs: check with `komitmen show` before repeating it"
+        ) from None
+
+
 def with_client(settings: Settings, work: Callable[[Client], Awaitable[T]]) -> T:
     """Connect, run `work`, and give up when no worker answers in time."""
 
     async def connected() -> T:
-        client = await client_for(settings)
-        try:
-            return await asyncio.wait_for(work(client), ANSWER_TIMEOUT_SECONDS)
-        except TimeoutError:
-            raise Unavailable(
-                f"no answer from Temporal within {ANSWER_TIMEOUT_SECONDS:.0f} s; is a worker "
-                f"running on task queue {settings.temporal_task_queue!r} "
-                "(`komitmen worker` or `komitmen up`)? The request may still be carried out "
-                "once one runs: check with `komitmen show` before repeating it"
-            ) from None
+        return await answered(settings, work(await client_for(settings)))
 
     return asyncio.run(connected())
 

@@ -18,7 +18,7 @@ from domain.stages import STAGE_LABELS, Stage
 
 STAGES = STAGE_LABELS["id"]
 CYCLE_STATUS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan"}
-ACTING_MARK = {Acting.PLT: "Plt. ", Acting.PLH: "Plh. ", Acting.PJ: "Pj. "}
+ACTING_MARK = {Acting.PLT: "Plt. ", Acting.PLH: "Plh. ", Acting.PJ: "Pj. ", Acting.AN: "a.n. "}
 QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 REPORT_STATE = {
     "submitted": "Diajukan",

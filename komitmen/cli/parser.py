@@ -34,6 +34,7 @@ from komitmen.cli.cycles import (
     cmd_cycle_show,
     cmd_cycle_start,
 )
+from komitmen.cli.demo import DEFAULT_REGENCIES, DEFAULT_SECONDS_PER_DAY, cmd_demo
 from komitmen.cli.people import cmd_users, cmd_users_add, cmd_users_passwd
 from komitmen.cli.serve import cmd_api, cmd_migrate, cmd_up, cmd_worker
 from komitmen.settings import Settings
@@ -115,6 +116,26 @@ def build_parser() -> argparse.ArgumentParser:
     command("worker", cmd_worker, "run only the worker against the configured cluster")
     command("api", cmd_api, "serve only the HTTP API against the configured cluster")
     command("migrate", cmd_migrate, "apply the database migrations")
+    demo = command(
+        "demo",
+        cmd_demo,
+        "start a demo cycle whose days last seconds and act its first days as the demo people "
+        "(run it beside `komitmen up`)",
+    )
+    demo.add_argument(
+        "--regencies",
+        type=int,
+        default=DEFAULT_REGENCIES,
+        metavar="N",
+        help=f"how many regencies take part (default {DEFAULT_REGENCIES})",
+    )
+    demo.add_argument(
+        "--seconds-per-day",
+        type=int,
+        default=DEFAULT_SECONDS_PER_DAY,
+        metavar="S",
+        help=f"how long a day of the cycle lasts (default {DEFAULT_SECONDS_PER_DAY})",
+    )
 
     users = command("users", cmd_users, "list people, or add one with `users add`")
     users.add_argument("--regency", help="only people of this regency")
@@ -208,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument(
         "--acting",
         choices=[a.value for a in Acting if a != Acting.DEFINITIVE],
-        help="Plt./Plh./Pj.",
+        help="Plt./Plh./Pj., or an: a.n. (on the office-holder's behalf)",
     )
     decline = command("decline", cmd_decline, "decline to sign", [commitment])
     decline.add_argument("--reason", required=True)

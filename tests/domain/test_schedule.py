@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import pickle
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from domain.calendar import WITA, WorkingCalendar, load_calendar
+from domain.commitment import (
+    CommitmentSpec,
+    CommitmentState,
+    advance,
+    next_wakeup,
+    overdue_since,
+    reminder_intents,
+)
 from domain.errors import FieldError, InvalidInput, ScheduleError
 from domain.schedule import (
+    DAY,
     QUARTER_NAMES,
     DayOfNextMonth,
     DueRule,
     FixedDate,
     QuarterRule,
+    ResolvedSchedule,
     ScheduleSpec,
     WorkingDaysAfterQuarterEnd,
+    compressed_schedule,
     default_schedule,
     due_date,
     parse_due_rule,
@@ -306,3 +317,106 @@ def test_reminder_at(deadline: datetime, days: int, expected: datetime) -> None:
     result = reminder_at(deadline, days)
     assert result == expected
     assert result.utcoffset() == WITA.utcoffset(None)
+
+
+# --- compressed (demonstration) schedules ---------------------------------------------
+
+START = wita(2026, 6, 6, 14, 30)  # a Saturday: a compressed review does not wait for Monday
+SECONDS = timedelta(seconds=20)
+
+
+def test_a_real_schedule_keeps_the_calendar() -> None:
+    sched = resolve_schedule(default_schedule(2026), 2026, CAL)
+    assert sched.day_length == DAY and not sched.compressed
+    for days in (7, 3, 1, -1, -7):
+        assert sched.reminder_at(wita(2026, 4, 20), days) == reminder_at(wita(2026, 4, 20), days)
+    submitted = wita(2026, 2, 13, 10, 0)
+    assert sched.review_due(submitted, CAL) == review_due(submitted, 5, CAL)
+    assert sched.scaled(timedelta(minutes=15)) == timedelta(minutes=15)
+
+
+def test_a_schedule_stored_before_compression_reads_as_real_days() -> None:
+    stored = resolve_schedule(default_schedule(2026), 2026, CAL).model_dump(mode="json")
+    del stored["day_length"]
+    assert ResolvedSchedule.model_validate(stored).day_length == DAY
+
+
+def test_compressed_deadlines_come_in_order_a_reminder_span_apart() -> None:
+    sched = compressed_schedule(default_schedule(2026), START, SECONDS)
+    deadlines = [sched.drafting_due, sched.signing_due]
+    for q in sched.quarters:
+        deadlines += [q.report_due, q.lock]
+    assert deadlines == sorted(set(deadlines))
+    # D-7 is the first reminder: drafting falls eight days out, so it comes after the start.
+    assert sched.drafting_due == START + 8 * SECONDS
+    assert sched.signing_due == START + 16 * SECONDS
+    assert [(q.report_due - START) / SECONDS for q in sched.quarters] == [24, 32, 40, 48]
+    assert [(q.lock - q.report_due) / SECONDS for q in sched.quarters] == [4, 4, 4, 4]
+    assert sched.quarters[-1].lock - START == timedelta(minutes=17, seconds=20)
+    assert sched.drafting_due.utcoffset() == WITA.utcoffset(None)
+    assert (sched.reminder_days_before, sched.review_working_days) == ((7, 3, 1), 5)
+
+
+@pytest.mark.parametrize("day", [timedelta(seconds=1), SECONDS, timedelta(minutes=3)])
+def test_compressed_reminders_scale_with_the_day(day: timedelta) -> None:
+    sched = compressed_schedule(default_schedule(2026), START, day)
+    due = sched.signing_due
+    assert [sched.reminder_at(due, d) for d in (7, 3, 1, -1, -7)] == [
+        due - 7 * day,
+        due - 3 * day,
+        due - day,
+        due + day,
+        due + 7 * day,
+    ]
+    assert sched.review_due(START, CAL) == START + 5 * day
+    assert sched.scaled(DAY) == day
+    assert sched.scaled(timedelta(minutes=15)) == timedelta(minutes=15) * (day / DAY)
+
+
+def test_compressed_offsets_follow_the_rules() -> None:
+    rules = default_schedule(2026).model_copy(
+        update={"reminder_days_before": [3, 1], "review_working_days": 2}
+    )
+    sched = compressed_schedule(rules, START, SECONDS)
+    assert sched.drafting_due == START + 4 * SECONDS
+    assert sched.review_due(START, CAL) == START + 2 * SECONDS
+
+
+@pytest.mark.parametrize(
+    ("start", "day", "message"),
+    [
+        (datetime(2026, 6, 6, 14, 30), SECONDS, "aware"),
+        (START, timedelta(0), "less than a day"),
+        (START, DAY, "less than a day"),
+    ],
+)
+def test_compressed_schedule_refuses(start: datetime, day: timedelta, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        compressed_schedule(default_schedule(2026), start, day)
+
+
+def test_a_compressed_commitment_is_reminded_and_escalated_seconds_apart() -> None:
+    sched = compressed_schedule(default_schedule(2026), START, SECONDS)
+    spec = CommitmentSpec(
+        cycle_id="demo",
+        cycle_name="Demo",
+        regency_code="53.01",
+        regency_name="Kabupaten Kupang",
+        signatories=("bpbd_head",),
+        schedule=sched,
+        calendar=CAL,
+    )
+    state = CommitmentState.start(spec, START)
+    fires = {(i.kind.value, i.days): i.fires_at - START for i in reminder_intents(state)}
+    assert fires == {
+        ("reminder", 7): 1 * SECONDS,
+        ("reminder", 3): 5 * SECONDS,
+        ("reminder", 1): 7 * SECONDS,
+        ("escalation", -1): 9 * SECONDS,
+        ("escalation", -7): 15 * SECONDS,
+    }
+    assert next_wakeup(state) == START + SECONDS
+    tick = advance(state, START + 10 * SECONDS)
+    assert [i.days for i in tick.reminders] == [7, 3, 1]
+    assert [i.days for i in tick.escalations] == [-1]
+    assert overdue_since(state, START + 10 * SECONDS) == sched.drafting_due

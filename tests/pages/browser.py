@@ -107,5 +107,5 @@ async def sign_in_browser(
     await page.fill("input[name=password]", password)
     async with page.expect_navigation():
         await page.click("form.login button[type=submit]")
-    assert "/login" not in page.url, await page.content()
+    assert "/login" not in page.url, (page.url, await page.inner_text("main"))
     return Person(page=page, base=base)

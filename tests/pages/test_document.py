@@ -1,4 +1,4 @@
-"""The printable action plan over httpx against the real app (SQLite and PostgreSQL)."""
+"""The printable documents over httpx against the real app (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from api.pages.document import nip_grouped, signed_title
 from db import repository
 from db.session import session_factory, transaction
 from domain.calendar import WITA
-from tests.api.client import running_api
+from domain.cycle import cycle_document_hash
+from tests.api.client import Api, running_api
 from tests.pages.test_pages import PLAN, sign_in
 
 NIP = "197503122000121003"
@@ -22,6 +23,7 @@ def test_nip_and_title_are_written_as_on_paper() -> None:
     assert nip_grouped(None) is None and nip_grouped("123") == "123"
     assert signed_title("Bupati Kupang", "plt") == "Plt. BUPATI KUPANG,"
     assert signed_title("Bupati Kupang", "pj") == "Pj. BUPATI KUPANG,"
+    assert signed_title("Bupati Kupang", "an") == "a.n. BUPATI KUPANG,"
     assert signed_title("Kepala Bappeda Kabupaten Kupang", "definitive") == (
         "KEPALA BAPPEDA KABUPATEN KUPANG,"
     )
@@ -86,3 +88,102 @@ async def test_document_shows_the_approved_plan_signatures_and_hash(
         outsider = await api.http.get(document_url)
         assert outsider.status_code == 403
         assert document_hash not in outsider.text and "Oelamasi" not in outsider.text
+
+
+def full_name(api: Api, username: str) -> str:
+    """The name a user signs with."""
+    with transaction(session_factory(api.url)) as session:
+        user = repository.get_user(session, username=username)
+        assert user is not None
+        return user.full_name
+
+
+async def approve(api: Api, base: str, operator: str) -> str:
+    """Draft, submit and approve the sample plan; returns the approved document's hash."""
+    saved = await api.post(f"{base}/save-draft", operator, {"plan": PLAN, "based_on_version": 0})
+    assert saved.status_code == 200, saved.text
+    assert (await api.post(f"{base}/submit", operator, {"version": 1})).is_success
+    approved = await api.post(f"{base}/approve", "reviewer", {"version": 1})
+    assert approved.status_code == 200, approved.text
+    return str(approved.json()["document_hash"])
+
+
+async def test_joint_commitment_lists_every_regency_its_signatures_and_the_cycle_hash(
+    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    year = (await env.get_current_time()).astimezone(WITA).year + 1
+    async with running_api(env.client, db_url, tmp_path) as api:
+        cycle = await api.start_cycle(["53.71", "53.01", "53.04"], year)
+        joint_url = f"/cycles/{cycle}/document"
+
+        unauthenticated = await api.http.get(joint_url)
+        assert unauthenticated.status_code == 303
+        assert unauthenticated.headers["location"].startswith("/login?next=")
+
+        kupang = f"/cycles/{cycle}/commitments/53.01"
+        kupang_hash = await approve(api, kupang, "operator-5301")
+        with transaction(session_factory(api.url)) as session:
+            kalak = repository.get_user(session, username="kalak-5301")
+            assert kalak is not None
+            kalak.nip = NIP
+        for signer, acting in (("kalak-5301", "plt"), ("bappeda-5301", None), ("kada-5301", "an")):
+            body = {"document_hash": kupang_hash} | ({"acting": acting} if acting else {})
+            signed = await api.post(f"{kupang}/sign", signer, body)
+            assert signed.is_success, signed.text
+        belu = f"/cycles/{cycle}/commitments/53.04"
+        belu_hash = await approve(api, belu, "operator-5304")
+        signed = await api.post(f"{belu}/sign", "kalak-5304", {"document_hash": belu_hash})
+        assert signed.is_success, signed.text
+
+        # The whole province signs it jointly: a user of an unsigned regency reads it too.
+        await sign_in(api, "operator-5371")
+        board = await api.http.get(f"/cycles/{cycle}/board")
+        assert f'href="{joint_url}"' in board.text
+
+        page = await api.http.get(joint_url)
+        assert page.status_code == 200, page.text
+        text = page.text
+        assert "KOMITMEN BERSAMA" in text and "@media print" in text and "A4 portrait" in text
+        assert "BPBD Provinsi NTT" in text and f"({year})" in text
+        assert "Kabupaten Kupang, Kabupaten Belu dan Kota Kupang" in text
+        assert "pra-bencana, tanggap darurat dan pasca-bencana" in text
+        assert "Kualitas pelaporan SPM" in text and "Kolaborasi pentahelix" in text
+        sections = [text.index(f'id="regency-{code}"') for code in ("53.01", "53.04", "53.71")]
+        assert sections == sorted(sections)
+        kupang_part = text[sections[0] : sections[1]]
+        belu_part = text[sections[1] : sections[2]]
+        kota_part = text[sections[2] :]
+
+        assert "Berjalan" in kupang_part and kupang_hash in kupang_part
+        assert kupang_part.count('class="block"') == 3
+        assert kupang_part.count("Oelamasi, ") == 3
+        assert "Plt. KEPALA" in kupang_part
+        assert "a.n. BUPATI KUPANG," in kupang_part
+        assert "NIP. 19750312 200012 1 003" in kupang_part and kupang_part.count("NIP. ") == 1
+        for signer in ("kalak-5301", "bappeda-5301", "kada-5301"):
+            assert escape(full_name(api, signer)) in kupang_part
+
+        assert "Disetujui, menunggu tanda tangan" in belu_part
+        assert "belum ditandatangani" in belu_part and "1 dari 3 tanda tangan" in belu_part
+        assert belu_hash not in text
+        assert belu_part.count('class="block"') == 1
+        assert escape(full_name(api, "kalak-5304")) in belu_part
+
+        assert "Draf" in kota_part and "belum ditandatangani" in kota_part
+        assert 'class="block"' not in kota_part
+
+        cycle_hash = cycle_document_hash({"53.01": kupang_hash, "53.04": None, "53.71": None})
+        assert f'id="cycle-hash">{cycle_hash}<' in text
+
+        english = await api.http.get(joint_url, params={"lang": "en"})
+        assert english.status_code == 200
+        assert "JOINT COMMITMENT" in english.text and "not yet signed" in english.text
+        assert "Kabupaten Belu and Kota Kupang" in english.text
+        assert "Resilient villages (Destana)" in english.text
+        assert "In progress" in english.text and "1 of 3 signatures" in english.text
+        assert "a.n. BUPATI KUPANG," in english.text
+        assert f'id="cycle-hash">{cycle_hash}<' in english.text
+
+        missing = await api.http.get("/cycles/no-such-cycle/document")
+        assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]

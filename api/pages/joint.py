@@ -1,0 +1,178 @@
+"""The joint commitment (komitmen bersama) of a cycle, ready to print.
+
+One HTML page with the documents' print stylesheet (A4 portrait; browsers print
+it to PDF): the preamble, the strategic issues committed to across the three
+phases, then every regency of the cycle with its stage, the hash of its signed
+action plan and its signature blocks, and at the bottom the cycle document hash
+(`domain.cycle.cycle_document_hash`), so a printed copy can be checked.
+
+Every signed-in user may read it, regency users included: all regencies sign the
+commitment jointly, and it shows what signing makes public (names, titles,
+dates, NIPs, hashes), never a plan's items, which stay within the regency's scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from activities.formatting import Language
+from api.deps import SessionDep
+from api.pages import i18n
+from api.pages.document import (
+    WORDS,
+    SignatureBlock,
+    approved_signatures,
+    signature_block,
+)
+from api.pages.routes import (
+    LangCookie,
+    LangQuery,
+    SessionCookie,
+    _env,
+    _page,
+    _session_user,
+    _to_login,
+)
+from db import models as m
+from db import repository
+from domain.catalog import load_catalog
+from domain.cycle import cycle_document_hash
+from domain.plan import ISSUE_LABELS
+
+router = APIRouter(include_in_schema=False)
+
+JOINT_WORDS: dict[Language, dict[str, str]] = {
+    "id": {
+        "title": "KOMITMEN BERSAMA",
+        "preamble": (
+            "Dalam {meeting}, {agency} bersama pemerintah {regencies} menyepakati komitmen "
+            "bersama penanggulangan bencana tahun {year}. Kami yang bertanda tangan di bawah "
+            "ini berkomitmen melaksanakan rencana aksi daerah pada fase {phases} untuk isu "
+            "strategis berikut:"
+        ),
+        "and": "dan",
+        "signed_by": "Penandatangan",
+        "unsigned": "belum ditandatangani",
+        "signed_count": "{signed} dari {required} tanda tangan",
+        "cycle_hash": "Hash dokumen siklus (SHA-256)",
+        "cycle_hash_rule": (
+            "SHA-256 atas JSON [[kode wilayah, hash dokumen atau null], ...] tanpa spasi, "
+            "diurutkan menurut kode wilayah."
+        ),
+    },
+    "en": {
+        "title": "JOINT COMMITMENT",
+        "preamble": (
+            "At the {meeting}, {agency} and the governments of {regencies} agreed on a joint "
+            "commitment to disaster management for {year}. We, the undersigned, commit to "
+            "carrying out the regional action plans in the {phases} phases on the following "
+            "strategic issues:"
+        ),
+        "and": "and",
+        "signed_by": "Signatories",
+        "unsigned": "not yet signed",
+        "signed_count": "{signed} of {required} signatures",
+        "cycle_hash": "Cycle document hash (SHA-256)",
+        "cycle_hash_rule": (
+            "SHA-256 of the JSON [[regency code, document hash or null], ...] without spaces, "
+            "sorted by regency code."
+        ),
+    },
+}
+
+
+@dataclass(frozen=True)
+class RegencyEntry:
+    """One regency in the joint commitment: where it stands and who has signed."""
+
+    code: str
+    name: str
+    stage: str
+    version: int | None
+    document_hash: str | None
+    """The approved document's hash once every required office has signed it."""
+    signed: int
+    required: int
+    blocks: list[SignatureBlock]
+
+
+def listed(names: list[str], conjunction: str) -> str:
+    """Names as a sentence lists them: "A, B dan C"."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
+def regency_entries(session: Session, cycle: m.Cycle, lang: Language) -> list[RegencyEntry]:
+    """Every regency of the cycle in code order, with its stage, signatures and signed hash."""
+    required = set(cycle.spec.get("signatories", []))
+    recorded = {r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle.id)}
+    catalog = load_catalog()
+    entries = []
+    for ref in sorted(cycle.spec.get("regencies", []), key=lambda r: str(r["code"])):
+        code = ref["code"]
+        row = recorded.get(code)
+        signatures = approved_signatures(session, row) if row and row.document_hash else []
+        complete = bool(signatures) and required <= {s.office for s in signatures}
+        seat = catalog.get(code).seat
+        entries.append(
+            RegencyEntry(
+                code=code,
+                name=ref["name"],
+                stage=(
+                    i18n.stage_label(row.stage, row.round > 1, lang)
+                    if row is not None
+                    else i18n.TEXT[lang]["not_started"]
+                ),
+                version=row.approved_version if row is not None else None,
+                document_hash=row.document_hash if row is not None and complete else None,
+                signed=len(signatures),
+                required=len(required),
+                blocks=[signature_block(s, seat) for s in signatures],
+            )
+        )
+    return entries
+
+
+@router.get("/cycles/{cycle_id}/document", response_class=HTMLResponse)
+def joint_document(
+    cycle_id: str,
+    request: Request,
+    session: SessionDep,
+    token: SessionCookie = None,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+) -> Response:
+    """The cycle's joint commitment, printable: every regency's signatures and the cycle hash."""
+    page = _page(request, lang, lang_cookie)
+    user = _session_user(session, token)
+    if user is None:
+        return page.remember(_to_login(request))
+    cycle = session.get(m.Cycle, cycle_id)
+    if cycle is None:
+        return page.error(user, 404, "not_found", cycle_id)
+    entries = regency_entries(session, cycle, page.lang)
+    words = {**WORDS[page.lang], **JOINT_WORDS[page.lang]}
+    province = load_catalog().province
+    preamble = words["preamble"].format(
+        meeting=cycle.name,
+        agency=province.disaster_agency,
+        regencies=listed([e.name for e in entries], words["and"]),
+        year=cycle.year,
+        phases=listed([p.lower() for p in i18n.PHASES[page.lang].values()], words["and"]),
+    )
+    html = _env.get_template("document/joint.html").render(
+        lang=page.lang,
+        t=i18n.TEXT[page.lang],
+        w=words,
+        cycle=cycle,
+        preamble=preamble,
+        issues=list(ISSUE_LABELS[page.lang].values()),
+        entries=entries,
+        cycle_hash=cycle_document_hash({e.code: e.document_hash for e in entries}),
+    )
+    return page.remember(HTMLResponse(html))
