@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: up test lint chromium clean
+.PHONY: up test crash lint chromium clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ up: $(BIN)/.installed
 
 test: $(BIN)/.installed lint chromium
 	$(BIN)/pytest
+
+# The worker SIGKILLed a dozen times through a whole compressed cycle: about three minutes.
+crash: $(BIN)/.installed
+	$(BIN)/pytest -m slow -s tests/test_worker_crash.py
 
 # The page tests drive Debian's Chromium through Playwright, which never downloads a browser here.
 chromium:

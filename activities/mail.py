@@ -82,6 +82,9 @@ class SmtpMailer:
         self.starttls = starttls
         self.use_tls = use_tls
         self.timeout = timeout
+        # Built once: loading the CA bundle costs more than a refused connection, and a
+        # worker retrying through a mail server outage sends (and fails) many times.
+        self._tls = ssl.create_default_context() if starttls or use_tls else None
 
     async def send(self, mail: Mail) -> None:
         """Send one message; smtplib.SMTPException and OSError propagate to the caller."""
@@ -90,15 +93,14 @@ class SmtpMailer:
 
     def _send_blocking(self, mail: Mail) -> None:
         message = build_message(mail)
-        context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.use_tls:
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls)
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         with smtp:
             if self.starttls:
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._tls)
             if self.username:
                 smtp.login(self.username, self.password or "")
             # Envelope addresses come from the bare addresses, not the display names.

@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.deps import ClientFactory, Runtime
-from api.errors import install_error_handlers
+from api.errors import PROBLEM_RESPONSES, install_error_handlers
+from api.limits import BodyLimit
 from api.pages import router as pages_router
 from api.pages.commitment import router as commitment_page_router
 from api.pages.document import router as document_router
 from api.pages.joint import router as joint_router
+from api.pages.manager import router as manager_router
 from api.routes import auth, commitments, cycles, exports, overdue
 from db.session import session_factory
 from komitmen.settings import Settings, get_settings
@@ -33,6 +35,7 @@ def create_app(
         client_factory=client_factory or (lambda: connect(resolved)),
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -40,9 +43,10 @@ def create_app(
         return {"status": "ok"}
 
     for module in (auth, cycles, commitments, overdue, exports):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(pages_router)
     app.include_router(commitment_page_router)
     app.include_router(document_router)
     app.include_router(joint_router)
+    app.include_router(manager_router)
     return app

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -20,6 +20,7 @@ from db import repository
 from db.session import transaction
 from domain.catalog import load_catalog
 from domain.commitment import commitment_id
+from domain.cycle import CYCLE_ID_PATTERN
 from domain.roles import Acting, Actor, Role
 from domain.stages import Stage
 from komitmen.settings import Settings
@@ -153,6 +154,10 @@ async def temporal_client(runtime: RuntimeDep) -> Client:
 TemporalDep = Annotated[Client, Depends(temporal_client)]
 
 
+# A cycle id in a path: anything else is refused (422) before it reaches a query.
+CycleId = Annotated[str, Path(pattern=CYCLE_ID_PATTERN, description="e.g. rakor-2026")]
+
+
 @dataclass(frozen=True)
 class CommitmentRef:
     """A commitment the user's scope covers, as the database shows it (row None if unseen)."""
@@ -178,7 +183,7 @@ def scoped_regency(regency_code: str, user: AuthUser) -> str:
 
 
 def commitment_ref(
-    cycle_id: str, regency_code: str, user: CurrentUser, runtime: RuntimeDep
+    cycle_id: CycleId, regency_code: str, user: CurrentUser, runtime: RuntimeDep
 ) -> CommitmentRef:
     """The commitment at the path, checked against the user's scope before anything is read."""
     code = scoped_regency(regency_code, user)

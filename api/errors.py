@@ -8,13 +8,16 @@ ApiProblem                    an HTTP-level refusal raised by the API itself
 └── TooManyRequests (429)     too many failed sign-ins; Retry-After says when to try again
 
 Mapped besides (see `install_error_handlers`):
-HTTPException                  its status and detail
+HTTPException                  its status and detail (400: why the body could not be read)
 RequestValidationError   422   each bad field as {"field": "plan.items[2].target_value", ...}
 pydantic ValidationError 422   the same, for input checked inside a route
 ActionRefused            409   the workflow validator's reason
 InvalidInput             422   the domain's FieldErrors
 UnknownRegency           404   the unknown code
 RPCError (Temporal)      404   no such workflow running; 503 for anything else
+
+Every answer is a `Problem`; routes declare theirs with `PROBLEM_RESPONSES`, and the
+OpenAPI schema lists them as application/problem+json.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -34,6 +37,46 @@ from domain.errors import InvalidInput, UnknownRegency
 from komitmen.actions import ActionRefused
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class FieldProblem(BaseModel):
+    """One bad field of a request, named by its path."""
+
+    field: str = Field(description='e.g. "plan.items[2].target_value"; "" for the whole body')
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: how the API answers every error."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="the path of the request")
+    errors: list[FieldProblem] | None = Field(default=None, description="each bad field (422)")
+
+
+_MEANINGS = {
+    400: "The body could not be read at all (e.g. it is not UTF-8)",
+    401: "No valid bearer token (or, signing in, wrong credentials)",
+    403: "The user's role or regency does not cover the target",
+    404: "Nothing by that id, or nothing the user may know of",
+    409: "The target's state forbids the request; the detail gives the reason",
+    413: "The request body is larger than KOMITMEN_MAX_BODY_BYTES",
+    422: "Bad input; `errors` names each bad field",
+    429: "Too many failed sign-ins; Retry-After says when to try again",
+    503: "Temporal is not available",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` declaring problem answers with these statuses."""
+    return {s: {"model": Problem, "description": _MEANINGS[s]} for s in statuses}
+
+
+# What any route of the JSON API may answer besides its success.
+PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 409, 413, 422, 503)
 
 
 class ApiProblem(Exception):
@@ -83,23 +126,24 @@ class TooManyRequests(ApiProblem):
 def problem(
     request: Request,
     status: int,
-    detail: str | None,
+    detail: str,
     *,
     errors: Sequence[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """A problem+json response for `request`."""
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-    }
-    if errors is not None:
-        body["errors"] = list(errors)
+    body = Problem(
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=None if errors is None else [FieldProblem.model_validate(e) for e in errors],
+    )
     return JSONResponse(
-        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=dict(headers or {}),
     )
 
 
@@ -117,20 +161,50 @@ def field_path(loc: Iterable[int | str]) -> str:
 
 
 def validation_errors(errors: Iterable[Any]) -> list[dict[str, str]]:
-    """Each pydantic error as {"field", "message"}."""
-    return [{"field": field_path(e["loc"]), "message": str(e["msg"])} for e in errors]
+    """Each pydantic error as {"field", "message"}, leaving out mere echoes of other errors."""
+    errors = list(errors)
+    failed = [tuple(e["loc"]) for e in errors]
+
+    def echo(e: Any) -> bool:
+        # A list whose items failed also has "too few items after validation": noise.
+        loc = tuple(e["loc"])
+        return e["type"] == "too_short" and any(f[: len(loc)] == loc != f for f in failed)
+
+    return [
+        {"field": field_path(e["loc"]), "message": str(e["msg"])} for e in errors if not echo(e)
+    ]
 
 
 def _describe(errors: Sequence[dict[str, str]]) -> str:
     return "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
 
 
+def problem_media_type(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare every 4xx and 5xx answer of an OpenAPI schema as application/problem+json."""
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    response["content"] = {PROBLEM_JSON: content["application/json"]}
+    return schema
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every error the API can raise to problem details."""
+    """Map every error the API can raise to problem details, and document them so."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return problem_media_type(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return problem(request, exc.status_code, str(exc.detail), headers=exc.headers)
+        detail = str(exc.detail)
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            detail += f": {exc.__cause__}"  # FastAPI's "error parsing the body" says no more
+        return problem(request, exc.status_code, detail, headers=exc.headers)
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from db import models as m
+from domain.catalog import Office
 from domain.commitment import DeadlineKey, ReviewComment
 from domain.cycle import CYCLE_ID_PATTERN, DEFAULT_SIGNATORIES
 from domain.plan import ActionPlan, ShortText, Text
@@ -17,6 +18,10 @@ from domain.roles import Acting
 from domain.schedule import ScheduleSpec
 
 _ORM = ConfigDict(from_attributes=True)
+
+# Version numbers are database INTEGERs: a larger one names nothing, and would not even
+# fit in the query that looks for it.
+MAX_NUMBER = 2**31 - 1
 
 # --- views ----------------------------------------------------------------------------
 
@@ -216,18 +221,29 @@ class StartCycleIn(_Body):
     """Start a cycle (coordinator)."""
 
     cycle_id: str = Field(pattern=CYCLE_ID_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
+    name: ShortText
     year: int = Field(ge=2000, le=2100)
     regency_codes: list[str] = Field(default_factory=list, description="empty: every regency")
-    signatories: list[str] = Field(default_factory=lambda: list(DEFAULT_SIGNATORIES))
+    signatories: list[Office] = Field(
+        default_factory=lambda: [Office(o) for o in DEFAULT_SIGNATORIES],
+        min_length=1,
+        max_length=len(Office),
+    )
     ordered_signing: bool = False
     schedule: ScheduleSpec | None = Field(default=None, description="default: the year's")
+
+    @field_validator("signatories")
+    @classmethod
+    def _distinct(cls, value: list[Office]) -> list[Office]:
+        if len(set(value)) != len(value):
+            raise ValueError("an office is listed twice")
+        return value
 
 
 class CancelCycleIn(_Body):
     """Cancel a cycle (coordinator)."""
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text
 
 
 class StartedOut(BaseModel):
@@ -241,19 +257,19 @@ class SaveDraftIn(_Body):
     """Save a new version; `based_on_version` is the version the edit started from."""
 
     plan: ActionPlan
-    based_on_version: int = Field(ge=0)
+    based_on_version: int = Field(ge=0, le=MAX_NUMBER)
 
 
 class VersionIn(_Body):
     """Name the version acted on."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_NUMBER)
 
 
 class RequestChangesIn(_Body):
     """Send a submitted version back with comments."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_NUMBER)
     comments: tuple[ReviewComment, ...] = Field(min_length=1, max_length=500)
 
 

@@ -252,7 +252,7 @@ class ReminderSent(Base):
 
 
 class AuditEvent(Base):
-    """Append-only trail: who did what, when, from which stage to which."""
+    """Append-only trail: who did what, when, from which stage to which, hash-chained per cycle."""
 
     __tablename__ = "audit_event"
 
@@ -267,11 +267,26 @@ class AuditEvent(Base):
     to_stage: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]]
     occurred_at: Mapped[datetime]
+    # The row's place in its cycle's hash chain (domain.audit): position, link, own hash.
+    chain_seq: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("stream", "seq"),
+        UniqueConstraint("cycle_id", "chain_seq"),
         Index("ix_audit_event_cycle_occurred", "cycle_id", "occurred_at"),
     )
+
+
+class AuditChainHead(Base):
+    """The end of a cycle's audit chain; its row lock serializes appends to the chain."""
+
+    __tablename__ = "audit_chain_head"
+
+    cycle_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chain_seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class ApiToken(Base):

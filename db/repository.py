@@ -3,6 +3,10 @@
 Writes are idempotent: each recorded change carries the (stream, seq) of the
 workflow event behind it, and a change whose audit row already exists is skipped,
 so an activity retry or a workflow replay never writes a second row.
+
+Audit rows are hash-chained per cycle (domain.audit). Appending locks the cycle's
+`audit_chain_head` row until commit, so rows recorded at the same moment by many
+commitments of one cycle line up one after another, never forking the chain.
 """
 
 from __future__ import annotations
@@ -13,10 +17,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, select, union, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import models as m
+from domain.audit import (
+    EMPTY_CHAIN,
+    AuditContent,
+    AuditEntry,
+    ChainCheck,
+    ChainHead,
+    chain_after,
+    verify_chain,
+)
 from domain.commitment import Audience, Event, ReminderIntent
 from domain.cycle import CycleEvent
 
@@ -52,7 +66,8 @@ def record_cycle_event(session: Session, *, event: CycleEvent) -> bool:
     cycle.status = event.status
     if event.ended:
         cycle.ended_at = event.occurred_at
-    session.add(
+    _append_audit(
+        session,
         m.AuditEvent(
             cycle_id=event.cycle_id,
             stream=stream,
@@ -64,7 +79,7 @@ def record_cycle_event(session: Session, *, event: CycleEvent) -> bool:
             to_stage=None,
             detail={"reason": event.reason, **event.detail},
             occurred_at=event.occurred_at,
-        )
+        ),
     )
     session.flush()
     return True
@@ -110,7 +125,8 @@ def record_event(
         )
     if event.quarter is not None:
         _record_report(session, event=event)
-    session.add(
+    _append_audit(
+        session,
         m.AuditEvent(
             cycle_id=event.cycle_id,
             stream=event.commitment_id,
@@ -122,10 +138,54 @@ def record_event(
             to_stage=event.to_stage.value,
             detail=_audit_detail(event),
             occurred_at=event.occurred_at,
-        )
+        ),
     )
     session.flush()
     return True
+
+
+class AuditChainMoved(RuntimeError):
+    """The chain head moved under a held lock; the transaction must roll back and retry."""
+
+
+def _lock_chain_head(session: Session, *, cycle_id: str) -> ChainHead:
+    # Inserting the empty head (or finding it there) is a write, so on SQLite it takes the
+    # database's write lock before the head is read; PostgreSQL locks the row FOR UPDATE.
+    # Either way no other transaction can append to this cycle until this one ends.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(m.AuditChainHead)
+        .values(cycle_id=cycle_id, chain_seq=EMPTY_CHAIN.length, hash=EMPTY_CHAIN.hash)
+        .on_conflict_do_nothing(index_elements=["cycle_id"])
+    )
+    row = session.execute(
+        select(m.AuditChainHead.chain_seq, m.AuditChainHead.hash)
+        .where(m.AuditChainHead.cycle_id == cycle_id)
+        .with_for_update()
+    ).one()
+    return ChainHead(length=row.chain_seq, hash=row.hash)
+
+
+def _append_audit(session: Session, row: m.AuditEvent) -> None:
+    """Chain an audit row after its cycle's head and move the head to it."""
+    head = _lock_chain_head(session, cycle_id=row.cycle_id)
+    link = chain_after(head, AuditContent.model_validate(row))
+    row.chain_seq, row.prev_hash, row.hash = link.chain_seq, link.prev_hash, link.hash
+    session.add(row)
+    # Guarded by the old head as well as the lock: a fork can never be committed.
+    moved = session.scalar(
+        update(m.AuditChainHead)
+        .where(
+            m.AuditChainHead.cycle_id == row.cycle_id,
+            m.AuditChainHead.chain_seq == head.length,
+            m.AuditChainHead.hash == head.hash,
+        )
+        .values(chain_seq=link.chain_seq, hash=link.hash)
+        .returning(m.AuditChainHead.chain_seq)
+    )
+    if moved is None:
+        raise AuditChainMoved(f"the audit chain of cycle {row.cycle_id} moved while locked")
 
 
 def _audit_detail(event: Event) -> dict[str, Any]:
@@ -482,6 +542,29 @@ def list_audit(
     if stream is not None:
         query = query.where(m.AuditEvent.stream == stream)
     return session.scalars(query.order_by(m.AuditEvent.occurred_at, m.AuditEvent.id)).all()
+
+
+def audit_chain_head(session: Session, *, cycle_id: str) -> ChainHead | None:
+    """The end of a cycle's audit chain (rows chained, last hash); None before its first row."""
+    row = session.get(m.AuditChainHead, cycle_id)
+    return ChainHead(length=row.chain_seq, hash=row.hash) if row is not None else None
+
+
+def audited_cycles(session: Session) -> list[str]:
+    """Every cycle id with audit rows or an audit chain head, in order."""
+    ids = union(select(m.AuditEvent.cycle_id), select(m.AuditChainHead.cycle_id))
+    return sorted(session.scalars(select(ids.subquery().c[0])).all())
+
+
+def verify_audit_chain(session: Session, *, cycle_id: str) -> ChainCheck:
+    """Recompute a cycle's audit chain row by row and compare its end with the head."""
+    rows = session.scalars(
+        select(m.AuditEvent)
+        .where(m.AuditEvent.cycle_id == cycle_id)
+        .order_by(m.AuditEvent.chain_seq)
+    )
+    entries = (AuditEntry.model_validate(row) for row in rows)
+    return verify_chain(entries, audit_chain_head(session, cycle_id=cycle_id) or EMPTY_CHAIN)
 
 
 def list_reminders(session: Session, *, cycle_id: str) -> Sequence[m.ReminderSent]:

@@ -8,12 +8,12 @@ the database records. Nothing here reads the clock; `now` is always passed in.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.calendar import WorkingCalendar, end_of_day
+from domain.calendar import WorkingCalendar, end_of_day, wita_date
 from domain.errors import TransitionRefused
 from domain.plan import ActionPlan, ShortText, Text, document_hash, plan_document
 from domain.reports import QuarterlyReport, ReportState, Timeliness, timeliness
@@ -819,6 +819,11 @@ _EXTENDABLE_IN = {
 }
 
 
+# One extension buys weeks or months; beyond a year a date is a typo, and one near the end
+# of the calendar would overflow the reminder arithmetic and stall the workflow.
+MAX_EXTENSION = timedelta(days=366)
+
+
 def check_extend(state: CommitmentState, req: ExtendDeadline) -> None:
     """Refuse extending a deadline that does not apply, has closed, or would move earlier."""
     _check(state, Action.EXTEND_DEADLINE, req.actor)
@@ -836,6 +841,11 @@ def check_extend(state: CommitmentState, req: ExtendDeadline) -> None:
     if end_of_day(req.until) <= current:
         raise TransitionRefused(
             f"an extension must be later than the current deadline {current.date().isoformat()}"
+        )
+    if end_of_day(req.until) > current + MAX_EXTENSION:
+        latest = wita_date(current + MAX_EXTENSION).isoformat()
+        raise TransitionRefused(
+            f"an extension moves a deadline at most {MAX_EXTENSION.days} days, to {latest}"
         )
 
 

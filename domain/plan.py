@@ -4,14 +4,39 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Tabs and line breaks are text; other control characters are not, and PostgreSQL
+# cannot store NUL at all: refusing them here keeps them out of every workflow.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(value: str) -> str:
+    """Return `value`, refusing control characters (tabs and line breaks are text)."""
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters such as NUL")
+    return value
+
+
+Printable = AfterValidator(printable)
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Printable
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+]
 MAX_ITEMS = 200
 
 

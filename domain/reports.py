@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.plan import Printable
+
 
 class ProgressStatus(StrEnum):
     """An item's progress as the regency reports it."""
@@ -45,7 +47,9 @@ class ItemProgress(BaseModel):
     item_position: int = Field(ge=1)
     status: ProgressStatus
     percent_realised: Decimal = Field(ge=0, le=100, decimal_places=2)
-    narrative: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = ""
+    narrative: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=4000), Printable
+    ] = ""
     evidence: tuple[AnyHttpUrl, ...] = Field(default=(), max_length=20)
 
 

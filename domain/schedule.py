@@ -241,6 +241,8 @@ class ResolvedSchedule(BaseModel):
 
 def resolve_schedule(spec: ScheduleSpec, year: int, calendar: WorkingCalendar) -> ResolvedSchedule:
     """Turn `spec` into the deadlines of `year`; raise ScheduleError at the first contradiction."""
+    _within_cycle("drafting_due", spec.drafting_due, year)
+    _within_cycle("signing_due", spec.signing_due, year)
     if spec.signing_due < spec.drafting_due:
         raise ScheduleError(
             "signing_due",
@@ -256,6 +258,8 @@ def resolve_schedule(spec: ScheduleSpec, year: int, calendar: WorkingCalendar) -
         report = due_date(rule.report_due, end, calendar)
         lock = due_date(rule.lock, end, calendar)
         field = f"quarters[{index}]"
+        _within_cycle(f"{field}.report_due", report, year)
+        _within_cycle(f"{field}.lock", lock, year)
         if report <= end:
             raise ScheduleError(
                 f"{field}.report_due",
@@ -294,6 +298,15 @@ def resolve_schedule(spec: ScheduleSpec, year: int, calendar: WorkingCalendar) -
         escalate_head_days_after=spec.escalate_head_days_after,
         escalate_manager_days_after=spec.escalate_manager_days_after,
     )
+
+
+def _within_cycle(field: str, date: dt.date, year: int) -> None:
+    # The cycle's calendar spans the years around its own; a date beyond them is a typo,
+    # and one near the end of the calendar would overflow the reminder arithmetic.
+    if not year - 1 <= date.year <= year + 1:
+        raise ScheduleError(
+            field, f"{date.isoformat()} is outside {year - 1}-{year + 1}, the cycle's years"
+        )
 
 
 def default_schedule(year: int) -> ScheduleSpec:

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from komitmen.temporal import register_search_attributes
 from tests.databases import database
 from tests.smtp import SmtpSink
+from workflows.common import SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
 
@@ -40,6 +41,20 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     try:
         await register_search_attributes(env.client, "default")
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's dev server from the installed binary: the real clock, as in production."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+    )
+    try:
         yield env
     finally:
         await env.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -58,11 +59,17 @@ class SmtpSink:
         port: int | None = None,
         *,
         credentials: tuple[str, str] | None = None,
+        on_delivery: Callable[[Delivery], None] | None = None,
     ) -> None:
-        """Prepare a server; with `credentials` it offers AUTH checked against that pair."""
+        """Prepare a server; with `credentials` it offers AUTH checked against that pair.
+
+        `on_delivery` runs in the server's thread once a message is kept and before the
+        client hears that it was accepted, so a test can act at that very moment.
+        """
         self.host = host
         self.port = port or free_port(host)
         self.credentials = credentials
+        self.on_delivery = on_delivery
         self._lock = threading.Lock()
         self._deliveries: list[Delivery] = []
         self._controller: Controller | None = None
@@ -119,6 +126,8 @@ class SmtpSink:
     def _record(self, delivery: Delivery) -> None:
         with self._lock:
             self._deliveries.append(delivery)
+        if self.on_delivery is not None:
+            self.on_delivery(delivery)
 
     def _authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
@@ -25,85 +24,18 @@ from domain.plan import ActionPlan
 from komitmen.cli.actions import review_comment
 from komitmen.cli.output import field_errors, table
 from komitmen.demo import seed_demo_users
-from komitmen.devserver import DevServer, free_port, search_attribute_flags, split_address
-from komitmen.settings import Settings
+from komitmen.devserver import search_attribute_flags, split_address
+from tests.stack import ROOT, Stack, komitmen_stack
 
-ROOT = Path(__file__).resolve().parents[1]
 TEMPORAL = Path(sys.executable).parent / "temporal"
 CYCLE = "cli-e2e"
-
-
-@dataclass
-class Stack:
-    """A dev server and a worker process on a data folder of their own."""
-
-    settings: Settings
-    env: dict[str, str]
-    worker_log: Path
-
-    def run(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-        """Run `komitmen ARGS` as a process and check its exit status."""
-        done = subprocess.run(
-            [sys.executable, "-m", "komitmen", *args],
-            env=self.env,
-            cwd=self.settings.data_dir,
-            capture_output=True,
-            text=True,
-            timeout=90,
-        )
-        assert done.returncode == expect, (
-            f"komitmen {' '.join(args)} exited {done.returncode}, expected {expect}\n"
-            f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}\n"
-            f"worker log:\n{self.worker_log.read_text(errors='replace')[-3000:]}"
-        )
-        assert "Traceback" not in done.stderr, done.stderr
-        return done
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
     """A dev server on free ports, a migrated database with the demo people, and a worker."""
-    settings = Settings(
-        data_dir=tmp_path,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        smtp_host=None,
-        outbox_dir=None,
-        database_url="",
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOMITMEN_")}
-    env |= {
-        "KOMITMEN_DATA_DIR": str(tmp_path),
-        "KOMITMEN_TEMPORAL_ADDRESS": settings.temporal_address,
-        "KOMITMEN_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-    }
-    migrate(settings.db_url)
-    with transaction(session_factory(settings.db_url)) as session:
-        seed_demo_users(session, load_catalog())
-    worker_log = tmp_path / "worker.log"
-    worker: subprocess.Popen[bytes] | None = None
-    server = DevServer(settings, startup_timeout=30)
-    try:
-        server.start()
-        with worker_log.open("wb") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "komitmen", "worker"],
-                env=env,
-                cwd=tmp_path,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        yield Stack(settings=settings, env=env, worker_log=worker_log)
-    finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-        server.stop()
+    with komitmen_stack(tmp_path) as running:
+        yield running
 
 
 def outbox_messages(folder: Path) -> list[tuple[str, EmailMessage]]:
@@ -278,9 +210,6 @@ def test_dev_server_flags() -> None:
 def test_a_password_set_from_the_terminal_signs_in(tmp_path: Path) -> None:
     """`users passwd` stores an argon2 hash the API accepts; short passwords are refused."""
     from api.security import authenticate
-    from db.session import migrate, session_factory, transaction
-    from domain.catalog import load_catalog
-    from komitmen.demo import seed_demo_users
 
     url = f"sqlite:///{tmp_path / 'k.db'}"
     migrate(url)

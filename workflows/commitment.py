@@ -29,6 +29,14 @@ with workflow.unsafe.imports_passed_through():
 
 Req = TypeVar("Req", bound=BaseModel)
 
+# Workflow changes guarded by `workflow.patched` (see "Changing a workflow" in the README).
+MAIL_OUTSIDE_LOCK = "mail-outside-lock"
+"""Mail goes out from a queue of its own, so an SMTP outage never holds up people's actions.
+
+Before this change, escalations and notices were sent while the commitment's lock was
+held (and the update waited for them), so a mail outage blocked every action on it.
+"""
+
 
 class CommitmentInput(BaseModel):
     """Start a commitment fresh from its spec, or carry its state across continue-as-new."""
@@ -56,12 +64,16 @@ class CommitmentWorkflow:
     verify_report, return_report, extend_deadline, withdraw.
     Signals: cancel (from the cycle). Queries: state.
     Timers wake it for reminders, escalations, passed deadlines and quarter locks.
+    Escalations and notices wait in a mail queue that a task of their own sends, in
+    order, outside the lock; the queue is empty before the run ends or continues as new.
     """
 
     def __init__(self) -> None:
         self._state: CommitmentState | None = None
         self._lock = asyncio.Lock()
         self._changed = False
+        # The head of the queue stays there until it has been delivered.
+        self._mail: list[tuple[str, BaseModel]] = []
 
     @property
     def state(self) -> CommitmentState:
@@ -73,6 +85,7 @@ class CommitmentWorkflow:
         """Run until the commitment completes, is withdrawn or is cancelled."""
         fresh = input.state is None
         self._state = input.state or CommitmentState.start(input.spec, workflow.now())
+        mailer = asyncio.create_task(self._send_mail())
         if fresh:
             async with self._lock:
                 await self._record(c.started_event(self.state))
@@ -95,8 +108,11 @@ class CommitmentWorkflow:
             ):
                 # A closed quarter is a natural break: start the next with a short history.
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._mail_sent()
                 workflow.continue_as_new(CommitmentInput(spec=self.state.spec, state=self.state))
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._mail_sent()
+        mailer.cancel()
         return self.state.stage
 
     @workflow.query
@@ -140,22 +156,18 @@ class CommitmentWorkflow:
             req, lambda s: c.check_request_changes(s, req), c.apply_request_changes
         )
         spec = self.state.spec
-        await workflow.execute_activity(
-            "send_change_notice",
-            ChangeNotice(
-                commitment_id=spec.commitment_id,
-                event_seq=result.seq,
-                cycle_name=spec.cycle_name,
-                regency_code=spec.regency_code,
-                regency_name=spec.regency_name,
-                round=self.state.round - 1,
-                version=req.version,
-                reviewer_name=req.actor.name,
-                comments=list(req.comments),
-            ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+        notice = ChangeNotice(
+            commitment_id=spec.commitment_id,
+            event_seq=result.seq,
+            cycle_name=spec.cycle_name,
+            regency_code=spec.regency_code,
+            regency_name=spec.regency_name,
+            round=self.state.round - 1,
+            version=req.version,
+            reviewer_name=req.actor.name,
+            comments=list(req.comments),
         )
+        await self._post("send_change_notice", notice)
         return result
 
     @request_changes.validator
@@ -285,12 +297,7 @@ class CommitmentWorkflow:
         for event in tick.events:
             await self._record(event)
         if tick.escalations:
-            await workflow.execute_activity(
-                "send_reminders",
-                ReminderBatch(intents=tick.escalations),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
+            await self._post("send_reminders", ReminderBatch(intents=tick.escalations))
         if tick.reminders:
             await workflow.get_external_workflow_handle(
                 cycle_workflow_id(self.state.spec.cycle_id)
@@ -323,18 +330,38 @@ class CommitmentWorkflow:
         self, seq: int, audience: Audience, kind: Literal["decline", "return_report"], body: str
     ) -> None:
         spec = self.state.spec
+        notice = StatusNotice(
+            commitment_id=spec.commitment_id,
+            event_seq=seq,
+            cycle_name=spec.cycle_name,
+            regency_code=spec.regency_code,
+            regency_name=spec.regency_name,
+            audience=audience,
+            kind=kind,
+            body=body,
+        )
+        await self._post("send_status_notice", notice)
+
+    async def _post(self, activity: str, message: BaseModel) -> None:
+        """Queue mail for the mailer task; runs started before the change send it at once."""
+        if workflow.patched(MAIL_OUTSIDE_LOCK):
+            self._mail.append((activity, message))
+            return
+        await self._deliver(activity, message)
+
+    async def _send_mail(self) -> None:
+        """Send queued mail one message at a time, retrying each until the server takes it."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._mail))
+            activity, message = self._mail[0]
+            await self._deliver(activity, message)
+            self._mail.pop(0)
+
+    async def _mail_sent(self) -> None:
+        """Wait until the mail queue is empty (before the run ends or continues as new)."""
+        await workflow.wait_condition(lambda: not self._mail)
+
+    async def _deliver(self, activity: str, message: BaseModel) -> None:
         await workflow.execute_activity(
-            "send_status_notice",
-            StatusNotice(
-                commitment_id=spec.commitment_id,
-                event_seq=seq,
-                cycle_name=spec.cycle_name,
-                regency_code=spec.regency_code,
-                regency_name=spec.regency_name,
-                audience=audience,
-                kind=kind,
-                body=body,
-            ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            activity, message, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )

@@ -36,7 +36,7 @@ from db import models as m
 from db import repository
 from domain.commitment import commitment_id
 from domain.errors import UnknownRegency
-from domain.plan import ISSUE_LABELS
+from domain.plan import ISSUE_LABELS, Printable
 
 SESSION_COOKIE = "komitmen_session"
 LOGIN_COOKIE = "komitmen_login"
@@ -189,7 +189,7 @@ def login(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
-    username: Annotated[str, Form(max_length=64)] = "",
+    username: Annotated[str, Form(max_length=64), Printable] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next_: Annotated[str | None, Form(alias="next")] = None,
     nonce: Annotated[str | None, Form(alias="login_nonce", max_length=64)] = None,

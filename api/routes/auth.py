@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import security
 from api.deps import AuthUser, BearerToken, CurrentUser, RuntimeDep, SessionDep, client_address
-from api.errors import TooManyRequests, Unauthorized
+from api.errors import TooManyRequests, Unauthorized, problem_responses
 from db import repository
+from domain.plan import Printable
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -18,9 +20,11 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 class Login(BaseModel):
     """Credentials exchanged for a token."""
 
-    username: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, Field(min_length=1, max_length=64), Printable]
     password: str = Field(min_length=1, max_length=1024)
-    token_name: str = Field(default="api", min_length=1, max_length=100)
+    token_name: Annotated[str, Field(min_length=1, max_length=100), Printable] = "api"
 
 
 class TokenOut(BaseModel):
@@ -44,7 +48,7 @@ class Me(BaseModel):
     office: str | None
 
 
-@router.post("/token", status_code=status.HTTP_201_CREATED)
+@router.post("/token", status_code=status.HTTP_201_CREATED, responses=problem_responses(429))
 def login(body: Login, request: Request, session: SessionDep, runtime: RuntimeDep) -> TokenOut:
     """Exchange a username and password for a bearer token (valid KOMITMEN_API_TOKEN_DAYS)."""
     now, lifetime = datetime.now(UTC), timedelta(days=runtime.settings.api_token_days)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from api.deps import (
@@ -23,6 +23,7 @@ from api.deps import (
 from api.errors import NotFound
 from api.idempotency import Idempotency, IdempotencyDep
 from api.schemas import (
+    MAX_NUMBER,
     ActionOut,
     AuditOut,
     CommentOut,
@@ -73,7 +74,11 @@ def list_versions(ref: CommitmentDep, session: SessionDep) -> list[VersionOut]:
 
 
 @router.get("/versions/{number}/items")
-def version_items(ref: CommitmentDep, number: int, session: SessionDep) -> list[ItemOut]:
+def version_items(
+    ref: CommitmentDep,
+    number: Annotated[int, Path(ge=1, le=MAX_NUMBER)],
+    session: SessionDep,
+) -> list[ItemOut]:
     """The action items of one version, in order."""
     return views(ItemOut, _items(session, ref, number))
 
@@ -82,8 +87,12 @@ def version_items(ref: CommitmentDep, number: int, session: SessionDep) -> list[
 def diff_versions(
     ref: CommitmentDep,
     session: SessionDep,
-    from_version: Annotated[int, Query(alias="from", ge=1, description="the older version")],
-    to_version: Annotated[int, Query(alias="to", ge=1, description="the newer version")],
+    from_version: Annotated[
+        int, Query(alias="from", ge=1, le=MAX_NUMBER, description="the older version")
+    ],
+    to_version: Annotated[
+        int, Query(alias="to", ge=1, le=MAX_NUMBER, description="the newer version")
+    ],
 ) -> DiffOut:
     """What changed between two versions, item by item."""
     old = {i.position: ItemOut.model_validate(i) for i in _items(session, ref, from_version)}

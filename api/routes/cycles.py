@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, RuntimeDep, SessionDep, TemporalDep, require_role
+from api.deps import CurrentUser, CycleId, RuntimeDep, SessionDep, TemporalDep, require_role
 from api.errors import Conflict, NotFound
 from api.schemas import (
     AuditOut,
@@ -21,6 +21,7 @@ from db import repository
 from db.session import transaction
 from domain.catalog import load_catalog
 from domain.cycle import CancelCycle, CycleStatus
+from domain.errors import ScheduleError
 from domain.roles import Role
 from domain.schedule import default_schedule
 from komitmen import actions
@@ -48,17 +49,21 @@ async def start_cycle(
     """Start a cycle for some or every regency (coordinator); 409 if it exists."""
     require_role(user, Role.COORDINATOR)
     catalog = load_catalog()
-    spec = actions.build_cycle_spec(
-        cycle_id=body.cycle_id,
-        name=body.name,
-        year=body.year,
-        catalog=catalog,
-        schedule=body.schedule or default_schedule(body.year),
-        started_by=user.actor(),
-        regency_codes=[catalog.get(code).kemendagri_code for code in body.regency_codes],
-        signatories=body.signatories,
-        ordered_signing=body.ordered_signing,
-    )
+    try:
+        spec = actions.build_cycle_spec(
+            cycle_id=body.cycle_id,
+            name=body.name,
+            year=body.year,
+            catalog=catalog,
+            schedule=body.schedule or default_schedule(body.year),
+            started_by=user.actor(),
+            regency_codes=[catalog.get(code).kemendagri_code for code in body.regency_codes],
+            signatories=body.signatories,
+            ordered_signing=body.ordered_signing,
+        )
+    except ScheduleError as bad:
+        # The rules name a field of the schedule, which the body holds under "schedule".
+        raise ScheduleError(f"schedule.{bad.field}", bad.message) from None
     started = await actions.start_cycle(
         client,
         spec,
@@ -71,13 +76,15 @@ async def start_cycle(
 
 
 @router.get("/{cycle_id}")
-def get_cycle(cycle_id: str, user: CurrentUser, session: SessionDep) -> CycleOut:
+def get_cycle(cycle_id: CycleId, user: CurrentUser, session: SessionDep) -> CycleOut:
     """One cycle."""
     return CycleOut.model_validate(_cycle(session, cycle_id))
 
 
 @router.get("/{cycle_id}/commitments")
-def list_commitments(cycle_id: str, user: CurrentUser, session: SessionDep) -> list[CommitmentOut]:
+def list_commitments(
+    cycle_id: CycleId, user: CurrentUser, session: SessionDep
+) -> list[CommitmentOut]:
     """The cycle's commitments by regency code; a regency user sees only their own."""
     _cycle(session, cycle_id)
     rows = repository.list_commitments(session, cycle_id=cycle_id)
@@ -86,7 +93,11 @@ def list_commitments(cycle_id: str, user: CurrentUser, session: SessionDep) -> l
 
 @router.post("/{cycle_id}/cancel")
 async def cancel_cycle(
-    cycle_id: str, body: CancelCycleIn, user: CurrentUser, client: TemporalDep, runtime: RuntimeDep
+    cycle_id: CycleId,
+    body: CancelCycleIn,
+    user: CurrentUser,
+    client: TemporalDep,
+    runtime: RuntimeDep,
 ) -> CycleStatus:
     """Cancel the cycle and every open commitment in it (coordinator)."""
     require_role(user, Role.COORDINATOR)
@@ -100,7 +111,7 @@ async def cancel_cycle(
 
 
 @router.get("/{cycle_id}/audit")
-def cycle_audit(cycle_id: str, user: CurrentUser, session: SessionDep) -> list[AuditOut]:
+def cycle_audit(cycle_id: CycleId, user: CurrentUser, session: SessionDep) -> list[AuditOut]:
     """The cycle's whole audit trail (province roles)."""
     require_role(user, Role.COORDINATOR, Role.REVIEWER, Role.MANAGER)
     _cycle(session, cycle_id)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
-from api.deps import AuthUser, CurrentUser, SessionDep
+from api.deps import AuthUser, CurrentUser, CycleId, SessionDep
 from api.errors import NotFound
 from api.exports import (
     CSV_MEDIA_TYPE,
@@ -68,7 +68,7 @@ def _file(table: Table, name: str, cycle_id: str, fmt: ExportFormat) -> Response
 
 @router.get("/action-plans.{fmt}", response_class=Response, responses={200: _FILES})
 def export_action_plans(
-    cycle_id: str, fmt: ExportFormat, user: CurrentUser, session: SessionDep
+    cycle_id: CycleId, fmt: ExportFormat, user: CurrentUser, session: SessionDep
 ) -> Response:
     """Every action item of each commitment's approved (else latest) version."""
     catalog = load_catalog()
@@ -87,7 +87,7 @@ def export_action_plans(
 
 @router.get("/quarterly-rekap.{fmt}", response_class=Response, responses={200: _FILES})
 def export_quarterly_rekap(
-    cycle_id: str, fmt: ExportFormat, user: CurrentUser, session: SessionDep
+    cycle_id: CycleId, fmt: ExportFormat, user: CurrentUser, session: SessionDep
 ) -> Response:
     """Per regency and quarter: report state, timeliness, submission, verification, realisation."""
     catalog = load_catalog()

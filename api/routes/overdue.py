@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import AuthUser, CurrentUser, SessionDep
 from api.schemas import OverdueOut
 from db import models as m
+from db import repository
 from domain.catalog import load_catalog
+from domain.cycle import CYCLE_ID_PATTERN
 from domain.plan import StrategicIssue
 from domain.reports import ReportState
 from domain.stages import Stage
@@ -20,14 +21,16 @@ from domain.stages import Stage
 router = APIRouter(tags=["overdue"])
 
 _STAGE_DEADLINE = {Stage.DRAFTING: "drafting", Stage.REVIEW: "review", Stage.SIGNING: "signing"}
-_REPORTED = {ReportState.SUBMITTED.value, ReportState.VERIFIED.value}
+_REPORTED = {ReportState.SUBMITTED.value, ReportState.VERIFIED.value, ReportState.MISSING.value}
 
 
 @router.get("/overdue")
 def list_overdue(
     user: CurrentUser,
     session: SessionDep,
-    cycle_id: Annotated[str | None, Query(description="one cycle only")] = None,
+    cycle_id: Annotated[
+        str | None, Query(pattern=CYCLE_ID_PATTERN, description="one cycle only")
+    ] = None,
     regency: Annotated[str | None, Query(description="Kemendagri or BPS code")] = None,
     stage: Stage | None = None,
     strategic_issue: StrategicIssue | None = None,
@@ -35,27 +38,38 @@ def list_overdue(
     at: Annotated[datetime | None, Query(description="measure time left at; default now")] = None,
 ) -> list[OverdueOut]:
     """Overdue obligations, filterable by regency, stage, strategic issue and quarter."""
-    query = select(m.Commitment).where(m.Commitment.overdue_since.is_not(None))
-    if cycle_id is not None:
-        query = query.where(m.Commitment.cycle_id == cycle_id)
-    if regency is not None:
-        query = query.where(
-            m.Commitment.regency_code == load_catalog().get(regency).kemendagri_code
-        )
-    if stage is not None:
-        query = query.where(m.Commitment.stage == stage.value)
-    if strategic_issue is not None:
-        query = query.where(
-            select(m.ActionItem.id)
-            .join(m.PlanVersion, m.ActionItem.version_id == m.PlanVersion.id)
-            .where(
-                m.PlanVersion.commitment_id == m.Commitment.id,
-                m.PlanVersion.number == m.Commitment.latest_version,
-                m.ActionItem.strategic_issue == strategic_issue.value,
-            )
-            .exists()
-        )
-    rows = [r for r in session.scalars(query).all() if user.covers(r.regency_code)]
+    return find_overdue(
+        session,
+        user,
+        cycle_id=cycle_id,
+        regency=regency,
+        stage=stage,
+        strategic_issue=strategic_issue,
+        quarter=quarter,
+        at=at,
+    )
+
+
+def find_overdue(
+    session: Session,
+    user: AuthUser,
+    *,
+    cycle_id: str | None = None,
+    regency: str | None = None,
+    stage: Stage | None = None,
+    strategic_issue: StrategicIssue | None = None,
+    quarter: int | None = None,
+    at: datetime | None = None,
+) -> list[OverdueOut]:
+    """The overdue obligations the user covers, least time left first (the API's and the pages')."""
+    rows = repository.overdue_commitments(
+        session,
+        cycle_id=cycle_id,
+        regency_code=load_catalog().get(regency).kemendagri_code if regency else None,
+        stage=stage.value if stage else None,
+        strategic_issue=strategic_issue.value if strategic_issue else None,
+    )
+    rows = [r for r in rows if user.covers(r.regency_code)]
     # The workflows' clock may run ahead of the wall clock (a time-skipping test, a demo).
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
@@ -81,10 +95,8 @@ def _overdue(session: Session, row: m.Commitment, now: datetime) -> list[Overdue
     elif stage == Stage.FOLLOW_UP:
         reported = {
             r.quarter
-            for r in session.scalars(
-                select(m.QuarterlyReport).where(m.QuarterlyReport.commitment_id == row.id)
-            )
-            if r.state in _REPORTED or r.state == ReportState.MISSING.value
+            for r in repository.list_reports(session, commitment_id=row.id)
+            if r.state in _REPORTED
         }
         due += [(f"q{q}", q) for q in (1, 2, 3, 4) if q not in reported]
     entries = []

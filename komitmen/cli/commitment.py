@@ -1,4 +1,4 @@
-"""Reading one commitment and a cycle's records: `show`, `audit` and `reminders`."""
+"""Reading one commitment and a cycle's records: `show`, `audit`, `audit-verify`, `reminders`."""
 
 from __future__ import annotations
 
@@ -34,11 +34,16 @@ from komitmen.cli.output import (
 from komitmen.settings import Settings
 
 
+def stream_label(stream: str) -> str:
+    """Whose audit stream this is: "cycle", or the regency code of a commitment."""
+    return "cycle" if stream.startswith("cycle:") else stream.rsplit(":", 1)[-1]
+
+
 def audit_table(events: Sequence[m.AuditEvent], indent: str = "") -> str:
     """The audit trail as a table."""
     rows: list[tuple[object, ...]] = []
     for e in events:
-        stream = "cycle" if e.stream.startswith("cycle:") else e.stream.rsplit(":", 1)[-1]
+        stream = stream_label(e.stream)
         if e.from_stage is None or e.to_stage is None:
             stages = ""
         elif e.from_stage == e.to_stage:
@@ -237,6 +242,41 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
             events = repository.list_audit(session, cycle_id=cycle.id)
     say(audit_table(events))
     return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute the audit hash chain of every cycle (or one); status 2 names a broken row."""
+    with database(settings) as session:
+        if args.cycle_id:
+            cycle_ids = [find_cycle(session, args.cycle_id).id]
+        else:
+            cycle_ids = repository.audited_cycles(session)
+        checks = [
+            (
+                cycle_id,
+                repository.verify_audit_chain(session, cycle_id=cycle_id),
+                repository.audit_chain_head(session, cycle_id=cycle_id),
+            )
+            for cycle_id in cycle_ids
+        ]
+    if not checks:
+        say("no audit rows yet")
+        return 0
+    rows = [
+        (
+            cycle_id,
+            check.checked,
+            head.hash if head else None,
+            "OK" if check.broken is None else f"BROKEN at position {check.broken.position}",
+        )
+        for cycle_id, check, head in checks
+    ]
+    say(table(("CYCLE", "ROWS CHECKED", "CHAIN HEAD (SHA-256)", "RESULT"), rows))
+    broken = [(cycle_id, check.broken) for cycle_id, check, _ in checks if check.broken]
+    for cycle_id, found in broken:
+        row = f" ({stream_label(found.stream)} seq {found.seq})" if found.stream else ""
+        say(f"{cycle_id}: position {found.position}{row}: {found.reason.value}: {found.message}")
+    return 2 if broken else 0
 
 
 def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:

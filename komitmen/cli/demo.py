@@ -41,6 +41,8 @@ DEFAULT_SECONDS_PER_DAY = 20
 
 # Who acts for a regency (or, with None, for the province) in the demo.
 Cast = dict[tuple[str | None, Role, Office | None], Actor]
+# How an action reaches a commitment's workflow: (commitment id, update name, request).
+Send = Callable[[str, str, BaseModel], Awaitable[ActionResult]]
 
 
 def demo_cycle_id(now: datetime) -> str:
@@ -57,15 +59,35 @@ class Demo:
     """One demo cycle being played: the clock, the cast, and the actions as plain sentences."""
 
     def __init__(
-        self, client: Client, settings: Settings, spec: CycleSpec, cast: Cast, began: float
+        self,
+        client: Client,
+        settings: Settings,
+        spec: CycleSpec,
+        cast: Cast,
+        began: float,
+        stories: list[tuple[Regency, Story]],
+        send: Send | None = None,
     ) -> None:
-        """Hold what every story needs; `began` is the event loop's time at the cycle's start."""
+        """Hold what every story needs; `began` is the event loop's time at the cycle's start.
+
+        `send` delivers each action; by default it is one Workflow Update that gives up
+        when no worker answers in time.
+        """
         self.client = client
         self.settings = settings
         self.spec = spec
         self.cast = cast
         self.began = began
+        self.stories = stories
+        self.send = send or self._send_once
         self.seconds_per_day = spec.schedule.day_length.total_seconds()
+
+    async def _send_once(self, commitment: str, action: str, request: BaseModel) -> ActionResult:
+        return await answered(self.settings, actions.act(self.client, commitment, action, request))
+
+    async def play(self) -> None:
+        """Act every regency's story at once, each at its own pace."""
+        await asyncio.gather(*(story.play(self, regency) for regency, story in self.stories))
 
     async def day(self, n: float) -> None:
         """Wait until day `n` of the compressed clock."""
@@ -83,9 +105,7 @@ class Demo:
     ) -> ActionResult:
         """Send one action as `actor` and say what it did and where the commitment now stands."""
         commitment = c.commitment_id(self.spec.cycle_id, regency.kemendagri_code)
-        result = await answered(
-            self.settings, actions.act(self.client, commitment, action, request)
-        )
+        result = await self.send(commitment, action, request)
         elapsed = asyncio.get_running_loop().time() - self.began
         say(
             f"  day {elapsed / self.seconds_per_day:4.1f}  {regency.kemendagri_code} "
@@ -363,6 +383,21 @@ async def run_demo(
     day_length: timedelta = timedelta(seconds=DEFAULT_SECONDS_PER_DAY),
 ) -> CycleSpec:
     """Start a demo cycle at `now` on days of `day_length`, act each regency's story, return it."""
+    demo = await start_demo(client, settings, now=now, regencies=regencies, day_length=day_length)
+    await demo.play()
+    return demo.spec
+
+
+async def start_demo(
+    client: Client,
+    settings: Settings,
+    *,
+    now: datetime,
+    regencies: int = DEFAULT_REGENCIES,
+    day_length: timedelta = timedelta(seconds=DEFAULT_SECONDS_PER_DAY),
+    send: Send | None = None,
+) -> Demo:
+    """Start a demo cycle at `now` on days of `day_length` and say so; return it ready to play."""
     began = asyncio.get_running_loop().time()
     catalog = load_catalog()
     chosen = list(catalog.regencies[:regencies])
@@ -392,9 +427,7 @@ async def run_demo(
         raise UsageError(f"cycle {spec.cycle_id} exists already; start the demo again")
     stories = [(r, STORIES[i] if i < len(STORIES) else IDLE) for i, r in enumerate(chosen)]
     introduce(settings, spec, now, stories)
-    demo = Demo(client, settings, spec, cast, began)
-    await asyncio.gather(*(story.play(demo, regency) for regency, story in stories))
-    return spec
+    return Demo(client, settings, spec, cast, began, stories, send)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -26,7 +26,7 @@ from komitmen.cli.actions import (
     cmd_verify,
     cmd_withdraw,
 )
-from komitmen.cli.commitment import cmd_audit, cmd_reminders, cmd_show
+from komitmen.cli.commitment import cmd_audit, cmd_audit_verify, cmd_reminders, cmd_show
 from komitmen.cli.cycles import (
     cmd_cycle_cancel,
     cmd_cycle_extend,
@@ -257,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit = command("audit", cmd_audit, "the audit trail of a cycle")
     audit.add_argument("cycle_id", metavar="CYCLE_ID")
     audit.add_argument("--regency", help="only this regency's commitment")
+    audit_verify = command(
+        "audit-verify",
+        cmd_audit_verify,
+        "check the audit trail's hash chain; exit status 2 names the first broken row",
+    )
+    audit_verify.add_argument(
+        "--cycle", dest="cycle_id", metavar="CYCLE_ID", help="only this cycle (default: all)"
+    )
     reminders = command("reminders", cmd_reminders, "reminders and notices sent for a cycle")
     reminders.add_argument("cycle_id", metavar="CYCLE_ID")
     return parser

@@ -53,15 +53,16 @@ class Api:
         with transaction(session_factory(self.url)) as session:
             assert security.set_password(session, username=username, password=password)
 
-    async def start_cycle(self, codes: list[str], year: int) -> str:
-        """Start a cycle over HTTP as the coordinator; returns its id."""
+    async def start_cycle(
+        self, codes: list[str], year: int, schedule: dict[str, Any] | None = None
+    ) -> str:
+        """Start a cycle over HTTP as the coordinator (default schedule of the year); its id."""
         cycle_id = f"api-{uuid.uuid4().hex[:8]}"
         self.k.cycle_id, self.k.codes = cycle_id, tuple(codes)
-        response = await self.http.post(
-            "/cycles",
-            json={"cycle_id": cycle_id, "name": "Rakor", "year": year, "regency_codes": codes},
-            headers=self.token("koordinator"),
-        )
+        body = {"cycle_id": cycle_id, "name": "Rakor", "year": year, "regency_codes": codes}
+        if schedule is not None:
+            body["schedule"] = schedule
+        response = await self.http.post("/cycles", json=body, headers=self.token("koordinator"))
         assert response.status_code == 201, response.text
         return cycle_id
 

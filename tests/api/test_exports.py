@@ -154,9 +154,9 @@ def reports_in_db(url: str, cycle: str) -> dict[tuple[str, int], m.QuarterlyRepo
 
 
 async def test_exports_match_the_database(
-    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+    dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
-    env = time_skipping_env
+    env = dev_server_env
     year = (await env.get_current_time()).astimezone(WITA).year + 1
     async with running_api(env.client, db_url, tmp_path) as api:
         cycle = await lifecycle(api, year)

@@ -27,9 +27,9 @@ async def post(api: Api, path: str, username: str, body: dict[str, Any], key: st
 
 
 async def test_a_repeated_request_gets_the_first_answer_and_acts_once(
-    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+    dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
-    env = time_skipping_env
+    env = dev_server_env
     year = (await env.get_current_time()).astimezone(WITA).year + 1
     async with running_api(env.client, db_url, tmp_path) as api:
         cycle = await api.start_cycle(["53.01"], year)
@@ -74,9 +74,9 @@ async def test_a_repeated_request_gets_the_first_answer_and_acts_once(
 
 
 async def test_a_request_whose_process_died_is_taken_over_without_acting_twice(
-    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+    dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
-    env = time_skipping_env
+    env = dev_server_env
     year = (await env.get_current_time()).astimezone(WITA).year + 1
     async with running_api(env.client, db_url, tmp_path) as api:
         cycle = await api.start_cycle(["53.01"], year)

@@ -17,9 +17,9 @@ PROBLEM = "application/problem+json"
 
 
 async def test_login_and_logout(
-    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+    dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
-    async with running_api(time_skipping_env.client, db_url, tmp_path) as api:
+    async with running_api(dev_server_env.client, db_url, tmp_path) as api:
         api.set_password("operator-5301", "kata-sandi-panjang")
         wrong = await api.http.post(
             "/auth/token", json={"username": "operator-5301", "password": "salah"}
@@ -51,9 +51,9 @@ async def test_login_and_logout(
 
 
 async def test_a_commitment_from_draft_to_follow_up(
-    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+    dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
-    env = time_skipping_env
+    env = dev_server_env
     year = (await env.get_current_time()).astimezone(WITA).year + 1
     async with running_api(env.client, db_url, tmp_path) as api:
         cycle = await api.start_cycle(["53.01", "53.71"], year)

@@ -1,111 +1,530 @@
-"""Role × regency over every action and read: the forbidden is refused and changes nothing."""
+"""Role × regency over every route of the app: the allowed succeed, the forbidden are
+refused and change nothing.
+
+`MATRIX` gives the rule of every route the app declares (method and path template,
+page routes included); `test_every_route_is_in_the_matrix` fails on a route it does
+not name. The walk takes Kabupaten Kupang (53.01) from drafting to follow-up through
+the API and the page forms, while Kota Kupang (53.71) waits in drafting past its
+deadline and is withdrawn at the end. At each stage every user (and no one) tries
+every action route on both regencies, and twice on the way every read route; the
+rules say what each answer must be, and no refusal changes the audit trail or a
+commitment. The walk fails unless it has requested every route in MATRIX.
+
+To add a route: its rule in MATRIX; for a new action also its bodies (`api_body`,
+FORMS) and its place in ALLOWED; for a coordinator route its body in
+`coordinator_bodies`.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import asyncio
+import io
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from itertools import product
 from pathlib import Path
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from openpyxl import load_workbook
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
+from api.errors import PROBLEM_JSON
+from api.exports import XLSX_MEDIA_TYPE
+from api.pages.commitment import PAGE_ACTIONS
+from api.pages.routes import LOGIN_COOKIE, SESSION_COOKIE
+from api.security import csrf_token
 from domain.calendar import WITA
 from domain.catalog import load_catalog
+from domain.stages import Action, Stage
 from komitmen.demo import sample_plan
-from tests.api.client import running_api
+from komitmen.settings import Settings
+from tests.api.client import Api, running_api
+from tests.pages.test_forms import row
+from tests.pages.test_pages import PASSWORD, hidden
+from workflows.common import commitment_workflow_id
 
 PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.01")).model_dump(mode="json")
-USERS = [
-    "koordinator",
-    "reviewer",
-    "manajer",
-    "operator-5301",
-    "kalak-5301",
-    "kada-5301",
-    "operator-5371",
-    "kalak-5371",
-]
-REGENCY = {"operator-5301": "53.01", "kalak-5301": "53.01", "kada-5301": "53.01"}
-REGENCY |= {"operator-5371": "53.71", "kalak-5371": "53.71"}
+OWN, OTHER = "53.01", "53.71"
+USERS = ("koordinator", "reviewer", "manajer", "operator-5301", "kalak-5301")
+REGENCY = {"operator-5301": OWN, "kalak-5301": OWN}
+"""The regency roles among USERS; the others are the province's."""
 
 
-def bodies(until: date) -> dict[str, dict[str, Any]]:
-    """A well-formed body for every action route."""
-    return {
-        "save-draft": {"plan": PLAN, "based_on_version": 1},
-        "submit": {"version": 1},
-        "approve": {"version": 1},
-        "request-changes": {"version": 1, "comments": [{"text": "Perbaiki"}]},
-        "sign": {"document_hash": "a" * 64},
-        "decline": {"reason": "Belum sesuai"},
-        "reports": {
+class Rule(StrEnum):
+    """Who may use a route, and what everyone else gets."""
+
+    PUBLIC = "anyone, signed in or not"
+    SIGN_IN = "anyone with a password"
+    SIGN_OUT = "a signed-in user, ending their own session"
+    SIGNED_IN = "every signed-in user, whatever their scope"
+    OWN_ROWS = "every signed-in user; regency roles get their own regency's rows only"
+    PROVINCE = "coordinator, reviewer and manager; 403 for regency roles"
+    COORDINATOR = "the coordinator; 403 for everyone else"
+    READ = "users whose scope covers the regency; 403 outside it"
+    ACTION = "as ALLOWED says for the stage; 403 outside the user's regency, else 409"
+
+
+C = "/cycles/{cycle_id}/commitments/{regency_code}"
+PAGE_FORM = f"{C}/page/{{action}}"
+API_ACTIONS = {
+    "save-draft": Action.SAVE_DRAFT,
+    "submit": Action.SUBMIT,
+    "approve": Action.APPROVE,
+    "request-changes": Action.REQUEST_CHANGES,
+    "sign": Action.SIGN,
+    "decline": Action.DECLINE,
+    "reports": Action.SUBMIT_REPORT,
+    "reports/verify": Action.VERIFY_REPORT,
+    "reports/return": Action.RETURN_REPORT,
+    "extend": Action.EXTEND_DEADLINE,
+    "withdraw": Action.WITHDRAW,
+}
+"""The JSON action routes under C, and the action each sends to the workflow."""
+READS = ["", "/versions", "/versions/{number}/items", "/diff", "/comments", "/signatures"]
+READS += ["/reports", "/audit", "/reminders", "/page", "/document"]
+"""The read routes under C (the JSON API's and the pages')."""
+
+MATRIX: dict[tuple[str, str], Rule] = {
+    ("GET", "/health"): Rule.PUBLIC,
+    ("GET", "/static/komitmen.css"): Rule.PUBLIC,
+    ("GET", "/login"): Rule.PUBLIC,
+    ("POST", "/auth/token"): Rule.SIGN_IN,
+    ("POST", "/login"): Rule.SIGN_IN,
+    ("DELETE", "/auth/token"): Rule.SIGN_OUT,
+    ("POST", "/logout"): Rule.SIGN_OUT,
+    ("GET", "/auth/me"): Rule.SIGNED_IN,
+    ("GET", "/"): Rule.SIGNED_IN,
+    ("GET", "/cycles"): Rule.SIGNED_IN,
+    ("GET", "/cycles/{cycle_id}"): Rule.SIGNED_IN,
+    # The joint commitment: every regency signs it, and it shows no plan's items.
+    ("GET", "/cycles/{cycle_id}/document"): Rule.SIGNED_IN,
+    ("POST", "/cycles"): Rule.COORDINATOR,
+    ("POST", "/cycles/{cycle_id}/cancel"): Rule.COORDINATOR,
+    ("GET", "/cycles/{cycle_id}/audit"): Rule.PROVINCE,
+    ("GET", "/cycles/{cycle_id}/commitments"): Rule.OWN_ROWS,
+    ("GET", "/cycles/{cycle_id}/board"): Rule.OWN_ROWS,
+    ("GET", "/cycles/{cycle_id}/manager"): Rule.OWN_ROWS,
+    ("GET", "/overdue"): Rule.OWN_ROWS,
+    ("GET", "/cycles/{cycle_id}/exports/action-plans.{fmt}"): Rule.OWN_ROWS,
+    ("GET", "/cycles/{cycle_id}/exports/quarterly-rekap.{fmt}"): Rule.OWN_ROWS,
+    **{("GET", C + read): Rule.READ for read in READS},
+    **{("POST", f"{C}/{suffix}"): Rule.ACTION for suffix in API_ACTIONS},
+    ("POST", PAGE_FORM): Rule.ACTION,
+}
+
+_COORDINATING = {("koordinator", Action.EXTEND_DEADLINE), ("koordinator", Action.WITHDRAW)}
+ALLOWED: dict[Stage, set[tuple[str, Action]]] = {
+    Stage.DRAFTING: {("officer", Action.SAVE_DRAFT), ("officer", Action.SUBMIT), *_COORDINATING},
+    Stage.REVIEW: {("reviewer", Action.APPROVE), ("reviewer", Action.REQUEST_CHANGES)}
+    | _COORDINATING,
+    Stage.SIGNING: {("signatory", Action.SIGN), ("signatory", Action.DECLINE), *_COORDINATING},
+    # The signing deadline the extension names has been met: only withdrawal is left.
+    Stage.FOLLOW_UP: {("officer", Action.SUBMIT_REPORT), ("koordinator", Action.WITHDRAW)},
+    Stage.WITHDRAWN: set(),
+}
+"""What succeeds in each stage of the target commitment (with the bodies below); the
+regency's own officer and signatory are "officer" and "signatory", the province's
+people their usernames. Every other action must be refused."""
+APPROVED = {Stage.SIGNING, Stage.FOLLOW_UP}
+"""The stages of the walk in which the commitment has an approved document."""
+
+POSITIONS = range(1, len(PLAN["items"]) + 1)
+FORMS: dict[Action, dict[str, Any]] = {
+    Action.SAVE_DRAFT: {"version": "1", **row(1)},
+    Action.SUBMIT: {"version": "1"},
+    Action.APPROVE: {"version": "1"},
+    Action.REQUEST_CHANGES: {"version": "1", "comment-general": "Perbaiki"},
+    Action.SIGN: {"acting": "definitive", "document_hash": "a" * 64},
+    Action.DECLINE: {"reason": "Belum sesuai"},
+    Action.SUBMIT_REPORT: {
+        "quarter": "1",
+        **{f"progress-{p}-status": "belum_mulai" for p in POSITIONS},
+        **{f"progress-{p}-percent_realised": "0" for p in POSITIONS},
+    },
+    Action.VERIFY_REPORT: {"quarter": "1"},
+    Action.RETURN_REPORT: {"quarter": "1", "reason": "Lengkapi bukti"},
+}
+"""A well-formed page form for every page action."""
+
+
+def coordinator_bodies(year: int) -> dict[str, dict[str, Any]]:
+    """A well-formed body for each coordinator-only route."""
+    start = {"cycle_id": "lain", "name": "Rakor", "year": year, "regency_codes": [OWN]}
+    return {"/cycles": start, "/cycles/{cycle_id}/cancel": {"reason": "Ditunda"}}
+
+
+def api_body(action: Action, year: int) -> dict[str, Any]:
+    """A well-formed JSON body for every API action."""
+    bodies: dict[Action, dict[str, Any]] = {
+        Action.SAVE_DRAFT: {"plan": PLAN, "based_on_version": 1},
+        Action.SUBMIT: {"version": 1},
+        Action.APPROVE: {"version": 1},
+        Action.REQUEST_CHANGES: {"version": 1, "comments": [{"text": "Perbaiki"}]},
+        Action.SIGN: {"document_hash": "a" * 64},
+        Action.DECLINE: {"reason": "Belum sesuai"},
+        Action.SUBMIT_REPORT: {
             "quarter": 1,
-            "items": [{"item_position": 1, "status": "belum_mulai", "percent_realised": "0"}],
+            "items": [
+                {"item_position": p, "status": "belum_mulai", "percent_realised": "0"}
+                for p in POSITIONS
+            ],
         },
-        "reports/verify": {"quarter": 1},
-        "reports/return": {"quarter": 1, "reason": "Lengkapi bukti"},
-        "extend": {"key": "drafting", "until": until.isoformat(), "reason": "Banjir"},
-        "withdraw": {"reason": "Ditunda"},
+        Action.VERIFY_REPORT: {"quarter": 1},
+        Action.RETURN_REPORT: {"quarter": 1, "reason": "Lengkapi bukti"},
+        Action.EXTEND_DEADLINE: {"key": "signing", "until": f"{year}-03-31", "reason": "Banjir"},
+        Action.WITHDRAW: {"reason": "Ditunda"},
     }
+    return bodies[action]
 
 
-READS = ["", "/versions", "/versions/1/items", "/comments", "/signatures", "/reports"]
-READS += ["/audit", "/reminders", "/diff?from=1&to=1"]
-
-# In drafting, the regency's officer may save and submit, the coordinator extend and withdraw.
-ALLOWED = {("officer", "save-draft"), ("officer", "submit")}
-ALLOWED |= {("koordinator", "extend"), ("koordinator", "withdraw")}
+def covers(user: str, code: str) -> bool:
+    """Whether the user's scope covers the regency."""
+    return REGENCY.get(user, code) == code
 
 
-def allowed(user: str, code: str, action: str) -> bool:
-    """Whether the combination is one the table allows (left out of the matrix)."""
-    who = "officer" if user == f"operator-{code.replace('.', '')}" else user
-    return (who, action) in ALLOWED
+def who(user: str, code: str) -> str:
+    """The user's part in a regency's commitment, as ALLOWED names it."""
+    own = code.replace(".", "")
+    return {f"operator-{own}": "officer", f"kalak-{own}": "signatory"}.get(user, user)
 
 
-async def test_every_forbidden_combination_changes_nothing(
-    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+def declared_routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
+    """Every route the app declares, by method and path template."""
+    found: dict[tuple[str, str], APIRoute] = {}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path:
+            found |= {(method, context.path): route for method in context.methods or ()}
+    return found
+
+
+def text_of(response: httpx.Response) -> str:
+    """A response's text; a workbook's cells, space-separated."""
+    if response.headers["content-type"] != XLSX_MEDIA_TYPE:
+        return response.text
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    return " ".join(str(cell) for cells in sheet.iter_rows(values_only=True) for cell in cells)
+
+
+@dataclass
+class Walk:
+    """The app, the cycle under test, and the routes tried so far."""
+
+    api: Api
+    cycle: str
+    year: int
+    tried: set[tuple[str, str]] = field(default_factory=set)
+    swept: set[tuple[str, Stage]] = field(default_factory=set)
+    """The commitments whose stage every user has tried every action in."""
+    pages: set[tuple[str, str]] = field(init=False)
+    """The routes answered with web pages (sessions in a cookie, not a bearer header)."""
+
+    def __post_init__(self) -> None:
+        routes = declared_routes(self.api.app)
+        self.pages = {key for key, route in routes.items() if not route.include_in_schema}
+
+    def stages(self) -> dict[str, Stage]:
+        """The recorded stage of each regency's commitment."""
+        return {
+            cid.rsplit(":", 1)[1]: Stage(stage) for cid, stage, *_ in self.api.commitment_rows()
+        }
+
+    def snapshot(self) -> tuple[int, list[tuple[str, str, int, int]]]:
+        """What a refused request must leave as it was: audit rows and commitment rows."""
+        return self.api.audit_rows(), self.api.commitment_rows()
+
+    def urls(self, route: str, code: str) -> list[str]:
+        """The concrete URLs the walk requests for a route template."""
+        url = route.replace("{cycle_id}", self.cycle).replace("{regency_code}", code)
+        url = url.replace("{number}", "1") + ("?from=1&to=1" if url.endswith("/diff") else "")
+        return [url.replace("{fmt}", fmt) for fmt in ("xlsx", "csv")] if "{fmt}" in url else [url]
+
+    def secret(self, user: str) -> str:
+        """The user's token, issued on first use."""
+        self.api.token(user)
+        return self.api.tokens[user]
+
+    def session(self, user: str | None) -> dict[str, str]:
+        """A user's token as a bearer header and as a page session cookie; nothing for None."""
+        if user is None:
+            return {}
+        secret = self.secret(user)
+        return {"Authorization": f"Bearer {secret}", "Cookie": f"{SESSION_COOKIE}={secret}"}
+
+    async def call(
+        self,
+        user: str | None,
+        method: str,
+        route: str,
+        *,
+        code: str = OWN,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+        **content: Any,
+    ) -> httpx.Response:
+        """Request a route as a user (None: signed out), on a regency's commitment."""
+        self.tried.add((method, route))
+        target = url or self.urls(route, code)[0]
+        sent = {**self.session(user), **(headers or {})}
+        return await self.api.http.request(method, target, headers=sent, **content)
+
+    async def act(
+        self,
+        user: str | None,
+        route: str,
+        code: str,
+        action: Action,
+        fields: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Send an action through a JSON action route or a page form (fields change the body)."""
+        if route != PAGE_FORM:
+            body = api_body(action, self.year) | (fields or {})
+            return await self.call(user, "POST", route, code=code, json=body)
+        url = self.urls(route, code)[0].replace("{action}", action.value)
+        csrf = csrf_token(self.secret(user)) if user else ""
+        form = {**FORMS[action], **(fields or {}), "csrf": csrf}
+        return await self.call(user, "POST", route, url=url, data=form)
+
+    def signed_out(self, route: tuple[str, str], response: httpx.Response) -> None:
+        """Without a session: pages send to the sign-in form, the API answers 401."""
+        if route in self.pages:
+            assert response.status_code == 303, (route, response.status_code)
+            assert response.headers["location"].startswith("/login"), route
+        else:
+            assert response.status_code == 401, (route, response.status_code)
+
+    def refused(
+        self, route: tuple[str, str], response: httpx.Response, status: int, why: str
+    ) -> None:
+        """Refused with the status, saying why: a problem document, or the error page."""
+        assert response.status_code == status, (route, response.status_code, response.text[:300])
+        if route in self.pages:
+            assert why in response.text, (route, why)
+        else:
+            assert response.headers["content-type"] == PROBLEM_JSON, route
+            assert why in response.json()["detail"], (route, response.json())
+
+
+async def at_once(checks: Iterable[Coroutine[Any, Any, None]], limit: int = 8) -> None:
+    """Run independent checks a few at a time; the first failure cancels the rest."""
+    slots = asyncio.Semaphore(limit)
+
+    async def run(check: Coroutine[Any, Any, None]) -> None:
+        async with slots:
+            await check
+
+    async with asyncio.TaskGroup() as group:
+        for check in checks:
+            group.create_task(run(check))
+
+
+async def try_reads(walk: Walk) -> None:
+    """Everyone (and no one) reads every GET route, on both regencies where it names one."""
+    stages = walk.stages()
+
+    async def read(user: str | None, route: str, rule: Rule, code: str, url: str) -> None:
+        key = ("GET", route)
+        response = await walk.call(user, "GET", route, url=url)
+        where = (user, url, response.status_code)
+        if rule is Rule.PUBLIC:
+            assert response.status_code == 200, where
+        elif user is None:
+            walk.signed_out(key, response)
+        elif rule is Rule.PROVINCE and user in REGENCY:
+            walk.refused(key, response, 403, "may not do this")
+        elif rule is Rule.READ and not covers(user, code):
+            walk.refused(key, response, 403, f"acts for regency {OWN} only")
+            assert stages[code].value not in response.text, where
+        elif rule is Rule.READ and route.endswith("/document") and stages[code] not in APPROVED:
+            assert response.status_code == 404, where  # nothing approved to print yet
+        elif route == "/":
+            assert response.status_code == 303, where
+            assert response.headers["location"] == f"/cycles/{walk.cycle}/board", where
+        else:
+            assert response.status_code == 200, where
+            if rule is Rule.OWN_ROWS:
+                # Kota Kupang is listed (and overdue) for whoever covers it, only them.
+                assert (OTHER in text_of(response)) == covers(user, OTHER), where
+
+    await at_once(
+        read(user, route, rule, code, url)
+        for (method, route), rule in MATRIX.items()
+        if method == "GET"
+        for user, code in product(
+            (None, *USERS), (OWN, OTHER) if "{regency_code}" in route else (OWN,)
+        )
+        for url in walk.urls(route, code)
+    )
+
+
+async def try_actions(walk: Walk) -> None:
+    """Everyone tries every action the stage does not allow them: refused, nothing changes.
+
+    Each commitment is tried once per stage it reaches, and signed out only the first time.
+    """
+    stages, before = walk.stages(), walk.snapshot()
+    codes = [code for code in (OWN, OTHER) if (code, stages[code]) not in walk.swept]
+    users = (*([None] if not walk.swept else []), *USERS)
+    walk.swept |= {(code, stages[code]) for code in codes}
+
+    async def attempt(user: str | None, route: str, code: str, action: Action) -> None:
+        key, stage = ("POST", route), stages[code]
+        response = await walk.act(user, route, code, action)
+        where = (user, code, action.value, stage.value, route)
+        if user is None:
+            walk.signed_out(key, response)
+        elif not covers(user, code):
+            walk.refused(key, response, 403, f"acts for regency {OWN} only")
+            assert stage.value not in response.text, where
+        elif route == PAGE_FORM and action is Action.SUBMIT_REPORT and stage not in APPROVED:
+            # Before approval the report form has no items to report on.
+            assert response.status_code == 422, where
+        elif route == PAGE_FORM and stage.is_terminal:
+            # The page sends it to the workflow, which has ended: no such workflow.
+            assert response.status_code == 404, (where, response.text[:300])
+        else:
+            assert response.status_code == 409, (where, response.text[:300])
+        assert walk.snapshot() == before, where
+
+    await at_once(
+        attempt(user, route, code, action)
+        for (method, route), rule in MATRIX.items()
+        if rule is Rule.ACTION
+        for code, user, action in product(
+            codes,
+            users,
+            PAGE_ACTIONS if route == PAGE_FORM else (API_ACTIONS[route[len(C) + 1 :]],),
+        )
+        if user is None or (who(user, code), action) not in ALLOWED[stages[code]]
+    )
+
+
+async def try_coordinating(walk: Walk) -> None:
+    """Only the coordinator starts and cancels cycles; the others change nothing."""
+    before = walk.snapshot()
+    cycles = len((await walk.call("manajer", "GET", "/cycles")).json())
+    bodies = coordinator_bodies(walk.year)
+    for (method, route), rule in MATRIX.items():
+        if rule is not Rule.COORDINATOR:
+            continue
+        for user in (None, *USERS):
+            if user == "koordinator":
+                continue
+            response = await walk.call(user, method, route, json=bodies[route])
+            if user is None:
+                walk.signed_out((method, route), response)
+            else:
+                walk.refused((method, route), response, 403, "needs coordinator")
+            assert walk.snapshot() == before, (user, route)
+    assert len((await walk.call("manajer", "GET", "/cycles")).json()) == cycles
+    cycle = (await walk.call("manajer", "GET", "/cycles/{cycle_id}")).json()
+    assert cycle["status"] == "running"
+
+
+async def try_sessions(walk: Walk) -> None:
+    """Anyone with a password signs in; everyone signs out of their own session only."""
+    walk.api.set_password("operator-5301", PASSWORD)
+    credentials = {"username": "operator-5301", "password": PASSWORD}
+    token = await walk.call(None, "POST", "/auth/token", json=credentials)
+    assert token.status_code == 201 and token.json()["regency_code"] == OWN
+    form = await walk.call(None, "GET", "/login")
+    nonce = hidden(form.text, "login_nonce")
+    signed_in = await walk.call(
+        None,
+        "POST",
+        "/login",
+        data={**credentials, "login_nonce": nonce},
+        headers={"Cookie": f"{LOGIN_COOKIE}={nonce}"},
+    )
+    assert signed_in.status_code == 303 and SESSION_COOKIE in signed_in.headers["set-cookie"]
+    walk.api.http.cookies.clear()
+
+    walk.signed_out(("DELETE", "/auth/token"), await walk.call(None, "DELETE", "/auth/token"))
+    walk.signed_out(("POST", "/logout"), await walk.call(None, "POST", "/logout"))
+    for user in USERS:
+        gone = await walk.call(user, "DELETE", "/auth/token")
+        assert gone.status_code == 204, user
+        assert (await walk.call(user, "GET", "/auth/me")).status_code == 401, user
+        walk.api.tokens.pop(user)  # a new session for the page to end
+        csrf = csrf_token(walk.secret(user))
+        out = await walk.call(user, "POST", "/logout", data={"csrf": csrf})
+        assert out.status_code == 303 and out.headers["location"] == "/login", user
+        assert (await walk.call(user, "GET", "/")).status_code == 303, user
+        assert (await walk.call(user, "GET", "/auth/me")).status_code == 401, user
+        walk.api.tokens.pop(user)
+    # Everyone else's sessions live on.
+    assert (await walk.call("operator-5371", "GET", "/auth/me")).status_code == 200
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    declared = set(declared_routes(create_app(Settings(database_url="sqlite://"))))
+    missing = sorted(f"{method} {path}" for method, path in declared - MATRIX.keys())
+    assert not missing, f"no rule in MATRIX (tests/api/test_scope.py) for: {', '.join(missing)}"
+    gone = sorted(f"{method} {path}" for method, path in MATRIX.keys() - declared)
+    assert not gone, f"MATRIX names routes the app no longer has: {', '.join(gone)}"
+
+
+async def test_every_role_on_every_route_of_both_regencies(
+    dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
-    env = time_skipping_env
-    year = (await env.get_current_time()).astimezone(WITA).year + 1
+    env = dev_server_env
+    today = (await env.get_current_time()).astimezone(WITA).date()
+    year = today.year + 1
+    # Drafting was due ten days ago: both regencies are overdue from the start.
+    schedule = {
+        "drafting_due": (today - timedelta(days=10)).isoformat(),
+        "signing_due": f"{year}-02-15",
+    }
     async with running_api(env.client, db_url, tmp_path) as api:
-        cycle = await api.start_cycle(["53.01", "53.71"], year)
-        for code, officer in (("53.01", "operator-5301"), ("53.71", "operator-5371")):
-            saved = await api.post(
-                f"/cycles/{cycle}/commitments/{code}/save-draft",
-                officer,
-                {"plan": PLAN, "based_on_version": 0},
-            )
+        walk = Walk(api, await api.start_cycle([OWN, OTHER], year, schedule), year)
+        walk.tried.add(("POST", "/cycles"))  # the coordinator started it
+        for code, officer in ((OWN, "operator-5301"), (OTHER, "operator-5371")):
+            draft = {"plan": PLAN, "based_on_version": 0}
+            saved = await walk.call(officer, "POST", f"{C}/save-draft", code=code, json=draft)
             assert saved.status_code == 200, saved.text
-        before, rows = api.audit_rows(), api.commitment_rows()
-        requests = bodies(date(year, 1, 15) + timedelta(days=30))
+        assert walk.stages() == {OWN: Stage.DRAFTING, OTHER: Stage.DRAFTING}
 
-        outcomes: dict[tuple[str, str, str], int] = {}
-        for code in ("53.01", "53.71"):
-            base = f"/cycles/{cycle}/commitments/{code}"
-            for user in USERS:
-                out_of_scope = user in REGENCY and REGENCY[user] != code
-                for action, body in requests.items():
-                    if allowed(user, code, action):
-                        continue
-                    response = await api.post(f"{base}/{action}", user, body)
-                    outcomes[(code, user, action)] = response.status_code
-                    assert response.status_code in (403, 404, 409), (code, user, action)
-                    assert response.headers["content-type"] == "application/problem+json"
-                    if out_of_scope:
-                        assert response.status_code == 403, (code, user, action)
-                        # Nothing of the commitment's state is told.
-                        assert "drafting" not in response.json()["detail"]
-                for read in READS:
-                    response = await api.get(f"{base}{read}", user)
-                    expected = 403 if out_of_scope else 200
-                    assert response.status_code == expected, (code, user, read, response.text)
-                    if out_of_scope:
-                        assert "drafting" not in response.text
+        await try_reads(walk)
+        await try_actions(walk)
+        await try_coordinating(walk)
 
-        assert api.audit_rows() == before
-        assert api.commitment_rows() == rows
-        # Regency roles out of their regency are refused by the API, the rest by the workflow.
-        assert outcomes[("53.01", "operator-5371", "save-draft")] == 403
-        assert outcomes[("53.01", "reviewer", "approve")] == 409
-        assert outcomes[("53.01", "kalak-5301", "sign")] == 409
-        assert len(outcomes) == 2 * len(USERS) * len(requests) - 2 * len(ALLOWED)
+        assert (await walk.act("operator-5301", PAGE_FORM, OWN, Action.SUBMIT)).status_code == 303
+        await try_actions(walk)
+
+        approved = await walk.act("reviewer", f"{C}/approve", OWN, Action.APPROVE)
+        assert approved.json()["stage"] == "signing", approved.text
+        await try_actions(walk)
+
+        document = {"document_hash": approved.json()["document_hash"]}
+        signed = await walk.act("kalak-5301", PAGE_FORM, OWN, Action.SIGN, document)
+        assert signed.status_code == 303, signed.text
+        for signer in ("bappeda-5301", "kada-5301"):
+            signed = await walk.call(signer, "POST", f"{C}/sign", json=document)
+            assert signed.status_code == 200, signed.text
+        assert walk.stages() == {OWN: Stage.FOLLOW_UP, OTHER: Stage.DRAFTING}
+        await try_reads(walk)
+        await try_actions(walk)
+
+        reported = await walk.act("operator-5301", f"{C}/reports", OWN, Action.SUBMIT_REPORT)
+        assert reported.status_code == 200, reported.text
+        verified = await walk.act("reviewer", PAGE_FORM, OWN, Action.VERIFY_REPORT)
+        assert verified.status_code == 303
+        extended = await walk.act("koordinator", f"{C}/extend", OTHER, Action.EXTEND_DEADLINE)
+        assert extended.status_code == 200, extended.text
+        withdrawn = await walk.act("koordinator", f"{C}/withdraw", OTHER, Action.WITHDRAW)
+        assert withdrawn.json()["stage"] == "withdrawn", withdrawn.text
+        ended = commitment_workflow_id(f"{walk.cycle}:{OTHER}")
+        assert await env.client.get_workflow_handle(ended).result() == Stage.WITHDRAWN
+        await try_actions(walk)
+
+        cancel = coordinator_bodies(year)["/cycles/{cycle_id}/cancel"]
+        cancelled = await walk.call("koordinator", "POST", "/cycles/{cycle_id}/cancel", json=cancel)
+        assert cancelled.status_code == 200, cancelled.text
+        await try_sessions(walk)
+        assert walk.tried == set(MATRIX)

@@ -1,9 +1,13 @@
-"""Replay stored histories against today's workflow code.
+"""Replay stored histories of every workflow version against today's workflow code.
 
-The histories under `histories/` were recorded from the year scenario
-(`KOMITMEN_RECORD_HISTORIES=1 pytest tests/workflows/test_year.py`). If a change
-to a workflow would take a different path on replay, this test fails: such a
-change needs `workflow.patched` (see the README) before it may land.
+`histories/v<N>/` hold histories recorded from the year scenario by version N of the
+workflow code (`KOMITMEN_RECORD_HISTORIES=1 pytest tests/workflows/test_year.py`
+writes the newest folder). Runs of every version may still be open in production,
+so each must replay: a change that would take a different path fails here until it
+is guarded by `workflow.patched` (see "Changing a workflow" in the README).
+
+v1: before MAIL_OUTSIDE_LOCK (mail was sent while the lock was held).
+v2: mail goes out from the commitment's own queue.
 """
 
 from __future__ import annotations
@@ -16,34 +20,49 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.commitment import CommitmentWorkflow
+from workflows.commitment import MAIL_OUTSIDE_LOCK, CommitmentWorkflow
 from workflows.cycle import CycleWorkflow
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+ROOT = Path(__file__).parent / "histories"
+HISTORIES = sorted(ROOT.glob("v*/*.json"))
+NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
 
 
-def test_histories_are_present() -> None:
-    assert {p.stem for p in HISTORIES} >= {
-        "cycle",
-        "commitment-change-request",
-        "commitment-decline",
-    }
+def test_histories_of_every_version_are_present() -> None:
+    versions = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
+    assert versions == ["v1", "v2"]
+    for version in versions:
+        assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES, version
+
+
+def _history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"{path.parent.name}/{path.stem}", path.read_text())
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_only_runs_started_after_the_change_take_the_new_path(version: str) -> None:
+    """v1 runs replay without the patch marker (old path); v2 runs recorded it."""
+    history = _history(ROOT / version / "commitment-change-request.json")
+    markers = [
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
+    patched = any(MAIL_OUTSIDE_LOCK.encode() in e.SerializeToString() for e in markers)
+    assert patched == (version == "v2")
 
 
 @pytest.mark.parametrize("name", ["commitment-change-request", "commitment-decline"])
 def test_a_commitment_continues_as_new_after_a_quarter(name: str) -> None:
     """A year-long commitment starts a fresh history when its first quarter locks."""
-    path = Path(__file__).parent / "histories" / f"{name}.json"
-    history = WorkflowHistory.from_json(name, path.read_text())
+    history = _history(ROOT / "v2" / f"{name}.json")
     last = history.events[-1]
     assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
     locks = [e for e in history.events if b"quarter_locked" in e.SerializeToString()]
     assert locks, "the run ends right after recording its first quarter lock"
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_history_replays_deterministically(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = _history(path)
     replayer = Replayer(
         workflows=[CycleWorkflow, CommitmentWorkflow], data_converter=pydantic_data_converter
     )

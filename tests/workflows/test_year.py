@@ -43,7 +43,8 @@ from tests.harness import Komitmen, running_komitmen
 from tests.smtp import SmtpSink
 from workflows.common import commitment_workflow_id, cycle_workflow_id
 
-HISTORIES = Path(__file__).parent / "histories"
+# Histories recorded by today's code; older folders hold runs of earlier workflow code.
+HISTORIES = Path(__file__).parent / "histories" / "v2"
 ALL = load_catalog().codes()
 LATE_DRAFT, EXTENDED, WITHDRAWN = "53.04", "53.05", "53.06"
 CHANGES, DECLINE, LATE_Q1, MISSING_Q2, RETURNED_Q3 = "53.02", "53.03", "53.07", "53.08", "53.09"
@@ -394,7 +395,7 @@ def check_mail(messages: list[EmailMessage]) -> None:
 
 async def save_histories(k: Komitmen, first_runs: dict[str, str]) -> None:
     """Store workflow histories for the replay test (run with KOMITMEN_RECORD_HISTORIES=1)."""
-    HISTORIES.mkdir(exist_ok=True)
+    HISTORIES.mkdir(parents=True, exist_ok=True)
     handles: dict[str, WorkflowHandle[object, object]] = {
         "cycle": k.client.get_workflow_handle(cycle_workflow_id("rakor-year")),
         "commitment-change-request": k.client.get_workflow_handle(

@@ -1,0 +1,421 @@
+"""SIGKILL the worker again and again through a whole compressed cycle: nothing lost or doubled.
+
+A real `komitmen worker` process runs against Temporal's dev server, a PostgreSQL
+schema of its own and an SMTP server. `komitmen demo`'s five stories start a cycle
+whose days last seconds and play it through the client, the regency that goes
+furthest also reporting and verifying every later quarter, while a killer sends
+SIGKILL to the worker at one random moment in each stretch of the cycle and starts
+it again after a short pause. Actions sent while no worker runs wait in their
+Workflow Update; one whose answer is slow is sent again under the same update id,
+which Temporal answers with the first one's result.
+
+Once the fourth quarter has locked, each commitment must be in the stage its story
+leads to, and the database must match each workflow's own state: stage, round,
+versions, signatures and reports; every audit stream numbered 1..n without a gap or
+a double, and the cycle's audit chain whole.
+
+Mail: each message is claimed in `reminder_sent` under a deterministic Message-ID
+before it is sent and marked sent after the server accepts it. A kill between the
+two leaves the claim unmarked, and the retried activity sends the same message again
+under the same Message-ID (SMTP cannot say whether an earlier attempt arrived, so no
+design can rule that out; a mail client shows one message per Message-ID). The test
+holds the design to that: the Message-IDs received are exactly those marked sent, none
+missing and none unknown; every copy of one Message-ID goes to the same person with
+the same subject; and copies beyond the first are no more than the kills. The regency
+that never drafts, moved by timers alone, gets exactly its five reminders and
+escalations.
+
+The seed of the kill schedule is printed; `KOMITMEN_CRASH_SEED=<seed>` replays it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import threading
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.utils import parseaddr
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
+
+from db import repository
+from db.session import session_factory, transaction
+from domain.calendar import WITA
+from domain.catalog import Regency
+from domain.commitment import CommitmentState, commitment_id
+from domain.reports import ReportState
+from domain.stages import Stage
+from komitmen import actions
+from komitmen.cli import demo as d
+from komitmen.cli.demo import Demo, Story, start_demo
+from tests.databases import postgres_database
+from tests.smtp import Delivery, SmtpSink
+from tests.stack import WorkerProcess, komitmen_stack
+from workflows.commitment import ActionResult, CommitmentWorkflow
+from workflows.common import commitment_workflow_id, cycle_workflow_id
+from workflows.cycle import CycleWorkflow
+
+KILLS = 12
+DAY = timedelta(seconds=3)
+# An answer slower than this is asked for again with the same update id.
+ANSWER_SECONDS = 5
+# A kill during an activity leaves it to its start-to-close timeout (two minutes)
+# before Temporal runs it again on the next worker; give every wait room for that.
+PATIENCE_SECONDS = 300
+
+Play = Callable[[Demo, Regency], Awaitable[None]]
+# Where each demo story leaves its commitment once the fourth quarter has locked.
+ENDS_IN: dict[Play, Stage] = {
+    d.signed_and_reporting: Stage.COMPLETED,
+    d.waiting_for_signatures: Stage.SIGNING,
+    d.never_drafting: Stage.DRAFTING,
+    d.review_late: Stage.REVIEW,
+    d.declined_then_signed: Stage.COMPLETED,
+}
+SIGNATURES: dict[Play, int] = {
+    d.signed_and_reporting: 3,
+    d.waiting_for_signatures: 1,
+    d.declined_then_signed: 3,
+}
+
+
+@dataclass
+class Killer:
+    """Kills the worker with SIGKILL at one random moment in each stretch, then restarts it.
+
+    One kill, in the first half of the cycle, falls on the next message the SMTP server
+    takes: the worker dies after the server has kept it and before it can mark it sent.
+    """
+
+    worker: WorkerProcess
+    rng: random.Random
+    down: list[tuple[float, float]] = field(default_factory=list)
+    # The Message-ID the worker died sending.
+    trapped: str | None = None
+    _armed: asyncio.AbstractEventLoop | None = None
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+    _sprung: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self, start: float, end: float, kills: int) -> None:
+        """Kill `kills` times between the loop times `start` and `end`."""
+        loop = asyncio.get_running_loop()
+        stretch = (end - start) / kills
+        trap = self.rng.randrange(kills // 2)
+        for n in range(kills):
+            at = start + (n + self.rng.random()) * stretch
+            await asyncio.sleep(max(0.0, at - loop.time()))
+            if n != trap or not await self._on_next_message(loop, stretch):
+                self.worker.kill()
+            killed = loop.time()
+            await asyncio.sleep(self.rng.uniform(0.2, 2.0))
+            self.worker.start()
+            self.down.append((killed, loop.time()))
+
+    async def _on_next_message(self, loop: asyncio.AbstractEventLoop, patience: float) -> bool:
+        """Kill as the SMTP server takes its next message; False if none came in time."""
+        with self._guard:
+            self._armed = loop
+        try:
+            await asyncio.wait_for(self._sprung.wait(), patience)
+        except TimeoutError:
+            with self._guard:
+                missed, self._armed = self._armed is not None, None
+            if missed:
+                return False
+            await self._sprung.wait()
+        return True
+
+    def delivered(self, delivery: Delivery) -> None:
+        """The SMTP server kept a message (its thread runs this): if armed, kill the worker now."""
+        with self._guard:
+            loop, self._armed = self._armed, None
+        if loop is None:
+            return
+        message = message_from_bytes(delivery.data, policy=policy.default)
+        asyncio.run_coroutine_threadsafe(self._kill(message["Message-ID"]), loop).result(30)
+
+    async def _kill(self, message_id: str) -> None:
+        self.worker.kill()
+        self.trapped = message_id
+        self._sprung.set()
+
+
+@dataclass
+class Patient:
+    """Sends actions like a client that retries: the same update id until an answer comes."""
+
+    client: Client
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    resent: int = 0
+
+    async def __call__(self, commitment: str, action: str, request: BaseModel) -> ActionResult:
+        """Send one action and wait for its answer, asking again when it is slow."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        update_id = f"crash-{uuid.uuid4().hex}"
+        while True:
+            sent = actions.act(self.client, commitment, action, request, update_id=update_id)
+            try:
+                result = await asyncio.wait_for(sent, ANSWER_SECONDS)
+            # Cancelled while it waits, the client raises its own error rather than a timeout.
+            except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+                assert loop.time() - began < PATIENCE_SECONDS, f"{action} on {commitment}"
+                self.resent += 1
+                continue
+            self.spans.append((began, loop.time()))
+            return result
+
+    def waited_through_kills(self, down: list[tuple[float, float]]) -> int:
+        """Actions under way while the worker was down or being killed."""
+        return sum(any(s < up and e > killed for killed, up in down) for s, e in self.spans)
+
+
+async def later_quarters(demo: Demo, regency: Regency, start: datetime) -> list[int]:
+    """Report each later quarter before it is due and verify it; return those refused as locked.
+
+    A kill during an activity can hold the commitment up for two minutes, and a report
+    that reaches its workflow after the quarter locked is refused: the only refusal
+    allowed here.
+    """
+    refused = []
+    for quarter in demo.spec.schedule.quarters[1:]:
+        due = (quarter.report_due - start) / DAY
+        await demo.day(due - 2.5)
+        try:
+            await demo.report(regency, quarter.quarter)
+        except actions.ActionRefused as refusal:
+            assert f"quarter {quarter.quarter} is locked" in refusal.reason, refusal.reason
+            refused.append(quarter.quarter)
+            continue
+        await demo.day(due - 1.5)
+        await demo.verify(regency, quarter.quarter)
+    return refused
+
+
+async def whole_year(demo: Demo, regency: Regency, start: datetime) -> list[int]:
+    """The first story, then every later quarter reported and verified."""
+    await d.signed_and_reporting(demo, regency)
+    return await later_quarters(demo, regency, start)
+
+
+async def settled(client: Client, url: str, cycle: str, codes: list[str]) -> bool:
+    """True once nothing is in flight: no activity pending, every event and message recorded."""
+    ids = [cycle_workflow_id(cycle)] + [commitment_workflow_id(f"{cycle}:{c}") for c in codes]
+    for workflow_id in ids:
+        described = await client.get_workflow_handle(workflow_id).describe()
+        if described.raw_description.pending_activities:
+            return False
+    with transaction(session_factory(url)) as session:
+        if any(r.sent_at is None for r in repository.list_reminders(session, cycle_id=cycle)):
+            return False
+        rows = {r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle)}
+    for code in codes:
+        state = await current(client, commitment_id(cycle, code))
+        if rows[code].last_seq != state.seq:
+            return False
+    return True
+
+
+async def current(client: Client, commitment: str) -> CommitmentState:
+    """A commitment's state as its workflow holds it."""
+    handle = client.get_workflow_handle_for(
+        CommitmentWorkflow.run, commitment_workflow_id(commitment)
+    )
+    return await handle.query(CommitmentWorkflow.current)
+
+
+async def timeouts(client: Client, workflow_ids: list[str]) -> Counter[str]:
+    """Workflow and activity tasks that timed out on a killed worker, over every run."""
+    counted: Counter[str] = Counter()
+    kinds = {
+        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT: "workflow tasks",
+        EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activities",
+    }
+    for workflow_id in workflow_ids:
+        async for run in client.list_workflows(f"WorkflowId = '{workflow_id}'"):
+            history = await client.get_workflow_handle(
+                workflow_id, run_id=run.run_id
+            ).fetch_history()
+            counted.update(kinds[e.event_type] for e in history.events if e.event_type in kinds)
+    return counted
+
+
+def check_projection(url: str, cycle: str, states: dict[str, CommitmentState]) -> int:
+    """Each commitment's rows equal its workflow's state; return the audit rows checked."""
+    with transaction(session_factory(url)) as s:
+        rows = {r.regency_code: r for r in repository.list_commitments(s, cycle_id=cycle)}
+        assert set(rows) == set(states)
+        for code, state in states.items():
+            row, cid = rows[code], commitment_id(cycle, code)
+            assert (
+                row.stage,
+                row.round,
+                row.latest_version,
+                row.approved_version,
+                row.document_hash,
+                row.last_seq,
+            ) == (
+                state.stage.value,
+                state.round,
+                state.version,
+                state.approved_version,
+                state.approved_hash,
+                state.seq,
+            ), code
+            seqs = sorted(e.seq for e in repository.list_audit(s, cycle_id=cycle, stream=cid))
+            assert seqs == list(range(1, state.seq + 1)), code
+            versions = [v.number for v in repository.list_versions(s, commitment_id=cid)]
+            assert sorted(versions) == list(range(1, state.version + 1)), code
+            signatures = [
+                (g.office, g.version, g.document_hash)
+                for g in repository.list_signatures(s, commitment_id=cid)
+            ]
+            assert sorted(signatures) == sorted(
+                (office, g.version, g.document_hash) for office, g in state.signatures.items()
+            ), code
+            reports = {
+                r.quarter: (r.state, r.timeliness)
+                for r in repository.list_reports(s, commitment_id=cid)
+            }
+            assert reports == {
+                q: (r.state.value, r.timeliness.value) for q, r in state.reports.items()
+            }, code
+        cycle_seqs = sorted(
+            e.seq for e in repository.list_audit(s, cycle_id=cycle, stream=f"cycle:{cycle}")
+        )
+        assert cycle_seqs == list(range(1, len(cycle_seqs) + 1))
+        chain = repository.verify_audit_chain(s, cycle_id=cycle)
+        assert chain.broken is None, chain.broken
+        audited = len(repository.list_audit(s, cycle_id=cycle))
+        assert chain.checked == audited
+        return audited
+
+
+def check_mail(url: str, cycle: str, sink: SmtpSink, killer: Killer) -> tuple[int, int]:
+    """Every message marked sent arrived, under its own Message-ID; return (ids, repeats)."""
+    with transaction(session_factory(url)) as s:
+        rows = repository.list_reminders(s, cycle_id=cycle)
+        assert all(r.sent_at is not None for r in rows)
+        to_whom = {r.message_id: r.recipient for r in rows}
+    copies: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for message in sink.messages:
+        copies[message["Message-ID"]].append((parseaddr(message["To"])[1], message["Subject"]))
+    assert set(copies) == set(to_whom), (
+        f"received but never claimed: {sorted(set(copies) - set(to_whom))}; "
+        f"claimed but never received: {sorted(set(to_whom) - set(copies))}"
+    )
+    for message_id, received in copies.items():
+        assert {to for to, _ in received} == {to_whom[message_id]}, message_id
+        assert len(set(received)) == 1, f"{message_id} went out with different subjects"
+    # The message the worker died sending went out again, under the same Message-ID.
+    assert killer.trapped is not None, "no message was under way at the chosen kill"
+    assert len(copies[killer.trapped]) >= 2, killer.trapped
+    repeats = sum(len(received) - 1 for received in copies.values())
+    assert repeats <= len(killer.down), f"{repeats} repeated messages after {killer.down} kills"
+    return len(copies), repeats
+
+
+@pytest.mark.slow
+@pytest.mark.temporal
+async def test_the_worker_survives_sigkill_across_a_whole_cycle(tmp_path: Path) -> None:
+    seed = int(os.environ.get("KOMITMEN_CRASH_SEED") or random.SystemRandom().randrange(10**6))
+    print(f"worker crash: seed {seed} (KOMITMEN_CRASH_SEED={seed} replays the kills)")
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    with (
+        SmtpSink() as sink,
+        postgres_database() as url,
+        komitmen_stack(
+            tmp_path, database_url=url, smtp_host=sink.host, smtp_port=sink.port
+        ) as stack,
+    ):
+        client = await stack.server.connect()
+        patient = Patient(client)
+        start = datetime.now(WITA)
+        demo = await start_demo(
+            client, stack.settings, now=start, regencies=5, day_length=DAY, send=patient
+        )
+        cycle = demo.spec.cycle_id
+        stories = {regency.kemendagri_code: story for regency, story in demo.stories}
+        codes = list(stories)
+        full, first = demo.stories[0]
+        refused: list[int] = []
+
+        async def year(demo: Demo, regency: Regency) -> None:
+            refused.extend(await whole_year(demo, regency, start))
+
+        demo.stories[0] = (full, Story(first.summary, year))
+        last_lock = demo.spec.schedule.quarters[-1].lock
+        end = demo.began + (last_lock - start) / DAY * DAY.total_seconds()
+        killer = Killer(stack.worker, random.Random(seed))
+        sink.on_delivery = killer.delivered
+        await asyncio.gather(demo.play(), killer.run(demo.began + 1, end, KILLS))
+        await asyncio.sleep(max(0.0, end - loop.time()) + DAY.total_seconds())
+
+        # The last kill may have caught an activity, which then waits out its timeout.
+        deadline = loop.time() + PATIENCE_SECONDS
+        while not await settled(client, url, cycle, codes):
+            assert loop.time() < deadline, f"still busy; worker log:\n{stack.worker.tail()}"
+            await asyncio.sleep(1)
+
+        states = {code: await current(client, commitment_id(cycle, code)) for code in codes}
+        assert {c: s.stage for c, s in states.items()} == {
+            c: ENDS_IN[story.play] for c, story in stories.items()
+        }
+        assert {c: len(s.signatures) for c, s in states.items()} == {
+            c: SIGNATURES.get(story.play, 0) for c, story in stories.items()
+        }
+        year_reports = states[full.kemendagri_code].reports
+        assert (states[full.kemendagri_code].version, states[full.kemendagri_code].round) == (2, 2)
+        assert {q: r.state for q, r in year_reports.items()} == {
+            q: ReportState.MISSING if q in refused else ReportState.VERIFIED for q in (1, 2, 3, 4)
+        }
+        status = await client.get_workflow_handle_for(
+            CycleWorkflow.run, cycle_workflow_id(cycle)
+        ).query(CycleWorkflow.status)
+        assert status.stages == {c: s.stage for c, s in states.items()}
+
+        audited = check_projection(url, cycle, states)
+        emails, repeats = check_mail(url, cycle, sink, killer)
+
+        idle = next(c for c, story in stories.items() if story.play is d.never_drafting)
+        digits = idle.replace(".", "")
+        with transaction(session_factory(url)) as s:
+            idle_mail = {
+                (r.kind, r.deadline_key, r.days, r.recipient)
+                for r in repository.list_reminders(s, cycle_id=cycle)
+                if r.commitment_id == commitment_id(cycle, idle)
+            }
+        assert idle_mail == {
+            ("digest", "drafting", 7, f"operator-{digits}@example.org"),
+            ("digest", "drafting", 3, f"operator-{digits}@example.org"),
+            ("digest", "drafting", 1, f"operator-{digits}@example.org"),
+            ("escalation", "drafting", -1, f"kalak-{digits}@example.org"),
+            ("escalation", "drafting", -7, "manajer@example.org"),
+        }
+
+        timed_out = await timeouts(
+            client,
+            [cycle_workflow_id(cycle)] + [commitment_workflow_id(f"{cycle}:{c}") for c in codes],
+        )
+        assert len(killer.down) == KILLS
+        print(
+            f"worker crash: seed {seed}, {len(killer.down)} SIGKILLs and restarts, "
+            f"{len(patient.spans)} actions ({patient.waited_through_kills(killer.down)} under way "
+            f"through a kill, {patient.resent} resent with their update id), "
+            f"{timed_out['workflow tasks']} workflow tasks and {timed_out['activities']} "
+            f"activities taken over after a kill, {audited} audit rows, {emails} emails checked "
+            f"({repeats} repeated under their Message-ID, {killer.trapped} after the kill "
+            "as the server took it), "
+            f"{len(refused)} reports refused after their lock, {loop.time() - began:.0f} s"
+        )
