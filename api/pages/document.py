@@ -32,11 +32,6 @@ from domain.catalog import load_catalog
 
 router = APIRouter(include_in_schema=False)
 
-BUDGET_SOURCES: dict[Language, dict[str, str]] = {
-    "id": {"apbd": "APBD", "apbn": "APBN", "partner": "Mitra", "other": "Lainnya"},
-    "en": {"apbd": "APBD", "apbn": "APBN", "partner": "Partner", "other": "Other"},
-}
-
 # Words of the document the pages do not use.
 WORDS: dict[Language, dict[str, str]] = {
     "id": {
@@ -47,6 +42,8 @@ WORDS: dict[Language, dict[str, str]] = {
         "source": "Sumber",
         "print": "Cetak",
         "page": "Halaman komitmen",
+        "chain_head": "Ujung rantai jejak audit siklus (SHA-256)",
+        "chain_entries": "entri; periksa dengan komitmen audit-verify",
     },
     "en": {
         "cycle": "Cycle",
@@ -56,6 +53,8 @@ WORDS: dict[Language, dict[str, str]] = {
         "source": "Source",
         "print": "Print",
         "page": "Commitment page",
+        "chain_head": "Head of the cycle's audit chain (SHA-256)",
+        "chain_entries": "entries; check with komitmen audit-verify",
     },
 }
 
@@ -140,7 +139,8 @@ def plan_document(
         cycle=cycle,
         items=items,
         blocks=blocks,
-        budget_sources=BUDGET_SOURCES[page.lang],
+        budget_sources=i18n.BUDGET_SOURCES[page.lang],
+        chain=repository.audit_chain_head(session, cycle_id=cycle_id),
         w=WORDS[page.lang],
     )
     return page.remember(HTMLResponse(html))

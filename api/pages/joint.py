@@ -174,5 +174,6 @@ def joint_document(
         issues=list(ISSUE_LABELS[page.lang].values()),
         entries=entries,
         cycle_hash=cycle_document_hash({e.code: e.document_hash for e in entries}),
+        chain=repository.audit_chain_head(session, cycle_id=cycle_id),
     )
     return page.remember(HTMLResponse(html))

@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.pages.document import nip_grouped, signed_title
 from db import repository
 from db.session import session_factory, transaction
+from domain.audit import ChainHead
 from domain.calendar import WITA
 from domain.cycle import cycle_document_hash
 from tests.api.client import Api, running_api
@@ -27,6 +28,14 @@ def test_nip_and_title_are_written_as_on_paper() -> None:
     assert signed_title("Kepala Bappeda Kabupaten Kupang", "definitive") == (
         "KEPALA BAPPEDA KABUPATEN KUPANG,"
     )
+
+
+def chain_head(api: Api, cycle_id: str) -> ChainHead:
+    """The end of the cycle's audit chain as the database holds it."""
+    with transaction(session_factory(api.url)) as session:
+        head = repository.audit_chain_head(session, cycle_id=cycle_id)
+        assert head is not None
+        return head
 
 
 async def test_document_shows_the_approved_plan_signatures_and_hash(
@@ -73,6 +82,8 @@ async def test_document_shows_the_approved_plan_signatures_and_hash(
         assert "Rencana Aksi Daerah" in text and "Kabupaten Kupang" in text
         assert "@media print" in text and "Rakor" in text
         assert document_hash in text
+        head = chain_head(api, cycle)
+        assert f'id="chain-head">{head.hash}</code> ({head.length} entri;' in text
         assert text.count('class="block"') == 3
         assert text.count("Oelamasi, ") == 3
         assert "Plt. BUPATI KUPANG," in text
@@ -175,6 +186,7 @@ async def test_joint_commitment_lists_every_regency_its_signatures_and_the_cycle
 
         cycle_hash = cycle_document_hash({"53.01": kupang_hash, "53.04": None, "53.71": None})
         assert f'id="cycle-hash">{cycle_hash}<' in text
+        assert f'id="chain-head">{chain_head(api, cycle).hash}<' in text
 
         english = await api.http.get(joint_url, params={"lang": "en"})
         assert english.status_code == 200
