@@ -117,7 +117,9 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Commit before the response leaves: a client that follows a redirect at once (a
+# browser after signing in) must find what the request wrote.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /auth/token")
 

@@ -35,6 +35,7 @@ async def test_every_role_works_a_commitment_through_in_chromium(
         cycle = await api.start_cycle(["53.01", "53.71"], year)
         board_path = f"/cycles/{cycle}/board"
         page_path = f"/cycles/{cycle}/commitments/53.01/page"
+        manager_path = f"/cycles/{cycle}/manager"
         async with served(api.app) as base, chromium() as browser:
             coordinator = await sign_in_browser(browser, base, "koordinator", PASSWORD)
             assert coordinator.page.url == base + board_path
@@ -95,12 +96,23 @@ async def test_every_role_works_a_commitment_through_in_chromium(
             manager = await sign_in_browser(browser, base, "manajer", PASSWORD)
             await manager.open(board_path)
             assert await manager.page.locator("tr.overdue").count() == 0
+            page = await manager.open(manager_path)
+            assert await page.locator("table.overdue-list tbody tr").count() == 0
 
             await until(env, end_of_day(date(year, 1, 15)) + timedelta(days=2))
             page = await manager.open(board_path)
             overdue = page.locator("tr.overdue")
             assert await overdue.count() == 1
             assert "Kota Kupang" in await overdue.inner_text()
+            page = await manager.open(manager_path)
+            rows = page.locator("table.overdue-list tbody tr")
+            assert await rows.count() == 1
+            assert await rows.first.get_attribute("data-regency") == "53.71"
+            await page.select_option("#overdue select[name=regency]", "53.01")
+            async with page.expect_navigation():
+                await page.click("form.filters button[type=submit]")
+            assert await page.locator("table.overdue-list tbody tr").count() == 0
+            await manager.screenshot("manager")
 
             page = await officer.open(page_path)
             await page.select_option("[name=quarter]", "1")
