@@ -112,7 +112,6 @@ async def test_every_role_works_a_commitment_through_in_chromium(
             async with page.expect_navigation():
                 await page.click("form.filters button[type=submit]")
             assert await page.locator("table.overdue-list tbody tr").count() == 0
-            await manager.screenshot("manager")
 
             page = await officer.open(page_path)
             await page.select_option("[name=quarter]", "1")
@@ -132,6 +131,9 @@ async def test_every_role_works_a_commitment_through_in_chromium(
             row = page.locator("tr", has_text="Kabupaten Kupang")
             assert "1/4" in await row.inner_text()
             await manager.screenshot("board")
+            page = await manager.open(manager_path)
+            assert "40,0%" in await page.inner_text("table.progress-table")
+            await manager.screenshot("manager")
             await manager.open(page_path)
             await manager.screenshot("commitment")
 
