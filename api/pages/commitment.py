@@ -337,6 +337,9 @@ async def act_on_page(
         builder = BUILDERS.get(action)
         if builder is None:
             return page.error(user, 404, "not_found", action)
+        if Stage(row.stage).is_terminal:
+            refusal = f"commitment {row.id} has ended ({row.stage})"
+            return _again(page, session, user, row, fields, action, refusal=refusal)
         try:
             request_model = builder(_Form(fields, user, row, session, page.lang))
         except forms.FormInvalid as invalid:

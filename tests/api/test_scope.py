@@ -92,6 +92,7 @@ READS += ["/reports", "/audit", "/reminders", "/page", "/document"]
 
 MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): Rule.PUBLIC,
+    ("GET", "/ready"): Rule.PUBLIC,
     ("GET", "/static/komitmen.css"): Rule.PUBLIC,
     ("GET", "/login"): Rule.PUBLIC,
     ("POST", "/auth/token"): Rule.SIGN_IN,
@@ -382,12 +383,13 @@ async def try_actions(walk: Walk) -> None:
         elif not covers(user, code):
             walk.refused(key, response, 403, f"acts for regency {OWN} only")
             assert stage.value not in response.text, where
+        elif route == PAGE_FORM and stage.is_terminal:
+            # The page refuses before reading the form: the commitment has ended.
+            assert response.status_code == 409, (where, response.text[:300])
+            assert "has ended" in response.text, where
         elif route == PAGE_FORM and action is Action.SUBMIT_REPORT and stage not in APPROVED:
             # Before approval the report form has no items to report on.
             assert response.status_code == 422, where
-        elif route == PAGE_FORM and stage.is_terminal:
-            # The page sends it to the workflow, which has ended: no such workflow.
-            assert response.status_code == 404, (where, response.text[:300])
         else:
             assert response.status_code == 409, (where, response.text[:300])
         assert walk.snapshot() == before, where
