@@ -12,7 +12,7 @@ from api.pages.commitment import router as commitment_page_router
 from api.pages.document import router as document_router
 from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
-from api.routes import auth, commitments, cycles, exports, overdue
+from api.routes import auth, commitments, cycles, exports, health, overdue
 from db.session import session_factory
 from komitmen.settings import Settings, get_settings
 from komitmen.temporal import connect
@@ -36,11 +36,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    app.include_router(health.router)
 
     for module in (auth, cycles, commitments, overdue, exports):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)

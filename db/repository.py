@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -532,6 +533,32 @@ def cycle_reports(session: Session, *, cycle_id: str) -> Sequence[m.QuarterlyRep
         .where(m.Commitment.cycle_id == cycle_id)
         .order_by(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter)
     ).all()
+
+
+def reports_by_commitment(session: Session, *, cycle_id: str) -> dict[str, list[m.QuarterlyReport]]:
+    """A cycle's quarterly reports in one query, by commitment id, each list by quarter."""
+    grouped: dict[str, list[m.QuarterlyReport]] = defaultdict(list)
+    for report in cycle_reports(session, cycle_id=cycle_id):
+        grouped[report.commitment_id].append(report)
+    return dict(grouped)
+
+
+def reported_quarters(
+    session: Session, *, commitment_ids: Sequence[str], states: Collection[str]
+) -> dict[str, set[int]]:
+    """The quarters each commitment has a report for in one of `states`, in a few queries."""
+    found: dict[str, set[int]] = defaultdict(set)
+    # Batches keep each statement well under SQLite's limit on bound parameters.
+    for start in range(0, len(commitment_ids), 1000):
+        rows = session.execute(
+            select(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter).where(
+                m.QuarterlyReport.commitment_id.in_(commitment_ids[start : start + 1000]),
+                m.QuarterlyReport.state.in_(states),
+            )
+        )
+        for commitment_id, quarter in rows:
+            found[commitment_id].add(quarter)
+    return dict(found)
 
 
 def list_audit(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,9 +24,13 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
+    # The name the server's certificate is checked against, when it differs from the address.
+    temporal_tls_server_name: str | None = None
     temporal_api_key: str | None = None
     temporal_ui_port: int = 8233
     workflow_cache_size: int = 1000
+    # host:port where `komitmen worker` serves Temporal SDK metrics at /metrics; empty: off.
+    worker_metrics_address: str = ""
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -49,6 +53,15 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None
 
     digest_window_minutes: int = Field(default=15, ge=1, le=720)
+
+    @model_validator(mode="after")
+    def _client_certificate_whole(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "KOMITMEN_TEMPORAL_TLS_CERT and KOMITMEN_TEMPORAL_TLS_KEY go together: "
+                "a client certificate needs its private key"
+            )
+        return self
 
     @property
     def db_url(self) -> str:

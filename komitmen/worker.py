@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -12,18 +13,30 @@ from activities.notify import Notifier
 from activities.records import Recorder
 from activities.rendering import MailRenderer
 from db.session import session_factory
-from domain.catalog import load_catalog
+from domain.catalog import Catalog, load_catalog
 from komitmen.settings import Settings
 from workflows.commitment import CommitmentWorkflow
 from workflows.cycle import CycleWorkflow
 
 WORKFLOWS = [CycleWorkflow, CommitmentWorkflow]
+# A worker asked to stop lets running activities finish for this long (they record an
+# event or send one message: seconds), so a rolling restart hands little to retries.
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
-    """A worker for Komitmen's workflows and activities as the settings configure them."""
+def build_worker(
+    client: Client,
+    settings: Settings,
+    *,
+    task_queue: str | None = None,
+    catalog: Catalog | None = None,
+) -> Worker:
+    """A worker for Komitmen's workflows and activities as the settings configure them.
+
+    `catalog` replaces the packaged one (a benchmark's synthetic regencies).
+    """
     sessions = session_factory(settings.db_url)
-    recorder = Recorder(sessions, load_catalog())
+    recorder = Recorder(sessions, catalog or load_catalog())
     mailer = mailer_for(
         settings.smtp_host,
         settings.smtp_port,
@@ -46,4 +59,5 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
         ],
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=settings.workflow_cache_size,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

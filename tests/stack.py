@@ -50,6 +50,12 @@ class WorkerProcess:
         """True while the current run is alive."""
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int:
+        """The process id of the current run."""
+        assert self._process is not None, "no worker runs"
+        return self._process.pid
+
     def start(self) -> None:
         """Start a worker (the previous one must have ended)."""
         assert not self.running, "a worker runs already"

@@ -68,8 +68,11 @@ class CommitmentWorkflow:
     order, outside the lock; the queue is empty before the run ends or continues as new.
     """
 
-    def __init__(self) -> None:
-        self._state: CommitmentState | None = None
+    @workflow.init
+    def __init__(self, input: CommitmentInput) -> None:
+        # The state exists before any handler runs: an action can come with the
+        # workflow's first task, when a client acts the moment its cycle is ready.
+        self._state = input.state or CommitmentState.start(input.spec, workflow.now())
         self._lock = asyncio.Lock()
         self._changed = False
         # The head of the queue stays there until it has been delivered.
@@ -77,14 +80,18 @@ class CommitmentWorkflow:
 
     @property
     def state(self) -> CommitmentState:
-        assert self._state is not None, "state is set before any handler runs"
         return self._state
+
+    async def _started(self) -> None:
+        """Wait until `run` has numbered the start, so that it is recorded before any action."""
+        # Runs that had started before a handler ran never wait, and so replay as they ran.
+        if self.state.seq == 0:
+            await workflow.wait_condition(lambda: self.state.seq > 0)
 
     @workflow.run
     async def run(self, input: CommitmentInput) -> Stage:
         """Run until the commitment completes, is withdrawn or is cancelled."""
         fresh = input.state is None
-        self._state = input.state or CommitmentState.start(input.spec, workflow.now())
         mailer = asyncio.create_task(self._send_mail())
         if fresh:
             async with self._lock:
@@ -255,6 +262,7 @@ class CommitmentWorkflow:
     @workflow.signal
     async def cancel(self, req: c.Cancel) -> None:
         """End the commitment because the cycle was cancelled."""
+        await self._started()
         async with self._lock:
             event = c.apply_cancel(self.state, req, workflow.now())
             if event is not None:
@@ -270,6 +278,7 @@ class CommitmentWorkflow:
         apply: Callable[[CommitmentState, Req, datetime], Event],
     ) -> ActionResult:
         """Apply an action under the lock, re-checking it against the state it finds there."""
+        await self._started()
         async with self._lock:
             await self._advance()
             try:

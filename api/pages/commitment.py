@@ -28,7 +28,7 @@ from temporalio.client import Client
 
 from activities.formatting import Language
 from api import security
-from api.deps import AuthUser, RuntimeDep, SessionDep, TemporalDep
+from api.deps import AuthUser, CycleId, RuntimeDep, SessionDep, TemporalDep
 from api.pages import forms, i18n
 from api.pages.routes import (
     LangCookie,
@@ -170,7 +170,7 @@ def _diff(
 
 @router.get(PAGE, response_class=HTMLResponse)
 def commitment_page(
-    cycle_id: str,
+    cycle_id: CycleId,
     regency_code: str,
     request: Request,
     session: SessionDep,
@@ -307,7 +307,7 @@ def _first(fields: forms.Fields, name: str) -> str:
 
 @router.post(PAGE + "/{action}", response_class=HTMLResponse)
 async def act_on_page(
-    cycle_id: str,
+    cycle_id: CycleId,
     regency_code: str,
     action: str,
     request: Request,
@@ -338,8 +338,8 @@ async def act_on_page(
         if builder is None:
             return page.error(user, 404, "not_found", action)
         if Stage(row.stage).is_terminal:
-            refusal = f"commitment {row.id} has ended ({row.stage})"
-            return _again(page, session, user, row, fields, action, refusal=refusal)
+            ended = f"commitment {row.id} has ended ({row.stage})"
+            return _again(page, session, user, row, fields, action, refusal=ended)
         try:
             request_model = builder(_Form(fields, user, row, session, page.lang))
         except forms.FormInvalid as invalid:

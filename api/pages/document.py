@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from activities.formatting import Language, format_date
-from api.deps import SessionDep
+from api.deps import CycleId, SessionDep
 from api.pages import i18n
 from api.pages.routes import (
     LangCookie,
@@ -108,7 +108,7 @@ def approved_signatures(session: Session, row: m.Commitment) -> list[m.Signature
 
 @router.get("/cycles/{cycle_id}/commitments/{regency_code}/document", response_class=HTMLResponse)
 def plan_document(
-    cycle_id: str,
+    cycle_id: CycleId,
     regency_code: str,
     request: Request,
     session: SessionDep,

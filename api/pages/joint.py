@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from activities.formatting import Language
-from api.deps import SessionDep
+from api.deps import CycleId, SessionDep
 from api.pages import i18n
 from api.pages.document import (
     WORDS,
@@ -140,7 +140,7 @@ def regency_entries(session: Session, cycle: m.Cycle, lang: Language) -> list[Re
 
 @router.get("/cycles/{cycle_id}/document", response_class=HTMLResponse)
 def joint_document(
-    cycle_id: str,
+    cycle_id: CycleId,
     request: Request,
     session: SessionDep,
     token: SessionCookie = None,

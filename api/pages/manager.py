@@ -36,7 +36,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from activities.formatting import Language
-from api.deps import SessionDep
+from api.deps import CycleId, SessionDep
 from api.pages import i18n
 from api.pages.routes import LangCookie, LangQuery, SessionCookie, _page, _session_user, _to_login
 from api.routes.overdue import find_overdue
@@ -112,7 +112,7 @@ class IssueProgress:
 
 @router.get("/cycles/{cycle_id}/manager", response_class=HTMLResponse)
 def manager_view(
-    cycle_id: str,
+    cycle_id: CycleId,
     request: Request,
     session: SessionDep,
     token: SessionCookie = None,

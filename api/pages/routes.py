@@ -29,7 +29,14 @@ from activities.formatting import (
     format_rupiah,
 )
 from api import security
-from api.deps import AuthUser, RuntimeDep, SessionDep, client_address, scoped_regency
+from api.deps import (
+    AuthUser,
+    CycleId,
+    RuntimeDep,
+    SessionDep,
+    client_address,
+    scoped_regency,
+)
 from api.errors import OutOfScope
 from api.pages import i18n
 from db import models as m
@@ -292,7 +299,7 @@ def home(
 
 @router.get("/cycles/{cycle_id}/board", response_class=HTMLResponse)
 def board(
-    cycle_id: str,
+    cycle_id: CycleId,
     request: Request,
     session: SessionDep,
     token: SessionCookie = None,

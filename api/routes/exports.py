@@ -91,12 +91,9 @@ def export_quarterly_rekap(
 ) -> Response:
     """Per regency and quarter: report state, timeliness, submission, verification, realisation."""
     catalog = load_catalog()
+    reports = repository.reports_by_commitment(session, cycle_id=cycle_id)
     rows = [
-        (
-            row,
-            catalog.get(row.regency_code),
-            repository.list_reports(session, commitment_id=row.id),
-        )
+        (row, catalog.get(row.regency_code), reports.get(row.id, []))
         for row in _commitments(session, cycle_id, user)
     ]
     return _file(rekap_table(rows), "rekap-triwulan", cycle_id, fmt)

@@ -62,6 +62,11 @@ def find_overdue(
     at: datetime | None = None,
 ) -> list[OverdueOut]:
     """The overdue obligations the user covers, least time left first (the API's and the pages')."""
+    if quarter is not None:
+        # Only a commitment in follow-up owes quarterly reports.
+        if stage not in (None, Stage.FOLLOW_UP):
+            return []
+        stage = Stage.FOLLOW_UP
     rows = repository.overdue_commitments(
         session,
         cycle_id=cycle_id,
@@ -74,17 +79,22 @@ def find_overdue(
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     now = at or max([datetime.now(UTC), *(r.updated_at for r in rows)])
-    entries = [e for row in rows for e in _overdue(session, row, now)]
+    reported = repository.reported_quarters(
+        session,
+        commitment_ids=[r.id for r in rows if r.stage == Stage.FOLLOW_UP],
+        states=_REPORTED,
+    )
+    entries = [e for row in rows for e in _overdue(row, reported.get(row.id, set()), now)]
     if quarter is not None:
         entries = [e for e in entries if e.quarter == quarter]
     return sorted(entries, key=lambda e: (e.seconds_left, e.regency_code))
 
 
-def _overdue(session: Session, row: m.Commitment, now: datetime) -> list[OverdueOut]:
+def _overdue(row: m.Commitment, reported: set[int], now: datetime) -> list[OverdueOut]:
     """The passed deadlines of one commitment's open obligations.
 
     The workflow's clock decides what is overdue (it recorded `overdue_since`); the
-    time left is counted from `now`.
+    time left is counted from `now`. `reported` holds the quarters already reported.
     """
     assert row.overdue_since is not None
     reference = now
@@ -93,11 +103,6 @@ def _overdue(session: Session, row: m.Commitment, now: datetime) -> list[Overdue
     if stage in _STAGE_DEADLINE:
         due.append((_STAGE_DEADLINE[stage], None))
     elif stage == Stage.FOLLOW_UP:
-        reported = {
-            r.quarter
-            for r in repository.list_reports(session, commitment_id=row.id)
-            if r.state in _REPORTED
-        }
         due += [(f"q{q}", q) for q in (1, 2, 3, 4) if q not in reported]
     entries = []
     for key, q in due:

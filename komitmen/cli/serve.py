@@ -18,11 +18,11 @@ from db import repository
 from db.session import migrate
 from domain.calendar import WITA
 from domain.catalog import load_catalog
-from komitmen.cli.context import client_for, database
+from komitmen.cli.context import UsageError, client_for, database
 from komitmen.cli.output import safe_url, say
 from komitmen.devserver import DevServer
 from komitmen.settings import Settings
-from komitmen.temporal import register_search_attributes
+from komitmen.temporal import register_search_attributes, serve_metrics
 
 
 def configure_logging() -> None:
@@ -168,9 +168,16 @@ def example() -> None:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run only the worker against the configured cluster and database."""
     configure_logging()
+    if settings.worker_metrics_address:
+        try:
+            serve_metrics(settings.worker_metrics_address)
+        except ValueError as error:
+            raise UsageError(f"KOMITMEN_WORKER_METRICS_ADDRESS: {error}") from None
     migrate(settings.db_url)
     say(f"database: {safe_url(settings.db_url)} (migrated)")
     say(f"temporal: {settings.temporal_address}")
+    if settings.worker_metrics_address:
+        say(f"metrics:  http://{settings.worker_metrics_address}/metrics")
 
     async def serve() -> None:
         stop = stop_event()

@@ -2,8 +2,8 @@
 
 Cases are generated from the app's own schema (offline, derandomized, a bounded number per
 operation, valid and invalid data) and sent through httpx to the real app, worker, database
-and Temporal, once with a coordinator's token and once with none. Half of the cases aim at a
-real cycle and regency, so they get past the 404s into the routes' own checks.
+and Temporal, as a coordinator, as a regency officer and with no token. Half of the cases
+aim at a real cycle and regency, so they get past the 404s into the routes' own checks.
 """
 
 from __future__ import annotations

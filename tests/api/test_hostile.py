@@ -114,6 +114,20 @@ async def test_unknown_fields_wrong_types_and_odd_values_are_named(
         assert garbled.status_code == 400 and garbled.headers["content-type"] == PROBLEM
         assert "utf-8" in garbled.json()["detail"]
 
+        # The pages refuse the same before any query: PostgreSQL cannot even look NUL up.
+        assert fields(
+            await api.http.post("/login", data={"username": "\x00", "password": "x"})
+        ) == {"username"}
+        await sign_in(api, "manajer")
+        for page in (
+            "board",
+            "document",
+            "manager",
+            "commitments/53.01/page",
+            "commitments/53.01/document",
+        ):
+            assert fields(await api.http.get(f"/cycles/a%00b/{page}")) == {"cycle_id"}
+
         assert api.audit_rows() == rows
         assert (await api.get("/cycles/other", "manajer")).status_code == 404
 
