@@ -32,9 +32,9 @@ from api.deps import AuthUser, CycleId, RuntimeDep, SessionDep, TemporalDep
 from api.pages import forms, i18n
 from api.pages.routes import (
     LangCookie,
-    LangQuery,
     Page,
     SessionCookie,
+    VisitDep,
     _page,
     _session_user,
     _to_login,
@@ -172,20 +172,16 @@ def _diff(
 def commitment_page(
     cycle_id: CycleId,
     regency_code: str,
-    request: Request,
+    visit: VisitDep,
     session: SessionDep,
-    token: SessionCookie = None,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
     from_version: Annotated[int | None, Query(alias="from", ge=1)] = None,
     to_version: Annotated[int | None, Query(alias="to", ge=1)] = None,
     done: Annotated[Action | None, Query()] = None,
 ) -> Response:
     """One regency's commitment: items, diff, comments, signatures, reports, history, forms."""
-    page = _page(request, lang, lang_cookie)
-    user = _session_user(session, token)
-    if user is None:
-        return page.remember(_to_login(request))
+    if visit.user is None:
+        return visit.to_login()
+    page, user = visit.page, visit.user
     found = scoped_commitment(page, session, user, cycle_id, regency_code)
     if isinstance(found, Response):
         return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,13 +17,8 @@ from activities.formatting import Language, format_date
 from api.deps import CycleId, SessionDep
 from api.pages import i18n
 from api.pages.routes import (
-    LangCookie,
-    LangQuery,
-    SessionCookie,
+    VisitDep,
     _env,
-    _page,
-    _session_user,
-    _to_login,
     scoped_commitment,
 )
 from db import models as m
@@ -110,17 +105,13 @@ def approved_signatures(session: Session, row: m.Commitment) -> list[m.Signature
 def plan_document(
     cycle_id: CycleId,
     regency_code: str,
-    request: Request,
+    visit: VisitDep,
     session: SessionDep,
-    token: SessionCookie = None,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
 ) -> Response:
     """The regency's approved action plan, printable, with every signature and the hash."""
-    page = _page(request, lang, lang_cookie)
-    user = _session_user(session, token)
-    if user is None:
-        return page.remember(_to_login(request))
+    if visit.user is None:
+        return visit.to_login()
+    page, user = visit.page, visit.user
     found = scoped_commitment(page, session, user, cycle_id, regency_code)
     if isinstance(found, Response):
         return found

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -29,13 +29,8 @@ from api.pages.document import (
     signature_block,
 )
 from api.pages.routes import (
-    LangCookie,
-    LangQuery,
-    SessionCookie,
+    VisitDep,
     _env,
-    _page,
-    _session_user,
-    _to_login,
 )
 from db import models as m
 from db import repository
@@ -141,17 +136,13 @@ def regency_entries(session: Session, cycle: m.Cycle, lang: Language) -> list[Re
 @router.get("/cycles/{cycle_id}/document", response_class=HTMLResponse)
 def joint_document(
     cycle_id: CycleId,
-    request: Request,
+    visit: VisitDep,
     session: SessionDep,
-    token: SessionCookie = None,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
 ) -> Response:
     """The cycle's joint commitment, printable: every regency's signatures and the cycle hash."""
-    page = _page(request, lang, lang_cookie)
-    user = _session_user(session, token)
-    if user is None:
-        return page.remember(_to_login(request))
+    if visit.user is None:
+        return visit.to_login()
+    page, user = visit.page, visit.user
     cycle = session.get(m.Cycle, cycle_id)
     if cycle is None:
         return page.error(user, 404, "not_found", cycle_id)

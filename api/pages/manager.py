@@ -31,14 +31,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from activities.formatting import Language
 from api.deps import CycleId, SessionDep
 from api.pages import i18n
-from api.pages.routes import LangCookie, LangQuery, SessionCookie, _page, _session_user, _to_login
+from api.pages.routes import (
+    VisitDep,
+)
 from api.routes.overdue import find_overdue
 from api.schemas import OverdueOut
 from db import models as m
@@ -113,21 +115,17 @@ class IssueProgress:
 @router.get("/cycles/{cycle_id}/manager", response_class=HTMLResponse)
 def manager_view(
     cycle_id: CycleId,
-    request: Request,
+    visit: VisitDep,
     session: SessionDep,
-    token: SessionCookie = None,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
     regency: FilterQuery = None,
     stage: FilterQuery = None,
     strategic_issue: FilterQuery = None,
     quarter: FilterQuery = None,
 ) -> Response:
     """Overdue obligations, quarterly report completeness and progress per issue and phase."""
-    page = _page(request, lang, lang_cookie)
-    user = _session_user(session, token)
-    if user is None:
-        return page.remember(_to_login(request))
+    if visit.user is None:
+        return visit.to_login()
+    page, user = visit.page, visit.user
     cycle = session.get(m.Cycle, cycle_id)
     if cycle is None:
         return page.error(user, 404, "not_found", cycle_id)

@@ -11,12 +11,13 @@ uses a double-submit nonce: the same random value as a cookie and as a field.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Cookie, Form, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
@@ -145,6 +146,32 @@ def _session_user(session: Session, token: str | None) -> AuthUser | None:
 def _to_login(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A page request: its language, how to answer it, and who is signed in (None if nobody)."""
+
+    page: Page
+    user: AuthUser | None
+
+    def to_login(self) -> Response:
+        """Send the visitor to sign in, then back here."""
+        return self.page.remember(_to_login(self.page.request))
+
+
+def visit(
+    request: Request,
+    session: SessionDep,
+    token: SessionCookie = None,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+) -> Visit:
+    """The page request's language and signed-in user."""
+    return Visit(_page(request, lang, lang_cookie), _session_user(session, token))
+
+
+VisitDep = Annotated[Visit, Depends(visit)]
 
 
 def _safe_next(target: str | None) -> str:
@@ -279,20 +306,13 @@ def logout(
 
 
 @router.get("/")
-def home(
-    request: Request,
-    session: SessionDep,
-    token: SessionCookie = None,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
-) -> Response:
+def home(visit: VisitDep, session: SessionDep) -> Response:
     """The newest cycle's board."""
-    user = _session_user(session, token)
-    if user is None:
-        return _to_login(request)
+    if visit.user is None:
+        return visit.to_login()
+    page, user = visit.page, visit.user
     cycles = repository.list_cycles(session)
     if not cycles:
-        page = _page(request, lang, lang_cookie)
         return page.render("error.html", user=user, title=page_text(page, "no_cycles"), detail="")
     return RedirectResponse(f"/cycles/{cycles[0].id}/board", status_code=303)
 
@@ -300,17 +320,13 @@ def home(
 @router.get("/cycles/{cycle_id}/board", response_class=HTMLResponse)
 def board(
     cycle_id: CycleId,
-    request: Request,
+    visit: VisitDep,
     session: SessionDep,
-    token: SessionCookie = None,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
 ) -> Response:
     """The cycle's regencies: stage, round, next deadline, overdue, reports verified."""
-    page = _page(request, lang, lang_cookie)
-    user = _session_user(session, token)
-    if user is None:
-        return page.remember(_to_login(request))
+    if visit.user is None:
+        return visit.to_login()
+    page, user = visit.page, visit.user
     cycles = repository.list_cycles(session)
     cycle = next((c for c in cycles if c.id == cycle_id), None)
     if cycle is None:
