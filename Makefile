@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: up test crash lint chromium clean
+.PHONY: up test crash bench lint chromium clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(BIN)/.installed lint chromium
 # The worker SIGKILLed a dozen times through a whole compressed cycle: about three minutes.
 crash: $(BIN)/.installed
 	$(BIN)/pytest -m slow -s tests/test_worker_crash.py
+
+# Benchmarks of issue 5 (bench/): minutes each; rewrites the README's table of results.
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
 
 # The page tests drive Debian's Chromium through Playwright, which never downloads a browser here.
 chromium:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -121,6 +122,16 @@ class Commitment(Base):
         UniqueConstraint("cycle_id", "regency_code"),
         Index("ix_commitment_stage_next_due", "stage", "next_due_at"),
         Index("ix_commitment_overdue_since", "overdue_since"),
+        # The overdue list reads a cycle's overdue commitments, often of one stage; without
+        # it SQLite, which keeps no statistics, picks the stage index, whose "follow_up"
+        # holds most commitments of every cycle.
+        Index(
+            "ix_commitment_overdue_cycle_stage",
+            "cycle_id",
+            "stage",
+            postgresql_where=text("overdue_since IS NOT NULL"),
+            sqlite_where=text("overdue_since IS NOT NULL"),
+        ),
     )
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, union, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -495,6 +496,26 @@ def verified_report_counts(session: Session, *, cycle_id: str) -> dict[str, int]
     return {commitment_id: int(count) for commitment_id, count in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class OverdueCommitment:
+    """What the overdue list needs of a commitment, read as plain columns.
+
+    A cycle can have thousands of overdue commitments; plain rows cost a fraction
+    of full ORM objects tracked by the session.
+    """
+
+    id: str
+    cycle_id: str
+    regency_code: str
+    regency_name: str
+    stage: str
+    deadlines: dict[str, Any]
+    overdue_since: datetime
+    updated_at: datetime
+    report_states: dict[int, str] = field(default_factory=dict)
+    """The state of each quarter's report, for a commitment in follow-up."""
+
+
 def overdue_commitments(
     session: Session,
     *,
@@ -502,15 +523,28 @@ def overdue_commitments(
     regency_code: str | None = None,
     stage: str | None = None,
     strategic_issue: str | None = None,
-) -> Sequence[m.Commitment]:
-    """Commitments with a passed deadline; with an issue, those whose latest version has it."""
-    query = select(m.Commitment).where(m.Commitment.overdue_since.is_not(None))
+) -> list[OverdueCommitment]:
+    """Commitments with a passed deadline, with their reports; two queries however many.
+
+    With an issue, only those whose latest version has an item on it.
+    """
+    where: list[ColumnElement[bool]] = [m.Commitment.overdue_since.is_not(None)]
     if cycle_id is not None:
-        query = query.where(m.Commitment.cycle_id == cycle_id)
+        where.append(m.Commitment.cycle_id == cycle_id)
     if regency_code is not None:
-        query = query.where(m.Commitment.regency_code == regency_code)
+        where.append(m.Commitment.regency_code == regency_code)
     if stage is not None:
-        query = query.where(m.Commitment.stage == stage)
+        where.append(m.Commitment.stage == stage)
+    query = select(
+        m.Commitment.id,
+        m.Commitment.cycle_id,
+        m.Commitment.regency_code,
+        m.Commitment.regency_name,
+        m.Commitment.stage,
+        m.Commitment.deadlines,
+        m.Commitment.overdue_since,
+        m.Commitment.updated_at,
+    ).where(*where)
     if strategic_issue is not None:
         query = query.where(
             select(m.ActionItem.id)
@@ -522,7 +556,20 @@ def overdue_commitments(
             )
             .exists()
         )
-    return session.scalars(query.order_by(m.Commitment.regency_code)).all()
+    rows = {
+        row.id: OverdueCommitment(*row)
+        for row in session.execute(query.order_by(m.Commitment.regency_code))
+    }
+    # Without the issue filter the reports may cover a few commitments more; they are skipped.
+    reports = session.execute(
+        select(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter, m.QuarterlyReport.state)
+        .join(m.Commitment, m.QuarterlyReport.commitment_id == m.Commitment.id)
+        .where(*where, m.Commitment.stage == "follow_up")
+    )
+    for commitment_id, quarter, state in reports:
+        if commitment_id in rows:
+            rows[commitment_id].report_states[quarter] = state
+    return list(rows.values())
 
 
 def cycle_reports(session: Session, *, cycle_id: str) -> Sequence[m.QuarterlyReport]:
@@ -541,24 +588,6 @@ def reports_by_commitment(session: Session, *, cycle_id: str) -> dict[str, list[
     for report in cycle_reports(session, cycle_id=cycle_id):
         grouped[report.commitment_id].append(report)
     return dict(grouped)
-
-
-def reported_quarters(
-    session: Session, *, commitment_ids: Sequence[str], states: Collection[str]
-) -> dict[str, set[int]]:
-    """The quarters each commitment has a report for in one of `states`, in a few queries."""
-    found: dict[str, set[int]] = defaultdict(set)
-    # Batches keep each statement well under SQLite's limit on bound parameters.
-    for start in range(0, len(commitment_ids), 1000):
-        rows = session.execute(
-            select(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter).where(
-                m.QuarterlyReport.commitment_id.in_(commitment_ids[start : start + 1000]),
-                m.QuarterlyReport.state.in_(states),
-            )
-        )
-        for commitment_id, quarter in rows:
-            found[commitment_id].add(quarter)
-    return dict(found)
 
 
 def list_audit(
@@ -642,6 +671,10 @@ def create_token(
     return token
 
 
+TOKEN_USE_PRECISION = timedelta(minutes=1)
+"""How stale a token's `last_used_at` may be."""
+
+
 def find_user_by_token(session: Session, *, token: str, now: datetime) -> m.UserAccount | None:
     """The active user holding this unrevoked, unexpired token, noting its use; None otherwise."""
     row = session.scalar(
@@ -654,7 +687,10 @@ def find_user_by_token(session: Session, *, token: str, now: datetime) -> m.User
     user = session.get(m.UserAccount, row.user_id)
     if user is None or not user.active:
         return None
-    row.last_used_at = now
+    # Noted to the minute: a write on every request would make each read a transaction
+    # that commits (and on SQLite, takes the database's only write lock).
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_PRECISION:
+        row.last_used_at = now
     return user
 
 

@@ -121,6 +121,11 @@ class DevServer:
             "start-dev",
             "--db-filename",
             str(self.db_file),
+            # Write-ahead logging: a commit appends to one log instead of rewriting pages
+            # behind a rollback journal, which makes starting a cycle's children about
+            # four times faster (bench/fanout.py); commits stay as durable as before.
+            "--sqlite-pragma",
+            "journal_mode=wal",
             "--ip",
             "127.0.0.1",
             "--port",

@@ -10,7 +10,6 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from db.session import engine_for
 from komitmen.temporal import register_search_attributes
 from tests.databases import database
 from tests.smtp import SmtpSink
@@ -31,9 +30,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A freshly migrated database, once on SQLite and once on PostgreSQL."""
     with database(request.param, tmp_path) as url:
         yield url
-        # The app's engines live as long as the process: close the test's connections,
-        # or a whole run holds more than PostgreSQL allows.
-        engine_for(url).dispose()
 
 
 @pytest.fixture(scope="session")

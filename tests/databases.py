@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from db.session import migrate, normalise_url
+from db.session import engine_for, migrate, normalise_url
 
 POSTGRES_URL = os.environ.get(
     "KOMITMEN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -37,6 +37,9 @@ def postgres_database() -> Iterator[str]:
         migrate(url)
         yield url
     finally:
+        # The app's engines live as long as the process: close this schema's connections,
+        # or a whole run holds more than PostgreSQL allows.
+        engine_for(url).dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

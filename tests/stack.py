@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ class WorkerProcess:
         self.cwd = cwd
         self.log = log
         self._process: subprocess.Popen[bytes] | None = None
+        # Where the current run's output begins in the log.
+        self._offset = 0
 
     @property
     def running(self) -> bool:
@@ -59,6 +62,7 @@ class WorkerProcess:
     def start(self) -> None:
         """Start a worker (the previous one must have ended)."""
         assert not self.running, "a worker runs already"
+        self._offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             out.write(f"--- worker started {datetime.now().isoformat()}\n".encode())
             out.flush()
@@ -69,6 +73,14 @@ class WorkerProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Block until the current run polls its task queue."""
+        deadline = time.monotonic() + timeout
+        while b"worker running on task queue" not in self.log.read_bytes()[self._offset :]:
+            assert self.running, f"the worker exited:\n{self.tail()}"
+            assert time.monotonic() < deadline, f"the worker is not polling:\n{self.tail()}"
+            time.sleep(0.1)
 
     def kill(self) -> None:
         """SIGKILL the worker: no shutdown, no goodbye to the server, as in a crash."""

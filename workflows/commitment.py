@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -35,6 +36,19 @@ MAIL_OUTSIDE_LOCK = "mail-outside-lock"
 
 Before this change, escalations and notices were sent while the commitment's lock was
 held (and the update waited for them), so a mail outage blocked every action on it.
+"""
+CHANGED_SEARCH_ATTRIBUTES = "changed-search-attributes"
+"""An event upserts only the search attributes whose values it changes.
+
+Before this change every event upserted all three, although most change one or none
+(a commitment's start changes none, a second signature none): each upsert is a
+command and a visibility write on the server, half of them for nothing.
+"""
+STEADY_WAKEUP = "steady-wakeup"
+"""The timer to the next wakeup stays while that instant does not move.
+
+Before this change each pass of the run loop (every action) cancelled its timer and
+started another, mostly for the same instant: two commands and two events for nothing.
 """
 
 
@@ -75,6 +89,8 @@ class CommitmentWorkflow:
         self._state = input.state or CommitmentState.start(input.spec, workflow.now())
         self._lock = asyncio.Lock()
         self._changed = False
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_at: datetime | None = None
         # The head of the queue stays there until it has been delivered.
         self._mail: list[tuple[str, BaseModel]] = []
 
@@ -97,12 +113,7 @@ class CommitmentWorkflow:
             async with self._lock:
                 await self._record(c.started_event(self.state))
         while not self.state.stage.is_terminal:
-            wakeup = c.next_wakeup(self.state)
-            timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(0))
-            try:
-                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
-            except TimeoutError:
-                pass
+            await self._sleep(c.next_wakeup(self.state))
             self._changed = False
             async with self._lock:
                 locked_before = len(self.state.locked)
@@ -114,13 +125,36 @@ class CommitmentWorkflow:
                 or workflow.info().is_continue_as_new_suggested()
             ):
                 # A closed quarter is a natural break: start the next with a short history.
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._mail_sent()
+                await self._quiet()
                 workflow.continue_as_new(CommitmentInput(spec=self.state.spec, state=self.state))
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._mail_sent()
+        await self._quiet()
         mailer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         return self.state.stage
+
+    async def _sleep(self, wakeup: datetime | None) -> None:
+        """Sleep until `wakeup` (None: forever) or until something changes."""
+        if not workflow.patched(STEADY_WAKEUP):
+            timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(0))
+            try:
+                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            except TimeoutError:
+                pass
+            return
+        if wakeup != self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_at = wakeup
+            self._timer = (
+                None
+                if wakeup is None
+                else asyncio.create_task(workflow.sleep(max(wakeup - workflow.now(), timedelta(0))))
+            )
+        timer = self._timer
+        await workflow.wait_condition(lambda: self._changed or (timer is not None and timer.done()))
+        if timer is not None and timer.done():
+            self._timer, self._timer_at = None, None
 
     @workflow.query
     def current(self) -> CommitmentState:
@@ -320,15 +354,16 @@ class CommitmentWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
-        workflow.upsert_search_attributes(
-            [
-                STAGE.value_set(event.to_stage.value),
-                OVERDUE.value_set(event.overdue_since is not None),
-                NEXT_DUE.value_set(event.next_due_at)
-                if event.next_due_at
-                else NEXT_DUE.value_unset(),
-            ]
-        )
+        updates: list[SearchAttributeUpdate[Any]] = [
+            STAGE.value_set(event.to_stage.value),
+            OVERDUE.value_set(event.overdue_since is not None),
+            NEXT_DUE.value_set(event.next_due_at) if event.next_due_at else NEXT_DUE.value_unset(),
+        ]
+        if workflow.patched(CHANGED_SEARCH_ATTRIBUTES):
+            shown = workflow.info().typed_search_attributes
+            updates = [u for u in updates if shown.get(u.key) != u.value]
+        if updates:
+            workflow.upsert_search_attributes(updates)
         if event.from_stage != event.to_stage:
             await workflow.get_external_workflow_handle(cycle_workflow_id(event.cycle_id)).signal(
                 "commitment_changed",
@@ -366,9 +401,12 @@ class CommitmentWorkflow:
             await self._deliver(activity, message)
             self._mail.pop(0)
 
-    async def _mail_sent(self) -> None:
-        """Wait until the mail queue is empty (before the run ends or continues as new)."""
-        await workflow.wait_condition(lambda: not self._mail)
+    async def _quiet(self) -> None:
+        """Wait until no handler runs and no mail waits, together (before ending or continuing).
+
+        Waiting for one and then the other would let an update start while mail drains.
+        """
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._mail)
 
     async def _deliver(self, activity: str, message: BaseModel) -> None:
         await workflow.execute_activity(

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from api.deps import AuthUser, CurrentUser, SessionDep
 from api.schemas import OverdueOut
-from db import models as m
 from db import repository
 from domain.catalog import load_catalog
 from domain.cycle import CYCLE_ID_PATTERN
@@ -79,31 +78,25 @@ def find_overdue(
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     now = at or max([datetime.now(UTC), *(r.updated_at for r in rows)])
-    reported = repository.reported_quarters(
-        session,
-        commitment_ids=[r.id for r in rows if r.stage == Stage.FOLLOW_UP],
-        states=_REPORTED,
-    )
-    entries = [e for row in rows for e in _overdue(row, reported.get(row.id, set()), now)]
+    entries = [e for row in rows for e in _overdue(row, now)]
     if quarter is not None:
         entries = [e for e in entries if e.quarter == quarter]
     return sorted(entries, key=lambda e: (e.seconds_left, e.regency_code))
 
 
-def _overdue(row: m.Commitment, reported: set[int], now: datetime) -> list[OverdueOut]:
+def _overdue(row: repository.OverdueCommitment, now: datetime) -> list[OverdueOut]:
     """The passed deadlines of one commitment's open obligations.
 
     The workflow's clock decides what is overdue (it recorded `overdue_since`); the
-    time left is counted from `now`. `reported` holds the quarters already reported.
+    time left is counted from `now`.
     """
-    assert row.overdue_since is not None
     reference = now
     due: list[tuple[str, int | None]] = []
     stage = Stage(row.stage)
     if stage in _STAGE_DEADLINE:
         due.append((_STAGE_DEADLINE[stage], None))
     elif stage == Stage.FOLLOW_UP:
-        due += [(f"q{q}", q) for q in (1, 2, 3, 4) if q not in reported]
+        due += [(f"q{q}", q) for q in (1, 2, 3, 4) if row.report_states.get(q) not in _REPORTED]
     entries = []
     for key, q in due:
         text = row.deadlines.get(key)

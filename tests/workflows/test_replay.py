@@ -8,6 +8,8 @@ is guarded by `workflow.patched` (see "Changing a workflow" in the README).
 
 v1: before MAIL_OUTSIDE_LOCK (mail was sent while the lock was held).
 v2: mail goes out from the commitment's own queue.
+v3: an event upserts only the search attributes it changes (CHANGED_SEARCH_ATTRIBUTES),
+    and the timer to the next wakeup stays while that instant holds (STEADY_WAKEUP).
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.commitment import MAIL_OUTSIDE_LOCK, CommitmentWorkflow
+from workflows.commitment import (
+    CHANGED_SEARCH_ATTRIBUTES,
+    MAIL_OUTSIDE_LOCK,
+    STEADY_WAKEUP,
+    CommitmentWorkflow,
+)
 from workflows.cycle import CycleWorkflow
 
 ROOT = Path(__file__).parent / "histories"
@@ -30,7 +37,7 @@ NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
 
 def test_histories_of_every_version_are_present() -> None:
     versions = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
-    assert versions == ["v1", "v2"]
+    assert versions == ["v1", "v2", "v3"]
     for version in versions:
         assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES, version
 
@@ -39,15 +46,19 @@ def _history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"{path.parent.name}/{path.stem}", path.read_text())
 
 
-@pytest.mark.parametrize("version", ["v1", "v2"])
-def test_only_runs_started_after_the_change_take_the_new_path(version: str) -> None:
-    """v1 runs replay without the patch marker (old path); v2 runs recorded it."""
+@pytest.mark.parametrize(
+    ("change", "since"),
+    [(MAIL_OUTSIDE_LOCK, "v2"), (CHANGED_SEARCH_ATTRIBUTES, "v3"), (STEADY_WAKEUP, "v3")],
+)
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+def test_only_runs_started_after_the_change_take_the_new_path(
+    version: str, change: str, since: str
+) -> None:
+    """Runs of versions before a change replay without its patch marker; later ones have it."""
     history = _history(ROOT / version / "commitment-change-request.json")
-    markers = [
-        e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-    ]
-    patched = any(MAIL_OUTSIDE_LOCK.encode() in e.SerializeToString() for e in markers)
-    assert patched == (version == "v2")
+    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    patched = any(change.encode() in e.SerializeToString() for e in markers)
+    assert patched == (version >= since)
 
 
 @pytest.mark.parametrize("name", ["commitment-change-request", "commitment-decline"])

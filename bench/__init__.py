@@ -1,0 +1,1 @@
+"""Benchmarks for Komitmen, run on demand: `make bench` or `python -m bench.<name>`."""

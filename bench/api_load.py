@@ -1,0 +1,350 @@
+"""Benchmark 6: the HTTP API under load, from many clients at once, for a fixed time.
+
+The real stack runs as separate processes: the Temporal dev server, a `komitmen
+worker`, PostgreSQL (a schema of its own, dropped afterwards) and the app served by
+uvicorn with two worker processes. Three cycles of NTT's 22 regencies give 66
+commitments; each of 50 clients (asyncio tasks with an httpx connection each, in
+this process) owns one of them, so no two clients ever edit the same draft. For the
+whole window every client sends one request after another, no pause between them:
+
+    board       GET /cycles/{id}/board           the board page, as a manager
+    commitment  GET /cycles/{id}/commitments/{code}   JSON, as the regency's officer
+    overdue     GET /overdue?cycle_id={id}       JSON, as a manager
+    save_draft  POST .../save-draft              a Workflow Update, as the officer
+
+in proportions 3:3:2:2. Every client has its own tokens (a manager's and an
+officer's), as different people would. Any answer other than 2xx and any transport
+error is a failure and is printed; afterwards every commitment's latest version in
+the database must be the last one its client saved.
+
+    .venv/bin/python -m bench.api_load            # 50 clients for 30 s
+    .venv/bin/python -m bench.api_load --quick    # 10 clients for 5 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.pages.routes import SESSION_COOKIE
+from bench.common import (
+    bench_process,
+    cpu_seconds,
+    metric_sum,
+    metrics,
+    metrics_delta,
+    percentile,
+    pid_of,
+    write_result,
+)
+from db import repository
+from db.session import engine_for, migrate, session_factory, transaction
+from domain.calendar import WITA
+from domain.catalog import load_catalog
+from komitmen.demo import sample_plan, seed_demo_users
+from komitmen.devserver import DevServer, free_port
+from komitmen.settings import Settings
+from tests.databases import postgres_database
+from tests.stack import process_env
+
+WEIGHTS = {"board": 3, "commitment": 3, "overdue": 2, "save_draft": 2}
+# `komitmen api` processes, one event loop each. Not `uvicorn --workers N`: uvicorn 0.54
+# binds that socket without IPPROTO_TCP, so TCP_NODELAY is never set and each keep-alive
+# request waits about 40 ms for a delayed ACK (Kludex/uvicorn#3149).
+API_PROCESSES = 2
+
+
+@dataclass
+class Desk:
+    """One client: the commitment it owns, its tokens and the last version it saved."""
+
+    index: int
+    cycle_id: str
+    code: str
+    officer: str
+    manager: str
+    plan: dict[str, Any]
+    version: int = 0
+
+
+@dataclass
+class Tally:
+    """Latencies and failures per kind of request."""
+
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+
+    def figures(self, duration: float) -> dict[str, Any]:
+        """Requests per second and latency percentiles (ms) per kind."""
+        kinds = {}
+        for kind in WEIGHTS:
+            ms = [s * 1000 for s in self.seconds[kind]]
+            kinds[kind] = {
+                "requests": len(ms),
+                "per_second": round(len(ms) / duration, 1),
+                "p50_ms": round(percentile(ms, 50), 1) if ms else None,
+                "p95_ms": round(percentile(ms, 95), 1) if ms else None,
+                "p99_ms": round(percentile(ms, 99), 1) if ms else None,
+                "max_ms": round(max(ms), 1) if ms else None,
+            }
+        return kinds
+
+
+def tokens(url: str, username: str, count: int) -> list[str]:
+    """`count` tokens of one user, issued straight in the database."""
+    with transaction(session_factory(url)) as session:
+        user = repository.get_user(session, username=username)
+        assert user is not None, username
+        now = datetime.now(UTC)
+        return [
+            repository.create_token(session, user_id=user.id, name="bench", now=now)
+            for _ in range(count)
+        ]
+
+
+def desks(url: str, cycle_ids: list[str], clients: int) -> list[Desk]:
+    """One desk per client, each on a commitment of its own."""
+    codes = load_catalog().codes()
+    managers = tokens(url, "manajer", clients)
+    result = []
+    for index in range(clients):
+        cycle_id, code = cycle_ids[index // len(codes)], codes[index % len(codes)]
+        officer = tokens(url, f"operator-{code.replace('.', '')}", 1)[0]
+        plan = sample_plan(load_catalog().get(code)).model_dump(mode="json")
+        result.append(Desk(index, cycle_id, code, officer, managers[index], plan))
+    return result
+
+
+async def send(http: httpx.AsyncClient, desk: Desk, kind: str) -> httpx.Response:
+    """One request of the given kind from a desk."""
+    base = f"/cycles/{desk.cycle_id}"
+    officer = {"Authorization": f"Bearer {desk.officer}"}
+    if kind == "board":
+        return await http.get(f"{base}/board", cookies={SESSION_COOKIE: desk.manager})
+    if kind == "commitment":
+        return await http.get(f"{base}/commitments/{desk.code}", headers=officer)
+    if kind == "overdue":
+        return await http.get(
+            "/overdue",
+            params={"cycle_id": desk.cycle_id},
+            headers={"Authorization": f"Bearer {desk.manager}"},
+        )
+    return await http.post(
+        f"{base}/commitments/{desk.code}/save-draft",
+        json={"plan": desk.plan, "based_on_version": desk.version},
+        headers=officer,
+    )
+
+
+async def act(http: httpx.AsyncClient, desk: Desk, kind: str, tally: Tally | None) -> None:
+    """Send one request, check its answer and note how long it took."""
+    started = time.perf_counter()
+    try:
+        response = await send(http, desk, kind)
+    except httpx.HTTPError as error:
+        if tally is not None:
+            tally.errors.append(f"{kind} client {desk.index}: {error!r}")
+        return
+    elapsed = time.perf_counter() - started
+    if not response.is_success:
+        message = f"{kind} client {desk.index}: {response.status_code} {response.text[:300]}"
+        if tally is None:
+            raise RuntimeError(message)
+        tally.errors.append(message)
+        return
+    if kind == "save_draft":
+        desk.version = response.json()["version"]
+    if tally is not None:
+        tally.seconds[kind].append(elapsed)
+
+
+async def client(base_url: str, desk: Desk, opens: float, closes: float, tally: Tally) -> None:
+    """Warm up with one request of each kind, then send requests back to back in the window."""
+    rng = random.Random(desk.index)
+    kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+    async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
+        for kind in kinds:
+            await act(http, desk, kind, None)
+        await asyncio.sleep(max(0.0, opens - time.monotonic()))
+        while time.monotonic() < closes:
+            await act(http, desk, rng.choices(kinds, weights)[0], tally)
+
+
+def recorded_versions(url: str, desks: list[Desk]) -> dict[str, int]:
+    """The latest version of every desk's commitment, as the database has it."""
+    with transaction(session_factory(url)) as session:
+        found = {}
+        for desk in desks:
+            row = repository.get_commitment(session, commitment_id=f"{desk.cycle_id}:{desk.code}")
+            found[f"{desk.cycle_id}:{desk.code}"] = row.latest_version if row else -1
+        return found
+
+
+def worker_figures(delta: dict[str, float]) -> dict[str, Any]:
+    """What the worker did in the window: tasks run, time queued and time spent (means, ms)."""
+    figures: dict[str, Any] = {}
+    for kind, plural in (("workflow_task", "workflow_tasks"), ("activity", "activities")):
+        count = metric_sum(delta, f"temporal_{kind}_execution_latency_count")
+        figures[plural] = int(count)
+        for stage in ("schedule_to_start", "execution"):
+            total = metric_sum(delta, f"temporal_{kind}_{stage}_latency_sum")
+            figures[f"{kind}_{stage}_ms_mean"] = round(total / count, 1) if count else None
+    return figures
+
+
+async def wait_ready(base_url: str, api: Any, limit: float = 90) -> None:
+    """Wait until the app answers /ready (database and Temporal reachable)."""
+    deadline = time.monotonic() + limit
+    async with httpx.AsyncClient(base_url=base_url, timeout=5) as http:
+        while True:
+            try:
+                if (await http.get("/ready")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if api.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not become ready:\n{api.tail()}")
+            await asyncio.sleep(0.3)
+
+
+async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[str, Any]:
+    """Start the stack, start the cycles, load the API for the window and add it up."""
+    settings = Settings(
+        data_dir=folder,
+        database_url=db_url,
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_ui_port=free_port(),
+        worker_metrics_address=f"127.0.0.1:{free_port()}",
+    )
+    migrate(settings.db_url)
+    with transaction(session_factory(settings.db_url)) as session:
+        seed_demo_users(session, load_catalog())
+    ports = [free_port() for _ in range(API_PROCESSES)]
+    urls = [f"http://{settings.api_host}:{port}" for port in ports]
+    regencies = len(load_catalog().codes())
+    cycle_ids = [f"beban-{n + 1}" for n in range(-(-args.clients // regencies))]
+    year = datetime.now(WITA).year + 1
+    async with DevServer(settings) as server:
+        server_pid = pid_of(str(server.db_file))
+        assert server_pid is not None, "the dev server runs"
+        with ExitStack() as stack:
+            worker = stack.enter_context(
+                bench_process(
+                    ["-m", "komitmen", "worker"], process_env(settings), folder / "worker.log"
+                )
+            )
+            apis = [
+                stack.enter_context(
+                    bench_process(
+                        ["-m", "komitmen", "api"],
+                        process_env(settings.model_copy(update={"api_port": port})),
+                        folder / f"api-{port}.log",
+                    )
+                )
+                for port in ports
+            ]
+            worker.wait_for("worker running")
+            for url, api in zip(urls, apis, strict=True):
+                await wait_ready(url, api)
+            coordinator = tokens(settings.db_url, "koordinator", 1)[0]
+            async with httpx.AsyncClient(base_url=urls[0], timeout=120) as http:
+                for cycle_id in cycle_ids:
+                    body = {"cycle_id": cycle_id, "name": "Rakor (beban)", "year": year}
+                    started = await http.post(
+                        "/cycles", json=body, headers={"Authorization": f"Bearer {coordinator}"}
+                    )
+                    assert started.status_code == 201, started.text
+            table = desks(settings.db_url, cycle_ids, args.clients)
+            tally = Tally()
+            # Every client warms up first; the window opens for all of them at once.
+            opens = time.monotonic() + 10 + args.clients * 0.2
+            closes = opens + args.seconds
+            pids = {"api": [a.pid for a in apis], "worker": [worker.pid], "temporal": [server_pid]}
+            # Clients take turns over the API processes, as a load balancer would spread them.
+            tasks = [
+                asyncio.create_task(client(urls[d.index % len(urls)], d, opens, closes, tally))
+                for d in table
+            ]
+            await asyncio.sleep(max(0.0, opens - time.monotonic()))
+            cpu_before = {k: sum(map(cpu_seconds, v)) for k, v in pids.items()}
+            metrics_before = metrics(settings.worker_metrics_address)
+            own_before = time.process_time()
+            await asyncio.gather(*tasks)
+            duration = time.monotonic() - opens
+            cpu = {k: round(sum(map(cpu_seconds, v)) - cpu_before[k], 1) for k, v in pids.items()}
+            cpu["clients"] = round(time.process_time() - own_before, 1)
+            delta = metrics_delta(metrics_before, metrics(settings.worker_metrics_address))
+            expected = {f"{d.cycle_id}:{d.code}": d.version for d in table}
+            for _ in range(60):
+                found = recorded_versions(settings.db_url, table)
+                if found == expected:
+                    break
+                await asyncio.sleep(0.5)
+            mismatched = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
+        engine_for(settings.db_url).dispose()
+    kinds = tally.figures(duration)
+    total = sum(k["requests"] for k in kinds.values())
+    return {
+        "clients": args.clients,
+        "seconds": round(duration, 1),
+        "api_processes": API_PROCESSES,
+        "requests": total,
+        "per_second": round(total / duration, 1),
+        "kinds": kinds,
+        "drafts_saved": sum(d.version for d in table) - len(table),
+        "errors": len(tally.errors),
+        "error_samples": tally.errors[:20],
+        "database_mismatches": mismatched,
+        "cpu_seconds": cpu,
+        "worker": worker_figures(delta),
+        "pass": not tally.errors and not mismatched,
+    }
+
+
+def main() -> int:
+    """Run the load and write bench/results/api_load.json; exit 1 on any failure."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 clients for 5 s")
+    parser.add_argument("--clients", type=int, help="concurrent clients (default 50)")
+    parser.add_argument("--seconds", type=float, help="length of the window (default 30)")
+    args = parser.parse_args()
+    args.clients = args.clients or (10 if args.quick else 50)
+    args.seconds = args.seconds or (5.0 if args.quick else 30.0)
+    load_before = os.getloadavg()
+    with (
+        tempfile.TemporaryDirectory(prefix="komitmen-bench-") as folder,
+        postgres_database() as url,
+    ):
+        result = asyncio.run(measure(args, Path(folder), url))
+    result = {"quick": args.quick, **result, "target": {"errors": 0}}
+    result["load_average"] = {"before": load_before, "after": os.getloadavg()}
+    write_result("api_load", result)
+    for error in result["error_samples"]:
+        print(f"  error: {error}", file=sys.stderr)
+    for name, (saved, recorded) in result["database_mismatches"].items():
+        print(f"  {name}: saved version {saved}, database has {recorded}", file=sys.stderr)
+    kinds = result["kinds"]
+    print(
+        f"api_load: {result['clients']} clients, {result['seconds']} s, "
+        f"{result['per_second']} requests/s; p95 "
+        + ", ".join(f"{k} {v['p95_ms']} ms" for k, v in kinds.items())
+        + f"; {result['errors']} errors: {'PASS' if result['pass'] else 'FAIL'}"
+    )
+    return 0 if result["pass"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""What every benchmark shares: the machine it ran on, where its result goes, and tools.
+
+A result file holds `sizes`, `figures` and `targets`; each target is named after the
+figure it judges (`targets["ratio"]` judges `figures["ratio"]`) and says
+`{"target": "≥ 0.8", "pass": true}`, which is what the README's table shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from domain.catalog import Catalog, Office, OfficeTitle, Province, Regency
+from komitmen.devserver import temporal_binary
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def temporal_version() -> str:
+    """The Temporal CLI and server versions, as `temporal --version` prints them."""
+    try:
+        done = subprocess.run(
+            [str(temporal_binary()), "--version"], capture_output=True, text=True, timeout=30
+        )
+    except OSError:
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    """The machine a benchmark ran on: platform, CPUs, memory, Python and Temporal."""
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "ram_gb": round(ram / 2**30, 1),
+        "python": sys.version.split()[0],
+        "temporal": temporal_version(),
+    }
+
+
+def write_result(name: str, result: dict[str, Any]) -> Path:
+    """Write `bench/results/<name>.json` with the machine added; return its path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    measured = datetime.now(UTC).isoformat(timespec="seconds")
+    document = {"name": name, **result, "measured": measured, "machine": machine()}
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of `values`, interpolated between the nearest two."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    # Fields after the command name, which may itself contain spaces: utime and stime
+    # are the 14th and 15th of the whole line, so the 12th and 13th after ")".
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pid_of(fragment: str) -> int | None:
+    """The process whose command line contains `fragment` (e.g. a data folder), if any."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if fragment in command:
+            return int(entry.name)
+    return None
+
+
+def national_catalog(count: int) -> Catalog:
+    """`count` synthetic regencies spread over provinces 11, 12, ..., 20 to a province.
+
+    The packaged catalog holds NTT's 22; a national cycle (514 kabupaten/kota) needs
+    more. A real catalog is one province, so this one is built without that check.
+    """
+    regencies = []
+    for n in range(count):
+        code, number = 11 + n // 20, n % 20 + 1
+        name = f"Kabupaten Sintetis {n + 1}"
+        regencies.append(
+            Regency(
+                kemendagri_code=f"{code:02d}.{number:02d}",
+                bps_code=f"{code:02d}{number:02d}",
+                name=name,
+                short_name=f"Sintetis {n + 1}",
+                kind="kabupaten",
+                head_title="Bupati",
+                planning_agency="Bappeda",
+                seat=f"Ibu kota {n + 1}",
+                office_titles=(
+                    OfficeTitle(office=Office.BPBD_HEAD, title=f"Kepala BPBD {name}"),
+                    OfficeTitle(office=Office.PLANNING_HEAD, title=f"Kepala Bappeda {name}"),
+                    OfficeTitle(office=Office.REGIONAL_HEAD, title=f"Bupati Sintetis {n + 1}"),
+                ),
+            )
+        )
+    province = Province(
+        code="99",
+        name="Indonesia (sintetis)",
+        head_title="Gubernur",
+        planning_agency="Bappeda",
+        capital="Jakarta",
+        disaster_agency="BNPB",
+    )
+    return Catalog.model_construct(province=province, regencies=tuple(regencies))
+
+
+def metrics(address: str) -> dict[str, float]:
+    """A Prometheus text page (a worker's SDK metrics) as {"name{labels}": value}."""
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            values[key] = float(value)
+    return values
+
+
+def metrics_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """How much each counter grew between two scrapes (new series count from zero)."""
+    return {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k, 0.0)}
+
+
+def metric_sum(delta: dict[str, float], name: str, **labels: str) -> float:
+    """The sum of series `name` whose labels include `labels`."""
+    total = 0.0
+    for key, value in delta.items():
+        series, _, rest = key.partition("{")
+        if series == name and all(f'{k}="{v}"' in rest for k, v in labels.items()):
+            total += value
+    return total
+
+
+class BenchProcess:
+    """A Python module run as a process of its own, stopped (SIGTERM, then SIGKILL) on exit."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        """Start `python ARGS` with `env`, appending its output to `log`."""
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, *args], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self.process.pid
+
+    def wait_for(self, text: str, limit: float = 60) -> None:
+        """Wait until the process's log contains `text` (it says it is ready)."""
+        deadline = time.monotonic() + limit
+        while text not in self.log.read_text(errors="replace"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.log.name}: no {text!r}:\n{self.tail()}")
+            time.sleep(0.2)
+
+    def tail(self, chars: int = 3000) -> str:
+        """The end of the log."""
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def stop(self, timeout: float = 30) -> None:
+        """Ask the process to stop; kill it if it lingers."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextmanager
+def bench_process(args: list[str], env: dict[str, str], log: Path) -> Iterator[BenchProcess]:
+    """`BenchProcess` for the length of a `with` block."""
+    process = BenchProcess(args, env, log)
+    try:
+        yield process
+    finally:
+        process.stop()

@@ -1,0 +1,480 @@
+"""Lifecycle throughput against the floor: Komitmen beside a bare Temporal workflow.
+
+N commitments go through their whole life (save a draft, submit, approve, three
+signatures, four quarterly reports each verified) by Workflow Updates sent as the
+CLI and the API send them (`komitmen.actions.act`), a bounded number of lifecycles
+at a time, through a `komitmen worker` process on a database of this run's own.
+On the same Temporal dev server a bare workflow, run by a plain worker process on
+its own task queue, takes one update per human action and runs one no-op activity
+per state change: the floor that Temporal itself sets for that lifecycle. Rounds
+alternate between the two; the figure is Komitmen's throughput over the floor's.
+Where the rest goes comes from both workers' SDK metrics (workflow tasks, activity
+time), one history of each (commands per action) and the CPU each process used.
+
+    .venv/bin/python -m bench.lifecycle                  # 50 lifecycles a round, SQLite
+    .venv/bin/python -m bench.lifecycle --db postgres
+    .venv/bin/python -m bench.lifecycle --quick          # 5, to smoke-test
+"""
+
+from __future__ import annotations
+
+from temporalio import activity, workflow
+
+with workflow.unsafe.imports_passed_through():
+    import argparse
+    import asyncio
+    import shutil
+    import statistics
+    import tempfile
+    import time
+    from collections import Counter
+    from collections.abc import Awaitable, Sequence
+    from dataclasses import dataclass, field
+    from datetime import datetime, timedelta
+    from decimal import Decimal
+    from pathlib import Path
+    from typing import Any
+
+    from temporalio.api.enums.v1 import EventType
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from bench.common import (
+        bench_process,
+        cpu_seconds,
+        metric_sum,
+        metrics,
+        metrics_delta,
+        pid_of,
+        write_result,
+    )
+    from domain import commitment as c
+    from domain.calendar import WITA
+    from domain.catalog import Regency, load_catalog
+    from domain.cycle import CycleSpec
+    from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
+    from domain.roles import Actor, Role
+    from domain.schedule import compressed_schedule, default_schedule
+    from komitmen.actions import act, build_cycle_spec, start_cycle
+    from komitmen.cli.serve import stop_event
+    from komitmen.demo import sample_plan
+    from komitmen.devserver import DevServer, free_port
+    from komitmen.settings import Settings
+    from komitmen.temporal import connect, serve_metrics
+    from tests.databases import database
+    from tests.stack import process_env
+    from workflows.common import ACTIVITY_TIMEOUT, commitment_workflow_id, cycle_workflow_id
+
+TARGET_RATIO = 0.8
+# The human actions of one lifecycle, in order; each is one update and one recorded change.
+ACTIONS = ("save_draft", "submit", "approve", "sign", "sign", "sign") + (
+    "submit_report",
+    "verify_report",
+) * 4
+# Plus the commitment's start: the state changes one lifecycle records.
+STATE_CHANGES = len(ACTIONS) + 1
+KOMITMEN_QUEUE = "bench-komitmen"
+BARE_QUEUE = "bench-bare"
+READY = "worker running on task queue"
+# Days long enough that no reminder, deadline or lock falls during a run, yet a
+# compressed schedule: every action is allowed at once and reports need no closed quarter.
+DAY_LENGTH = timedelta(hours=23)
+COORDINATOR = Actor(name="Koordinator Benchmark", role=Role.COORDINATOR)
+REVIEWER = Actor(name="Reviewer Benchmark", role=Role.REVIEWER)
+
+
+# --- the floor: a workflow with no logic and no database ------------------------------------
+
+
+@activity.defn(name="bench_noop")
+async def noop() -> None:
+    """Nothing: stands for recording one state change."""
+
+
+@workflow.defn(name="BareLifecycle")
+class BareLifecycle:
+    """One update per human action and one no-op activity per state change, nothing else."""
+
+    @workflow.run
+    async def run(self) -> None:
+        """Record the start, then stay open as a commitment does between its actions."""
+        await workflow.execute_activity(noop, start_to_close_timeout=ACTIVITY_TIMEOUT)
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.update
+    async def act(self, action: str) -> str:
+        """Record the action's state change."""
+        await workflow.execute_activity(noop, start_to_close_timeout=ACTIVITY_TIMEOUT)
+        return action
+
+
+async def serve_bare(settings: Settings) -> None:
+    """Run the bare workflow's worker until SIGTERM, its metrics served like Komitmen's."""
+    if settings.worker_metrics_address:
+        serve_metrics(settings.worker_metrics_address)
+    client = await connect(settings)
+    stop = stop_event()
+    worker = Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=[BareLifecycle],
+        activities=[noop],
+    )
+    async with worker:
+        print(f"{READY} {settings.temporal_task_queue!r}", flush=True)
+        await stop.wait()
+
+
+# --- driving lifecycles ---------------------------------------------------------------------
+
+
+async def bare_lifecycle(client: Client, workflow_id: str) -> None:
+    """Start one bare workflow and send it one update per action."""
+    handle = await client.start_workflow(BareLifecycle.run, id=workflow_id, task_queue=BARE_QUEUE)
+    for action in ACTIONS:
+        await handle.execute_update(BareLifecycle.act, action)
+
+
+def report(regency: Regency, quarter: int) -> QuarterlyReport:
+    """Every item of the sample plan reported on schedule."""
+    items = tuple(
+        ItemProgress(
+            item_position=n,
+            status=ProgressStatus.SESUAI_JADWAL,
+            percent_realised=Decimal(25 * quarter),
+            narrative="Berjalan sesuai rencana.",
+        )
+        for n in range(1, len(sample_plan(regency).items) + 1)
+    )
+    return QuarterlyReport(quarter=quarter, items=items)
+
+
+async def komitmen_lifecycle(client: Client, spec: CycleSpec, regency: Regency) -> None:
+    """Drive one commitment from drafting to its fourth verified report."""
+    code = regency.kemendagri_code
+    commitment = c.commitment_id(spec.cycle_id, code)
+    officer = Actor(name=f"Operator {regency.name}", role=Role.REGENCY_OFFICER, regency_code=code)
+    sent: list[str] = []
+
+    async def send(action: str, request: Any) -> Any:
+        sent.append(action)
+        return await act(client, commitment, action, request)
+
+    saved = await send(
+        "save_draft", c.SaveDraft(actor=officer, plan=sample_plan(regency), based_on_version=0)
+    )
+    await send("submit", c.Submit(actor=officer, version=saved.version))
+    approved = await send("approve", c.Approve(actor=REVIEWER, version=saved.version))
+    for office in spec.signatories:
+        signer = Actor(
+            name=f"Penandatangan {office} {code}",
+            role=Role.SIGNATORY,
+            regency_code=code,
+            office=office,
+        )
+        await send("sign", c.Sign(actor=signer, document_hash=approved.document_hash))
+    for quarter in range(1, 5):
+        await send("submit_report", c.SubmitReport(actor=officer, report=report(regency, quarter)))
+        await send("verify_report", c.VerifyReport(actor=REVIEWER, quarter=quarter))
+    assert tuple(sent) == ACTIONS, "the bare workflow must mirror these actions"
+
+
+def cycle_specs(label: str, count: int, now: datetime) -> list[CycleSpec]:
+    """Cycles of the catalog's regencies (22 each, the last one shorter) holding `count`."""
+    catalog = load_catalog()
+    codes = catalog.codes()
+    rules = default_schedule(now.astimezone(WITA).year)
+    specs = []
+    for n, first in enumerate(range(0, count, len(codes))):
+        spec = build_cycle_spec(
+            cycle_id=f"bench-{label}-{n}",
+            name=f"Benchmark {label} {n}",
+            year=now.astimezone(WITA).year,
+            catalog=catalog,
+            schedule=rules,
+            started_by=COORDINATOR,
+            regency_codes=codes[: count - first],
+        )
+        schedule = compressed_schedule(rules, now, DAY_LENGTH)
+        specs.append(spec.model_copy(update={"schedule": schedule}))
+    return specs
+
+
+async def gated(concurrency: int, jobs: Sequence[Awaitable[None]]) -> None:
+    """Await every job, at most `concurrency` at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def run(job: Awaitable[None]) -> None:
+        async with gate:
+            await job
+
+    await asyncio.gather(*(run(job) for job in jobs))
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def add_up(total: dict[str, float], more: dict[str, float]) -> None:
+    """Add each figure of `more` to `total`."""
+    for key, value in more.items():
+        total[key] = total.get(key, 0.0) + value
+
+
+@dataclass
+class Side:
+    """One contender: its worker process and what its timed rounds added up to."""
+
+    name: str
+    worker_pid: int
+    metrics_address: str
+    lifecycles: int = 0
+    seconds: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        """Lifecycles per second over every timed round."""
+        return self.lifecycles / self.seconds
+
+    def per_lifecycle(self) -> dict[str, Any]:
+        """Where one lifecycle's time went, averaged over the timed rounds."""
+        n = self.lifecycles
+        m = self.metrics
+        activities = {
+            key.split('activity_type="')[1].split('"')[0]: value
+            for key, value in m.items()
+            if key.startswith("temporal_activity_execution_latency_count{")
+        }
+        activity_ms = {
+            kind: round(
+                metric_sum(m, "temporal_activity_execution_latency_sum", activity_type=kind)
+                / count,
+                2,
+            )
+            for kind, count in activities.items()
+        }
+        tasks = metric_sum(m, "temporal_workflow_task_execution_latency_count")
+        return {
+            "seconds": round(self.seconds / n, 3),
+            "cpu_ms": {k: round(1000 * v / n, 1) for k, v in sorted(self.cpu.items())},
+            "workflow_tasks": round(tasks / n, 2),
+            "workflow_task_ms_mean": round(
+                metric_sum(m, "temporal_workflow_task_execution_latency_sum") / tasks, 2
+            ),
+            "workflow_task_schedule_to_start_ms_mean": round(
+                metric_sum(m, "temporal_workflow_task_schedule_to_start_latency_sum")
+                / max(metric_sum(m, "temporal_workflow_task_schedule_to_start_latency_count"), 1),
+                2,
+            ),
+            "activities": {k: round(v / n, 2) for k, v in sorted(activities.items())},
+            "activity_ms_mean": dict(sorted(activity_ms.items())),
+            "activity_schedule_to_start_ms_mean": round(
+                metric_sum(m, "temporal_activity_schedule_to_start_latency_sum")
+                / max(metric_sum(m, "temporal_activity_schedule_to_start_latency_count"), 1),
+                2,
+            ),
+        }
+
+
+class Bench:
+    """The dev server and both workers of this run, and the rounds they take turns at."""
+
+    def __init__(self, client: Client, server_pid: int, concurrency: int) -> None:
+        """Hold the client that drives both sides and the server's process id."""
+        self.client = client
+        self.server_pid = server_pid
+        self.concurrency = concurrency
+
+    async def timed(self, side: Side, count: int, run: Awaitable[None]) -> float:
+        """Run one round of `count` lifecycles on `side`; add its time, CPU and metrics."""
+        pids = {"worker": side.worker_pid, "server": self.server_pid}
+        cpu_before = {k: cpu_seconds(p) for k, p in pids.items()}
+        driver_before = time.process_time()
+        metrics_before = metrics(side.metrics_address)
+        began = time.perf_counter()
+        await run
+        elapsed = time.perf_counter() - began
+        used = {k: cpu_seconds(p) - cpu_before[k] for k, p in pids.items()}
+        used["driver"] = time.process_time() - driver_before
+        add_up(side.cpu, used)
+        add_up(side.metrics, metrics_delta(metrics_before, metrics(side.metrics_address)))
+        side.lifecycles += count
+        side.seconds += elapsed
+        return elapsed
+
+    async def komitmen_round(self, label: str, count: int) -> None:
+        """Start cycles holding `count` commitments and drive each through its lifecycle."""
+        specs = cycle_specs(label, count, datetime.now(WITA))
+        catalog = load_catalog()
+        await asyncio.gather(
+            *(start_cycle(self.client, spec, task_queue=KOMITMEN_QUEUE) for spec in specs)
+        )
+        await gated(
+            self.concurrency,
+            [
+                komitmen_lifecycle(self.client, spec, catalog.get(ref.code))
+                for spec in specs
+                for ref in spec.regencies
+            ],
+        )
+
+    async def bare_round(self, label: str, count: int) -> None:
+        """Drive `count` bare workflows through the same lifecycle."""
+        await gated(
+            self.concurrency,
+            [bare_lifecycle(self.client, f"bare-{label}-{n}") for n in range(count)],
+        )
+
+    async def history(self, workflow_id: str) -> dict[str, int]:
+        """How many events of each type a workflow's history holds."""
+        history = await self.client.get_workflow_handle(workflow_id).fetch_history()
+        kinds = Counter(
+            EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events
+        )
+        return dict(sorted(kinds.items()))
+
+
+async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[str, Any]:
+    """Warm both sides up, then alternate timed rounds; gather the figures."""
+    komitmen_settings = Settings(
+        data_dir=folder,
+        database_url=db_url,
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_ui_port=free_port(),
+        temporal_task_queue=KOMITMEN_QUEUE,
+        worker_metrics_address=f"127.0.0.1:{free_port()}",
+    )
+    bare_settings = komitmen_settings.model_copy(
+        update={
+            "temporal_task_queue": BARE_QUEUE,
+            "worker_metrics_address": f"127.0.0.1:{free_port()}",
+        }
+    )
+    async with DevServer(komitmen_settings) as server:
+        server_pid = pid_of(str(server.db_file))
+        assert server_pid is not None, "the dev server runs"
+        with (
+            bench_process(
+                ["-m", "komitmen", "worker"],
+                process_env(komitmen_settings),
+                folder / "komitmen-worker.log",
+            ) as komitmen_worker,
+            bench_process(
+                ["-m", "bench.lifecycle", "--bare-worker"],
+                process_env(bare_settings),
+                folder / "bare-worker.log",
+            ) as bare_worker,
+        ):
+            komitmen_worker.wait_for(READY)
+            bare_worker.wait_for(READY)
+            bench = Bench(server.client, server_pid, args.concurrency)
+            komitmen = Side(
+                "komitmen", komitmen_worker.pid, komitmen_settings.worker_metrics_address
+            )
+            bare = Side("bare", bare_worker.pid, bare_settings.worker_metrics_address)
+            say("warming up both workers (one round each of 2, not counted)")
+            await bench.komitmen_round("warm", 2)
+            await bench.bare_round("warm", 2)
+            rounds: list[dict[str, float]] = []
+            n = args.lifecycles
+            for r in range(args.rounds):
+                # Who goes first alternates, so a drift in the machine's load favours neither.
+                if r % 2 == 0:
+                    b = await bench.timed(bare, n, bench.bare_round(f"r{r}", n))
+                    k = await bench.timed(komitmen, n, bench.komitmen_round(f"r{r}", n))
+                else:
+                    k = await bench.timed(komitmen, n, bench.komitmen_round(f"r{r}", n))
+                    b = await bench.timed(bare, n, bench.bare_round(f"r{r}", n))
+                rounds.append(
+                    {"bare_seconds": round(b, 2), "komitmen_seconds": round(k, 2), "ratio": b / k}
+                )
+                say(f"round {r + 1}: bare {n / b:.2f}/s, Komitmen {n / k:.2f}/s, ratio {b / k:.2f}")
+            first_code = load_catalog().codes()[0]
+            histories = {
+                "komitmen_commitment": await bench.history(
+                    commitment_workflow_id(c.commitment_id("bench-r0-0", first_code))
+                ),
+                "komitmen_cycle": await bench.history(cycle_workflow_id("bench-r0-0")),
+                "bare": await bench.history("bare-r0-0"),
+            }
+    # Other work shares the machine in bursts: the median of the rounds' ratios, each
+    # taken from two runs side by side in time, is what one burst cannot move.
+    ratio = statistics.median(each["ratio"] for each in rounds)
+    for each in rounds:
+        each["ratio"] = round(each["ratio"], 3)
+    return {
+        "sizes": {
+            "lifecycles_per_round": args.lifecycles,
+            "rounds": args.rounds,
+            "concurrency": args.concurrency,
+            "actions_per_lifecycle": len(ACTIONS),
+            "state_changes_per_lifecycle": STATE_CHANGES,
+            "database": args.db,
+        },
+        "figures": {
+            "komitmen_lifecycles_per_second": round(komitmen.rate, 2),
+            "bare_lifecycles_per_second": round(bare.rate, 2),
+            "ratio": round(ratio, 3),
+            "ratio_of_totals": round(komitmen.rate / bare.rate, 3),
+            "rounds": rounds,
+            "per_lifecycle": {
+                "komitmen": komitmen.per_lifecycle(),
+                "bare": bare.per_lifecycle(),
+            },
+            "histories": histories,
+        },
+        "targets": {"ratio": {"target": f"≥ {TARGET_RATIO}", "pass": ratio >= TARGET_RATIO}},
+    }
+
+
+def say(text: str) -> None:
+    """Progress on the terminal."""
+    print(f"[lifecycle] {text}", flush=True)
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The one line a run prints."""
+    f, s = result["figures"], result["sizes"]
+    verdict = "met" if result["targets"]["ratio"]["pass"] else "MISSED"
+    return (
+        f"lifecycle: {s['rounds']} × {s['lifecycles_per_round']} lifecycles "
+        f"({s['actions_per_lifecycle']} actions each, {s['concurrency']} at a time, "
+        f"{s['database']}): Komitmen {f['komitmen_lifecycles_per_second']:.2f}/s, bare Temporal "
+        f"{f['bare_lifecycles_per_second']:.2f}/s, ratio {f['ratio']:.2f} (median of rounds) "
+        f"(target ≥ {TARGET_RATIO}: {verdict})"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark, print its summary line and write bench/results/lifecycle.json."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.lifecycle", description=(__doc__ or "").split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="5 lifecycles, one round each")
+    parser.add_argument("--lifecycles", type=int, help="lifecycles per round (default 50)")
+    parser.add_argument("--rounds", type=int, help="timed rounds of each side (default 6)")
+    parser.add_argument("--concurrency", type=int, default=10, help="lifecycles in flight")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.bare_worker:
+        asyncio.run(serve_bare(Settings()))
+        return 0
+    args.lifecycles = args.lifecycles or (5 if args.quick else 50)
+    args.rounds = args.rounds or (1 if args.quick else 6)
+    folder = Path(tempfile.mkdtemp(prefix="komitmen-bench-lifecycle-"))
+    try:
+        with database(args.db, folder) as db_url:
+            result = asyncio.run(measure(args, folder, db_url))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result["summary"] = summary(result)
+    if not args.quick:
+        write_result("lifecycle", result)
+    print(result["summary"])
+    return 0 if result["targets"]["ratio"]["pass"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

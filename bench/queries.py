@@ -1,0 +1,593 @@
+"""Benchmark 3: the board, the overdue list and the quarterly rekap at 10,000 commitments.
+
+The database is filled directly (SQLAlchemy core, many rows per statement) with a
+mid-year snapshot of twenty 2026 cycles: 19 of 514 regencies (as many as Indonesia
+has) and one of 234, so 10,000 commitments in every stage, about 20,000 plan
+versions holding 100,000 action items over the six strategic issues, and the
+quarterly reports of the first two quarters. The snapshot is taken on 25 July 2026:
+drafting, review and signing deadlines are past, the second quarter's report is
+due but not locked, so 38% of the commitments are overdue.
+
+Each read runs through the functions the app itself calls, in a fresh session per
+run as a request would: the board's reads, `find_overdue` (the JSON route and the
+manager page) with and without filters, and the rekap export's reads and table. The
+statements each one sends are captured and explained (EXPLAIN QUERY PLAN on SQLite,
+EXPLAIN on PostgreSQL), so the JSON shows which index every statement uses.
+
+    .venv/bin/python -m bench.queries            # 10,000 commitments, 200 runs each
+    .venv/bin/python -m bench.queries --quick    # 1,000 commitments, 30 runs each
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import re
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.orm import Session
+
+from api.deps import AuthUser
+from api.exports import rekap_table
+from api.routes.overdue import find_overdue
+from bench.common import national_catalog, percentile, write_result
+from db import models as m
+from db import repository
+from db.session import engine_for, session_factory
+from domain.catalog import Regency, load_catalog
+from domain.commitment import DeadlineKey, lock_key, report_key
+from domain.plan import BudgetSource, Partner, Phase, StrategicIssue
+from domain.reports import ProgressStatus, ReportState, Timeliness
+from domain.roles import Acting, Actor, Role
+from domain.schedule import default_schedule
+from domain.stages import Stage
+from komitmen.actions import build_cycle_spec
+from tests.databases import database
+
+TARGET_P95_MS = 50.0
+CYCLE_SIZE = 514
+YEAR = 2026
+SNAPSHOT = datetime(2026, 7, 25, 1, 0, tzinfo=UTC)  # 09:00 WITA, Q2 due, not yet locked
+MANAGER = AuthUser(
+    id=0,
+    username="manajer",
+    full_name="Manajer Bench",
+    role=Role.MANAGER,
+    regency_code=None,
+    office=None,
+    acting=Acting.DEFINITIVE,
+    nip=None,
+)
+# Stages of a mid-year snapshot and how often each occurs.
+STAGE_WEIGHTS = {
+    Stage.DRAFTING: 5,
+    Stage.REVIEW: 3,
+    Stage.SIGNING: 4,
+    Stage.FOLLOW_UP: 84,
+    Stage.WITHDRAWN: 3,
+    Stage.CANCELLED: 1,
+}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much data to generate and how often to run each read."""
+
+    commitments: int
+    items: int
+    runs: int
+
+
+FULL = Sizes(commitments=10_000, items=100_000, runs=200)
+QUICK = Sizes(commitments=1_000, items=10_000, runs=30)
+
+
+def regencies(count: int) -> list[Regency]:
+    """NTT's 22 regencies (so lookups in the packaged catalog work), then synthetic ones."""
+    ntt = list(load_catalog().regencies)
+    return ntt + list(national_catalog(count - len(ntt)).regencies)
+
+
+class Generator:
+    """Rows of a realistic mid-year database, made in memory and inserted in bulk."""
+
+    def __init__(self, sizes: Sizes, seed: int = 5) -> None:
+        self.sizes = sizes
+        self.rng = random.Random(seed)
+        self.regencies = regencies(CYCLE_SIZE)
+        coordinator = Actor(name="Koordinator Bench", role=Role.COORDINATOR)
+        self.spec = build_cycle_spec(
+            cycle_id="bench-01",
+            name="Bench",
+            year=YEAR,
+            catalog=load_catalog(),
+            schedule=default_schedule(YEAR),
+            started_by=coordinator,
+        )
+        schedule = self.spec.schedule
+        self.deadlines: dict[str, datetime] = {
+            DeadlineKey.DRAFTING.value: schedule.drafting_due,
+            DeadlineKey.SIGNING.value: schedule.signing_due,
+        }
+        for q in schedule.quarters:
+            self.deadlines[report_key(q.quarter).value] = q.report_due
+            self.deadlines[lock_key(q.quarter).value] = q.lock
+        self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.cycle_ids: list[str] = []
+        self.version_counts: list[tuple[str, int]] = []
+        self.cycle_sizes: dict[str, int] = {}
+        self.latest_issues: dict[str, set[str]] = defaultdict(set)
+
+    def build(self) -> None:
+        """Make every row: cycles, commitments, versions, items and reports."""
+        remaining, number = self.sizes.commitments, 0
+        while remaining > 0:
+            number += 1
+            size = min(CYCLE_SIZE, remaining)
+            remaining -= size
+            cycle_id = f"bench-{number:02d}"
+            self.cycle_ids.append(cycle_id)
+            self.cycle_sizes[cycle_id] = size
+            self._cycle(cycle_id, self.regencies[:size])
+            for regency in self.regencies[:size]:
+                self._commitment(cycle_id, regency.kemendagri_code, regency.name)
+        self._versions()
+
+    def _cycle(self, cycle_id: str, taking_part: list[Regency]) -> None:
+        spec = self.spec.model_dump(mode="json")
+        spec["cycle_id"] = cycle_id
+        spec["regencies"] = [{"code": r.kemendagri_code, "name": r.name} for r in taking_part]
+        self.rows["cycle"].append(
+            {
+                "id": cycle_id,
+                "name": f"Rakor Bench {cycle_id}",
+                "year": YEAR,
+                "status": "running",
+                "spec": spec,
+                "started_by": "Koordinator Bench",
+                "started_at": datetime(2026, 1, 5, 1, 0, tzinfo=UTC),
+                "ended_at": None,
+            }
+        )
+
+    def _commitment(self, cycle_id: str, code: str, name: str) -> None:
+        """Add one commitment and its reports; its versions come later."""
+        rng = self.rng
+        stage = rng.choices(list(STAGE_WEIGHTS), weights=list(STAGE_WEIGHTS.values()))[0]
+        versions = rng.randint(0 if stage in (Stage.DRAFTING, Stage.WITHDRAWN) else 1, 3)
+        deadlines = dict(self.deadlines)
+        overdue_since: datetime | None = None
+        next_due: datetime | None = None
+        cid = f"{cycle_id}:{code}"
+        if stage == Stage.DRAFTING:
+            overdue_since = next_due = deadlines["drafting"]
+        elif stage == Stage.REVIEW:
+            review_due = datetime(2026, 2, rng.randint(1, 27), 15, 59, tzinfo=UTC)
+            deadlines[DeadlineKey.REVIEW.value] = review_due
+            overdue_since = next_due = review_due
+        elif stage == Stage.SIGNING:
+            overdue_since = next_due = deadlines["signing"]
+        elif stage == Stage.FOLLOW_UP:
+            overdue_since = self._reports(cid)
+            next_due = overdue_since or deadlines["q3"]
+        self.rows["commitment"].append(
+            {
+                "id": cid,
+                "cycle_id": cycle_id,
+                "regency_code": code,
+                "regency_name": name,
+                "stage": stage.value,
+                "round": 1 + (versions > 1 and rng.random() < 0.5),
+                "latest_version": versions,
+                "approved_version": versions if stage == Stage.FOLLOW_UP else None,
+                "document_hash": f"{rng.getrandbits(256):064x}"
+                if stage == Stage.FOLLOW_UP
+                else None,
+                "next_due_at": next_due,
+                "overdue_since": overdue_since,
+                "deadlines": {k: v.isoformat() for k, v in deadlines.items()},
+                "last_seq": 4 + versions * 2,
+                "updated_at": SNAPSHOT - timedelta(hours=rng.randint(1, 2000)),
+            }
+        )
+        self.version_counts.append((cid, versions))
+
+    def _reports(self, cid: str) -> datetime | None:
+        """Reports of the locked first quarter and the due second; when it went overdue."""
+        rng = self.rng
+        for quarter in (1, 2):
+            due = self.deadlines[f"q{quarter}"]
+            if rng.random() < (0.9 if quarter == 1 else 0.75):
+                state = rng.choices(
+                    [ReportState.VERIFIED, ReportState.SUBMITTED, ReportState.RETURNED],
+                    weights=[70, 22, 8],
+                )[0]
+                submitted = due - timedelta(days=rng.randint(-8, 12))
+                timeliness = Timeliness.ON_TIME if submitted <= due else Timeliness.LATE
+            elif quarter == 1:
+                state, submitted, timeliness = ReportState.MISSING, None, Timeliness.MISSING
+            else:
+                return due
+            self.rows["quarterly_report"].append(
+                {
+                    "commitment_id": cid,
+                    "quarter": quarter,
+                    "state": state.value,
+                    "timeliness": timeliness.value,
+                    "items": [
+                        {
+                            "item_position": p,
+                            "status": rng.choice(list(ProgressStatus)).value,
+                            "percent_realised": str(Decimal(rng.randint(0, 10000)) / 100),
+                            "narrative": "Kegiatan berjalan sesuai rencana triwulan.",
+                        }
+                        for p in range(1, rng.randint(2, 5))
+                    ]
+                    if submitted
+                    else [],
+                    "submitted_by": "Operator Bench" if submitted else None,
+                    "submitted_at": submitted,
+                    "verified_by": "Reviewer Bench" if state == ReportState.VERIFIED else None,
+                    "verified_at": submitted + timedelta(days=3)
+                    if submitted and state == ReportState.VERIFIED
+                    else None,
+                    "return_reason": "Lengkapi data dukung."
+                    if state == ReportState.RETURNED
+                    else None,
+                }
+            )
+            if state == ReportState.RETURNED and quarter == 2:
+                return due
+        return None
+
+    def _versions(self) -> None:
+        """Plan versions of every commitment, the items spread evenly over them."""
+        rng = self.rng
+        total = sum(n for _, n in self.version_counts)
+        base, extra = divmod(self.sizes.items, total)
+        version_id = item_id = 0
+        issues, phases = list(StrategicIssue), list(Phase)
+        for cid, count in self.version_counts:
+            for number in range(1, count + 1):
+                version_id += 1
+                self.rows["plan_version"].append(
+                    {
+                        "id": version_id,
+                        "commitment_id": cid,
+                        "number": number,
+                        "round": 1,
+                        "saved_by": "Operator Bench",
+                        "saved_at": datetime(2026, 1, 6, 2, 0, tzinfo=UTC) + timedelta(days=number),
+                    }
+                )
+                for position in range(1, base + (version_id <= extra) + 1):
+                    item_id += 1
+                    issue = rng.choice(issues)
+                    if number == count:
+                        self.latest_issues[cid].add(issue.value)
+                    self.rows["action_item"].append(
+                        {
+                            "id": item_id,
+                            "version_id": version_id,
+                            "position": position,
+                            "strategic_issue": issue.value,
+                            "phase": rng.choice(phases).value,
+                            "activity": f"Aksi {position}: penguatan {issue.value}",
+                            "indicator": "Persentase capaian indikator SPM sub-urusan bencana",
+                            "target_value": Decimal(rng.randint(1, 100)),
+                            "target_unit": "persen",
+                            "due_quarters": sorted(rng.sample([1, 2, 3, 4], rng.randint(1, 4))),
+                            "responsible_unit": "Bidang Pencegahan dan Kesiapsiagaan",
+                            "partners": [p.value for p in rng.sample(list(Partner), 2)],
+                            "budget_rp": Decimal(rng.randint(10, 900) * 1_000_000),
+                            "budget_source": rng.choice(list(BudgetSource)).value,
+                            "location": "Seluruh kecamatan",
+                        }
+                    )
+
+    def overdue_report(self, cycle_id: str, issue: StrategicIssue) -> str:
+        """An NTT regency of the cycle late with its Q2 report and planning for `issue`."""
+        ntt = set(load_catalog().codes())
+        q2 = self.deadlines[report_key(2).value]
+        return next(
+            str(row["regency_code"])
+            for row in self.rows["commitment"]
+            if row["cycle_id"] == cycle_id
+            and row["regency_code"] in ntt
+            and row["overdue_since"] == q2
+            and issue.value in self.latest_issues[row["id"]]
+        )
+
+    def insert(self, engine: Engine) -> dict[str, int]:
+        """Insert every row in bulk, parents first; return the row count per table."""
+        tables = ("cycle", "commitment", "plan_version", "action_item", "quarterly_report")
+        with engine.begin() as conn:
+            for name in tables:
+                rows = self.rows[name]
+                for start in range(0, len(rows), 5000):
+                    conn.execute(m.Base.metadata.tables[name].insert(), rows[start : start + 5000])
+            if engine.dialect.name == "postgresql":
+                # Explicit ids leave the sequences behind; keep the database usable afterwards.
+                for name in ("plan_version", "action_item", "quarterly_report"):
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                            f"(SELECT max(id) FROM {name}))"
+                        )
+                    )
+        if engine.dialect.name == "postgresql":
+            # What autovacuum does after a bulk load; SQLite is left as the app leaves it.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+        return {name: len(self.rows[name]) for name in tables}
+
+
+# --- the reads --------------------------------------------------------------------------
+
+
+Read = Callable[[Session], object]
+
+
+def board(cycle_id: str) -> Read:
+    """What the board page reads: the cycles, the cycle's commitments, verified reports."""
+
+    def run(session: Session) -> object:
+        cycles = repository.list_cycles(session)
+        cycle = next(c for c in cycles if c.id == cycle_id)
+        recorded = {
+            r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle_id)
+        }
+        verified = repository.verified_report_counts(session, cycle_id=cycle_id)
+        rows = []
+        for ref in cycle.spec["regencies"]:
+            row = recorded.get(ref["code"])
+            rows.append((ref["code"], row, verified.get(row.id, 0) if row is not None else 0))
+        return rows
+
+    return run
+
+
+def overdue(**filters: Any) -> Read:
+    """The overdue list as the JSON route and the manager page compute it."""
+
+    def run(session: Session) -> object:
+        return find_overdue(session, MANAGER, at=SNAPSHOT, **filters)
+
+    return run
+
+
+def rekap(cycle_id: str, regencies: dict[str, Regency]) -> Read:
+    """The quarterly rekap export's reads and table (the file encoding left out)."""
+
+    def run(session: Session) -> object:
+        rows = repository.list_commitments(session, cycle_id=cycle_id)
+        reports = repository.reports_by_commitment(session, cycle_id=cycle_id)
+        return rekap_table(
+            [(row, regencies[row.regency_code], reports.get(row.id, [])) for row in rows]
+        )
+
+    return run
+
+
+def reads(generator: Generator) -> dict[str, Read]:
+    """Every read measured, by name: the largest cycle's unless it says all cycles."""
+    big, small = generator.cycle_ids[0], generator.cycle_ids[-1]
+    catalog = {r.kemendagri_code: r for r in generator.regencies}
+    issue = StrategicIssue.SPM_REPORTING
+    regency = generator.overdue_report(big, issue)
+    return {
+        f"board ({CYCLE_SIZE} regencies)": board(big),
+        f"board ({generator.cycle_sizes[small]} regencies)": board(small),
+        "overdue, all cycles": overdue(),
+        "overdue, all cycles, issue": overdue(strategic_issue=StrategicIssue.DESTANA),
+        "overdue, one cycle": overdue(cycle_id=big),
+        "overdue, one cycle, issue": overdue(
+            cycle_id=big, strategic_issue=StrategicIssue.IKD_MEASUREMENT
+        ),
+        "overdue, one cycle, stage": overdue(cycle_id=big, stage=Stage.SIGNING),
+        "overdue, one cycle, regency": overdue(cycle_id=big, regency=regency),
+        "overdue, one cycle, quarter": overdue(cycle_id=big, quarter=2),
+        "overdue, every filter": overdue(
+            cycle_id=big, regency=regency, stage=Stage.FOLLOW_UP, strategic_issue=issue, quarter=2
+        ),
+        f"rekap ({CYCLE_SIZE} regencies)": rekap(big, catalog),
+    }
+
+
+@contextmanager
+def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """The statements and parameters the engine sends while the block runs."""
+    statements: list[tuple[str, Any]] = []
+
+    def note(_conn: Connection, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+_INDEX = re.compile(
+    r"USING (?:COVERING )?INDEX (\w+)|(?:Index|Index Only|Bitmap Index) Scan "
+    r"(?:Backward )?(?:using|on) (\w+)"
+)
+_SCAN = re.compile(r"^\W*SCAN (\w+)$|Seq Scan on (\w+)")
+
+
+def _index_columns(conn: Any, dialect: str, name: str) -> str:
+    # SQLite names the indexes behind unique constraints sqlite_autoindex_<table>_<n>.
+    if dialect == "sqlite":
+        rows = conn.execute(f"PRAGMA index_info('{name}')").fetchall()
+        return ", ".join(row[2] for row in rows)
+    row = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (name,)).fetchone()
+    return row[0].split(" USING btree ", 1)[-1].strip("()") if row else ""
+
+
+def explain(engine: Engine, statement: str, parameters: Any) -> dict[str, Any]:
+    """One statement's plan, the indexes it uses and the tables it scans whole, and its time.
+
+    The time is the statement alone through the database driver (execute and fetch,
+    median of five), so the rest of a read's time is SQLAlchemy and Python.
+    """
+    dialect = engine.dialect.name
+    prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        cursor.execute(prefix + statement, parameters)
+        lines = [str(row[-1]) for row in cursor.fetchall()]
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            cursor.execute(statement, parameters)
+            cursor.fetchall()
+            timings.append((time.perf_counter() - started) * 1000)
+        names = sorted({a or b for line in lines for a, b in _INDEX.findall(line)})
+        indexes = {name: _index_columns(cursor, dialect, name) for name in names}
+        conn.rollback()
+    scans = sorted({a or b for line in lines for a, b in _SCAN.findall(line.strip())})
+    return {
+        "sql": " ".join(statement.split())[:300],
+        # Long IN lists of ids make plan lines unreadable; their start says enough.
+        "plan": [line if len(line) < 300 else line[:300] + " ..." for line in lines],
+        "indexes": indexes,
+        "full_scans": scans,
+        "driver_ms": round(statistics.median(timings), 2),
+    }
+
+
+def _size(result: object) -> int:
+    return len(result) if isinstance(result, list) else len(getattr(result, "rows", []))
+
+
+def measure(url: str, named: dict[str, Read], runs: int, kind: str) -> dict[str, Any]:
+    """p50/p95 of `runs` runs of every read, each in a fresh session, and the plans used.
+
+    The reads take turns, run by run, so a burst of load on a shared machine falls
+    on all of them alike instead of on whichever read happened to be running.
+    """
+    factory = session_factory(url)
+    engine = engine_for(url)
+    plans: dict[str, list[dict[str, Any]]] = {}
+    sizes: dict[str, int] = {}
+    for name, read in named.items():
+        with factory() as session:
+            read(session)  # warm the connection pool and the statement cache
+        with captured(engine) as statements, factory() as session:
+            sizes[name] = _size(read(session))
+        plans[name] = [explain(engine, s, p) for s, p in statements]
+    wall: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
+    for _ in range(runs):
+        for name, read in named.items():
+            started, cpu_started = time.perf_counter(), time.process_time()
+            with factory() as session:
+                read(session)
+            wall[name].append((time.perf_counter() - started) * 1000)
+            cpu[name].append((time.process_time() - cpu_started) * 1000)
+    results = {}
+    for name in named:
+        p95 = percentile(wall[name], 95)
+        results[name] = {
+            "p50_ms": round(percentile(wall[name], 50), 2),
+            "p95_ms": round(p95, 2),
+            "max_ms": round(max(wall[name]), 2),
+            "cpu_p50_ms": round(percentile(cpu[name], 50), 2),
+            "sql_ms": round(sum(p["driver_ms"] for p in plans[name]), 2),
+            "runs": runs,
+            "rows": sizes[name],
+            "statements": len(plans[name]),
+            "pass": p95 < TARGET_P95_MS,
+            "plans": plans[name],
+        }
+        r = results[name]
+        print(
+            f"  {kind:8} {name:30} p50 {r['p50_ms']:7.2f}  p95 {r['p95_ms']:7.2f}  "
+            f"cpu {r['cpu_p50_ms']:6.2f}  sql {r['sql_ms']:6.2f} ms  "
+            f"({r['rows']} rows, {r['statements']} statements)",
+            flush=True,
+        )
+    return results
+
+
+def bench_database(kind: str, sizes: Sizes, folder: Path) -> dict[str, Any]:
+    """Fill one database and measure every read on it."""
+    generator = Generator(sizes)
+    generator.build()
+    with database(kind, folder) as url:
+        started = time.perf_counter()
+        counts = generator.insert(engine_for(url))
+        load_seconds = time.perf_counter() - started
+        named = reads(generator)
+        # The app freezes what is alive when it starts serving (api/app.py); the
+        # generated rows must go first, or every full collection would scan them.
+        generator.rows.clear()
+        gc.collect()
+        gc.freeze()
+        results = measure(url, named, sizes.runs, kind)
+        engine_for(url).dispose()
+    return {"rows": counts, "load_seconds": round(load_seconds, 2), "reads": results}
+
+
+def main() -> None:
+    """Run the benchmark on SQLite and PostgreSQL and write bench/results/queries.json."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 commitments, 30 runs")
+    parser.add_argument("--runs", type=int, help="runs of each read (default 200, quick 30)")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    if args.runs:
+        sizes = Sizes(sizes.commitments, sizes.items, args.runs)
+    load_before = os.getloadavg()
+    databases: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="komitmen-bench-") as folder:
+        for kind in ("sqlite", "postgres"):
+            databases[kind] = bench_database(kind, sizes, Path(folder))
+    worst = max(
+        (r["p95_ms"], f"{kind} {name}")
+        for kind, db in databases.items()
+        for name, r in db["reads"].items()
+    )
+    passed = all(r["pass"] for db in databases.values() for r in db["reads"].values())
+    write_result(
+        "queries",
+        {
+            "quick": args.quick,
+            "sizes": {
+                "commitments": sizes.commitments,
+                "action_items": sizes.items,
+                "runs": sizes.runs,
+                "largest_cycle": CYCLE_SIZE,
+            },
+            "target": {"p95_ms": TARGET_P95_MS},
+            "pass": passed,
+            "worst_p95": {"ms": worst[0], "read": worst[1]},
+            "load_average": {"before": load_before, "after": os.getloadavg()},
+            "databases": databases,
+        },
+    )
+    print(
+        f"queries: {sizes.commitments} commitments, {sizes.items} items; worst p95 "
+        f"{worst[0]:.1f} ms ({worst[1]}), target < {TARGET_P95_MS:.0f} ms: "
+        f"{'PASS' if passed else 'FAIL'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+"""Reminder fan-out: one deadline reaching 10,000 people, each mailed exactly once.
+
+One cycle of 20 regencies whose directory holds 500 officers each runs on a
+compressed schedule (a day lasts seconds; only the D-7 reminder is kept) on a
+Temporal dev server of this run's own, with one `komitmen worker` process, a
+PostgreSQL schema of its own and a real SMTP server (aiosmtpd) that keeps every
+message. When the D-7 reminder of drafting falls due, the 20 commitments hand it
+to the cycle, which sends one digest per officer. Measured: seconds from the
+reminder's instant to the last message, messages per second, and the
+exactly-once check (as many distinct Message-IDs and `reminder_sent` rows marked
+sent as people). Then the steps of one message (claim, render, build, SMTP, mark)
+are timed one by one on a sample, to show where the time goes.
+
+    .venv/bin/python -m bench.reminders            # 20 regencies x 500 officers
+    .venv/bin/python -m bench.reminders --quick    # 20 x 25
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import smtplib
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+
+from activities.mail import Mail, SmtpMailer, build_message
+from activities.rendering import MailRenderer
+from bench.common import write_result
+from db import repository
+from db.session import session_factory, transaction
+from domain.catalog import load_catalog
+from domain.cycle import CancelCycle, CycleSpec
+from domain.roles import Actor, Role
+from domain.schedule import compressed_schedule, default_schedule
+from komitmen.actions import build_cycle_spec, cancel_cycle, start_cycle
+from komitmen.devserver import DevServer, free_port
+from komitmen.settings import Settings
+from tests.databases import database
+from tests.smtp import Delivery, SmtpSink
+from tests.stack import WorkerProcess, process_env
+from workflows.common import cycle_workflow_id
+
+COORDINATOR = Actor(name="Koordinator Benchmark", role=Role.COORDINATOR)
+TASK_QUEUE = "komitmen-bench"
+CYCLE_ID = "pengingat-bench"
+SENDER = "Komitmen BPBD NTT <komitmen@bpbd.nttprov.go.id>"
+
+
+class Clocked:
+    """An SMTP sink's deliveries with the wall-clock time each arrived."""
+
+    def __init__(self) -> None:
+        """Start with nothing received."""
+        self._lock = threading.Lock()
+        self.arrivals: list[float] = []
+
+    def __call__(self, delivery: Delivery) -> None:
+        """Note the arrival time (runs in the SMTP server's thread)."""
+        with self._lock:
+            self.arrivals.append(time.time())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self.arrivals)
+
+
+def seed_officers(url: str, codes: Sequence[str], per_regency: int) -> int:
+    """Add `per_regency` officers to each regency (every tenth reads English); return how many."""
+    now = datetime.now(UTC)
+    with transaction(session_factory(url)) as session:
+        for code in codes:
+            slug = code.replace(".", "")
+            for n in range(per_regency):
+                repository.add_user(
+                    session,
+                    username=f"operator-{slug}-{n:04d}",
+                    full_name=f"Operator {n} BPBD {code}",
+                    email=f"operator-{slug}-{n:04d}@example.org",
+                    role=Role.REGENCY_OFFICER.value,
+                    regency_code=code,
+                    office=None,
+                    language="en" if n % 10 == 9 else "id",
+                    now=now,
+                )
+    return len(codes) * per_regency
+
+
+def cycle_spec(codes: Sequence[str], day: timedelta) -> CycleSpec:
+    """A cycle on a compressed clock whose only reminder is D-7 of drafting, one day in."""
+    now = datetime.now(UTC)
+    rules = default_schedule(now.year).model_copy(update={"reminder_days_before": [7]})
+    spec = build_cycle_spec(
+        cycle_id=CYCLE_ID,
+        name="Benchmark pengingat",
+        year=now.year,
+        catalog=load_catalog(),
+        schedule=rules,
+        started_by=COORDINATOR,
+        regency_codes=codes,
+    )
+    return spec.model_copy(update={"schedule": compressed_schedule(rules, now, day)})
+
+
+async def delivery_attempt(client: Client) -> int:
+    """The attempt number of the cycle's pending activity (0 when none is pending)."""
+    description = await client.get_workflow_handle(cycle_workflow_id(CYCLE_ID)).describe()
+    pending = description.raw_description.pending_activities
+    return max((activity.attempt for activity in pending), default=0)
+
+
+async def deliver(
+    client: Client, spec: CycleSpec, clock: Clocked, expected: int, limit: float
+) -> dict[str, Any]:
+    """Start the cycle, wait for the reminder to reach everyone; time it and count attempts."""
+    await start_cycle(client, spec, task_queue=TASK_QUEUE)
+    fires_at = spec.schedule.reminder_at(spec.schedule.drafting_due, 7).timestamp()
+    attempts = 0
+    while True:
+        await asyncio.sleep(1)
+        pending = await delivery_attempt(client)
+        attempts = max(attempts, pending)
+        # Done once everyone has mail and the activity has ended, so a late duplicate shows.
+        if len(clock) >= expected and not pending:
+            break
+        if time.time() - fires_at > limit:
+            raise TimeoutError(f"{len(clock)} of {expected} messages after {limit:.0f} s")
+    arrivals = sorted(clock.arrivals)
+    return {
+        "first_message_after_seconds": round(arrivals[0] - fires_at, 2),
+        "delivery_seconds": round(arrivals[-1] - fires_at, 1),
+        "sending_seconds": round(arrivals[-1] - arrivals[0], 1),
+        "messages_per_second": round(len(arrivals) / max(arrivals[-1] - arrivals[0], 1e-3), 1),
+        "activity_attempts_seen": attempts,
+    }
+
+
+def exactly_once(sink: SmtpSink, url: str, expected: int) -> dict[str, Any]:
+    """Count what the SMTP server received and what the database marked sent."""
+    messages = sink.messages
+    with transaction(session_factory(url)) as session:
+        rows = repository.list_reminders(session, cycle_id=CYCLE_ID)
+        digests = [r for r in rows if r.kind == "digest"]
+        marked = sum(1 for r in digests if r.sent_at is not None)
+    received = {
+        "messages": len(messages),
+        "distinct_message_ids": len({m["Message-ID"] for m in messages}),
+        "distinct_recipients": len({m["To"] for m in messages}),
+        "reminder_rows": len(digests),
+        "reminder_rows_sent": marked,
+    }
+    received["exact"] = all(value == expected for value in received.values())
+    return received
+
+
+def per_message(steps: int, action: Callable[[int], object]) -> float:
+    """Milliseconds one call of `action` takes, averaged over `steps` calls."""
+    began = time.perf_counter()
+    for n in range(steps):
+        action(n)
+    return (time.perf_counter() - began) * 1000 / steps
+
+
+async def per_message_sent(steps: int, mailer: SmtpMailer, mail: Callable[[int], Mail]) -> float:
+    """Milliseconds `mailer` takes to send one message, averaged over `steps` messages."""
+    began = time.perf_counter()
+    for n in range(steps):
+        await mailer.send(mail(n))
+    return (time.perf_counter() - began) * 1000 / steps
+
+
+async def breakdown(url: str, spec: CycleSpec, steps: int) -> dict[str, float]:
+    """Time each step a reminder takes, one at a time, as the mail activity does them."""
+    sessions = session_factory(url)
+    renderer = MailRenderer()
+    commitment_id = f"{CYCLE_ID}:{spec.regencies[0].code}"
+    context = {
+        "recipient_name": "Operator BPBD",
+        "entries": [
+            {
+                "kind": "reminder",
+                "deadline_kind": "drafting",
+                "quarter": None,
+                "regency_name": spec.regencies[0].name,
+                "due_at": spec.schedule.drafting_due,
+                "days": 7,
+                "cycle_name": spec.name,
+            }
+        ],
+    }
+    rendered = renderer.render("reminder_digest", "id", context)
+
+    def mail(n: int) -> Mail:
+        return Mail(
+            message_id=f"<breakdown.{n}@komitmen>",
+            sender=SENDER,
+            to=f"sample-{n}@example.org",
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+        )
+
+    def claim(n: int) -> None:
+        with transaction(sessions) as session:
+            repository.claim_message(
+                session,
+                commitment_id=commitment_id,
+                kind="digest",
+                dedupe_key=f"breakdown|{n}",
+                recipient=f"sample-{n}@example.org",
+                message_id=f"<breakdown.{n}@komitmen>",
+                now=datetime.now(UTC),
+            )
+
+    def mark(n: int) -> None:
+        with transaction(sessions) as session:
+            repository.mark_sent(
+                session, message_id=f"<breakdown.{n}@komitmen>", sent_at=datetime.now(UTC)
+            )
+
+    with SmtpSink() as sink:
+        mailer = SmtpMailer(sink.host, sink.port)
+        connection = smtplib.SMTP(sink.host, sink.port)
+
+        def send_on_one_connection(n: int) -> None:
+            connection.send_message(
+                build_message(mail(n)),
+                from_addr=parseaddr(SENDER)[1],
+                to_addrs=[f"sample-{n}@example.org"],
+            )
+
+        figures = {
+            "claim_ms": per_message(steps, claim),
+            "render_ms": per_message(
+                steps, lambda n: renderer.render("reminder_digest", "id", context)
+            ),
+            "build_ms": per_message(steps, lambda n: build_message(mail(n)).as_bytes()),
+            "smtp_new_connection_ms": await per_message_sent(steps, mailer, mail),
+            "smtp_one_connection_ms": per_message(steps, send_on_one_connection),
+            "mark_ms": per_message(steps, mark),
+        }
+        connection.quit()
+    return {name: round(value, 2) for name, value in figures.items()}
+
+
+async def measure(args: argparse.Namespace, folder: Path, url: str) -> dict[str, Any]:
+    """Seed the people, run the cycle until the reminder went out, check and time it."""
+    codes = load_catalog().codes()[: args.regencies]
+    people = seed_officers(url, codes, args.officers)
+    clock = Clocked()
+    with SmtpSink(on_delivery=clock) as sink:
+        settings = Settings(
+            data_dir=folder,
+            database_url=url,
+            temporal_address=f"127.0.0.1:{free_port()}",
+            temporal_ui_port=free_port(),
+            temporal_task_queue=TASK_QUEUE,
+            smtp_host=sink.host,
+            smtp_port=sink.port,
+        )
+        worker = WorkerProcess(process_env(settings), folder, folder / "worker.log")
+        async with DevServer(settings) as server:
+            worker.start()
+            try:
+                await asyncio.to_thread(worker.wait_ready)
+                # The clock starts now: the reminder falls due one (short) day from here.
+                spec = cycle_spec(codes, timedelta(seconds=args.day_seconds))
+                timing = await deliver(server.client, spec, clock, people, args.limit)
+                await cancel_cycle(
+                    server.client, CYCLE_ID, CancelCycle(actor=COORDINATOR, reason="selesai")
+                )
+            except BaseException:
+                print(worker.tail())
+                raise
+            finally:
+                worker.stop(timeout=60)
+        checked = exactly_once(sink, url, people)
+    steps = await breakdown(url, spec, min(people, 500))
+    return {
+        "sizes": {
+            "regencies": len(codes),
+            "officers_per_regency": args.officers,
+            "recipients": people,
+            "day_seconds": args.day_seconds,
+        },
+        "figures": {**timing, "exactly_once": checked, "per_message_steps": steps},
+        "targets": {"exactly_once": {"target": "every person once", "pass": checked["exact"]}},
+    }
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The one line a run prints."""
+    f, s = result["figures"], result["sizes"]
+    once = f["exactly_once"]
+    steps = f["per_message_steps"]
+    return (
+        f"reminders: one D-7 reminder to {s['recipients']:,} people delivered "
+        f"{f['delivery_seconds']:.0f} s after it fell due ({f['messages_per_second']:.0f} "
+        f"messages/s); {once['distinct_message_ids']:,} distinct Message-IDs, "
+        f"{once['reminder_rows_sent']:,} rows marked sent (exactly once: "
+        f"{'pass' if once['exact'] else 'FAIL'}); per message: claim {steps['claim_ms']} ms, "
+        f"render {steps['render_ms']} ms, build {steps['build_ms']} ms, "
+        f"SMTP {steps['smtp_new_connection_ms']} ms on a new connection / "
+        f"{steps['smtp_one_connection_ms']} ms on one, mark {steps['mark_ms']} ms"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark, print its summary line and write bench/results/reminders.json."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.reminders", description=(__doc__ or "").split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="25 officers per regency")
+    parser.add_argument("--regencies", type=int, default=20, help="regencies in the cycle")
+    parser.add_argument("--officers", type=int, help="officers per regency (default 500)")
+    parser.add_argument("--day-seconds", type=float, help="how long a day of the cycle lasts")
+    parser.add_argument("--limit", type=float, default=1800, help="seconds to wait for the mail")
+    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
+    args = parser.parse_args(argv)
+    args.officers = args.officers or (25 if args.quick else 500)
+    args.day_seconds = args.day_seconds or (10 if args.quick else 20)
+    folder = Path(tempfile.mkdtemp(prefix="komitmen-bench-reminders-"))
+    try:
+        with database(args.database, folder) as url:
+            result = asyncio.run(measure(args, folder, url))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result["summary"] = summary(result)
+    if args.quick:
+        print(json.dumps(result["figures"], indent=1))
+    else:
+        write_result("reminders", result)
+    print(result["summary"])
+    return 0 if result["targets"]["exactly_once"]["pass"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
