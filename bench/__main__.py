@@ -71,14 +71,33 @@ def table(documents: Sequence[dict[str, Any]]) -> str:
         "|---|---|---|---|---|",
     ]
     for document in documents:
-        figures = document.get("figures", {})
-        for key, target in document.get("targets", {}).items():
+        for figure, target, passed in judged(document):
             lines.append(
-                f"| {document['name']} | {key} = {shown(figures.get(key, '?'))} "
-                f"| {target['target']} | {'met' if target['pass'] else 'missed'} "
+                f"| {document['name']} | {figure} | {target} | {'met' if passed else 'missed'} "
                 f"| {str(document.get('measured', '?'))[:10]} |"
             )
     return "\n".join(lines)
+
+
+def judged(document: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(figure, target, met) for each target of a result.
+
+    The convention is `targets: {name: {"target": ..., "pass": ...}}` judging
+    `figures[name]`; a result with one top-level `target` and `pass` is shown too.
+    """
+    if "targets" in document:
+        figures = document.get("figures", {})
+        return [
+            (f"{key} = {shown(figures.get(key, '?'))}", str(t["target"]), bool(t["pass"]))
+            for key, t in document["targets"].items()
+        ]
+    if "pass" in document:
+        target = document.get("target", "?")
+        if isinstance(target, dict):
+            target = ", ".join(f"{k} {shown(v)}" for k, v in target.items())
+        figure = f"see bench/results/{document['name']}.json"
+        return [(figure, str(target), bool(document["pass"]))]
+    return []
 
 
 def rewrite_readme(text: str) -> bool:

@@ -26,6 +26,7 @@ import os
 import random
 import re
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -545,10 +546,32 @@ def bench_database(kind: str, sizes: Sizes, folder: Path) -> dict[str, Any]:
     return {"rows": counts, "load_seconds": round(load_seconds, 2), "reads": results}
 
 
-def main() -> None:
-    """Run the benchmark on SQLite and PostgreSQL and write bench/results/queries.json."""
+# The table in the README shows the worst p95 of each kind of read over both databases.
+GROUPS = {
+    "board": "board",
+    "overdue, one cycle": "overdue_one_cycle",
+    "overdue, every filter": "overdue_one_cycle",
+    "overdue, all cycles": "overdue_all_cycles",
+    "rekap": "rekap",
+}
+
+
+def worst_p95(databases: dict[str, Any]) -> dict[str, float]:
+    """The worst p95 (ms) of each group of reads over both databases."""
+    worst: dict[str, float] = defaultdict(float)
+    for db in databases.values():
+        for name, read in db["reads"].items():
+            group = next(g for prefix, g in GROUPS.items() if name.startswith(prefix))
+            worst[f"{group}_p95_ms"] = max(worst[f"{group}_p95_ms"], read["p95_ms"])
+    return dict(worst)
+
+
+def main() -> int:
+    """Run on SQLite and PostgreSQL, write bench/results/queries.json; 1 if a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 commitments, 30 runs")
+    parser.add_argument(
+        "--quick", action="store_true", help="1,000 commitments, 30 runs; writes no result"
+    )
     parser.add_argument("--runs", type=int, help="runs of each read (default 200, quick 30)")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
@@ -559,35 +582,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="komitmen-bench-") as folder:
         for kind in ("sqlite", "postgres"):
             databases[kind] = bench_database(kind, sizes, Path(folder))
-    worst = max(
-        (r["p95_ms"], f"{kind} {name}")
-        for kind, db in databases.items()
-        for name, r in db["reads"].items()
-    )
-    passed = all(r["pass"] for db in databases.values() for r in db["reads"].values())
-    write_result(
-        "queries",
-        {
-            "quick": args.quick,
-            "sizes": {
-                "commitments": sizes.commitments,
-                "action_items": sizes.items,
-                "runs": sizes.runs,
-                "largest_cycle": CYCLE_SIZE,
+    figures = worst_p95(databases)
+    targets = {
+        key: {"target": f"< {TARGET_P95_MS:g} ms", "pass": value < TARGET_P95_MS}
+        for key, value in figures.items()
+    }
+    if not args.quick:
+        write_result(
+            "queries",
+            {
+                "sizes": {
+                    "commitments": sizes.commitments,
+                    "action_items": sizes.items,
+                    "runs": sizes.runs,
+                    "largest_cycle": CYCLE_SIZE,
+                },
+                "figures": figures,
+                "targets": targets,
+                "load_average": {"before": load_before, "after": os.getloadavg()},
+                "databases": databases,
             },
-            "target": {"p95_ms": TARGET_P95_MS},
-            "pass": passed,
-            "worst_p95": {"ms": worst[0], "read": worst[1]},
-            "load_average": {"before": load_before, "after": os.getloadavg()},
-            "databases": databases,
-        },
-    )
+        )
     print(
         f"queries: {sizes.commitments} commitments, {sizes.items} items; worst p95 "
-        f"{worst[0]:.1f} ms ({worst[1]}), target < {TARGET_P95_MS:.0f} ms: "
-        f"{'PASS' if passed else 'FAIL'}"
+        + ", ".join(
+            f"{key.removesuffix('_p95_ms')} {value:.1f} ms"
+            + ("" if targets[key]["pass"] else " (missed)")
+            for key, value in figures.items()
+        )
+        + f"; target < {TARGET_P95_MS:g} ms"
     )
+    return 0 if all(t["pass"] for t in targets.values()) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

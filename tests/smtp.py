@@ -17,12 +17,16 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 @dataclass(frozen=True)
 class Delivery:
-    """One accepted SMTP transaction: envelope addresses, raw bytes, whether AUTH passed."""
+    """One accepted SMTP transaction: envelope addresses, raw bytes, whether AUTH passed.
+
+    `peer` is the client's address and port, the same for every transaction of one session.
+    """
 
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes
     authenticated: bool
+    peer: tuple[str, int]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -45,6 +49,7 @@ class _CollectingHandler:
                 rcpt_tos=tuple(envelope.rcpt_tos),
                 data=bytes(envelope.original_content),
                 authenticated=bool(session.authenticated),
+                peer=tuple(session.peer),
             )
         )
         return "250 Message accepted for delivery"

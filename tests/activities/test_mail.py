@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from dataclasses import replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -72,6 +73,47 @@ async def test_smtp_mailer_delivers(smtp_sink: SmtpSink) -> None:
     text, html = bodies(message)
     assert text == MAIL.text
     assert html == MAIL.html
+
+
+async def test_smtp_mailer_sends_back_to_back_messages_in_one_session(
+    smtp_sink: SmtpSink,
+) -> None:
+    mailer = SmtpMailer("127.0.0.1", smtp_sink.port)
+    for n in range(3):
+        await mailer.send(replace(MAIL, message_id=f"<digest.{n}@komitmen>"))
+    # Any connection has now been idle too long to be trusted: the next one is new.
+    mailer.REUSE_SECONDS = 0
+    await mailer.send(replace(MAIL, message_id="<digest.3@komitmen>"))
+
+    peers = [delivery.peer for delivery in smtp_sink.deliveries]
+    assert peers[0] == peers[1] == peers[2] != peers[3]
+    assert [m["Message-ID"] for m in smtp_sink.messages] == [
+        f"<digest.{n}@komitmen>" for n in range(4)
+    ]
+
+
+async def test_smtp_mailer_starts_a_new_session_after_its_message_cap(smtp_sink: SmtpSink) -> None:
+    mailer = SmtpMailer("127.0.0.1", smtp_sink.port)
+    mailer.MESSAGES_PER_CONNECTION = 2
+    for n in range(5):
+        await mailer.send(replace(MAIL, message_id=f"<digest.{n}@komitmen>"))
+
+    peers = [delivery.peer for delivery in smtp_sink.deliveries]
+    assert peers[0] == peers[1] != peers[2] == peers[3] != peers[4]
+
+
+async def test_smtp_mailer_after_a_failed_session_sends_on_a_new_one() -> None:
+    port = free_port()
+    mailer = SmtpMailer("127.0.0.1", port, timeout=5.0)
+    with SmtpSink(port=port):
+        await mailer.send(MAIL)
+    # The server went away with the connection the mailer kept: that message fails, so
+    # the activity retries it, and the retry finds the server back on a new connection.
+    with SmtpSink(port=port) as sink:
+        with pytest.raises(OSError):
+            await mailer.send(MAIL)
+        await mailer.send(MAIL)
+        assert [m["Message-ID"] for m in sink.messages] == [MAIL.message_id]
 
 
 async def test_smtp_mailer_logs_in() -> None:
