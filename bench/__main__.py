@@ -49,6 +49,13 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+def named_figure(name: str, key: str, value: Any) -> str:
+    """A named figure; one made of several numbers is left to its result file."""
+    if isinstance(value, dict | list):
+        return f"{key}: see bench/results/{name}.json"
+    return f"{key} = {shown(value)}"
+
+
 def machine_line(machine: dict[str, Any]) -> str:
     """The machine in one line."""
     return (
@@ -88,7 +95,11 @@ def judged(document: dict[str, Any]) -> list[tuple[str, str, bool]]:
     if "targets" in document:
         figures = document.get("figures", {})
         return [
-            (f"{key} = {shown(figures.get(key, '?'))}", str(t["target"]), bool(t["pass"]))
+            (
+                named_figure(document["name"], key, figures.get(key, "?")),
+                str(t["target"]),
+                bool(t["pass"]),
+            )
             for key, t in document["targets"].items()
         ]
     if "pass" in document:

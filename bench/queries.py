@@ -430,13 +430,17 @@ _INDEX = re.compile(
 _SCAN = re.compile(r"^\W*SCAN (\w+)$|Seq Scan on (\w+)")
 
 
-def _index_columns(conn: Any, dialect: str, name: str) -> str:
+def _index_columns(cursor: Any, dialect: str, name: str) -> str:
+    """An index's columns and, for a partial one, its condition: "(cycle_id, stage) WHERE ..."."""
+    if dialect == "postgresql":
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (name,))
+        row = cursor.fetchone()
+        return str(row[0]).split(" USING btree ", 1)[-1] if row else ""
     # SQLite names the indexes behind unique constraints sqlite_autoindex_<table>_<n>.
-    if dialect == "sqlite":
-        rows = conn.execute(f"PRAGMA index_info('{name}')").fetchall()
-        return ", ".join(row[2] for row in rows)
-    row = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (name,)).fetchone()
-    return row[0].split(" USING btree ", 1)[-1].strip("()") if row else ""
+    columns = ", ".join(row[2] for row in cursor.execute(f"PRAGMA index_info('{name}')"))
+    sql = cursor.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    where = str(sql[0]).split(" WHERE ", 1)[1] if sql and sql[0] and " WHERE " in sql[0] else ""
+    return f"({columns})" + (f" WHERE {where}" if where else "")
 
 
 def explain(engine: Engine, statement: str, parameters: Any) -> dict[str, Any]:
@@ -510,6 +514,7 @@ def measure(url: str, named: dict[str, Read], runs: int, kind: str) -> dict[str,
             "p95_ms": round(p95, 2),
             "max_ms": round(max(wall[name]), 2),
             "cpu_p50_ms": round(percentile(cpu[name], 50), 2),
+            "cpu_p95_ms": round(percentile(cpu[name], 95), 2),
             "sql_ms": round(sum(p["driver_ms"] for p in plans[name]), 2),
             "runs": runs,
             "rows": sizes[name],

@@ -21,13 +21,11 @@ import argparse
 import asyncio
 import json
 import shutil
-import smtplib
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +33,7 @@ from temporalio.client import Client
 
 from activities.mail import Mail, SmtpMailer, build_message
 from activities.rendering import MailRenderer
-from bench.common import write_result
+from bench.common import cpu_seconds, write_result
 from db import repository
 from db.session import session_factory, transaction
 from domain.catalog import load_catalog
@@ -48,7 +46,7 @@ from komitmen.settings import Settings
 from tests.databases import database
 from tests.smtp import Delivery, SmtpSink
 from tests.stack import WorkerProcess, process_env
-from workflows.common import cycle_workflow_id
+from workflows.common import ACTIVITY_TIMEOUT, cycle_workflow_id
 
 COORDINATOR = Actor(name="Koordinator Benchmark", role=Role.COORDINATOR)
 TASK_QUEUE = "komitmen-bench"
@@ -119,9 +117,14 @@ async def delivery_attempt(client: Client) -> int:
 
 
 async def deliver(
-    client: Client, spec: CycleSpec, clock: Clocked, expected: int, limit: float
+    client: Client, spec: CycleSpec, clock: Clocked, expected: int, limit: float, worker: int
 ) -> dict[str, Any]:
-    """Start the cycle, wait for the reminder to reach everyone; time it and count attempts."""
+    """Start the cycle, wait for the reminder to reach everyone; time it and count attempts.
+
+    CPU time is counted for the worker process and for this one, where the SMTP server
+    runs (the waiting here costs next to nothing).
+    """
+    worker_cpu, here_cpu = cpu_seconds(worker), time.process_time()
     await start_cycle(client, spec, task_queue=TASK_QUEUE)
     fires_at = spec.schedule.reminder_at(spec.schedule.drafting_due, 7).timestamp()
     attempts = 0
@@ -135,31 +138,32 @@ async def deliver(
         if time.time() - fires_at > limit:
             raise TimeoutError(f"{len(clock)} of {expected} messages after {limit:.0f} s")
     arrivals = sorted(clock.arrivals)
+    worker_cpu, here_cpu = cpu_seconds(worker) - worker_cpu, time.process_time() - here_cpu
     return {
         "first_message_after_seconds": round(arrivals[0] - fires_at, 2),
         "delivery_seconds": round(arrivals[-1] - fires_at, 1),
         "sending_seconds": round(arrivals[-1] - arrivals[0], 1),
         "messages_per_second": round(len(arrivals) / max(arrivals[-1] - arrivals[0], 1e-3), 1),
         "activity_attempts_seen": attempts,
+        "worker_cpu_ms_per_message": round(worker_cpu * 1000 / len(arrivals), 2),
+        "smtp_server_cpu_ms_per_message": round(here_cpu * 1000 / len(arrivals), 2),
     }
 
 
-def exactly_once(sink: SmtpSink, url: str, expected: int) -> dict[str, Any]:
+def received(sink: SmtpSink, url: str) -> dict[str, int]:
     """Count what the SMTP server received and what the database marked sent."""
     messages = sink.messages
     with transaction(session_factory(url)) as session:
-        rows = repository.list_reminders(session, cycle_id=CYCLE_ID)
-        digests = [r for r in rows if r.kind == "digest"]
-        marked = sum(1 for r in digests if r.sent_at is not None)
-    received = {
+        digests = [
+            r for r in repository.list_reminders(session, cycle_id=CYCLE_ID) if r.kind == "digest"
+        ]
+    return {
         "messages": len(messages),
         "distinct_message_ids": len({m["Message-ID"] for m in messages}),
         "distinct_recipients": len({m["To"] for m in messages}),
         "reminder_rows": len(digests),
-        "reminder_rows_sent": marked,
+        "reminder_rows_sent": sum(1 for r in digests if r.sent_at is not None),
     }
-    received["exact"] = all(value == expected for value in received.values())
-    return received
 
 
 def per_message(steps: int, action: Callable[[int], object]) -> float:
@@ -228,27 +232,21 @@ async def breakdown(url: str, spec: CycleSpec, steps: int) -> dict[str, float]:
             )
 
     with SmtpSink() as sink:
-        mailer = SmtpMailer(sink.host, sink.port)
-        connection = smtplib.SMTP(sink.host, sink.port)
-
-        def send_on_one_connection(n: int) -> None:
-            connection.send_message(
-                build_message(mail(n)),
-                from_addr=parseaddr(SENDER)[1],
-                to_addrs=[f"sample-{n}@example.org"],
-            )
-
+        # As before connections were reused: every message opens and closes a session.
+        one_each = SmtpMailer(sink.host, sink.port)
+        one_each.REUSE_SECONDS = 0
         figures = {
             "claim_ms": per_message(steps, claim),
             "render_ms": per_message(
                 steps, lambda n: renderer.render("reminder_digest", "id", context)
             ),
             "build_ms": per_message(steps, lambda n: build_message(mail(n)).as_bytes()),
-            "smtp_new_connection_ms": await per_message_sent(steps, mailer, mail),
-            "smtp_one_connection_ms": per_message(steps, send_on_one_connection),
+            "smtp_new_session_ms": await per_message_sent(steps, one_each, mail),
+            "smtp_reused_session_ms": await per_message_sent(
+                steps, SmtpMailer(sink.host, sink.port), mail
+            ),
             "mark_ms": per_message(steps, mark),
         }
-        connection.quit()
     return {name: round(value, 2) for name, value in figures.items()}
 
 
@@ -274,7 +272,7 @@ async def measure(args: argparse.Namespace, folder: Path, url: str) -> dict[str,
                 await asyncio.to_thread(worker.wait_ready)
                 # The clock starts now: the reminder falls due one (short) day from here.
                 spec = cycle_spec(codes, timedelta(seconds=args.day_seconds))
-                timing = await deliver(server.client, spec, clock, people, args.limit)
+                timing = await deliver(server.client, spec, clock, people, args.limit, worker.pid)
                 await cancel_cycle(
                     server.client, CYCLE_ID, CancelCycle(actor=COORDINATOR, reason="selesai")
                 )
@@ -283,7 +281,10 @@ async def measure(args: argparse.Namespace, folder: Path, url: str) -> dict[str,
                 raise
             finally:
                 worker.stop(timeout=60)
-        checked = exactly_once(sink, url, people)
+        counts = received(sink, url)
+    # Every person once, and every claim marked sent: nothing twice, nothing missing.
+    once = all(count == people for count in counts.values())
+    limit = ACTIVITY_TIMEOUT.total_seconds()
     steps = await breakdown(url, spec, min(people, 500))
     return {
         "sizes": {
@@ -292,25 +293,40 @@ async def measure(args: argparse.Namespace, folder: Path, url: str) -> dict[str,
             "recipients": people,
             "day_seconds": args.day_seconds,
         },
-        "figures": {**timing, "exactly_once": checked, "per_message_steps": steps},
-        "targets": {"exactly_once": {"target": "every person once", "pass": checked["exact"]}},
+        "figures": {
+            **timing,
+            "exactly_once": once,
+            "received": counts,
+            "per_message_steps": steps,
+        },
+        "targets": {
+            "exactly_once": {"target": "every person once", "pass": once},
+            # One activity sends the whole digest batch; past its timeout it is cancelled
+            # and retried from the start, skipping (one claim each) what went out before.
+            "delivery_seconds": {
+                "target": f"< {limit:.0f} s (the activity's timeout)",
+                "pass": timing["delivery_seconds"] < limit,
+            },
+        },
     }
 
 
 def summary(result: dict[str, Any]) -> str:
     """The one line a run prints."""
     f, s = result["figures"], result["sizes"]
-    once = f["exactly_once"]
+    counts = f["received"]
     steps = f["per_message_steps"]
     return (
         f"reminders: one D-7 reminder to {s['recipients']:,} people delivered "
-        f"{f['delivery_seconds']:.0f} s after it fell due ({f['messages_per_second']:.0f} "
-        f"messages/s); {once['distinct_message_ids']:,} distinct Message-IDs, "
-        f"{once['reminder_rows_sent']:,} rows marked sent (exactly once: "
-        f"{'pass' if once['exact'] else 'FAIL'}); per message: claim {steps['claim_ms']} ms, "
+        f"{f['delivery_seconds']:.0f} s after it fell due (target "
+        f"{result['targets']['delivery_seconds']['target']}; "
+        f"{f['messages_per_second']:.0f} messages/s); "
+        f"{counts['distinct_message_ids']:,} distinct Message-IDs, "
+        f"{counts['reminder_rows_sent']:,} rows marked sent (exactly once: "
+        f"{'pass' if f['exactly_once'] else 'FAIL'}); per message: claim {steps['claim_ms']} ms, "
         f"render {steps['render_ms']} ms, build {steps['build_ms']} ms, "
-        f"SMTP {steps['smtp_new_connection_ms']} ms on a new connection / "
-        f"{steps['smtp_one_connection_ms']} ms on one, mark {steps['mark_ms']} ms"
+        f"build+SMTP {steps['smtp_new_session_ms']} ms in a session of its own / "
+        f"{steps['smtp_reused_session_ms']} ms in a shared one, mark {steps['mark_ms']} ms"
     )
 
 
@@ -340,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         write_result("reminders", result)
     print(result["summary"])
-    return 0 if result["targets"]["exactly_once"]["pass"] else 1
+    return 0 if all(target["pass"] for target in result["targets"].values()) else 1
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from db import repository
 from db.session import session_factory, transaction
@@ -107,6 +108,25 @@ async def running_komitmen(
             yield komitmen
         finally:
             await komitmen.stop_workflows()
+
+
+# The test server's Sleep call can fail on a busy two-core machine (a timeout, or an
+# HTTP/2 error) with the clock part-way there; asking again continues from there.
+_SLEEP_GLITCHES = ("Timeout expired", "h2 protocol error")
+
+
+async def until(env: WorkflowEnvironment, moment: datetime) -> None:
+    """Let the time-skipping server's clock run to `moment`: timers fire, activities run."""
+    for _ in range(3):
+        now = await env.get_current_time()
+        if moment <= now:
+            return
+        try:
+            await env.sleep(moment - now)
+        except RPCError as error:
+            if not any(glitch in error.message for glitch in _SLEEP_GLITCHES):
+                raise
+    assert await env.get_current_time() >= moment, "the test server's clock stalled"
 
 
 def d(text: str) -> date:

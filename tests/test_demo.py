@@ -15,9 +15,8 @@ from db.session import session_factory, transaction
 from domain.catalog import load_catalog
 from komitmen.cli.demo import demo_cycle_id, run_demo
 from komitmen.demo import DEMO_PASSWORD, demo_users, seed_demo_users
-from tests.api.test_overdue import until
 from tests.databases import sqlite_database
-from tests.harness import running_komitmen
+from tests.harness import running_komitmen, until
 
 
 def test_every_regency_has_an_officer_and_three_signatories() -> None:

@@ -20,7 +20,7 @@ from api.app import create_app
 from domain.calendar import WITA, end_of_day
 from komitmen.settings import Settings
 from tests.api.client import Api, running_api
-from tests.api.test_overdue import until
+from tests.harness import until
 from tests.pages.test_pages import PLAN, sign_in
 from tests.test_cli import outbox_messages
 

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import WITA, end_of_day
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan
 from tests.api.client import running_api
+from tests.harness import until
 
 PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.01")).model_dump(mode="json")
-
-
-async def until(env: WorkflowEnvironment, moment: datetime) -> None:
-    """Let the test server's clock run to `moment` (asking again if a sleep call times out)."""
-    for _ in range(3):
-        now = await env.get_current_time()
-        if moment <= now:
-            return
-        try:
-            await env.sleep(moment - now)
-        except RPCError as error:
-            if "Timeout expired" not in error.message:
-                raise
-    assert await env.get_current_time() >= moment
 
 
 async def test_overdue_list(

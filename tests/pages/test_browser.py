@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import WITA, end_of_day
 from tests.api.client import running_api
-from tests.api.test_overdue import until
+from tests.harness import until
 from tests.pages.browser import PHONE, chromium, served, sign_in_browser
 
 PASSWORD = "kata-sandi-panjang"

@@ -15,7 +15,7 @@ from domain.calendar import WITA, end_of_day
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan
 from tests.api.client import Api, running_api
-from tests.api.test_overdue import until
+from tests.harness import until
 from tests.pages.test_pages import sign_in
 
 PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.02")).model_dump(mode="json")

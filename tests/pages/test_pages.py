@@ -14,7 +14,7 @@ from domain.calendar import WITA, end_of_day
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan
 from tests.api.client import Api, running_api
-from tests.api.test_overdue import until
+from tests.harness import until
 
 PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.01")).model_dump(mode="json")
 PASSWORD = "kata-sandi-panjang"

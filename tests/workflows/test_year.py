@@ -26,7 +26,6 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from temporalio.client import WorkflowHandle
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from db import models as m
@@ -39,7 +38,7 @@ from domain.roles import Acting
 from domain.schedule import default_schedule
 from komitmen.demo import sample_plan
 from tests.databases import sqlite_database
-from tests.harness import Komitmen, running_komitmen
+from tests.harness import Komitmen, running_komitmen, until
 from tests.smtp import SmtpSink
 from workflows.common import commitment_workflow_id, cycle_workflow_id
 
@@ -65,18 +64,7 @@ class Year:
 
     async def until(self, moment: datetime) -> None:
         """Let time pass (timers fire, activities run) until `moment`."""
-        # The test server's sleep call can time out on a busy two-core machine while
-        # the clock is part-way there; asking again continues from where it got to.
-        for _ in range(3):
-            now = await self.env.get_current_time()
-            if moment <= now:
-                return
-            try:
-                await self.env.sleep(moment - now)
-            except RPCError as error:
-                if "Timeout expired" not in error.message:
-                    raise
-        assert await self.env.get_current_time() >= moment, "the test server's clock stalled"
+        await until(self.env, moment)
 
     async def draft_and_submit(self, code: str) -> int:
         officer = self.k.actor(f"operator-{slug(code)}")
