@@ -11,7 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["lifecycle", "fanout", "queries", "api_load"])
+@pytest.mark.parametrize(
+    "name", ["lifecycle", "fanout", "queries", "api_load", "memory", "reminders"]
+)
 def test_benchmark_explains_itself(name: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", f"bench.{name}", "--help"],
