@@ -292,7 +292,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
             "peak_mb": round(peak, 1),
             "terminate_seconds": round(terminated, 1),
         },
-        "targets": {"peak_mb": {"target": f"< {TARGET_MB}", "pass": peak < TARGET_MB}},
+        "targets": {"peak_mb": {"target": f"< {TARGET_MB} MB", "pass": peak < TARGET_MB}},
     }
 
 
