@@ -7,12 +7,15 @@ built from the authenticated user; the workflow's validator refuses invalid move
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
+from temporalio.client import Client
 
 from api.deps import (
+    AuthUser,
     CommitmentDep,
     CommitmentRef,
     CurrentUser,
@@ -164,166 +167,155 @@ def item_changes(old: dict[int, ItemOut], new: dict[int, ItemOut]) -> list[ItemC
 # --- actions ----------------------------------------------------------------------------
 
 
-async def _act(
-    client: Any, ref: CommitmentRef, action: Action, request: BaseModel, idem: Idempotency
-) -> ActionOut:
-    async def send(update_id: str | None) -> ActionOut:
-        result = await actions.act(client, ref.id, action.value, request, update_id=update_id)
-        return ActionOut(
-            commitment_id=ref.id,
-            seq=result.seq,
-            stage=result.stage.value,
-            version=result.version,
-            round=result.round,
-            document_hash=result.document_hash,
-        )
+@dataclass(frozen=True)
+class ActionContext:
+    """What every action route needs: the open commitment in scope, who acts, Temporal,
+    and the request's Idempotency-Key."""
 
-    return await idem.run(request, send)
+    ref: CommitmentRef
+    user: AuthUser
+    client: Client
+    idem: Idempotency
+
+    async def send(self, action: Action, request: BaseModel) -> ActionOut:
+        """Send the action to the commitment's workflow once per Idempotency-Key."""
+
+        async def send_once(update_id: str | None) -> ActionOut:
+            result = await actions.act(
+                self.client, self.ref.id, action.value, request, update_id=update_id
+            )
+            return ActionOut(
+                commitment_id=self.ref.id,
+                seq=result.seq,
+                stage=result.stage.value,
+                version=result.version,
+                round=result.round,
+                document_hash=result.document_hash,
+            )
+
+        return await self.idem.run(request, send_once)
+
+
+def action_context(
+    ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep, idem: IdempotencyDep
+) -> ActionContext:
+    """The context of one action request."""
+    return ActionContext(ref=ref, user=user, client=client, idem=idem)
+
+
+ActionDep = Annotated[ActionContext, Depends(action_context)]
 
 
 @router.post("/save-draft")
 async def save_draft(
     body: SaveDraftIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Save a new version of the action plan (regency officer)."""
     request = c.SaveDraft(
-        actor=user.actor(), plan=body.plan, based_on_version=body.based_on_version
+        actor=ctx.user.actor(), plan=body.plan, based_on_version=body.based_on_version
     )
-    return await _act(client, ref, Action.SAVE_DRAFT, request, idem)
+    return await ctx.send(Action.SAVE_DRAFT, request)
 
 
 @router.post("/submit")
 async def submit(
     body: VersionIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Submit the latest saved version for review (regency officer)."""
-    request = c.Submit(actor=user.actor(), version=body.version)
-    return await _act(client, ref, Action.SUBMIT, request, idem)
+    request = c.Submit(actor=ctx.user.actor(), version=body.version)
+    return await ctx.send(Action.SUBMIT, request)
 
 
 @router.post("/approve")
 async def approve(
     body: VersionIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Approve the submitted version (reviewer)."""
-    request = c.Approve(actor=user.actor(), version=body.version)
-    return await _act(client, ref, Action.APPROVE, request, idem)
+    request = c.Approve(actor=ctx.user.actor(), version=body.version)
+    return await ctx.send(Action.APPROVE, request)
 
 
 @router.post("/request-changes")
 async def request_changes(
     body: RequestChangesIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Send the submitted version back for a new round, with comments (reviewer)."""
-    request = c.RequestChanges(actor=user.actor(), version=body.version, comments=body.comments)
-    return await _act(client, ref, Action.REQUEST_CHANGES, request, idem)
+    request = c.RequestChanges(actor=ctx.user.actor(), version=body.version, comments=body.comments)
+    return await ctx.send(Action.REQUEST_CHANGES, request)
 
 
 @router.post("/sign")
 async def sign(
     body: SignIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Sign the approved document in the user's office (signatory)."""
-    request = c.Sign(actor=user.actor(body.acting), document_hash=body.document_hash)
-    return await _act(client, ref, Action.SIGN, request, idem)
+    request = c.Sign(actor=ctx.user.actor(body.acting), document_hash=body.document_hash)
+    return await ctx.send(Action.SIGN, request)
 
 
 @router.post("/decline")
 async def decline(
     body: ReasonIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Decline to sign, sending the commitment back to review (signatory)."""
-    request = c.Decline(actor=user.actor(), reason=body.reason)
-    return await _act(client, ref, Action.DECLINE, request, idem)
+    request = c.Decline(actor=ctx.user.actor(), reason=body.reason)
+    return await ctx.send(Action.DECLINE, request)
 
 
 @router.post("/reports")
 async def submit_report(
     body: SubmitReportIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Report a quarter's progress (regency officer)."""
     report = QuarterlyReport(quarter=body.quarter, items=body.items)
-    request = c.SubmitReport(actor=user.actor(), report=report)
-    return await _act(client, ref, Action.SUBMIT_REPORT, request, idem)
+    request = c.SubmitReport(actor=ctx.user.actor(), report=report)
+    return await ctx.send(Action.SUBMIT_REPORT, request)
 
 
 @router.post("/reports/verify")
 async def verify_report(
     body: QuarterIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Verify a submitted quarterly report (reviewer)."""
-    request = c.VerifyReport(actor=user.actor(), quarter=body.quarter)
-    return await _act(client, ref, Action.VERIFY_REPORT, request, idem)
+    request = c.VerifyReport(actor=ctx.user.actor(), quarter=body.quarter)
+    return await ctx.send(Action.VERIFY_REPORT, request)
 
 
 @router.post("/reports/return")
 async def return_report(
     body: ReturnReportIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Return a quarterly report for correction before its lock (reviewer)."""
-    request = c.ReturnReport(actor=user.actor(), quarter=body.quarter, reason=body.reason)
-    return await _act(client, ref, Action.RETURN_REPORT, request, idem)
+    request = c.ReturnReport(actor=ctx.user.actor(), quarter=body.quarter, reason=body.reason)
+    return await ctx.send(Action.RETURN_REPORT, request)
 
 
 @router.post("/extend")
 async def extend_deadline(
     body: ExtendIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Move one deadline later; its reminders move with it (coordinator)."""
     request = c.ExtendDeadline(
-        actor=user.actor(), key=body.key, until=body.until, reason=body.reason
+        actor=ctx.user.actor(), key=body.key, until=body.until, reason=body.reason
     )
-    return await _act(client, ref, Action.EXTEND_DEADLINE, request, idem)
+    return await ctx.send(Action.EXTEND_DEADLINE, request)
 
 
 @router.post("/withdraw")
 async def withdraw(
     body: WithdrawIn,
-    ref: OpenCommitmentDep,
-    user: CurrentUser,
-    client: TemporalDep,
-    idem: IdempotencyDep,
+    ctx: ActionDep,
 ) -> ActionOut:
     """Withdraw the regency from the cycle (coordinator)."""
-    request = c.Withdraw(actor=user.actor(), reason=body.reason)
-    return await _act(client, ref, Action.WITHDRAW, request, idem)
+    request = c.Withdraw(actor=ctx.user.actor(), reason=body.reason)
+    return await ctx.send(Action.WITHDRAW, request)
