@@ -65,12 +65,17 @@ class CycleSpec(BaseModel):
 
 
 class CycleStatus(BaseModel):
-    """A cycle's status as its workflow reports it."""
+    """A cycle's status as its workflow reports it: which commitments are open, how the rest ended.
+
+    Where an open commitment stands is the database's to show (the board): a commitment
+    tells its cycle only of its end.
+    """
 
     cycle_id: str
     name: str
     status: str
-    stages: dict[str, Stage]
+    open: list[str]
+    ended: dict[str, Stage]
 
 
 class CycleEvent(BaseModel):

@@ -122,12 +122,6 @@ async def cancel_cycle(client: Client, cycle_id: str, request: CancelCycle) -> C
         raise ActionRefused(_reason(failed)) from None
 
 
-async def cycle_status(client: Client, cycle_id: str) -> CycleStatus:
-    """Where each commitment of a cycle stands, straight from its workflow."""
-    handle = client.get_workflow_handle_for(CycleWorkflow.run, cycle_workflow_id(cycle_id))
-    return await handle.query(CycleWorkflow.status)
-
-
 async def extend_everywhere(
     client: Client,
     cycle_id: str,

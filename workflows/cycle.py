@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
 class CycleState(BaseModel):
     """What the cycle workflow carries across continue-as-new."""
 
+    # A commitment's last stage the cycle heard of: drafting until it reports its end.
     stages: dict[str, Stage]
     seq: int = 0
     status: str = "running"
@@ -138,11 +139,13 @@ class CycleWorkflow:
     @workflow.query
     def status(self) -> CycleStatus:
         """The cycle's status and where each commitment stands."""
+        stages = self._state.stages
         return CycleStatus(
             cycle_id=self.spec.cycle_id,
             name=self.spec.name,
             status=self._state.status,
-            stages=dict(self._state.stages),
+            open=[code for code, stage in stages.items() if not stage.is_terminal],
+            ended={code: stage for code, stage in stages.items() if stage.is_terminal},
         )
 
     @workflow.update
@@ -158,7 +161,7 @@ class CycleWorkflow:
 
     @workflow.signal
     def commitment_changed(self, change: StageChanged) -> None:
-        """Note a commitment's new stage."""
+        """Note a commitment's end (runs started before RECORD_LOCALLY send every new stage)."""
         self._state.stages[change.regency_code] = change.stage
 
     @workflow.update

@@ -10,6 +10,8 @@ v1: before MAIL_OUTSIDE_LOCK (mail was sent while the lock was held).
 v2: mail goes out from the commitment's own queue.
 v3: an event upserts only the search attributes it changes, and the timer to the next
     wakeup stays while that instant holds (FEWER_COMMANDS).
+v4: changes are recorded by a local activity, and the cycle hears only of a
+    commitment's end (RECORD_LOCALLY).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from temporalio.worker import Replayer
 from workflows.commitment import (
     FEWER_COMMANDS,
     MAIL_OUTSIDE_LOCK,
+    RECORD_LOCALLY,
     CommitmentWorkflow,
 )
 from workflows.cycle import CycleWorkflow
@@ -36,7 +39,7 @@ NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
 
 def test_histories_of_every_version_are_present() -> None:
     versions = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
-    assert versions == ["v1", "v2", "v3"]
+    assert versions == ["v1", "v2", "v3", "v4"]
     for version in versions:
         assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES, version
 
@@ -47,9 +50,9 @@ def _history(path: Path) -> WorkflowHistory:
 
 @pytest.mark.parametrize(
     ("change", "since"),
-    [(MAIL_OUTSIDE_LOCK, "v2"), (FEWER_COMMANDS, "v3")],
+    [(MAIL_OUTSIDE_LOCK, "v2"), (FEWER_COMMANDS, "v3"), (RECORD_LOCALLY, "v4")],
 )
-@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
 def test_only_runs_started_after_the_change_take_the_new_path(
     version: str, change: str, since: str
 ) -> None:
@@ -78,3 +81,36 @@ async def test_history_replays_deterministically(path: Path) -> None:
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+@pytest.mark.parametrize("name", ["commitment-change-request", "commitment-decline"])
+def test_since_v4_changes_are_recorded_locally_and_the_cycle_hears_only_of_the_end(
+    name: str,
+) -> None:
+    """The same story as in v3, with each record a local-activity marker and no mid-way signal."""
+    before, after = (_history(ROOT / v / f"{name}.json") for v in ("v3", "v4"))
+
+    def records(history: WorkflowHistory) -> tuple[int, int]:
+        """(record_event activities, record_event local-activity markers)."""
+        scheduled = [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        ]
+        markers = [
+            e.marker_recorded_event_attributes.details["data"].payloads[0].data
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        ]
+        return scheduled.count("record_event"), sum(b'"record_event"' in m for m in markers)
+
+    def signals(history: WorkflowHistory) -> int:
+        initiated = EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
+        return sum(1 for e in history.events if e.event_type == initiated)
+
+    recorded_before, local_before = records(before)
+    assert recorded_before > 0 and local_before == 0
+    assert records(after) == (0, recorded_before)
+    # Neither run reaches its end (both continue as new after their first quarter).
+    assert signals(before) > 0 and signals(after) == 0
