@@ -14,16 +14,24 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from temporalio.worker import Worker
+
 from domain.catalog import Catalog, Office, OfficeTitle, Province, Regency
+from komitmen.cli.serve import stop_event
 from komitmen.devserver import temporal_binary
+from komitmen.settings import Settings
+from komitmen.temporal import connect, serve_metrics
+from komitmen.worker import workflow_runner
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# What `komitmen worker` prints once it polls; the floors' workers print it too.
+READY = "worker running on task queue"
 
 
 def temporal_version() -> str:
@@ -202,3 +210,27 @@ def bench_process(args: list[str], env: dict[str, str], log: Path) -> Iterator[B
         yield process
     finally:
         process.stop()
+
+
+async def serve_floor(
+    settings: Settings, workflows: Sequence[type], activities: Sequence[Callable[..., Any]]
+) -> None:
+    """Run a floor's bare workflows until SIGTERM, in a worker set up as Komitmen's is.
+
+    The same sandbox (the package defining the workflows passed through, here `bench`),
+    the same client and metrics: the floor differs from Komitmen in its workflows only.
+    """
+    if settings.worker_metrics_address:
+        serve_metrics(settings.worker_metrics_address)
+    client = await connect(settings)
+    stop = stop_event()
+    worker = Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=workflows,
+        activities=activities,
+        workflow_runner=workflow_runner("bench"),
+    )
+    async with worker:
+        print(f"{READY} {settings.temporal_task_queue!r}", flush=True)
+        await stop.wait()

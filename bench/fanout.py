@@ -33,12 +33,12 @@ with workflow.unsafe.imports_passed_through():
     import httpx
     from temporalio.api.enums.v1 import EventType
     from temporalio.client import Client
-    from temporalio.worker import Worker
     from temporalio.workflow import ParentClosePolicy
 
     from api.pages.i18n import stage_label
     from api.pages.routes import SESSION_COOKIE
     from bench.common import (
+        READY,
         bench_process,
         cpu_seconds,
         metric_sum,
@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         metrics_delta,
         national_catalog,
         pid_of,
+        serve_floor,
         write_result,
     )
     from db import repository
@@ -68,7 +69,6 @@ TARGET_SECONDS = 30.0
 TASK_QUEUE = "bench-fanout"
 BARE_QUEUE = "bench-fanout-bare"
 BARE_CYCLE = "bare-cycle"
-READY = "worker running on task queue"
 COORDINATOR = Actor(name="Koordinator Nasional", role=Role.COORDINATOR)
 # The board's label for a commitment in drafting, as the page shows it.
 DRAFTING_CELL = f"<td>{stage_label('drafting', False, 'id')}"
@@ -129,23 +129,6 @@ class BareCycle:
     async def ready(self) -> None:
         """Return once every child has started."""
         await workflow.wait_condition(lambda: self._started)
-
-
-async def serve_bare(settings: Settings) -> None:
-    """The floor's worker until SIGTERM, its metrics served like Komitmen's."""
-    if settings.worker_metrics_address:
-        serve_metrics(settings.worker_metrics_address)
-    client = await connect(settings)
-    stop = stop_event()
-    worker = Worker(
-        client,
-        task_queue=settings.temporal_task_queue,
-        workflows=[BareCycle, BareCommitment],
-        activities=[mark],
-    )
-    async with worker:
-        print(f"{READY} {settings.temporal_task_queue!r}", flush=True)
-        await stop.wait()
 
 
 # --- Komitmen ------------------------------------------------------------------------------
@@ -406,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.regencies = args.regencies or (50 if args.quick else REGENCIES)
     if args.serve_bare_worker:
-        asyncio.run(serve_bare(Settings()))
+        asyncio.run(serve_floor(Settings(), [BareCycle, BareCommitment], [mark]))
         return 0
     if args.serve_worker:
         asyncio.run(serve_worker(Settings(), args.regencies))

@@ -37,15 +37,16 @@ with workflow.unsafe.imports_passed_through():
 
     from temporalio.api.enums.v1 import EventType
     from temporalio.client import Client
-    from temporalio.worker import Worker
 
     from bench.common import (
+        READY,
         bench_process,
         cpu_seconds,
         metric_sum,
         metrics,
         metrics_delta,
         pid_of,
+        serve_floor,
         write_result,
     )
     from domain import commitment as c
@@ -56,11 +57,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.roles import Actor, Role
     from domain.schedule import compressed_schedule, default_schedule
     from komitmen.actions import act, build_cycle_spec, start_cycle
-    from komitmen.cli.serve import stop_event
     from komitmen.demo import sample_plan
     from komitmen.devserver import DevServer, free_port
     from komitmen.settings import Settings
-    from komitmen.temporal import connect, serve_metrics
     from tests.databases import database
     from tests.stack import process_env
     from workflows.common import ACTIVITY_TIMEOUT, commitment_workflow_id, cycle_workflow_id
@@ -75,7 +74,6 @@ ACTIONS = ("save_draft", "submit", "approve", "sign", "sign", "sign") + (
 STATE_CHANGES = len(ACTIONS) + 1
 KOMITMEN_QUEUE = "bench-komitmen"
 BARE_QUEUE = "bench-bare"
-READY = "worker running on task queue"
 # Days long enough that no reminder, deadline or lock falls during a run, yet a
 # compressed schedule: every action is allowed at once and reports need no closed quarter.
 DAY_LENGTH = timedelta(hours=23)
@@ -106,23 +104,6 @@ class BareLifecycle:
         """Record the action's state change."""
         await workflow.execute_activity(noop, start_to_close_timeout=ACTIVITY_TIMEOUT)
         return action
-
-
-async def serve_bare(settings: Settings) -> None:
-    """Run the bare workflow's worker until SIGTERM, its metrics served like Komitmen's."""
-    if settings.worker_metrics_address:
-        serve_metrics(settings.worker_metrics_address)
-    client = await connect(settings)
-    stop = stop_event()
-    worker = Worker(
-        client,
-        task_queue=settings.temporal_task_queue,
-        workflows=[BareLifecycle],
-        activities=[noop],
-    )
-    async with worker:
-        print(f"{READY} {settings.temporal_task_queue!r}", flush=True)
-        await stop.wait()
 
 
 # --- driving lifecycles ---------------------------------------------------------------------
@@ -459,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bare_worker:
-        asyncio.run(serve_bare(Settings()))
+        asyncio.run(serve_floor(Settings(), [BareLifecycle], [noop]))
         return 0
     args.lifecycles = args.lifecycles or (5 if args.quick else 50)
     args.rounds = args.rounds or (1 if args.quick else 6)

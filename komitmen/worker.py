@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.mail import mailer_for
 from activities.notify import Notifier
@@ -22,6 +23,22 @@ WORKFLOWS = [CycleWorkflow, CommitmentWorkflow]
 # A worker asked to stop lets running activities finish for this long (they record an
 # event or send one message: seconds), so a rolling restart hands little to retries.
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+def workflow_runner(package: str) -> SandboxedWorkflowRunner:
+    """Temporal's sandbox, with the package that defines the workflows passed through.
+
+    The sandbox imports a workflow's module afresh for every workflow it starts, which
+    for Komitmen's (pydantic models, a dozen handlers) cost more CPU than anything else
+    in starting a commitment (bench/fanout.py, bench/lifecycle.py). Passed through, the
+    module is imported once. That is safe because the workflow modules, like the
+    `domain` package they were already passing through, hold no state of their own
+    and reach the clock and randomness only through `workflow`; the stored histories
+    of every version replay in CI (tests/workflows/test_replay.py).
+    """
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(package)
+    )
 
 
 def build_worker(
@@ -59,5 +76,6 @@ def build_worker(
         ],
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=settings.workflow_cache_size,
+        workflow_runner=workflow_runner("workflows"),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
