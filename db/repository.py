@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, union, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,13 +36,35 @@ from domain.audit import (
 from domain.commitment import Audience, Event, ReminderIntent
 from domain.cycle import CycleEvent
 
+# The statements every recorded change runs, built once: building and keying a statement
+# cost more CPU than SQLite took to run it (bench/lifecycle.py).
+_RECORDED = select(
+    exists().where(m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq"))
+)
+_REPORT = select(m.QuarterlyReport).where(
+    m.QuarterlyReport.commitment_id == bindparam("commitment"),
+    m.QuarterlyReport.quarter == bindparam("quarter"),
+)
+_TOUCH_HEAD = (
+    update(m.AuditChainHead)
+    .where(m.AuditChainHead.cycle_id == bindparam("cycle"))
+    .values(chain_seq=m.AuditChainHead.chain_seq)
+    .returning(m.AuditChainHead.chain_seq, m.AuditChainHead.hash)
+)
+_MOVE_HEAD = (
+    update(m.AuditChainHead)
+    .where(
+        m.AuditChainHead.cycle_id == bindparam("cycle"),
+        m.AuditChainHead.chain_seq == bindparam("old_seq"),
+        m.AuditChainHead.hash == bindparam("old_hash"),
+    )
+    .values(chain_seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+    .returning(m.AuditChainHead.chain_seq)
+)
+
 
 def _already_recorded(session: Session, *, stream: str, seq: int) -> bool:
-    return bool(
-        session.scalar(
-            select(exists().where(m.AuditEvent.stream == stream, m.AuditEvent.seq == seq))
-        )
-    )
+    return bool(session.scalar(_RECORDED, {"stream": stream, "seq": seq}))
 
 
 def record_cycle_event(session: Session, *, event: CycleEvent) -> bool:
@@ -151,21 +173,21 @@ class AuditChainMoved(RuntimeError):
 
 
 def _lock_chain_head(session: Session, *, cycle_id: str) -> ChainHead:
-    # Inserting the empty head (or finding it there) is a write, so on SQLite it takes the
-    # database's write lock before the head is read; PostgreSQL locks the row FOR UPDATE.
-    # Either way no other transaction can append to this cycle until this one ends.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(m.AuditChainHead)
-        .values(cycle_id=cycle_id, chain_seq=EMPTY_CHAIN.length, hash=EMPTY_CHAIN.hash)
-        .on_conflict_do_nothing(index_elements=["cycle_id"])
-    )
-    row = session.execute(
-        select(m.AuditChainHead.chain_seq, m.AuditChainHead.hash)
-        .where(m.AuditChainHead.cycle_id == cycle_id)
-        .with_for_update()
-    ).one()
+    # Reading the head through an update that changes nothing is a write: on SQLite it
+    # takes the database's write lock before the head is read, and PostgreSQL locks the
+    # row. Either way no other transaction can append to this cycle until this one ends.
+    # A cycle's first row finds no head: the empty one is inserted (or found, if another
+    # transaction inserted it first) and read the same way.
+    row = session.execute(_TOUCH_HEAD, {"cycle": cycle_id}).one_or_none()
+    if row is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(
+            insert(m.AuditChainHead)
+            .values(cycle_id=cycle_id, chain_seq=EMPTY_CHAIN.length, hash=EMPTY_CHAIN.hash)
+            .on_conflict_do_nothing(index_elements=["cycle_id"])
+        )
+        row = session.execute(_TOUCH_HEAD, {"cycle": cycle_id}).one()
     return ChainHead(length=row.chain_seq, hash=row.hash)
 
 
@@ -177,14 +199,14 @@ def _append_audit(session: Session, row: m.AuditEvent) -> None:
     session.add(row)
     # Guarded by the old head as well as the lock: a fork can never be committed.
     moved = session.scalar(
-        update(m.AuditChainHead)
-        .where(
-            m.AuditChainHead.cycle_id == row.cycle_id,
-            m.AuditChainHead.chain_seq == head.length,
-            m.AuditChainHead.hash == head.hash,
-        )
-        .values(chain_seq=link.chain_seq, hash=link.hash)
-        .returning(m.AuditChainHead.chain_seq)
+        _MOVE_HEAD,
+        {
+            "cycle": row.cycle_id,
+            "old_seq": head.length,
+            "old_hash": head.hash,
+            "new_seq": link.chain_seq,
+            "new_hash": link.hash,
+        },
     )
     if moved is None:
         raise AuditChainMoved(f"the audit chain of cycle {row.cycle_id} moved while locked")
@@ -268,12 +290,7 @@ def _record_version(session: Session, *, event: Event) -> None:
 def _record_report(session: Session, *, event: Event) -> None:
     assert event.quarter is not None and event.report_state is not None
     assert event.report_timeliness is not None
-    row = session.scalar(
-        select(m.QuarterlyReport).where(
-            m.QuarterlyReport.commitment_id == event.commitment_id,
-            m.QuarterlyReport.quarter == event.quarter,
-        )
-    )
+    row = session.scalar(_REPORT, {"commitment": event.commitment_id, "quarter": event.quarter})
     if row is None:
         row = m.QuarterlyReport(commitment_id=event.commitment_id, quarter=event.quarter, items=[])
         session.add(row)
