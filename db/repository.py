@@ -50,6 +50,7 @@ _TOUCH_HEAD = (
     .where(m.AuditChainHead.cycle_id == bindparam("cycle"))
     .values(chain_seq=m.AuditChainHead.chain_seq)
     .returning(m.AuditChainHead.chain_seq, m.AuditChainHead.hash)
+    .execution_options(synchronize_session=False)
 )
 _MOVE_HEAD = (
     update(m.AuditChainHead)
@@ -60,6 +61,7 @@ _MOVE_HEAD = (
     )
     .values(chain_seq=bindparam("new_seq"), hash=bindparam("new_hash"))
     .returning(m.AuditChainHead.chain_seq)
+    .execution_options(synchronize_session=False)
 )
 
 
