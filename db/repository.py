@@ -17,9 +17,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select, union, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -45,24 +56,30 @@ _REPORT = select(m.QuarterlyReport).where(
     m.QuarterlyReport.commitment_id == bindparam("commitment"),
     m.QuarterlyReport.quarter == bindparam("quarter"),
 )
+_HEAD = m.Base.metadata.tables[m.AuditChainHead.__tablename__]
 _TOUCH_HEAD = (
-    update(m.AuditChainHead)
-    .where(m.AuditChainHead.cycle_id == bindparam("cycle"))
-    .values(chain_seq=m.AuditChainHead.chain_seq)
-    .returning(m.AuditChainHead.chain_seq, m.AuditChainHead.hash)
-    .execution_options(synchronize_session=False)
+    update(_HEAD)
+    .where(_HEAD.c.cycle_id == bindparam("cycle"))
+    .values(chain_seq=_HEAD.c.chain_seq)
+    .returning(_HEAD.c.chain_seq, _HEAD.c.hash)
 )
 _MOVE_HEAD = (
-    update(m.AuditChainHead)
+    update(_HEAD)
     .where(
-        m.AuditChainHead.cycle_id == bindparam("cycle"),
-        m.AuditChainHead.chain_seq == bindparam("old_seq"),
-        m.AuditChainHead.hash == bindparam("old_hash"),
+        _HEAD.c.cycle_id == bindparam("cycle"),
+        _HEAD.c.chain_seq == bindparam("old_seq"),
+        _HEAD.c.hash == bindparam("old_hash"),
     )
     .values(chain_seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-    .returning(m.AuditChainHead.chain_seq)
-    .execution_options(synchronize_session=False)
+    .returning(_HEAD.c.chain_seq)
 )
+_COMMITMENT = m.Base.metadata.tables[m.Commitment.__tablename__]
+# Its SET clause is the parameters' other keys. A change older than the row's last one
+# leaves the row as it is (workflows record in order; a retry finds its row recorded).
+_PROJECT = update(_COMMITMENT).where(
+    _COMMITMENT.c.id == bindparam("key"), _COMMITMENT.c.last_seq <= bindparam("upto")
+)
+_INSERT_AUDIT = insert(m.Base.metadata.tables[m.AuditEvent.__tablename__])
 
 
 def _already_recorded(session: Session, *, stream: str, seq: int) -> bool:
@@ -92,9 +109,10 @@ def record_cycle_event(session: Session, *, event: CycleEvent) -> bool:
     cycle.status = event.status
     if event.ended:
         cycle.ended_at = event.occurred_at
+    session.flush()
     _append_audit(
         session,
-        m.AuditEvent(
+        AuditContent(
             cycle_id=event.cycle_id,
             stream=stream,
             seq=event.seq,
@@ -107,7 +125,6 @@ def record_cycle_event(session: Session, *, event: CycleEvent) -> bool:
             occurred_at=event.occurred_at,
         ),
     )
-    session.flush()
     return True
 
 
@@ -151,9 +168,10 @@ def record_event(
         )
     if event.quarter is not None:
         _record_report(session, event=event)
+    session.flush()
     _append_audit(
         session,
-        m.AuditEvent(
+        AuditContent(
             cycle_id=event.cycle_id,
             stream=event.commitment_id,
             seq=event.seq,
@@ -166,12 +184,17 @@ def record_event(
             occurred_at=event.occurred_at,
         ),
     )
-    session.flush()
     return True
 
 
 class AuditChainMoved(RuntimeError):
     """The chain head moved under a held lock; the transaction must roll back and retry."""
+
+
+def _insert(session: Session, model: type[m.Base]) -> Any:
+    """An INSERT of the session's dialect, which can say ON CONFLICT DO NOTHING."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def _lock_chain_head(session: Session, *, cycle_id: str) -> ChainHead:
@@ -182,10 +205,8 @@ def _lock_chain_head(session: Session, *, cycle_id: str) -> ChainHead:
     # transaction inserted it first) and read the same way.
     row = session.execute(_TOUCH_HEAD, {"cycle": cycle_id}).one_or_none()
     if row is None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         session.execute(
-            insert(m.AuditChainHead)
+            _insert(session, m.AuditChainHead)
             .values(cycle_id=cycle_id, chain_seq=EMPTY_CHAIN.length, hash=EMPTY_CHAIN.hash)
             .on_conflict_do_nothing(index_elements=["cycle_id"])
         )
@@ -193,17 +214,16 @@ def _lock_chain_head(session: Session, *, cycle_id: str) -> ChainHead:
     return ChainHead(length=row.chain_seq, hash=row.hash)
 
 
-def _append_audit(session: Session, row: m.AuditEvent) -> None:
+def _append_audit(session: Session, content: AuditContent) -> None:
     """Chain an audit row after its cycle's head and move the head to it."""
-    head = _lock_chain_head(session, cycle_id=row.cycle_id)
-    link = chain_after(head, AuditContent.model_validate(row))
-    row.chain_seq, row.prev_hash, row.hash = link.chain_seq, link.prev_hash, link.hash
-    session.add(row)
+    head = _lock_chain_head(session, cycle_id=content.cycle_id)
+    link = chain_after(head, content)
+    session.execute(_INSERT_AUDIT, {**dict(content), **dict(link)})
     # Guarded by the old head as well as the lock: a fork can never be committed.
     moved = session.scalar(
         _MOVE_HEAD,
         {
-            "cycle": row.cycle_id,
+            "cycle": content.cycle_id,
             "old_seq": head.length,
             "old_hash": head.hash,
             "new_seq": link.chain_seq,
@@ -211,7 +231,7 @@ def _append_audit(session: Session, row: m.AuditEvent) -> None:
         },
     )
     if moved is None:
-        raise AuditChainMoved(f"the audit chain of cycle {row.cycle_id} moved while locked")
+        raise AuditChainMoved(f"the audit chain of cycle {content.cycle_id} moved while locked")
 
 
 def _audit_detail(event: Event) -> dict[str, Any]:
@@ -233,28 +253,33 @@ def _audit_detail(event: Event) -> dict[str, Any]:
 
 
 def _project_commitment(session: Session, *, event: Event, regency_name: str) -> None:
-    row = session.get(m.Commitment, event.commitment_id)
-    if row is None:
-        row = m.Commitment(
-            id=event.commitment_id,
-            cycle_id=event.cycle_id,
-            regency_code=event.regency_code,
-            regency_name=regency_name,
-            last_seq=0,
+    values = {
+        "stage": event.to_stage.value,
+        "round": event.round,
+        "latest_version": event.version,
+        "approved_version": event.approved_version,
+        "document_hash": event.document_hash,
+        "next_due_at": event.next_due_at,
+        "overdue_since": event.overdue_since,
+        "deadlines": {k.value: v.isoformat() for k, v in event.deadlines.items()},
+        "last_seq": event.seq,
+        "updated_at": event.occurred_at,
+    }
+    params = {"key": event.commitment_id, "upto": event.seq, **values}
+    moved = cast(CursorResult[Any], session.execute(_PROJECT, params))
+    if moved.rowcount == 0:
+        # No row yet (the commitment's first change), or a newer change holds it.
+        session.execute(
+            _insert(session, m.Commitment)
+            .values(
+                id=event.commitment_id,
+                cycle_id=event.cycle_id,
+                regency_code=event.regency_code,
+                regency_name=regency_name,
+                **values,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
         )
-        session.add(row)
-    if event.seq < row.last_seq:
-        return
-    row.stage = event.to_stage.value
-    row.round = event.round
-    row.latest_version = event.version
-    row.approved_version = event.approved_version
-    row.document_hash = event.document_hash
-    row.next_due_at = event.next_due_at
-    row.overdue_since = event.overdue_since
-    row.deadlines = {k.value: v.isoformat() for k, v in event.deadlines.items()}
-    row.last_seq = event.seq
-    row.updated_at = event.occurred_at
 
 
 def _record_version(session: Session, *, event: Event) -> None:
