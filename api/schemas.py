@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from db import models as m
-from domain.catalog import Office
+from domain.catalog import Office, load_catalog
 from domain.commitment import DeadlineKey, ReviewComment
 from domain.cycle import CYCLE_ID_PATTERN, DEFAULT_SIGNATORIES
+from domain.errors import UnknownRegency
 from domain.plan import ActionPlan, ShortText, Text
 from domain.reports import ItemProgress
 from domain.roles import Acting
@@ -231,6 +232,19 @@ class StartCycleIn(_Body):
     )
     ordered_signing: bool = False
     schedule: ScheduleSpec | None = Field(default=None, description="default: the year's")
+
+    @field_validator("regency_codes")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        # A body naming a regency the catalog lacks is invalid input (422), not a missing
+        # resource: the message says which code and what a code looks like.
+        catalog = load_catalog()
+        for code in value:
+            try:
+                catalog.get(code)
+            except UnknownRegency as unknown:
+                raise ValueError(str(unknown)) from None
+        return value
 
     @field_validator("signatories")
     @classmethod

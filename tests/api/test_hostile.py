@@ -59,6 +59,8 @@ async def test_unknown_fields_wrong_types_and_odd_values_are_named(
         }
         twice = dict(start, signatories=["bpbd_head", "bpbd_head"])
         assert fields(await api.post("/cycles", "koordinator", twice)) == {"signatories"}
+        unknown = dict(start, regency_codes=["53.01", "99.99"])
+        assert fields(await api.post("/cycles", "koordinator", unknown)) == {"regency_codes"}
         login = {"username": "operator-5301", "password": "x", "admin": True}
         assert fields(await api.http.post("/auth/token", json=login)) == {"admin"}
 
