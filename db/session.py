@@ -9,11 +9,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CONNECT_TIMEOUT_SECONDS = 5
+# The advisory lock key that serialises migrations ("Komi" in ASCII).
+MIGRATION_LOCK = 0x4B6F6D69
 
 
 def normalise_url(url: str) -> str:
@@ -75,5 +78,22 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the database at `url` to the newest schema, one process at a time.
+
+    Every worker and API process migrates as it starts. On PostgreSQL, where several
+    start together against one database, a transaction-scoped advisory lock makes the
+    first do the work and the others find it done, instead of racing to create the
+    same tables. SQLite is the single-host default, which `komitmen up` migrates once.
+    """
+    config = alembic_config(url)
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
