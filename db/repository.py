@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
     union,
     update,
 )
@@ -491,6 +492,25 @@ def version_items(session: Session, *, commitment_id: str, number: int) -> Seque
         .where(m.PlanVersion.commitment_id == commitment_id, m.PlanVersion.number == number)
         .order_by(m.ActionItem.position)
     ).all()
+
+
+def items_of_versions(
+    session: Session, *, versions: dict[str, int]
+) -> dict[str, list[m.ActionItem]]:
+    """One version's items per commitment ({commitment id: version number}), in one query."""
+    if not versions:
+        return {}
+    wanted = tuple_(m.PlanVersion.commitment_id, m.PlanVersion.number).in_(list(versions.items()))
+    rows = session.execute(
+        select(m.PlanVersion.commitment_id, m.ActionItem)
+        .join(m.PlanVersion, m.ActionItem.version_id == m.PlanVersion.id)
+        .where(wanted)
+        .order_by(m.PlanVersion.commitment_id, m.ActionItem.position)
+    ).all()
+    grouped: dict[str, list[m.ActionItem]] = defaultdict(list)
+    for commitment_id, item in rows:
+        grouped[commitment_id].append(item)
+    return dict(grouped)
 
 
 def list_versions(session: Session, *, commitment_id: str) -> Sequence[m.PlanVersion]:

@@ -72,15 +72,15 @@ def export_action_plans(
 ) -> Response:
     """Every action item of each commitment's approved (else latest) version."""
     catalog = load_catalog()
+    rows = _commitments(session, cycle_id, user)
+    items = repository.items_of_versions(
+        session, versions={row.id: exported_version(row) for row in rows}
+    )
     plans = [
         PlanExport(
-            commitment=row,
-            regency=catalog.get(row.regency_code),
-            items=repository.version_items(
-                session, commitment_id=row.id, number=exported_version(row)
-            ),
+            commitment=row, regency=catalog.get(row.regency_code), items=items.get(row.id, [])
         )
-        for row in _commitments(session, cycle_id, user)
+        for row in rows
     ]
     return _file(action_plan_table(plans), "rencana-aksi", cycle_id, fmt)
 
