@@ -5,6 +5,11 @@ message's id; after the server accepts it the rows are marked sent. A retry skip
 what is marked sent and resends the rest under the same Message-ID. The one gap
 SMTP leaves (accepted, then the worker dies before marking) can only repeat a
 message under the same Message-ID, which mail clients show once.
+
+Every mail activity heartbeats after each message, so the workflows can give it a
+heartbeat timeout: a long batch runs as long as it keeps going, and one whose worker
+died is retried within that timeout. `send_reminders` puts its progress in the
+heartbeat, and a retry carries on from there.
 """
 
 from __future__ import annotations
@@ -32,6 +37,16 @@ class ReminderBatch(BaseModel):
     """Reminders or escalations to send now; reminders to one person go out as one digest."""
 
     intents: list[ReminderIntent]
+
+
+class ReminderProgress(BaseModel):
+    """How far an attempt of `send_reminders` got: shown in the Temporal UI, read on retry."""
+
+    groups_done: int = 0
+    groups: int = 0
+    # Chained over the recipient and kind of each group done, in order: a retry skips
+    # those groups only if the directory still yields the same ones first.
+    chain: str = ""
 
 
 class ChangeNotice(BaseModel):
@@ -81,6 +96,25 @@ def _message_id(kind: str, recipient: str, keys: Sequence[str]) -> str:
     return f"<{label}.{digest[:32]}@komitmen>"
 
 
+def _chained(chain: str, user: m.UserAccount, kind: str) -> str:
+    return hashlib.sha256(f"{chain}\n{user.email}\n{kind}".encode()).hexdigest()
+
+
+def _resumed(groups: list[tuple[m.UserAccount, str]]) -> tuple[int, str]:
+    """The groups the last attempt's heartbeat counts as done and their chain, if still first."""
+    details = activity.info().heartbeat_details
+    if not details:
+        return 0, ""
+    last = ReminderProgress.model_validate(details[0])
+    chain = ""
+    for user, kind in groups[: last.groups_done]:
+        chain = _chained(chain, user, kind)
+    if chain != last.chain:
+        activity.logger.info("the directory changed since the last attempt: claiming every group")
+        return 0, ""
+    return last.groups_done, chain
+
+
 def _entry(intent: ReminderIntent) -> dict[str, object]:
     key = intent.deadline_key
     kind = "report" if key.quarter is not None else key.value
@@ -109,10 +143,19 @@ class Notifier:
 
     @activity.defn(name="send_reminders")
     async def send_reminders(self, batch: ReminderBatch) -> int:
-        """Send reminders as one digest per person, escalations one by one; return messages sent."""
+        """Send reminders as one digest per person, escalations one by one; return messages sent.
+
+        Messages go out one group (a person's digest or one escalation) at a time, in an
+        order fixed by the batch and the directory, with a heartbeat after each that
+        counts the groups done. A retry skips, without claiming them, the groups the
+        last heartbeat to reach the server counts, when the directory still yields the
+        same groups first; it claims the rest (or, if the directory changed, every
+        group), and a claim skips what was sent. The count returned is this attempt's.
+        """
         groups = await asyncio.to_thread(self._group_by_recipient, batch.intents)
+        done, chain = _resumed(list(groups))
         sent = 0
-        for (user, kind), intents in groups.items():
+        for (user, kind), intents in list(groups.items())[done:]:
             keys = [_dedupe_key(i) for i in intents]
             sent += await self._deliver(
                 user=user,
@@ -123,6 +166,8 @@ class Notifier:
                 template="reminder_digest",
                 context={"entries": [_entry(i) for i in intents]},
             )
+            done, chain = done + 1, _chained(chain, user, kind)
+            activity.heartbeat(ReminderProgress(groups_done=done, groups=len(groups), chain=chain))
         return sent
 
     def _group_by_recipient(
@@ -217,6 +262,7 @@ class Notifier:
                 template=template,
                 context=context_for(user),
             )
+            activity.heartbeat()
         return sent
 
     def _recipients(self, audience: Audience, regency_code: str) -> list[m.UserAccount]:

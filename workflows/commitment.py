@@ -22,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
+        MAIL_HEARTBEAT_TIMEOUT,
+        MAIL_TIMEOUT,
         NEXT_DUE,
         OVERDUE,
         STAGE,
@@ -422,5 +424,9 @@ class CommitmentWorkflow:
 
     async def _deliver(self, activity: str, message: BaseModel) -> None:
         await workflow.execute_activity(
-            activity, message, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+            activity,
+            message,
+            start_to_close_timeout=MAIL_TIMEOUT,
+            heartbeat_timeout=MAIL_HEARTBEAT_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )

@@ -26,6 +26,28 @@ ACTIVITY_RETRY = RetryPolicy(
 )
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 
+MAIL_HEARTBEAT_TIMEOUT = timedelta(minutes=1)
+"""How long a mail activity may go without a heartbeat before another attempt takes over.
+
+The mail activities (activities/notify.py) heartbeat after each message, so this is
+how soon a dead or stuck worker is noticed and its batch carried on elsewhere. It is
+twice the mail server's socket timeout (`SmtpMailer.timeout`, 30 s), so one slow reply
+from a live server does not end an attempt that is still sending. The worker sends
+heartbeats at most every 0.8 of this, which is also how soon a running attempt learns
+it was cancelled.
+"""
+
+MAIL_TIMEOUT = timedelta(hours=1)
+"""How long one attempt of a mail activity may take, heartbeating all the way.
+
+Liveness is the heartbeat's job, so this only has to outlast the largest batch: a
+reminder to 30,000 people took 5 minutes on two busy cores (bench/reminders.py), and
+an hour is room for ten times that on a slower mail server. An attempt cut short is
+retried and resumes from its last heartbeat, skipping what was sent. There is no
+schedule-to-close timeout, as for every activity (see ACTIVITY_RETRY): mail waits out
+an outage.
+"""
+
 
 def cycle_workflow_id(cycle_id: str) -> str:
     """The workflow id of a cycle."""

@@ -24,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
         CYCLE,
+        MAIL_HEARTBEAT_TIMEOUT,
+        MAIL_TIMEOUT,
         NEXT_DUE,
         OVERDUE,
         REGENCY,
@@ -93,7 +95,8 @@ class CycleWorkflow:
                 await workflow.execute_activity(
                     "send_reminders",
                     ReminderBatch(intents=batch),
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    start_to_close_timeout=MAIL_TIMEOUT,
+                    heartbeat_timeout=MAIL_HEARTBEAT_TIMEOUT,
                     retry_policy=ACTIVITY_RETRY,
                 )
             if workflow.info().is_continue_as_new_suggested():

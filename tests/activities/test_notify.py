@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.testing import ActivityEnvironment
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Worker
 
 from activities.mail import Mail, SmtpMailer
-from activities.notify import ChangeNotice, Notifier, ReminderBatch
+from activities.notify import ChangeNotice, Notifier, ReminderBatch, ReminderProgress
 from activities.rendering import MailRenderer
 from db import models as m
 from db import repository
@@ -377,6 +383,196 @@ async def test_a_retry_after_a_partial_failure_does_not_repeat_what_went_out(
     assert [message["To"] for message in smtp_sink.messages] == [REVIEWER, OFFICER_5301]
     assert await send_reminders(activity, batch) == 0
     assert len(smtp_sink.messages) == 2
+
+
+# --- heartbeats and resuming ------------------------------------------------------------
+
+
+class ClaimsNoted(Notifier):
+    """A Notifier that notes to whom each claim was made, attempt by attempt."""
+
+    claimed: list[str]
+
+    def _claim(
+        self,
+        recipient: str,
+        kind: str,
+        keys: list[str],
+        commitment_ids: list[str],
+        intents: list[ReminderIntent] | None,
+        message_id: str,
+    ) -> set[str]:
+        self.claimed.append(recipient)
+        return super()._claim(recipient, kind, keys, commitment_ids, intents, message_id)
+
+
+async def attempt(
+    notifier: Notifier,
+    intents: list[ReminderIntent],
+    heartbeats: list[ReminderProgress],
+    details: Sequence[object] = (),
+) -> int:
+    """Run one attempt of send_reminders as a retry with these heartbeat details would."""
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, heartbeat_details=list(details))
+    env.on_heartbeat = lambda progress: heartbeats.append(progress)
+    return await env.run(notifier.send_reminders, ReminderBatch(intents=intents))
+
+
+async def test_heartbeats_count_the_groups_sent_and_a_retry_resumes_after_them(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    batch = digest_batch(world)
+    flaky = FailingOnceFor(SmtpMailer("127.0.0.1", smtp_sink.port), OFFICER_5301)
+    noted = ClaimsNoted(world.sessions, flaky, MailRenderer(), SENDER)
+    noted.claimed = []
+    heartbeats: list[ReminderProgress] = []
+
+    with pytest.raises(ConnectionResetError):
+        await attempt(noted, batch, heartbeats)
+    [first] = heartbeats
+    assert (first.groups_done, first.groups) == (1, 2)
+    assert noted.claimed == [REVIEWER, OFFICER_5301]
+
+    # The details come back from the server as JSON.
+    noted.claimed = []
+    assert await attempt(noted, batch, heartbeats, [first.model_dump(mode="json")]) == 1
+    assert noted.claimed == [OFFICER_5301], "the reviewer's digest is not even claimed again"
+    assert [(h.groups_done, h.groups) for h in heartbeats] == [(1, 2), (2, 2)]
+    assert [message["To"] for message in smtp_sink.messages] == [REVIEWER, OFFICER_5301]
+    assert all(c.sent_at is not None for c in world.claims())
+
+
+async def test_a_retry_after_the_directory_changed_claims_every_group(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    batch = digest_batch(world)
+    flaky = FailingOnceFor(SmtpMailer("127.0.0.1", smtp_sink.port), OFFICER_5301)
+    noted = ClaimsNoted(world.sessions, flaky, MailRenderer(), SENDER)
+    noted.claimed = []
+    heartbeats: list[ReminderProgress] = []
+    with pytest.raises(ConnectionResetError):
+        await attempt(noted, batch, heartbeats)
+    # The reviewer leaves: the officer's digest is now the first group, and skipping the
+    # one group the heartbeat counts would skip the officer.
+    with transaction(world.sessions) as session:
+        session.execute(
+            update(m.UserAccount).where(m.UserAccount.email == REVIEWER).values(active=False)
+        )
+
+    noted.claimed = []
+    assert await attempt(noted, batch, heartbeats, [heartbeats[-1].model_dump()]) == 1
+    assert noted.claimed == [OFFICER_5301]
+    assert [message["To"] for message in smtp_sink.messages] == [REVIEWER, OFFICER_5301]
+
+
+HEARTBEAT_TIMEOUT = timedelta(seconds=1)
+
+
+@workflow.defn(sandboxed=False)
+class SendReminders:
+    """Send one batch as the cycle does, with a heartbeat timeout a test can wait out."""
+
+    @workflow.run
+    async def run(self, batch: ReminderBatch) -> int:
+        """Return what the attempt that completed sent."""
+        sent: int = await workflow.execute_activity(
+            "send_reminders",
+            batch,
+            result_type=int,
+            start_to_close_timeout=timedelta(minutes=1),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)),
+        )
+        return sent
+
+
+class Slow:
+    """Deliver through a real mailer after a pause; on the first attempt, hang at one message."""
+
+    def __init__(self, inner: SmtpMailer, pause: float, hang_at: int | None = None) -> None:
+        self.inner = inner
+        self.pause = pause
+        self.hang_at = hang_at
+        self.attempts: list[int] = []
+
+    async def send(self, mail: Mail) -> None:
+        number = activity.info().attempt
+        self.attempts.append(number)
+        if number == 1 and len(self.attempts) == self.hang_at:
+            # As a worker that died mid-batch: no more heartbeats, never done.
+            await asyncio.Event().wait()
+        await asyncio.sleep(self.pause)
+        await self.inner.send(mail)
+
+
+def with_officers(world: World, count: int) -> list[str]:
+    """Give Kupang `count` more officers; return all its officers' addresses, in id order."""
+    with transaction(world.sessions) as session:
+        for n in range(count):
+            repository.add_user(
+                session,
+                username=f"operator-5301-{n:02d}",
+                full_name=f"Operator {n} BPBD Kupang",
+                email=f"operator-5301-{n:02d}@example.org",
+                role="regency_officer",
+                regency_code="53.01",
+                office=None,
+                now=world.states["rakor-2026:53.01"].started_at,
+            )
+    return [OFFICER_5301] + [f"operator-5301-{n:02d}@example.org" for n in range(count)]
+
+
+async def send_through_temporal(
+    env: WorkflowEnvironment, notifier: Notifier, batch: ReminderBatch
+) -> int:
+    """Run SendReminders on a worker of its own that heartbeats at most every 0.2 s."""
+    queue = f"reminders-{uuid.uuid4()}"
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[SendReminders],
+        activities=[notifier.send_reminders],
+        max_heartbeat_throttle_interval=timedelta(milliseconds=200),
+    ):
+        return await env.client.execute_workflow(
+            SendReminders.run, batch, id=queue, task_queue=queue
+        )
+
+
+async def test_a_batch_longer_than_the_heartbeat_timeout_completes_in_one_attempt(
+    dev_server_env: WorkflowEnvironment, world: World, smtp_sink: SmtpSink
+) -> None:
+    officers = with_officers(world, 11)
+    slow = Slow(SmtpMailer("127.0.0.1", smtp_sink.port), pause=0.2)
+    batch = ReminderBatch(intents=[world.intent("rakor-2026:53.01", DeadlineKey.DRAFTING, 7)])
+
+    sent = await send_through_temporal(
+        dev_server_env, Notifier(world.sessions, slow, MailRenderer(), SENDER), batch
+    )
+
+    # 12 messages of 0.2 s each: more than twice the heartbeat timeout, in one attempt.
+    assert sent == 12 and slow.attempts == [1] * 12
+    assert sorted(message["To"] for message in smtp_sink.messages) == sorted(officers)
+
+
+async def test_a_stuck_attempt_times_out_and_the_retry_resumes_after_its_heartbeat(
+    dev_server_env: WorkflowEnvironment, world: World, smtp_sink: SmtpSink
+) -> None:
+    officers = with_officers(world, 11)
+    stuck = Slow(SmtpMailer("127.0.0.1", smtp_sink.port), pause=0.05, hang_at=4)
+    notifier = ClaimsNoted(world.sessions, stuck, MailRenderer(), SENDER)
+    notifier.claimed = []
+    batch = ReminderBatch(intents=[world.intent("rakor-2026:53.01", DeadlineKey.DRAFTING, 7)])
+
+    sent = await send_through_temporal(dev_server_env, notifier, batch)
+
+    # The first attempt sent three and hung on the fourth; the second began there.
+    assert stuck.attempts == [1] * 4 + [2] * 9
+    assert sent == 9
+    assert notifier.claimed == officers[:4] + officers[3:]
+    assert sorted(message["To"] for message in smtp_sink.messages) == sorted(officers)
+    assert all(c.sent_at is not None for c in world.claims())
 
 
 # --- change notices ----------------------------------------------------------------------
