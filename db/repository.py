@@ -22,11 +22,13 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
+    and_,
     bindparam,
     delete,
     exists,
     func,
     insert,
+    or_,
     select,
     tuple_,
     union,
@@ -587,9 +589,13 @@ def overdue_commitments(
     regency_code: str | None = None,
     stage: str | None = None,
     strategic_issue: str | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
 ) -> list[OverdueCommitment]:
     """Commitments with a passed deadline, with their reports; two queries however many.
 
+    Longest overdue first: by `overdue_since`, then id. `after` (the last one's
+    `overdue_since` and id) and `limit` read a page of them, along the index.
     With an issue, only those whose latest version has an item on it.
     """
     where: list[ColumnElement[bool]] = [m.Commitment.overdue_since.is_not(None)]
@@ -599,6 +605,14 @@ def overdue_commitments(
         where.append(m.Commitment.regency_code == regency_code)
     if stage is not None:
         where.append(m.Commitment.stage == stage)
+    if after is not None:
+        since, key = after
+        where.append(
+            or_(
+                m.Commitment.overdue_since > since,
+                and_(m.Commitment.overdue_since == since, m.Commitment.id > key),
+            )
+        )
     query = select(
         m.Commitment.id,
         m.Commitment.cycle_id,
@@ -620,18 +634,16 @@ def overdue_commitments(
             )
             .exists()
         )
-    rows = {
-        row.id: OverdueCommitment(*row)
-        for row in session.execute(query.order_by(m.Commitment.regency_code))
-    }
-    # Without the issue filter the reports may cover a few commitments more; they are skipped.
-    reports = session.execute(
-        select(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter, m.QuarterlyReport.state)
-        .join(m.Commitment, m.QuarterlyReport.commitment_id == m.Commitment.id)
-        .where(*where, m.Commitment.stage == "follow_up")
-    )
-    for commitment_id, quarter, state in reports:
-        if commitment_id in rows:
+    query = query.order_by(m.Commitment.overdue_since, m.Commitment.id).limit(limit)
+    rows = {row.id: OverdueCommitment(*row) for row in session.execute(query)}
+    following = [cid for cid, row in rows.items() if row.stage == "follow_up"]
+    if following:
+        reports = session.execute(
+            select(
+                m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter, m.QuarterlyReport.state
+            ).where(m.QuarterlyReport.commitment_id.in_(following))
+        )
+        for commitment_id, quarter, state in reports:
             rows[commitment_id].report_states[quarter] = state
     return list(rows.values())
 

@@ -152,7 +152,7 @@ def manager_view(
         strategic_issue=chosen_issue,
         quarter=chosen_quarter,
         at=clock,
-    )
+    ).entries
     reports: dict[str, list[m.QuarterlyReport]] = defaultdict(list)
     for report in repository.cycle_reports(session, cycle_id=cycle_id):
         reports[report.commitment_id].append(report)

@@ -1,11 +1,14 @@
-"""The overdue list: every open obligation whose deadline has passed, least time left first."""
+"""The overdue list: every open obligation whose deadline has passed, longest overdue first."""
 
 from __future__ import annotations
 
+import base64
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.deps import AuthUser, CurrentUser, SessionDep
@@ -13,11 +16,15 @@ from api.schemas import OverdueOut
 from db import repository
 from domain.catalog import load_catalog
 from domain.cycle import CYCLE_ID_PATTERN
+from domain.errors import FieldError, InvalidInput
 from domain.plan import StrategicIssue
 from domain.reports import ReportState
 from domain.stages import Stage
 
 router = APIRouter(tags=["overdue"])
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 500
 
 _STAGE_DEADLINE = {Stage.DRAFTING: "drafting", Stage.REVIEW: "review", Stage.SIGNING: "signing"}
 _REPORTED = {ReportState.SUBMITTED.value, ReportState.VERIFIED.value, ReportState.MISSING.value}
@@ -27,6 +34,8 @@ _REPORTED = {ReportState.SUBMITTED.value, ReportState.VERIFIED.value, ReportStat
 def list_overdue(
     user: CurrentUser,
     session: SessionDep,
+    request: Request,
+    response: Response,
     cycle_id: Annotated[
         str | None, Query(pattern=CYCLE_ID_PATTERN, description="one cycle only")
     ] = None,
@@ -35,9 +44,23 @@ def list_overdue(
     strategic_issue: StrategicIssue | None = None,
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
     at: Annotated[datetime | None, Query(description="measure time left at; default now")] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description="commitments a page covers")
+    ] = DEFAULT_PAGE,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="from the previous page's Link header")
+    ] = None,
 ) -> list[OverdueOut]:
-    """Overdue obligations, filterable by regency, stage, strategic issue and quarter."""
-    return find_overdue(
+    """Overdue obligations, filterable by regency, stage, strategic issue and quarter.
+
+    Longest overdue first: commitments by the moment they became overdue (then id),
+    each with its passed deadlines, oldest first. A page covers up to `limit`
+    commitments (a commitment in follow-up may owe several quarters); when more
+    follow, the `Link` header gives the next page (`rel="next"`), whose `cursor`
+    names where this one ended, so a page never repeats or skips a commitment
+    however the list changes meanwhile.
+    """
+    page = find_overdue(
         session,
         user,
         cycle_id=cycle_id,
@@ -46,7 +69,21 @@ def list_overdue(
         strategic_issue=strategic_issue,
         quarter=quarter,
         at=at,
+        after=_decode(cursor) if cursor else None,
+        limit=limit,
     )
+    if page.next_cursor is not None:
+        following = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return page.entries
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    """A page of the overdue list and, when more follow, the cursor of the next."""
+
+    entries: list[OverdueOut]
+    next_cursor: str | None
 
 
 def find_overdue(
@@ -59,21 +96,35 @@ def find_overdue(
     strategic_issue: StrategicIssue | None = None,
     quarter: int | None = None,
     at: datetime | None = None,
-) -> list[OverdueOut]:
-    """The overdue obligations the user covers, least time left first (the API's and the pages')."""
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+) -> OverduePage:
+    """The overdue obligations the user covers (the API's and the pages'), longest overdue first.
+
+    Without a `limit`, every one (the manager page shows one cycle's).
+    """
     if quarter is not None:
         # Only a commitment in follow-up owes quarterly reports.
         if stage not in (None, Stage.FOLLOW_UP):
-            return []
+            return OverduePage([], None)
         stage = Stage.FOLLOW_UP
+    regency_code = load_catalog().get(regency).kemendagri_code if regency else None
+    if user.role.is_regency_role:
+        # A regency user's list is their own regency's, filtered in the query so pages fill.
+        if regency_code not in (None, user.regency_code):
+            return OverduePage([], None)
+        regency_code = user.regency_code
     rows = repository.overdue_commitments(
         session,
         cycle_id=cycle_id,
-        regency_code=load_catalog().get(regency).kemendagri_code if regency else None,
+        regency_code=regency_code,
         stage=stage.value if stage else None,
         strategic_issue=strategic_issue.value if strategic_issue else None,
+        after=after,
+        limit=None if limit is None else limit + 1,
     )
-    rows = [r for r in rows if user.covers(r.regency_code)]
+    more = limit is not None and len(rows) > limit
+    rows = rows[:limit]
     # The workflows' clock may run ahead of the wall clock (a time-skipping test, a demo).
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
@@ -81,7 +132,25 @@ def find_overdue(
     entries = [e for row in rows for e in _overdue(row, now)]
     if quarter is not None:
         entries = [e for e in entries if e.quarter == quarter]
-    return sorted(entries, key=lambda e: (e.seconds_left, e.regency_code))
+    return OverduePage(entries, _encode(rows[-1]) if more else None)
+
+
+def _encode(row: repository.OverdueCommitment) -> str:
+    mark = json.dumps([row.overdue_since.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(mark).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        since, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        moment = datetime.fromisoformat(since)
+        if moment.tzinfo is None or not isinstance(key, str):
+            raise ValueError(cursor)
+    except (ValueError, TypeError) as bad:
+        raise InvalidInput(
+            [FieldError("cursor", "not a cursor of this list: take it from the Link header")]
+        ) from bad
+    return moment, key
 
 
 def _overdue(row: repository.OverdueCommitment, now: datetime) -> list[OverdueOut]:
