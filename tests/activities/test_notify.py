@@ -419,17 +419,24 @@ async def attempt(
     return await env.run(notifier.send_reminders, ReminderBatch(intents=intents))
 
 
-async def test_heartbeats_count_the_groups_sent_and_a_retry_resumes_after_them(
+async def failed_first_attempt(
     world: World, smtp_sink: SmtpSink
-) -> None:
+) -> tuple[ClaimsNoted, list[ReminderIntent], list[ReminderProgress]]:
+    """A digest batch whose first attempt sends the reviewer's, then fails on the officer's."""
     batch = digest_batch(world)
     flaky = FailingOnceFor(SmtpMailer("127.0.0.1", smtp_sink.port), OFFICER_5301)
     noted = ClaimsNoted(world.sessions, flaky, MailRenderer(), SENDER)
     noted.claimed = []
     heartbeats: list[ReminderProgress] = []
-
     with pytest.raises(ConnectionResetError):
         await attempt(noted, batch, heartbeats)
+    return noted, batch, heartbeats
+
+
+async def test_heartbeats_count_the_groups_sent_and_a_retry_resumes_after_them(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    noted, batch, heartbeats = await failed_first_attempt(world, smtp_sink)
     [first] = heartbeats
     assert (first.groups_done, first.groups) == (1, 2)
     assert noted.claimed == [REVIEWER, OFFICER_5301]
@@ -446,13 +453,7 @@ async def test_heartbeats_count_the_groups_sent_and_a_retry_resumes_after_them(
 async def test_a_retry_after_the_directory_changed_claims_every_group(
     world: World, smtp_sink: SmtpSink
 ) -> None:
-    batch = digest_batch(world)
-    flaky = FailingOnceFor(SmtpMailer("127.0.0.1", smtp_sink.port), OFFICER_5301)
-    noted = ClaimsNoted(world.sessions, flaky, MailRenderer(), SENDER)
-    noted.claimed = []
-    heartbeats: list[ReminderProgress] = []
-    with pytest.raises(ConnectionResetError):
-        await attempt(noted, batch, heartbeats)
+    noted, batch, heartbeats = await failed_first_attempt(world, smtp_sink)
     # The reviewer leaves: the officer's digest is now the first group, and skipping the
     # one group the heartbeat counts would skip the officer.
     with transaction(world.sessions) as session:
