@@ -282,12 +282,15 @@ def issue_progress(
     """Mean percent realised per strategic issue and phase (see the module docstring)."""
     totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    for row in rows:
-        if row.stage not in _REACHED_FOLLOW_UP or row.approved_version is None:
-            continue
-        realised = latest_verified(reports.get(row.id, []))
-        items = repository.version_items(session, commitment_id=row.id, number=row.approved_version)
-        for item in items:
+    approved = {
+        row.id: row.approved_version
+        for row in rows
+        if row.stage in _REACHED_FOLLOW_UP and row.approved_version is not None
+    }
+    items_of = repository.items_of_versions(session, versions=approved)
+    for commitment_id in approved:
+        realised = latest_verified(reports.get(commitment_id, []))
+        for item in items_of.get(commitment_id, []):
             key = (item.strategic_issue, item.phase)
             counts[key] += 1
             totals[key] += realised.get(item.position, Decimal(0))
