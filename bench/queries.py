@@ -9,11 +9,12 @@ drafting, review and signing deadlines are past, the second quarter's report is
 due but not locked, so 38% of the commitments are overdue.
 
 Each read runs through the functions the app itself calls, in a fresh session per
-run as a request would: the board's reads, `find_overdue` (the JSON route's first
-page across cycles; all of one cycle, as the manager page shows it) with and without
-filters, and the rekap export's reads and table. The
-statements each one sends are captured and explained (EXPLAIN QUERY PLAN on SQLite,
-EXPLAIN on PostgreSQL), so the JSON shows which index every statement uses.
+run as a request would: the board's reads, `find_overdue` (a page of GET /overdue
+across cycles: the first, one halfway down the list, one back from there and the
+largest page; the first page of one cycle, as the manager page shows it, with and
+without filters), and the rekap export's reads and table. The statements each one
+sends are captured and explained (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on
+PostgreSQL), so the JSON shows which index every statement uses.
 
     .venv/bin/python -m bench.queries            # 10,000 commitments, 200 runs each
     .venv/bin/python -m bench.queries --quick    # 1,000 commitments, 30 runs each
@@ -44,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import AuthUser
 from api.exports import rekap_table
-from api.routes.overdue import DEFAULT_PAGE, find_overdue
+from api.routes.overdue import DEFAULT_PAGE, MAX_PAGE, Cursor, find_overdue
 from bench.common import national_catalog, percentile, write_result
 from db import models as m
 from db import repository
@@ -300,6 +301,15 @@ class Generator:
                         }
                     )
 
+    def halfway(self) -> tuple[datetime, str]:
+        """The commitment halfway down the overdue list across cycles: when, and its id."""
+        overdue = sorted(
+            (row["overdue_since"], row["id"])
+            for row in self.rows["commitment"]
+            if row["overdue_since"] is not None
+        )
+        return overdue[len(overdue) // 2]
+
     def overdue_report(self, cycle_id: str, issue: StrategicIssue) -> str:
         """An NTT regency of the cycle late with its Q2 report and planning for `issue`."""
         ntt = set(load_catalog().codes())
@@ -363,7 +373,7 @@ def board(cycle_id: str) -> Read:
 
 
 def overdue(**filters: Any) -> Read:
-    """The overdue list as GET /overdue (a page: `limit`) and the manager page compute it."""
+    """A page of the overdue list as GET /overdue and the manager page read it."""
 
     def run(session: Session) -> object:
         return find_overdue(session, MANAGER, at=SNAPSHOT, **filters).entries
@@ -390,23 +400,37 @@ def reads(generator: Generator) -> dict[str, Read]:
     catalog = {r.kemendagri_code: r for r in generator.regencies}
     issue = StrategicIssue.SPM_REPORTING
     regency = generator.overdue_report(big, issue)
+    since, key = generator.halfway()
     return {
         f"board ({CYCLE_SIZE} regencies)": board(big),
         f"board ({generator.cycle_sizes[small]} regencies)": board(small),
-        # GET /overdue across cycles: its first page, as a client reads it.
+        # GET /overdue across cycles, a page as a client reads it: the first, one deep in
+        # the list (amid thousands overdue at the same deadline), the one before it going
+        # back, and the largest a client may ask for.
         "overdue, all cycles": overdue(limit=DEFAULT_PAGE),
         "overdue, all cycles, issue": overdue(
             strategic_issue=StrategicIssue.DESTANA, limit=DEFAULT_PAGE
         ),
-        "overdue, one cycle": overdue(cycle_id=big),
-        "overdue, one cycle, issue": overdue(
-            cycle_id=big, strategic_issue=StrategicIssue.IKD_MEASUREMENT
+        "overdue, all cycles, halfway": overdue(cursor=Cursor(since, key), limit=DEFAULT_PAGE),
+        "overdue, all cycles, page back": overdue(
+            cursor=Cursor(since, key, backward=True), limit=DEFAULT_PAGE
         ),
-        "overdue, one cycle, stage": overdue(cycle_id=big, stage=Stage.SIGNING),
-        "overdue, one cycle, regency": overdue(cycle_id=big, regency=regency),
-        "overdue, one cycle, quarter": overdue(cycle_id=big, quarter=2),
+        f"overdue, all cycles, limit {MAX_PAGE}": overdue(limit=MAX_PAGE),
+        # The manager page: the first page of one cycle.
+        "overdue, one cycle": overdue(cycle_id=big, limit=DEFAULT_PAGE),
+        "overdue, one cycle, issue": overdue(
+            cycle_id=big, strategic_issue=StrategicIssue.IKD_MEASUREMENT, limit=DEFAULT_PAGE
+        ),
+        "overdue, one cycle, stage": overdue(cycle_id=big, stage=Stage.SIGNING, limit=DEFAULT_PAGE),
+        "overdue, one cycle, regency": overdue(cycle_id=big, regency=regency, limit=DEFAULT_PAGE),
+        "overdue, one cycle, quarter": overdue(cycle_id=big, quarter=2, limit=DEFAULT_PAGE),
         "overdue, every filter": overdue(
-            cycle_id=big, regency=regency, stage=Stage.FOLLOW_UP, strategic_issue=issue, quarter=2
+            cycle_id=big,
+            regency=regency,
+            stage=Stage.FOLLOW_UP,
+            strategic_issue=issue,
+            quarter=2,
+            limit=DEFAULT_PAGE,
         ),
         f"rekap ({CYCLE_SIZE} regencies)": rekap(big, catalog),
     }

@@ -121,7 +121,9 @@ class Commitment(Base):
     __table_args__ = (
         UniqueConstraint("cycle_id", "regency_code"),
         Index("ix_commitment_stage_next_due", "stage", "next_due_at"),
-        Index("ix_commitment_overdue_since", "overdue_since"),
+        # The overdue list's order: many commitments fall overdue at the same deadline, and
+        # the id settles their order, so a page (after a cursor) is a range of this index.
+        Index("ix_commitment_overdue_since_id", "overdue_since", "id"),
         # The overdue list reads a cycle's overdue commitments, often of one stage; without
         # it SQLite, which keeps no statistics, picks the stage index, whose "follow_up"
         # holds most commitments of every cycle.

@@ -12,6 +12,7 @@ commitments of one cycle line up one after another, never forking the chain.
 from __future__ import annotations
 
 import hashlib
+import operator
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,13 +23,11 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
-    and_,
     bindparam,
     delete,
     exists,
     func,
     insert,
-    or_,
     select,
     tuple_,
     union,
@@ -590,14 +589,18 @@ def overdue_commitments(
     stage: str | None = None,
     strategic_issue: str | None = None,
     after: tuple[datetime, str] | None = None,
+    before: tuple[datetime, str] | None = None,
     limit: int | None = None,
 ) -> list[OverdueCommitment]:
     """Commitments with a passed deadline, with their reports; two queries however many.
 
-    Longest overdue first: by `overdue_since`, then id. `after` (the last one's
-    `overdue_since` and id) and `limit` read a page of them, along the index.
+    Longest overdue first: by `overdue_since`, then id. `after` (a commitment's
+    `overdue_since` and id) and `limit` read the page that follows it, along the
+    index; `before` reads backwards instead, the nearest first.
     With an issue, only those whose latest version has an item on it.
     """
+    if after is not None and before is not None:
+        raise ValueError("a page starts after a commitment or before one, not both")
     where: list[ColumnElement[bool]] = [m.Commitment.overdue_since.is_not(None)]
     if cycle_id is not None:
         where.append(m.Commitment.cycle_id == cycle_id)
@@ -605,14 +608,12 @@ def overdue_commitments(
         where.append(m.Commitment.regency_code == regency_code)
     if stage is not None:
         where.append(m.Commitment.stage == stage)
-    if after is not None:
-        since, key = after
-        where.append(
-            or_(
-                m.Commitment.overdue_since > since,
-                and_(m.Commitment.overdue_since == since, m.Commitment.id > key),
-            )
-        )
+    order = (m.Commitment.overdue_since, m.Commitment.id)
+    mark = after or before
+    if mark is not None:
+        # A row value, so both databases seek to it in ix_commitment_overdue_since_id.
+        beyond = operator.gt if before is None else operator.lt
+        where.append(beyond(tuple_(*order), mark))
     query = select(
         m.Commitment.id,
         m.Commitment.cycle_id,
@@ -634,7 +635,8 @@ def overdue_commitments(
             )
             .exists()
         )
-    query = query.order_by(m.Commitment.overdue_since, m.Commitment.id).limit(limit)
+    query = query.order_by(*(order if before is None else [c.desc() for c in order]))
+    query = query.limit(limit)
     rows = {row.id: OverdueCommitment(*row) for row in session.execute(query)}
     following = [cid for cid, row in rows.items() if row.stage == "follow_up"]
     if following:

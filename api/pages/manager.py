@@ -3,8 +3,10 @@ quarterly reports are, and how far each strategic issue has come in each phase.
 
 Every signed-in role may open it; a regency role sees its own regency only, as on
 the board. The overdue list is the JSON API's `GET /overdue` (same filters, same
-order: least time left first), measured at the cycle's clock: the later of now and
-the last change recorded, since the workflows' clock may run ahead (a demo).
+order: longest overdue first, same pages of `DEFAULT_PAGE` commitments, with links
+to the next and previous pages that keep the filters), measured at the cycle's
+clock: the later of now and the last change recorded, since the workflows' clock
+may run ahead (a demo).
 
 A quarter of a regency reads, from its `quarterly_report` row: on time, late or
 missing (the report's timeliness), with the report's state beside it (waiting for
@@ -34,6 +36,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import URL
 
 from activities.formatting import Language
 from api.deps import CycleId, SessionDep
@@ -41,12 +44,12 @@ from api.pages import i18n
 from api.pages.routes import (
     VisitDep,
 )
-from api.routes.overdue import find_overdue
+from api.routes.overdue import DEFAULT_PAGE, Cursor, OverduePage, find_overdue
 from api.schemas import OverdueOut
 from db import models as m
 from db import repository
 from domain.catalog import load_catalog
-from domain.errors import UnknownRegency
+from domain.errors import InvalidInput, UnknownRegency
 from domain.plan import Phase, StrategicIssue
 from domain.reports import ReportState
 from domain.stages import Stage
@@ -61,6 +64,7 @@ BAR_WIDTH = 200
 _REACHED_FOLLOW_UP = {Stage.FOLLOW_UP.value, Stage.COMPLETED.value}
 _E = TypeVar("_E", bound=StrEnum)
 FilterQuery = Annotated[str | None, Query(max_length=16)]
+CursorQuery = Annotated[str | None, Query(max_length=200)]
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,15 @@ class OverdueRow:
     revising: bool
     obligation: str
     late_for: str
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Links to the first, previous and next pages of the overdue list; None where none."""
+
+    first: str | None
+    previous: str | None
+    next: str | None
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ def manager_view(
     stage: FilterQuery = None,
     strategic_issue: FilterQuery = None,
     quarter: FilterQuery = None,
+    cursor: CursorQuery = None,
 ) -> Response:
     """Overdue obligations, quarterly report completeness and progress per issue and phase."""
     if visit.user is None:
@@ -136,6 +150,10 @@ def manager_view(
         chosen_quarter = _quarter(quarter)
     except (UnknownRegency, ValueError):
         return page.error(user, 422, "bad_filter", "")
+    try:
+        start = Cursor.decode(cursor) if cursor else None
+    except InvalidInput:
+        return page.error(user, 422, "bad_page", "")
     regencies = [r for r in cycle.spec.get("regencies", []) if user.covers(r["code"])]
     rows = {
         r.regency_code: r
@@ -152,7 +170,9 @@ def manager_view(
         strategic_issue=chosen_issue,
         quarter=chosen_quarter,
         at=clock,
-    ).entries
+        cursor=start,
+        limit=DEFAULT_PAGE,
+    )
     reports: dict[str, list[m.QuarterlyReport]] = defaultdict(list)
     for report in repository.cycle_reports(session, cycle_id=cycle_id):
         reports[report.commitment_id].append(report)
@@ -168,7 +188,8 @@ def manager_view(
         "manager.html",
         user=user,
         cycle=cycle,
-        overdue=[_overdue_row(e, rows, page.lang) for e in overdue],
+        overdue=[_overdue_row(e, rows, page.lang) for e in overdue.entries],
+        pager=pager(page.request.url, overdue, first=start is None),
         regencies=regencies,
         overdue_stages=OVERDUE_STAGES,
         strategic_issues=list(StrategicIssue),
@@ -182,6 +203,22 @@ def manager_view(
         totals=quarter_totals(completeness),
         progress=issue_progress(session, list(rows.values()), reports),
         bar_width=BAR_WIDTH,
+    )
+
+
+def pager(url: URL, shown: OverduePage, *, first: bool) -> Pager:
+    """The links around a page of the overdue list: this URL, filters and all, at another cursor."""
+
+    def link(cursor: Cursor | None) -> str:
+        at = url.remove_query_params("cursor")
+        if cursor is not None:
+            at = at.include_query_params(cursor=cursor.encode())
+        return f"{at.path}?{at.query}" if at.query else at.path
+
+    return Pager(
+        first=None if first else link(None),
+        previous=link(shown.previous) if shown.previous else None,
+        next=link(shown.next) if shown.next else None,
     )
 
 

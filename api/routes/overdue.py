@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -48,16 +50,18 @@ def list_overdue(
         int, Query(ge=1, le=MAX_PAGE, description="commitments a page covers")
     ] = DEFAULT_PAGE,
     cursor: Annotated[
-        str | None, Query(max_length=200, description="from the previous page's Link header")
+        str | None, Query(max_length=200, description="from a previous page's Link header")
     ] = None,
 ) -> list[OverdueOut]:
     """Overdue obligations, filterable by regency, stage, strategic issue and quarter.
 
-    Longest overdue first: commitments by the moment they became overdue (then id),
-    each with its passed deadlines, oldest first. A page covers up to `limit`
-    commitments (a commitment in follow-up may owe several quarters); when more
-    follow, the `Link` header gives the next page (`rel="next"`), whose `cursor`
-    names where this one ended, so a page never repeats or skips a commitment
+    Longest overdue first: commitments by the moment they became overdue, then by
+    id (cycle, then regency code), each with its passed deadlines, oldest first. A
+    page covers up to `limit` commitments that owe something the filters ask for
+    (a commitment in follow-up may owe several quarters). The `Link` header gives
+    the next page (`rel="next"`) while more follow, and the previous one
+    (`rel="prev"`) after the first; their `cursor` names the commitment a page
+    ends or starts at, so walking the pages never repeats or skips a commitment
     however the list changes meanwhile.
     """
     page = find_overdue(
@@ -69,21 +73,70 @@ def list_overdue(
         strategic_issue=strategic_issue,
         quarter=quarter,
         at=at,
-        after=_decode(cursor) if cursor else None,
+        cursor=Cursor.decode(cursor) if cursor else None,
         limit=limit,
     )
-    if page.next_cursor is not None:
-        following = request.url.include_query_params(cursor=page.next_cursor)
-        response.headers["Link"] = f'<{following}>; rel="next"'
+    links = [
+        f'<{request.url.include_query_params(cursor=mark.encode())}>; rel="{rel}"'
+        for rel, mark in (("next", page.next), ("prev", page.previous))
+        if mark is not None
+    ]
+    if links:
+        response.headers["Link"] = ", ".join(links)
     return page.entries
 
 
 @dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: just after a commitment or, going back, just before one."""
+
+    overdue_since: datetime
+    commitment_id: str
+    backward: bool = False
+
+    def encode(self) -> str:
+        """The cursor as a URL carries it (opaque to clients)."""
+        direction = "prev" if self.backward else "next"
+        mark = json.dumps([direction, self.overdue_since.isoformat(), self.commitment_id])
+        return base64.urlsafe_b64encode(mark.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """A cursor this list gave out; anything else is InvalidInput naming `cursor`."""
+        try:
+            direction, since, key = json.loads(
+                base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            )
+            moment = datetime.fromisoformat(since)
+            if direction not in ("next", "prev") or moment.tzinfo is None:
+                raise ValueError(text)
+            if not isinstance(key, str) or not key.isprintable():
+                raise ValueError(text)
+            moment = moment.astimezone(UTC)
+        except (ValueError, TypeError, OverflowError) as bad:
+            raise InvalidInput(
+                [FieldError("cursor", "not a cursor of this list: take it from the Link header")]
+            ) from bad
+        return cls(moment, key, backward=direction == "prev")
+
+    @classmethod
+    def after(cls, row: repository.OverdueCommitment) -> Cursor:
+        """The page that follows this commitment."""
+        return cls(row.overdue_since, row.id)
+
+    @classmethod
+    def before(cls, row: repository.OverdueCommitment) -> Cursor:
+        """The page that precedes this commitment."""
+        return cls(row.overdue_since, row.id, backward=True)
+
+
+@dataclass(frozen=True)
 class OverduePage:
-    """A page of the overdue list and, when more follow, the cursor of the next."""
+    """A page of the overdue list, with where the next and the previous pages start."""
 
     entries: list[OverdueOut]
-    next_cursor: str | None
+    next: Cursor | None = None
+    previous: Cursor | None = None
 
 
 def find_overdue(
@@ -96,61 +149,94 @@ def find_overdue(
     strategic_issue: StrategicIssue | None = None,
     quarter: int | None = None,
     at: datetime | None = None,
-    after: tuple[datetime, str] | None = None,
-    limit: int | None = None,
+    cursor: Cursor | None = None,
+    limit: int = DEFAULT_PAGE,
 ) -> OverduePage:
-    """The overdue obligations the user covers (the API's and the pages'), longest overdue first.
+    """A page of the overdue obligations the user covers (the API's and the manager page's).
 
-    Without a `limit`, every one (the manager page shows one cycle's).
+    The page holds the first `limit` commitments from `cursor` (the first page
+    without one) that owe something now. They are read along the index a batch at
+    a time, so a page costs the same however deep in the list it is; only a
+    commitment that owes nothing the filters ask for (another quarter's report, a
+    deadline after `at`) is read and passed over, so a quarter not yet due reads
+    every commitment in follow-up. Going back past the start gives the first page.
     """
     if quarter is not None:
         # Only a commitment in follow-up owes quarterly reports.
         if stage not in (None, Stage.FOLLOW_UP):
-            return OverduePage([], None)
+            return OverduePage([])
         stage = Stage.FOLLOW_UP
     regency_code = load_catalog().get(regency).kemendagri_code if regency else None
     if user.role.is_regency_role:
         # A regency user's list is their own regency's, filtered in the query so pages fill.
         if regency_code not in (None, user.regency_code):
-            return OverduePage([], None)
+            return OverduePage([])
         regency_code = user.regency_code
-    rows = repository.overdue_commitments(
+    read = partial(
+        repository.overdue_commitments,
         session,
         cycle_id=cycle_id,
         regency_code=regency_code,
         stage=stage.value if stage else None,
         strategic_issue=strategic_issue.value if strategic_issue else None,
-        after=after,
-        limit=None if limit is None else limit + 1,
+        limit=limit + 1,
     )
-    more = limit is not None and len(rows) > limit
-    rows = rows[:limit]
-    # The workflows' clock may run ahead of the wall clock (a time-skipping test, a demo).
-    if at is not None and at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    now = at or max([datetime.now(UTC), *(r.updated_at for r in rows)])
-    entries = [e for row in rows for e in _overdue(row, now)]
-    if quarter is not None:
-        entries = [e for e in entries if e.quarter == quarter]
-    return OverduePage(entries, _encode(rows[-1]) if more else None)
+    owing, more = _owing(read, cursor, limit, at, quarter)
+    back = cursor is not None and cursor.backward
+    if back and not more:
+        # Back past the start: the first page, full.
+        cursor, back = None, False
+        owing, more = _owing(read, None, limit, at, quarter)
+    if back:
+        owing.reverse()
+    if not owing:
+        return OverduePage([])
+    return OverduePage(
+        [e for _, entries in owing for e in entries],
+        next=Cursor.after(owing[-1][0]) if more or back else None,
+        previous=Cursor.before(owing[0][0]) if cursor is not None else None,
+    )
 
 
-def _encode(row: repository.OverdueCommitment) -> str:
-    mark = json.dumps([row.overdue_since.isoformat(), row.id]).encode()
-    return base64.urlsafe_b64encode(mark).decode().rstrip("=")
+_Owing = list[tuple[repository.OverdueCommitment, list[OverdueOut]]]
 
 
-def _decode(cursor: str) -> tuple[datetime, str]:
-    try:
-        since, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        moment = datetime.fromisoformat(since)
-        if moment.tzinfo is None or not isinstance(key, str):
-            raise ValueError(cursor)
-    except (ValueError, TypeError) as bad:
-        raise InvalidInput(
-            [FieldError("cursor", "not a cursor of this list: take it from the Link header")]
-        ) from bad
-    return moment, key
+def _owing(
+    read: Callable[..., list[repository.OverdueCommitment]],
+    cursor: Cursor | None,
+    limit: int,
+    at: datetime | None,
+    quarter: int | None,
+) -> tuple[_Owing, bool]:
+    """Up to `limit` commitments from `cursor` in reading order, each with what it owes,
+    and whether more follow (precede, reading backwards)."""
+    owing: _Owing = []
+    back = cursor is not None and cursor.backward
+    mark = None if cursor is None else (cursor.overdue_since, cursor.commitment_id)
+    now = None
+    while True:
+        batch = read(before=mark) if back else read(after=mark)
+        if now is None:
+            now = _clock(at, batch)
+        for row in batch:
+            entries = [e for e in _overdue(row, now) if quarter in (None, e.quarter)]
+            if entries:
+                owing.append((row, entries))
+            if len(owing) > limit:
+                return owing[:limit], True
+        if len(batch) <= limit:
+            return owing, False
+        mark = (batch[-1].overdue_since, batch[-1].id)
+
+
+def _clock(at: datetime | None, rows: list[repository.OverdueCommitment]) -> datetime:
+    """The moment time left is measured at: `at`, else now, or the latest change read if later.
+
+    The workflows' clock may run ahead of the wall clock (a time-skipping test, a demo).
+    """
+    if at is None:
+        return max([datetime.now(UTC), *(r.updated_at for r in rows)])
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _overdue(row: repository.OverdueCommitment, now: datetime) -> list[OverdueOut]:

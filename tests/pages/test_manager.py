@@ -3,20 +3,27 @@ quarterly completeness, progress per strategic issue and phase, scope and langua
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
 from temporalio.testing import WorkflowEnvironment
 
 from activities.formatting import format_deadline
+from api.app import create_app
+from api.pages import manager
 from domain.calendar import WITA, end_of_day
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan
+from komitmen.settings import Settings
+from tests.api import test_overdue_pages
 from tests.api.client import Api, running_api
 from tests.harness import until
-from tests.pages.test_pages import sign_in
+from tests.pages.test_pages import hidden, sign_in
 
 PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.02")).model_dump(mode="json")
 # Kota Kupang commits to SPM reporting only, so a strategic-issue filter can tell them apart.
@@ -226,3 +233,67 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
         anonymous = await api.http.get(f"/cycles/{cycle}/manager")
         assert anonymous.status_code == 303
         assert anonymous.headers["location"] == f"/login?next=%2Fcycles%2F{cycle}%2Fmanager"
+
+
+def page_links(page: str) -> dict[str, str]:
+    """The pager's links by relation ("first" for the first page's)."""
+    found = {
+        rel: html.unescape(url) for url, rel in re.findall(r'<a href="([^"]+)" rel="(\w+)">', page)
+    }
+    first = re.search(r'<nav class="pager"[^>]*>\s*<a href="([^"]+)">', page)
+    if first is not None:
+        found["first"] = html.unescape(first.group(1))
+    return found
+
+
+def walk_pages(client: TestClient, url: str, rel: str) -> list[str]:
+    """Every page of the manager view from `url` on, following the pager's `rel` links."""
+    pages = []
+    following: str | None = url
+    while following is not None:
+        response = client.get(following)
+        assert response.status_code == 200, response.text
+        pages.append(response.text)
+        following = page_links(response.text).get(rel)
+    return pages
+
+
+def test_the_overdue_list_shows_a_page_at_a_time_keeping_the_filters(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    test_overdue_pages.seed(db_url)
+    cycle = test_overdue_pages.CYCLES[0]
+    client = TestClient(create_app(Settings(database_url=db_url)))
+    form = client.get("/login")
+    signed = client.post(
+        "/login",
+        data={
+            "username": "manajer",
+            "password": test_overdue_pages.PASSWORD,
+            "login_nonce": hidden(form.text, "login_nonce"),
+        },
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    url = f"/cycles/{cycle}/manager?stage=drafting"
+    whole = overdue_rows(client.get(url).text)
+    # 11 of the cycle's regencies are overdue with their drafting.
+    assert len(whole) == 11 and {key for _, key in whole} == {"drafting"}
+
+    monkeypatch.setattr(manager, "DEFAULT_PAGE", 4)
+    pages = walk_pages(client, url, "next")
+    assert [len(overdue_rows(page)) for page in pages] == [4, 4, 3]
+    assert [row for page in pages for row in overdue_rows(page)] == whole
+    expected = [{"next"}, {"first", "prev", "next"}, {"first", "prev"}]
+    assert [set(page_links(page)) for page in pages] == expected
+    for page in pages:
+        # Every link keeps the filter, and the form still shows it chosen.
+        for link in page_links(page).values():
+            assert link.startswith(f"/cycles/{cycle}/manager?stage=drafting"), link
+        assert '<option value="drafting" selected>' in page
+    back = walk_pages(client, page_links(pages[1])["next"], "prev")
+    assert [overdue_rows(page) for page in back] == [overdue_rows(page) for page in pages[::-1]]
+    assert overdue_rows(client.get(page_links(pages[2])["first"]).text) == whole[:4]
+
+    refused = client.get(f"{url}&cursor=not-a-cursor")
+    assert refused.status_code == 422 and "Halaman daftar tidak dikenal" in refused.text
