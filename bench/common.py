@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from domain.catalog import Catalog, Office, OfficeTitle, Province, Regency
@@ -212,6 +213,17 @@ def bench_process(args: list[str], env: dict[str, str], log: Path) -> Iterator[B
         process.stop()
 
 
+async def serve(settings: Settings, make: Callable[[Client], Worker]) -> None:
+    """Run the worker `make` builds until SIGTERM, its SDK metrics served as Komitmen's are."""
+    if settings.worker_metrics_address:
+        serve_metrics(settings.worker_metrics_address)
+    client = await connect(settings)
+    stop = stop_event()
+    async with make(client):
+        print(f"{READY} {settings.temporal_task_queue!r}", flush=True)
+        await stop.wait()
+
+
 async def serve_floor(
     settings: Settings, workflows: Sequence[type], activities: Sequence[Callable[..., Any]]
 ) -> None:
@@ -220,17 +232,13 @@ async def serve_floor(
     The same sandbox (the package defining the workflows passed through, here `bench`),
     the same client and metrics: the floor differs from Komitmen in its workflows only.
     """
-    if settings.worker_metrics_address:
-        serve_metrics(settings.worker_metrics_address)
-    client = await connect(settings)
-    stop = stop_event()
-    worker = Worker(
-        client,
-        task_queue=settings.temporal_task_queue,
-        workflows=workflows,
-        activities=activities,
-        workflow_runner=workflow_runner("bench"),
+    await serve(
+        settings,
+        lambda client: Worker(
+            client,
+            task_queue=settings.temporal_task_queue,
+            workflows=workflows,
+            activities=activities,
+            workflow_runner=workflow_runner("bench"),
+        ),
     )
-    async with worker:
-        print(f"{READY} {settings.temporal_task_queue!r}", flush=True)
-        await stop.wait()

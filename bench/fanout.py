@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         metrics_delta,
         national_catalog,
         pid_of,
+        serve,
         serve_floor,
         write_result,
     )
@@ -55,10 +56,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.roles import Actor, Role
     from domain.schedule import default_schedule
     from komitmen.actions import build_cycle_spec, start_cycle
-    from komitmen.cli.serve import stop_event
     from komitmen.devserver import DevServer, free_port, port_open
     from komitmen.settings import Settings
-    from komitmen.temporal import connect, serve_metrics
     from komitmen.worker import build_worker
     from tests.databases import database
     from tests.stack import process_env
@@ -136,13 +135,8 @@ class BareCycle:
 
 async def serve_worker(settings: Settings, regencies: int) -> None:
     """Komitmen's worker knowing the synthetic regencies, until SIGTERM; metrics served."""
-    if settings.worker_metrics_address:
-        serve_metrics(settings.worker_metrics_address)
-    client = await connect(settings)
-    stop = stop_event()
-    async with build_worker(client, settings, catalog=national_catalog(regencies)):
-        print(f"{READY} {settings.temporal_task_queue!r}", flush=True)
-        await stop.wait()
+    catalog = national_catalog(regencies)
+    await serve(settings, lambda client: build_worker(client, settings, catalog=catalog))
 
 
 def on_board(settings: Settings, cycle_id: str) -> int:
