@@ -18,8 +18,8 @@ from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
 from api.routes import auth, commitments, cycles, exports, health, overdue
 from db.session import session_factory
-from komitmen.settings import Settings, get_settings
-from komitmen.temporal import connect
+from services.settings import Settings, get_settings
+from services.temporal import connect
 
 
 @asynccontextmanager

@@ -23,7 +23,7 @@ from domain.commitment import commitment_id
 from domain.cycle import CYCLE_ID_PATTERN
 from domain.roles import Acting, Actor, Role
 from domain.stages import Stage
-from komitmen.settings import Settings
+from services.settings import Settings
 
 ClientFactory = Callable[[], Awaitable[Client]]
 

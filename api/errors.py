@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import InvalidInput, UnknownRegency
-from komitmen.actions import ActionRefused
+from services.actions import ActionRefused
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -30,7 +30,7 @@ from db import repository
 from db.session import transaction
 from domain.errors import FieldError, InvalidInput
 from domain.plan import canonical_json
-from komitmen.actions import ActionRefused
+from services.actions import ActionRefused
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"

@@ -56,7 +56,7 @@ from domain.calendar import WITA
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan, seed_demo_users
 from komitmen.devserver import DevServer, free_port
-from komitmen.settings import Settings
+from services.settings import Settings
 from tests.databases import postgres_database
 from tests.stack import process_env
 

@@ -26,9 +26,9 @@ from temporalio.worker import Worker
 from domain.catalog import Catalog, Office, OfficeTitle, Province, Regency
 from komitmen.cli.serve import stop_event
 from komitmen.devserver import temporal_binary
-from komitmen.settings import Settings
-from komitmen.temporal import connect, serve_metrics
 from komitmen.worker import workflow_runner
+from services.settings import Settings
+from services.temporal import connect, serve_metrics
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # What `komitmen worker` prints once it polls; the floors' workers print it too.

@@ -55,10 +55,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import WITA
     from domain.roles import Actor, Role
     from domain.schedule import default_schedule
-    from komitmen.actions import build_cycle_spec, start_cycle
     from komitmen.devserver import DevServer, free_port, port_open
-    from komitmen.settings import Settings
     from komitmen.worker import build_worker
+    from services.actions import build_cycle_spec, start_cycle
+    from services.settings import Settings
     from tests.databases import database
     from tests.stack import process_env
     from workflows.common import ACTIVITY_TIMEOUT, cycle_workflow_id

@@ -2,7 +2,7 @@
 
 N commitments go through their whole life (save a draft, submit, approve, three
 signatures, four quarterly reports each verified) by Workflow Updates sent as the
-CLI and the API send them (`komitmen.actions.act`), a bounded number of lifecycles
+CLI and the API send them (`services.actions.act`), a bounded number of lifecycles
 at a time, through a `komitmen worker` process on a database of this run's own.
 On the same Temporal dev server a bare workflow, run by a plain worker process on
 its own task queue, takes one update per human action and runs one no-op activity
@@ -56,10 +56,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
     from domain.roles import Actor, Role
     from domain.schedule import compressed_schedule, default_schedule
-    from komitmen.actions import act, build_cycle_spec, start_cycle
     from komitmen.demo import sample_plan
     from komitmen.devserver import DevServer, free_port
-    from komitmen.settings import Settings
+    from services.actions import act, build_cycle_spec, start_cycle
+    from services.settings import Settings
     from tests.databases import database
     from tests.stack import process_env
     from workflows.common import ACTIVITY_TIMEOUT, commitment_workflow_id, cycle_workflow_id

@@ -39,9 +39,9 @@ from domain.catalog import load_catalog
 from domain.cycle import CycleSpec
 from domain.roles import Actor, Role
 from domain.schedule import default_schedule
-from komitmen.actions import build_cycle_spec, start_cycle
 from komitmen.devserver import DevServer, free_port, temporal_binary
-from komitmen.settings import Settings
+from services.actions import build_cycle_spec, start_cycle
+from services.settings import Settings
 from tests.databases import database
 from tests.stack import WorkerProcess, process_env
 from workflows.commitment import CommitmentWorkflow

@@ -57,7 +57,7 @@ from domain.reports import ProgressStatus, ReportState, Timeliness
 from domain.roles import Acting, Actor, Role
 from domain.schedule import default_schedule
 from domain.stages import Stage
-from komitmen.actions import build_cycle_spec
+from services.actions import build_cycle_spec
 from tests.databases import database
 
 TARGET_P95_MS = 50.0

@@ -40,9 +40,9 @@ from domain.catalog import load_catalog
 from domain.cycle import CancelCycle, CycleSpec
 from domain.roles import Actor, Role
 from domain.schedule import compressed_schedule, default_schedule
-from komitmen.actions import build_cycle_spec, cancel_cycle, start_cycle
 from komitmen.devserver import DevServer, free_port
-from komitmen.settings import Settings
+from services.actions import build_cycle_spec, cancel_cycle, start_cycle
+from services.settings import Settings
 from tests.databases import database
 from tests.smtp import Delivery, SmtpSink
 from tests.stack import WorkerProcess, process_env

@@ -27,8 +27,8 @@ from typing import IO, Self
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
-from komitmen.settings import Settings
-from komitmen.temporal import connect, register_search_attributes
+from services.settings import Settings
+from services.temporal import connect, register_search_attributes
 from workflows.common import SEARCH_ATTRIBUTES
 
 # The dev server's names for search attribute types (`--search-attribute Name=Type`).

@@ -15,7 +15,7 @@ from activities.records import Recorder
 from activities.rendering import MailRenderer
 from db.session import session_factory
 from domain.catalog import Catalog, load_catalog
-from komitmen.settings import Settings
+from services.settings import Settings
 from workflows.commitment import CommitmentWorkflow
 from workflows.cycle import CycleWorkflow
 

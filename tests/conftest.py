@@ -10,7 +10,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from komitmen.temporal import register_search_attributes
+from services.temporal import register_search_attributes
 from tests.databases import database
 from tests.smtp import SmtpSink
 from workflows.common import SEARCH_ATTRIBUTES

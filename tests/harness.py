@@ -20,10 +20,10 @@ from db.session import session_factory, transaction
 from domain.catalog import load_catalog
 from domain.roles import Acting, Actor, Role
 from domain.schedule import ScheduleSpec
-from komitmen import actions
 from komitmen.demo import seed_demo_users
-from komitmen.settings import Settings
 from komitmen.worker import build_worker
+from services import actions
+from services.settings import Settings
 from workflows.commitment import ActionResult
 from workflows.common import commitment_workflow_id, cycle_workflow_id
 

@@ -18,7 +18,7 @@ from db.session import migrate, session_factory, transaction
 from domain.catalog import load_catalog
 from komitmen.demo import seed_demo_users
 from komitmen.devserver import DevServer, free_port
-from komitmen.settings import Settings
+from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -29,8 +29,8 @@ from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
 from komitmen.devserver import split_address
-from komitmen.settings import Settings
-from komitmen.temporal import connect, tls_config
+from services.settings import Settings
+from services.temporal import connect, tls_config
 
 SERVER_NAME = "temporal.test"
 CLIENT_NAME = "komitmen-worker"

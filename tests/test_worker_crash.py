@@ -59,9 +59,9 @@ from domain.catalog import Regency
 from domain.commitment import CommitmentState, commitment_id
 from domain.reports import ReportState
 from domain.stages import Stage
-from komitmen import actions
 from komitmen.cli import demo as d
 from komitmen.cli.demo import Demo, Story, start_demo
+from services import actions
 from tests.databases import postgres_database
 from tests.smtp import Delivery, SmtpSink
 from tests.stack import WorkerProcess, komitmen_stack

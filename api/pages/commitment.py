@@ -51,7 +51,7 @@ from domain.plan import Text
 from domain.reports import ProgressStatus, ReportState
 from domain.roles import Acting
 from domain.stages import Action, Stage, check_transition
-from komitmen import actions
+from services import actions
 
 router = APIRouter(include_in_schema=False)
 

@@ -56,7 +56,7 @@ from db import repository
 from domain import commitment as c
 from domain.reports import QuarterlyReport
 from domain.stages import Action
-from komitmen import actions
+from services import actions
 
 router = APIRouter(prefix="/cycles/{cycle_id}/commitments/{regency_code}", tags=["commitments"])
 

@@ -24,7 +24,7 @@ from domain.cycle import CancelCycle, CycleStatus
 from domain.errors import ScheduleError
 from domain.roles import Role
 from domain.schedule import default_schedule
-from komitmen import actions
+from services import actions
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 

@@ -18,12 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import InvalidInput, UnknownRegency
-from komitmen.actions import ActionRefused
 from komitmen.cli.context import Unavailable, UsageError
 from komitmen.cli.output import complain, field_errors
 from komitmen.cli.parser import Handler, build_parser
 from komitmen.devserver import DevServerError
-from komitmen.settings import get_settings
+from services.actions import ActionRefused
+from services.settings import get_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,10 +31,10 @@ from domain.commitment import (
 from domain.plan import ActionPlan
 from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
 from domain.roles import Acting
-from komitmen.actions import ActionRefused
 from komitmen.cli.context import Target, UsageError, act, actor_for, database, open_target
 from komitmen.cli.output import ACTING_MARK, QUARTERS, deadline_label, say, stage_label
-from komitmen.settings import Settings
+from services.actions import ActionRefused
+from services.settings import Settings
 from workflows.commitment import ActionResult
 
 

@@ -31,7 +31,7 @@ from komitmen.cli.output import (
     table,
     when,
 )
-from komitmen.settings import Settings
+from services.settings import Settings
 
 
 def stream_label(stream: str) -> str:

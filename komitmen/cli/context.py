@@ -19,11 +19,11 @@ from domain.catalog import Regency, load_catalog
 from domain.commitment import commitment_id
 from domain.roles import Acting, Actor, Role
 from domain.stages import Stage
-from komitmen import actions
-from komitmen.actions import ActionRefused
 from komitmen.cli.output import stage_label
-from komitmen.settings import Settings
-from komitmen.temporal import connect
+from services import actions
+from services.actions import ActionRefused
+from services.settings import Settings
+from services.temporal import connect
 from workflows.commitment import ActionResult
 
 T = TypeVar("T")

@@ -12,8 +12,6 @@ from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle
 from domain.roles import Role
 from domain.schedule import QuarterRule, ScheduleSpec, default_schedule
 from domain.stages import Stage
-from komitmen import actions
-from komitmen.actions import ActionRefused
 from komitmen.cli.context import (
     UsageError,
     actor_for,
@@ -33,7 +31,9 @@ from komitmen.cli.output import (
     table,
     when,
 )
-from komitmen.settings import Settings
+from services import actions
+from services.actions import ActionRefused
+from services.settings import Settings
 
 
 def schedule_from(args: argparse.Namespace) -> ScheduleSpec:

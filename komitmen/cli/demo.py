@@ -28,12 +28,12 @@ from domain.cycle import CycleSpec
 from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
 from domain.roles import Acting, Actor, Role
 from domain.schedule import DAY, compressed_schedule, default_schedule
-from komitmen import actions
 from komitmen.cli.context import UsageError, actor_for, answered, client_for, database
 from komitmen.cli.output import ACTING_MARK, QUARTERS, deadline_label, pairs, say, stage_label
 from komitmen.demo import DEMO_PASSWORD, demo_users, sample_plan
 from komitmen.devserver import DevServer
-from komitmen.settings import Settings
+from services import actions
+from services.settings import Settings
 from workflows.commitment import ActionResult
 
 DEFAULT_REGENCIES = 5

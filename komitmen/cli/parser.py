@@ -37,7 +37,7 @@ from komitmen.cli.cycles import (
 from komitmen.cli.demo import DEFAULT_REGENCIES, DEFAULT_SECONDS_PER_DAY, cmd_demo
 from komitmen.cli.people import cmd_users, cmd_users_add, cmd_users_passwd
 from komitmen.cli.serve import cmd_api, cmd_migrate, cmd_up, cmd_worker
-from komitmen.settings import Settings
+from services.settings import Settings
 
 # --- argument types ------------------------------------------------------------------
 

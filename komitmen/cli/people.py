@@ -14,7 +14,7 @@ from domain.catalog import Office, load_catalog
 from domain.roles import Acting, Actor, Role
 from komitmen.cli.context import UsageError, database
 from komitmen.cli.output import ACTING_MARK, say, table
-from komitmen.settings import Settings
+from services.settings import Settings
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:

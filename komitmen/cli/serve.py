@@ -21,8 +21,8 @@ from domain.catalog import load_catalog
 from komitmen.cli.context import UsageError, client_for, database
 from komitmen.cli.output import safe_url, say
 from komitmen.devserver import DevServer
-from komitmen.settings import Settings
-from komitmen.temporal import register_search_attributes, serve_metrics
+from services.settings import Settings
+from services.temporal import register_search_attributes, serve_metrics
 
 
 def configure_logging() -> None:

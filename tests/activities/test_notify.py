@@ -44,8 +44,8 @@ from domain.commitment import (
 from domain.cycle import CycleEvent
 from domain.roles import Actor, Role
 from domain.schedule import default_schedule
-from komitmen.actions import build_cycle_spec
 from komitmen.demo import sample_plan, seed_demo_users
+from services.actions import build_cycle_spec
 from tests.smtp import SmtpSink, free_port
 
 CATALOG = load_catalog()

@@ -15,7 +15,7 @@ from api.app import create_app
 from db import models as m
 from db import repository
 from db.session import session_factory, transaction
-from komitmen.settings import Settings
+from services.settings import Settings
 
 PASSWORD = "kata-sandi-yang-panjang"
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

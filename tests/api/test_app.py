@@ -14,8 +14,8 @@ from domain.catalog import load_catalog
 from domain.cycle import CycleEvent
 from domain.roles import Actor, Role
 from domain.schedule import default_schedule
-from komitmen.actions import build_cycle_spec
-from komitmen.settings import Settings
+from services.actions import build_cycle_spec
+from services.settings import Settings
 
 
 def test_cycles_are_listed(db_url: str) -> None:

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from domain.calendar import WITA, end_of_day
-from komitmen.settings import Settings
+from services.settings import Settings
 from tests.api.client import Api, running_api
 from tests.harness import until
 from tests.pages.test_pages import PLAN, sign_in

@@ -20,8 +20,8 @@ from domain.catalog import load_catalog
 from domain.cycle import CycleEvent
 from domain.roles import Actor, Role
 from domain.schedule import default_schedule
-from komitmen.actions import build_cycle_spec
-from komitmen.settings import Settings
+from services.actions import build_cycle_spec
+from services.settings import Settings
 
 CYCLES = ("rakor-2026", "rakor-2026-susulan")
 NOW = datetime(2026, 7, 25, 2, tzinfo=UTC)

@@ -43,7 +43,7 @@ from domain.calendar import WITA
 from domain.catalog import load_catalog
 from domain.stages import Action, Stage
 from komitmen.demo import sample_plan
-from komitmen.settings import Settings
+from services.settings import Settings
 from tests.api.client import Api, running_api
 from tests.pages.test_forms import row
 from tests.pages.test_pages import PASSWORD, hidden

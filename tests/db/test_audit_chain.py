@@ -36,8 +36,8 @@ from domain.commitment import (
 from domain.cycle import CycleEvent, CycleSpec
 from domain.roles import Actor, Role
 from domain.schedule import default_schedule
-from komitmen.actions import build_cycle_spec
 from komitmen.demo import sample_plan
+from services.actions import build_cycle_spec
 from tests.db.test_repository import (
     CATALOG,
     COMMITMENT_ID,

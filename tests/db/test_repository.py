@@ -52,8 +52,8 @@ from domain.plan import ActionPlan
 from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
 from domain.roles import Acting, Actor, Role
 from domain.schedule import default_schedule
-from komitmen.actions import build_cycle_spec
 from komitmen.demo import sample_plan
+from services.actions import build_cycle_spec
 
 CATALOG = load_catalog()
 KUPANG = CATALOG.get("53.01")

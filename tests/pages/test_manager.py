@@ -19,7 +19,7 @@ from api.pages import manager
 from domain.calendar import WITA, end_of_day
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan
-from komitmen.settings import Settings
+from services.settings import Settings
 from tests.api import test_overdue_pages
 from tests.api.client import Api, running_api
 from tests.harness import until

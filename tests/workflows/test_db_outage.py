@@ -40,7 +40,7 @@ from domain.schedule import default_schedule
 from domain.stages import Stage
 from komitmen.demo import sample_plan, seed_demo_users
 from komitmen.devserver import free_port
-from komitmen.settings import Settings
+from services.settings import Settings
 from tests.harness import Komitmen
 from workflows.commitment import ActionResult
 from workflows.common import commitment_workflow_id

@@ -16,8 +16,8 @@ from domain.calendar import WITA
 from domain.catalog import load_catalog
 from domain.cycle import CancelCycle
 from domain.schedule import default_schedule
-from komitmen import actions
 from komitmen.demo import sample_plan
+from services import actions
 from tests.databases import sqlite_database
 from tests.harness import Komitmen, running_komitmen
 from workflows.common import cycle_workflow_id

@@ -267,7 +267,7 @@ async def test_a_year_of_22_regencies(
 async def k_start_again(k: Komitmen, y: int) -> bool:
     """Starting the same cycle again must change nothing."""
     from domain.catalog import load_catalog as catalog
-    from komitmen import actions
+    from services import actions
 
     spec = actions.build_cycle_spec(
         cycle_id=k.cycle_id,

@@ -11,7 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
-from komitmen.settings import Settings
+from services.settings import Settings
 from workflows.common import SEARCH_ATTRIBUTES
 
 
