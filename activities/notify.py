@@ -27,8 +27,8 @@ from temporalio import activity
 
 from activities.mail import Mail, Mailer
 from activities.rendering import MailRenderer
+from db import mail, people, reads
 from db import models as m
-from db import repository
 from db.session import transaction
 from domain.commitment import Audience, ReminderIntent, ReminderKind, ReviewComment
 
@@ -176,7 +176,7 @@ class Notifier:
         groups: dict[tuple[m.UserAccount, str], list[ReminderIntent]] = defaultdict(list)
         with transaction(self.sessions) as session:
             for intent in sorted(intents, key=lambda i: (i.due_at, i.regency_code)):
-                for user in repository.recipients(
+                for user in people.recipients(
                     session,
                     audience=intent.audience,
                     regency_code=intent.regency_code,
@@ -219,7 +219,7 @@ class Notifier:
 
     def _item_activities(self, notice: ChangeNotice) -> dict[int, str]:
         with transaction(self.sessions) as session:
-            items = repository.version_items(
+            items = reads.version_items(
                 session, commitment_id=notice.commitment_id, number=notice.version
             )
             return {item.position: item.activity for item in items}
@@ -267,9 +267,7 @@ class Notifier:
 
     def _recipients(self, audience: Audience, regency_code: str) -> list[m.UserAccount]:
         with transaction(self.sessions) as session:
-            return list(
-                repository.recipients(session, audience=audience, regency_code=regency_code)
-            )
+            return list(people.recipients(session, audience=audience, regency_code=regency_code))
 
     async def _deliver(
         self,
@@ -324,7 +322,7 @@ class Notifier:
         with transaction(self.sessions) as session:
             for n, key in enumerate(keys):
                 intent = intents[n] if intents is not None else None
-                if repository.claim_message(
+                if mail.claim_message(
                     session,
                     commitment_id=commitment_ids[n],
                     kind=kind.split(":")[0],
@@ -339,4 +337,4 @@ class Notifier:
 
     def _mark_sent(self, message_id: str) -> None:
         with transaction(self.sessions) as session:
-            repository.mark_sent(session, message_id=message_id, sent_at=datetime.now(UTC))
+            mail.mark_sent(session, message_id=message_id, sent_at=datetime.now(UTC))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from db import repository
+from db import records
 from db.session import transaction
 from domain.calendar import wita_date
 from domain.catalog import Catalog, Office
@@ -30,7 +30,7 @@ class Recorder:
             signed_on = wita_date(event.signature.signed_at)
             title = regency.title_of(Office(event.signature.office), signed_on)
         with transaction(self.sessions) as session:
-            return repository.record_event(
+            return records.record_event(
                 session, event=event, regency_name=regency.name, signature_title=title
             )
 
@@ -38,4 +38,4 @@ class Recorder:
     def record_cycle_event(self, event: CycleEvent) -> bool:
         """Record one cycle change; False when a retry finds it recorded already."""
         with transaction(self.sessions) as session:
-            return repository.record_cycle_event(session, event=event)
+            return records.record_cycle_event(session, event=event)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from activities.formatting import (
+from domain.display import (
     LANGUAGES,
     Language,
     format_date,

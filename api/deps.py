@@ -16,7 +16,7 @@ from temporalio.client import Client
 from api.errors import Conflict, NotFound, OutOfScope, Unauthorized
 from api.security import LoginThrottle
 from db import models as m
-from db import repository
+from db import people, reads
 from db.session import transaction
 from domain.catalog import load_catalog
 from domain.commitment import commitment_id
@@ -139,7 +139,7 @@ BearerToken = Annotated[str, Depends(bearer_token)]
 def current_user(runtime: RuntimeDep, token: BearerToken) -> AuthUser:
     """The user holding the request's token; 401 if it is unknown or revoked."""
     with transaction(runtime.sessions) as session:
-        user = repository.find_user_by_token(session, token=token, now=datetime.now(UTC))
+        user = people.find_user_by_token(session, token=token, now=datetime.now(UTC))
         if user is None:
             raise Unauthorized("the token is unknown or revoked")
         return AuthUser.of(user)
@@ -190,7 +190,7 @@ def commitment_ref(
     """The commitment at the path, checked against the user's scope before anything is read."""
     code = scoped_regency(regency_code, user)
     with transaction(runtime.sessions) as session:
-        row = repository.get_commitment(session, commitment_id=commitment_id(cycle_id, code))
+        row = reads.get_commitment(session, commitment_id=commitment_id(cycle_id, code))
     return CommitmentRef(cycle_id=cycle_id, regency_code=code, row=row)
 
 

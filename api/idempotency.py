@@ -25,12 +25,12 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentUser, RuntimeDep
 from api.errors import Conflict
-from api.schemas import ActionOut
-from db import repository
+from db import idempotency as db_idempotency
 from db.session import transaction
 from domain.errors import FieldError, InvalidInput
 from domain.plan import canonical_json
 from services.actions import ActionRefused
+from services.schemas import ActionOut
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -85,11 +85,11 @@ class Idempotency:
         now = datetime.now(UTC)
         try:
             with transaction(self.runtime.sessions) as session:
-                earlier = repository.find_idempotent_request(
+                earlier = db_idempotency.find_idempotent_request(
                     session, user_id=self.user_id, key=self.key
                 )
                 if earlier is None:
-                    repository.claim_idempotent_request(
+                    db_idempotency.claim_idempotent_request(
                         session,
                         user_id=self.user_id,
                         key=self.key,
@@ -116,14 +116,14 @@ class Idempotency:
     def _finish(self, status_code: int, body: dict[str, object]) -> None:
         assert self.key is not None
         with transaction(self.runtime.sessions) as session:
-            repository.finish_idempotent_request(
+            db_idempotency.finish_idempotent_request(
                 session, user_id=self.user_id, key=self.key, status_code=status_code, response=body
             )
 
     def _release(self) -> None:
         assert self.key is not None
         with transaction(self.runtime.sessions) as session:
-            repository.release_idempotent_request(session, user_id=self.user_id, key=self.key)
+            db_idempotency.release_idempotent_request(session, user_id=self.user_id, key=self.key)
 
 
 def idempotency(

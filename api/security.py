@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import models as m
-from db import repository
+from db import people
 from db.session import transaction
 
 _hasher = PasswordHasher()
@@ -37,14 +37,12 @@ def password_matches(password_hash: str, password: str) -> bool:
 
 def set_password(session: Session, *, username: str, password: str) -> bool:
     """Hash and store a user's password; False if there is no such active user."""
-    return repository.set_password(
-        session, username=username, password_hash=hash_password(password)
-    )
+    return people.set_password(session, username=username, password_hash=hash_password(password))
 
 
 def authenticate(session: Session, *, username: str, password: str) -> m.UserAccount | None:
     """The active user with these credentials, or None; an outdated hash is upgraded."""
-    user = repository.get_user(session, username=username)
+    user = people.get_user(session, username=username)
     if user is None or user.password_hash is None:
         password_matches(_DUMMY_HASH, password)
         return None
@@ -84,9 +82,7 @@ class LoginThrottle:
         wait = timedelta(0)
         user_key, client_key = self.keys(username, client)
         for key, limit in ((user_key, self.max_failures), (client_key, 4 * self.max_failures)):
-            failures = repository.recent_login_failures(
-                session, keys=[key], since=now - self.window
-            )
+            failures = people.recent_login_failures(session, keys=[key], since=now - self.window)
             if len(failures) >= limit:
                 # Allowed again once enough of these failures have left the window.
                 wait = max(wait, failures[len(failures) - limit] + self.window - now)
@@ -114,11 +110,11 @@ def sign_in(
         user = authenticate(session, username=username, password=password)
         keys = throttle.keys(username, client)
         if user is None:
-            repository.note_login_failure(
+            people.note_login_failure(
                 session, keys=keys, now=now, forget_before=now - throttle.window
             )
         else:
-            repository.clear_login_failures(session, key=keys[0])
+            people.clear_login_failures(session, key=keys[0])
         return user
 
 

@@ -41,22 +41,25 @@ import httpx
 
 from api.pages.routes import SESSION_COOKIE
 from bench.common import (
+    bench_parser,
     bench_process,
+    bench_settings,
     cpu_seconds,
+    local_address,
+    met,
     metric_sum,
     metrics,
     metrics_delta,
     percentile,
-    pid_of,
+    server_pid,
     write_result,
 )
-from db import repository
+from db import people, reads
 from db.session import engine_for, migrate, session_factory, transaction
 from domain.calendar import WITA
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan, seed_demo_users
 from komitmen.devserver import DevServer, free_port
-from services.settings import Settings
 from tests.databases import postgres_database
 from tests.stack import process_env
 
@@ -106,11 +109,11 @@ class Tally:
 def tokens(url: str, username: str, count: int) -> list[str]:
     """`count` tokens of one user, issued straight in the database."""
     with transaction(session_factory(url)) as session:
-        user = repository.get_user(session, username=username)
+        user = people.get_user(session, username=username)
         assert user is not None, username
         now = datetime.now(UTC)
         return [
-            repository.create_token(session, user_id=user.id, name="bench", now=now)
+            people.create_token(session, user_id=user.id, name="bench", now=now)
             for _ in range(count)
         ]
 
@@ -188,7 +191,7 @@ def recorded_versions(url: str, desks: list[Desk]) -> dict[str, int]:
     with transaction(session_factory(url)) as session:
         found = {}
         for desk in desks:
-            row = repository.get_commitment(session, commitment_id=f"{desk.cycle_id}:{desk.code}")
+            row = reads.get_commitment(session, commitment_id=f"{desk.cycle_id}:{desk.code}")
             found[f"{desk.cycle_id}:{desk.code}"] = row.latest_version if row else -1
         return found
 
@@ -222,13 +225,7 @@ async def wait_ready(base_url: str, api: Any, limit: float = 90) -> None:
 
 async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[str, Any]:
     """Start the stack, start the cycles, load the API for the window and add it up."""
-    settings = Settings(
-        data_dir=folder,
-        database_url=db_url,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        worker_metrics_address=f"127.0.0.1:{free_port()}",
-    )
+    settings = bench_settings(folder, db_url, worker_metrics_address=local_address())
     migrate(settings.db_url)
     with transaction(session_factory(settings.db_url)) as session:
         seed_demo_users(session, load_catalog())
@@ -238,8 +235,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
     cycle_ids = [f"beban-{n + 1}" for n in range(-(-args.clients // regencies))]
     year = datetime.now(WITA).year + 1
     async with DevServer(settings) as server:
-        server_pid = pid_of(str(server.db_file))
-        assert server_pid is not None, "the dev server runs"
+        pid = server_pid(server)
         with ExitStack() as stack:
             worker = stack.enter_context(
                 bench_process(
@@ -272,7 +268,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
             # Every client warms up first; the window opens for all of them at once.
             opens = time.monotonic() + 10 + args.clients * 0.2
             closes = opens + args.seconds
-            pids = {"api": [a.pid for a in apis], "worker": [worker.pid], "temporal": [server_pid]}
+            pids = {"api": [a.pid for a in apis], "worker": [worker.pid], "temporal": [pid]}
             # Clients take turns over the API processes, as a load balancer would spread them.
             tasks = [
                 asyncio.create_task(client(urls[d.index % len(urls)], d, opens, closes, tally))
@@ -328,8 +324,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
 
 def main() -> int:
     """Run the load and write bench/results/api_load.json; 1 on any failure."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10 clients for 5 s; writes no result")
+    parser = bench_parser("api_load", __doc__, quick="10 clients for 5 s; writes no result")
     parser.add_argument("--clients", type=int, help="concurrent clients (default 50)")
     parser.add_argument("--seconds", type=float, help="length of the window (default 30)")
     args = parser.parse_args()
@@ -349,7 +344,7 @@ def main() -> int:
     for name, (saved, recorded) in result["database_mismatches"].items():
         print(f"  {name}: saved version {saved}, database has {recorded}", file=sys.stderr)
     f = result["figures"]
-    passed = all(t["pass"] for t in result["targets"].values())
+    passed = met(result)
     print(
         f"api_load: {args.clients} clients for {result['sizes']['seconds']} s: "
         f"{f['requests_per_second']} requests/s, p95 reads {f['read_p95_ms']} ms, "

@@ -7,14 +7,18 @@ figure it judges (`targets["ratio"]` judges `figures["ratio"]`) and says
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +29,11 @@ from temporalio.worker import Worker
 
 from domain.catalog import Catalog, Office, OfficeTitle, Province, Regency
 from komitmen.cli.serve import stop_event
-from komitmen.devserver import temporal_binary
+from komitmen.devserver import DevServer, free_port, temporal_binary
 from komitmen.worker import workflow_runner
 from services.settings import Settings
 from services.temporal import connect, serve_metrics
+from tests.databases import database
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # What `komitmen worker` prints once it polls; the floors' workers print it too.
@@ -66,6 +71,99 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     document = {"name": name, **result, "measured": measured, "machine": machine()}
     path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
     return path
+
+
+def met(result: dict[str, Any]) -> bool:
+    """Whether a result met every one of its targets."""
+    return all(target["pass"] for target in result["targets"].values())
+
+
+def progress(name: str) -> Callable[[str], None]:
+    """A `say(text)` printing a benchmark's progress on the terminal as `[name] text`."""
+
+    def say(text: str) -> None:
+        print(f"[{name}] {text}", flush=True)
+
+    return say
+
+
+def bench_parser(name: str, doc: str | None, quick: str) -> argparse.ArgumentParser:
+    """The command line of `python -m bench.<name>`, described by its docstring's first line.
+
+    Every benchmark takes `--quick` (`quick` says what it shrinks to): small sizes, to
+    smoke-test, and no result written.
+    """
+    parser = argparse.ArgumentParser(
+        prog=f"python -m bench.{name}", description=(doc or "").split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help=quick)
+    return parser
+
+
+Measure = Callable[[argparse.Namespace, Path, str], Coroutine[Any, Any, dict[str, Any]]]
+
+
+def run_bench(
+    name: str,
+    args: argparse.Namespace,
+    database_kind: str,
+    measure: Measure,
+    summary: Callable[[dict[str, Any]], str],
+    *,
+    show_figures: bool = False,
+) -> int:
+    """Run `measure(args, folder, database_url)` in a scratch folder on a database of its own.
+
+    Then print the result's summary line; a full run writes bench/results/<name>.json, a
+    --quick one writes nothing (with `show_figures`, it prints the figures instead).
+    The exit status is 0 when every target was met, else 1.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"komitmen-bench-{name}-"))
+    try:
+        with database(database_kind, folder) as db_url:
+            result = asyncio.run(measure(args, folder, db_url))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result["summary"] = summary(result)
+    if not args.quick:
+        write_result(name, result)
+    elif show_figures:
+        print(json.dumps(result["figures"], indent=1))
+    print(result["summary"])
+    return 0 if met(result) else 1
+
+
+def local_address() -> str:
+    """A free port on the loopback interface, as host:port."""
+    return f"127.0.0.1:{free_port()}"
+
+
+def bench_settings(folder: Path, database_url: str, **more: Any) -> Settings:
+    """Settings of a run's own: its folder, its database and a dev server on free ports.
+
+    `more` sets the rest (the task queue, the worker's metrics address, ...).
+    """
+    return Settings(
+        data_dir=folder,
+        database_url=database_url,
+        temporal_address=local_address(),
+        temporal_ui_port=free_port(),
+        **more,
+    )
+
+
+def floor_settings(settings: Settings, task_queue: str) -> Settings:
+    """`settings` for a floor's worker: a task queue and a metrics address of its own."""
+    return settings.model_copy(
+        update={"temporal_task_queue": task_queue, "worker_metrics_address": local_address()}
+    )
+
+
+def server_pid(server: DevServer) -> int:
+    """The process id of a running dev server, whose CPU time the benchmarks read."""
+    pid = pid_of(str(server.db_file))
+    assert pid is not None, "the dev server runs"
+    return pid
 
 
 def percentile(values: list[float], q: float) -> float:

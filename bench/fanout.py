@@ -4,7 +4,7 @@ A coordinator starts one cycle for 514 synthetic regencies (the packaged catalog
 holds NTT's 22) on a Temporal dev server of this run's own, with its state on
 disk as `make up` keeps it, and one worker process on a database of its own. The
 clock runs from starting the cycle workflow until the board's query
-(`repository.list_commitments`, polled every 0.1 s) shows every commitment in
+(`reads.list_commitments`, polled every 0.1 s) shows every commitment in
 drafting; then the board page itself is fetched over HTTP from `komitmen api`
 and must list them all. Where the time goes comes from the cycle's history (when
 its children started), the worker's SDK metrics and each process's CPU time.
@@ -21,9 +21,7 @@ from temporalio import activity, workflow
 with workflow.unsafe.imports_passed_through():
     import argparse
     import asyncio
-    import shutil
     import statistics
-    import tempfile
     import time
     from collections.abc import Callable, Sequence
     from datetime import UTC, datetime
@@ -39,18 +37,23 @@ with workflow.unsafe.imports_passed_through():
     from api.pages.routes import SESSION_COOKIE
     from bench.common import (
         READY,
+        bench_parser,
         bench_process,
+        bench_settings,
         cpu_seconds,
+        floor_settings,
+        local_address,
         metric_sum,
         metrics,
         metrics_delta,
         national_catalog,
-        pid_of,
+        progress,
+        run_bench,
         serve,
         serve_floor,
-        write_result,
+        server_pid,
     )
-    from db import repository
+    from db import people, reads
     from db.session import session_factory, transaction
     from domain.calendar import WITA
     from domain.roles import Actor, Role
@@ -59,7 +62,6 @@ with workflow.unsafe.imports_passed_through():
     from komitmen.worker import build_worker
     from services.actions import build_cycle_spec, start_cycle
     from services.settings import Settings
-    from tests.databases import database
     from tests.stack import process_env
     from workflows.common import ACTIVITY_TIMEOUT, cycle_workflow_id
 
@@ -71,6 +73,7 @@ BARE_CYCLE = "bare-cycle"
 COORDINATOR = Actor(name="Koordinator Nasional", role=Role.COORDINATOR)
 # The board's label for a commitment in drafting, as the page shows it.
 DRAFTING_CELL = f"<td>{stage_label('drafting', False, 'id')}"
+say = progress("fanout")
 
 
 # --- the floor: a parent starting children that each record one line ------------------------
@@ -142,7 +145,7 @@ async def serve_worker(settings: Settings, regencies: int) -> None:
 def on_board(settings: Settings, cycle_id: str) -> int:
     """How many of the cycle's commitments the board's query shows in drafting."""
     with transaction(session_factory(settings.db_url)) as session:
-        rows = repository.list_commitments(session, cycle_id=cycle_id)
+        rows = reads.list_commitments(session, cycle_id=cycle_id)
         return sum(row.stage == "drafting" for row in rows)
 
 
@@ -150,7 +153,7 @@ def session_token(settings: Settings) -> str:
     """A page session for a manager, who sees every regency on the board."""
     now = datetime.now(UTC)
     with transaction(session_factory(settings.db_url)) as session:
-        user = repository.add_user(
+        user = people.add_user(
             session,
             username="manajer-bench",
             full_name="Manajer Benchmark",
@@ -160,7 +163,7 @@ def session_token(settings: Settings) -> str:
             office=None,
             now=now,
         )
-        return repository.create_token(session, user_id=user.id, name="bench", now=now)
+        return people.create_token(session, user_id=user.id, name="bench", now=now)
 
 
 async def board_page(settings: Settings, cycle_id: str, token: str) -> dict[str, Any]:
@@ -252,21 +255,14 @@ class Measured:
 
 async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[str, Any]:
     """Fan out the floor, then the national cycle, on one dev server; time each onto a board."""
-    settings = Settings(
-        data_dir=folder,
-        database_url=db_url,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
+    settings = bench_settings(
+        folder,
+        db_url,
         temporal_task_queue=TASK_QUEUE,
-        worker_metrics_address=f"127.0.0.1:{free_port()}",
+        worker_metrics_address=local_address(),
         api_port=free_port(),
     )
-    bare_settings = settings.model_copy(
-        update={
-            "temporal_task_queue": BARE_QUEUE,
-            "worker_metrics_address": f"127.0.0.1:{free_port()}",
-        }
-    )
+    bare_settings = floor_settings(settings, BARE_QUEUE)
     catalog = national_catalog(args.regencies)
     year = datetime.now(WITA).year + 1
     spec = build_cycle_spec(
@@ -283,8 +279,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
     env = process_env(settings)
     async with DevServer(settings) as server:
         client = server.client
-        server_pid = pid_of(str(server.db_file))
-        assert server_pid is not None, "the dev server runs"
+        pid = server_pid(server)
         with (
             bench_process(
                 ["-m", "bench.fanout", "--serve-worker", "--regencies", str(args.regencies)],
@@ -312,7 +307,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
                 await handle.execute_update(BareCycle.ready)
 
             say(f"floor: a bare parent starting {args.regencies} children")
-            bare = Measured(bare_worker.pid, server_pid, bare_settings.worker_metrics_address)
+            bare = Measured(bare_worker.pid, pid, bare_settings.worker_metrics_address)
             await bare.run(
                 start_bare,
                 lambda: board.read_text(encoding="utf-8").count("\n"),
@@ -322,7 +317,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
             bare.figures["parent"] = await cycle_timeline(client, BARE_CYCLE)
             say(f"floor on its board after {bare.figures['on_board_seconds']:.1f} s")
             say(f"Komitmen: one cycle of {args.regencies} regencies")
-            komitmen = Measured(worker.pid, server_pid, settings.worker_metrics_address)
+            komitmen = Measured(worker.pid, pid, settings.worker_metrics_address)
             await komitmen.run(
                 lambda: start_cycle(client, spec, task_queue=TASK_QUEUE),
                 lambda: on_board(settings, spec.cycle_id),
@@ -351,11 +346,6 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
     }
 
 
-def say(text: str) -> None:
-    """Progress on the terminal."""
-    print(f"[fanout] {text}", flush=True)
-
-
 def summary(result: dict[str, Any]) -> str:
     """The one line a run prints."""
     f, s = result["figures"], result["sizes"]
@@ -371,10 +361,7 @@ def summary(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print its summary line and write bench/results/fanout.json."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.fanout", description=(__doc__ or "").split("\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="50 regencies")
+    parser = bench_parser("fanout", __doc__, quick="50 regencies")
     parser.add_argument("--regencies", type=int, help=f"regencies (default {REGENCIES})")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--limit", type=float, default=600, help="give up after seconds")
@@ -388,17 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve_worker:
         asyncio.run(serve_worker(Settings(), args.regencies))
         return 0
-    folder = Path(tempfile.mkdtemp(prefix="komitmen-bench-fanout-"))
-    try:
-        with database(args.db, folder) as db_url:
-            result = asyncio.run(measure(args, folder, db_url))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    result["summary"] = summary(result)
-    if not args.quick:
-        write_result("fanout", result)
-    print(result["summary"])
-    return 0 if result["targets"]["on_board_seconds"]["pass"] else 1
+    return run_bench("fanout", args, args.db, measure, summary)
 
 
 if __name__ == "__main__":

@@ -23,15 +23,12 @@ from temporalio import activity, workflow
 with workflow.unsafe.imports_passed_through():
     import argparse
     import asyncio
-    import shutil
     import statistics
-    import tempfile
     import time
     from collections import Counter
     from collections.abc import Awaitable, Sequence
     from dataclasses import dataclass, field
     from datetime import datetime, timedelta
-    from decimal import Decimal
     from pathlib import Path
     from typing import Any
 
@@ -40,27 +37,30 @@ with workflow.unsafe.imports_passed_through():
 
     from bench.common import (
         READY,
+        bench_parser,
         bench_process,
+        bench_settings,
         cpu_seconds,
+        floor_settings,
+        local_address,
         metric_sum,
         metrics,
         metrics_delta,
-        pid_of,
+        progress,
+        run_bench,
         serve_floor,
-        write_result,
+        server_pid,
     )
     from domain import commitment as c
     from domain.calendar import WITA
     from domain.catalog import Regency, load_catalog
     from domain.cycle import CycleSpec
-    from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
     from domain.roles import Actor, Role
     from domain.schedule import compressed_schedule, default_schedule
-    from komitmen.demo import sample_plan
-    from komitmen.devserver import DevServer, free_port
+    from komitmen.demo import sample_plan, sample_report
+    from komitmen.devserver import DevServer
     from services.actions import act, build_cycle_spec, start_cycle
     from services.settings import Settings
-    from tests.databases import database
     from tests.stack import process_env
     from workflows.common import ACTIVITY_TIMEOUT, commitment_workflow_id, cycle_workflow_id
 
@@ -79,6 +79,7 @@ BARE_QUEUE = "bench-bare"
 DAY_LENGTH = timedelta(hours=23)
 COORDINATOR = Actor(name="Koordinator Benchmark", role=Role.COORDINATOR)
 REVIEWER = Actor(name="Reviewer Benchmark", role=Role.REVIEWER)
+say = progress("lifecycle")
 
 
 # --- the floor: a workflow with no logic and no database ------------------------------------
@@ -116,20 +117,6 @@ async def bare_lifecycle(client: Client, workflow_id: str) -> None:
         await handle.execute_update(BareLifecycle.act, action)
 
 
-def report(regency: Regency, quarter: int) -> QuarterlyReport:
-    """Every item of the sample plan reported on schedule."""
-    items = tuple(
-        ItemProgress(
-            item_position=n,
-            status=ProgressStatus.SESUAI_JADWAL,
-            percent_realised=Decimal(25 * quarter),
-            narrative="Berjalan sesuai rencana.",
-        )
-        for n in range(1, len(sample_plan(regency).items) + 1)
-    )
-    return QuarterlyReport(quarter=quarter, items=items)
-
-
 async def komitmen_lifecycle(client: Client, spec: CycleSpec, regency: Regency) -> None:
     """Drive one commitment from drafting to its fourth verified report."""
     code = regency.kemendagri_code
@@ -155,7 +142,8 @@ async def komitmen_lifecycle(client: Client, spec: CycleSpec, regency: Regency) 
         )
         await send("sign", c.Sign(actor=signer, document_hash=approved.document_hash))
     for quarter in range(1, 5):
-        await send("submit_report", c.SubmitReport(actor=officer, report=report(regency, quarter)))
+        report = sample_report(regency, quarter)
+        await send("submit_report", c.SubmitReport(actor=officer, report=report))
         await send("verify_report", c.VerifyReport(actor=REVIEWER, quarter=quarter))
     assert tuple(sent) == ACTIONS, "the bare workflow must mirror these actions"
 
@@ -318,23 +306,11 @@ class Bench:
 
 async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[str, Any]:
     """Warm both sides up, then alternate timed rounds; gather the figures."""
-    komitmen_settings = Settings(
-        data_dir=folder,
-        database_url=db_url,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        temporal_task_queue=KOMITMEN_QUEUE,
-        worker_metrics_address=f"127.0.0.1:{free_port()}",
+    komitmen_settings = bench_settings(
+        folder, db_url, temporal_task_queue=KOMITMEN_QUEUE, worker_metrics_address=local_address()
     )
-    bare_settings = komitmen_settings.model_copy(
-        update={
-            "temporal_task_queue": BARE_QUEUE,
-            "worker_metrics_address": f"127.0.0.1:{free_port()}",
-        }
-    )
+    bare_settings = floor_settings(komitmen_settings, BARE_QUEUE)
     async with DevServer(komitmen_settings) as server:
-        server_pid = pid_of(str(server.db_file))
-        assert server_pid is not None, "the dev server runs"
         with (
             bench_process(
                 ["-m", "komitmen", "worker"],
@@ -349,7 +325,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
         ):
             komitmen_worker.wait_for(READY)
             bare_worker.wait_for(READY)
-            bench = Bench(server.client, server_pid, args.concurrency)
+            bench = Bench(server.client, server_pid(server), args.concurrency)
             komitmen = Side(
                 "komitmen", komitmen_worker.pid, komitmen_settings.worker_metrics_address
             )
@@ -409,11 +385,6 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
     }
 
 
-def say(text: str) -> None:
-    """Progress on the terminal."""
-    print(f"[lifecycle] {text}", flush=True)
-
-
 def summary(result: dict[str, Any]) -> str:
     """The one line a run prints."""
     f, s = result["figures"], result["sizes"]
@@ -429,10 +400,7 @@ def summary(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print its summary line and write bench/results/lifecycle.json."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.lifecycle", description=(__doc__ or "").split("\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="5 lifecycles, one round each")
+    parser = bench_parser("lifecycle", __doc__, quick="5 lifecycles, one round each")
     parser.add_argument("--lifecycles", type=int, help="lifecycles per round (default 50)")
     parser.add_argument("--rounds", type=int, help="timed rounds of each side (default 6)")
     parser.add_argument("--concurrency", type=int, default=10, help="lifecycles in flight")
@@ -444,17 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args.lifecycles = args.lifecycles or (5 if args.quick else 50)
     args.rounds = args.rounds or (1 if args.quick else 6)
-    folder = Path(tempfile.mkdtemp(prefix="komitmen-bench-lifecycle-"))
-    try:
-        with database(args.db, folder) as db_url:
-            result = asyncio.run(measure(args, folder, db_url))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    result["summary"] = summary(result)
-    if not args.quick:
-        write_result("lifecycle", result)
-    print(result["summary"])
-    return 0 if result["targets"]["ratio"]["pass"] else 1
+    return run_bench("lifecycle", args, args.db, measure, summary)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -31,18 +28,17 @@ from typing import Any
 
 from temporalio.client import Client
 
-from bench.common import cpu_seconds, write_result
-from db import repository
+from bench.common import bench_parser, bench_settings, cpu_seconds, progress, run_bench
+from db import reads
 from db.session import session_factory, transaction
 from domain.calendar import WITA
 from domain.catalog import load_catalog
 from domain.cycle import CycleSpec
 from domain.roles import Actor, Role
 from domain.schedule import default_schedule
-from komitmen.devserver import DevServer, free_port, temporal_binary
+from komitmen.devserver import DevServer, temporal_binary
 from services.actions import build_cycle_spec, start_cycle
 from services.settings import Settings
-from tests.databases import database
 from tests.stack import WorkerProcess, process_env
 from workflows.commitment import CommitmentWorkflow
 from workflows.common import commitment_workflow_id
@@ -51,6 +47,7 @@ TARGET_MB = 1024
 MB = 2**20
 COORDINATOR = Actor(name="Koordinator Benchmark", role=Role.COORDINATOR)
 TASK_QUEUE = "komitmen-bench"
+say = progress("memory")
 
 
 # --- the worker process as the kernel sees it ----------------------------------------------
@@ -151,7 +148,7 @@ class Bench:
     def audit_rows(self) -> int:
         """Audit rows recorded so far: one per started commitment and one per started cycle."""
         with transaction(self.sessions) as session:
-            return repository.count_audit(session)
+            return reads.count_audit(session)
 
     async def start_all(self, specs: Sequence[CycleSpec], concurrency: int = 16) -> float:
         """Start every cycle and wait until each commitment is recorded; return seconds to start."""
@@ -235,13 +232,7 @@ def cycle_specs(commitments: int) -> list[CycleSpec]:
 
 async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[str, Any]:
     """Start the commitments, measure the worker three times, terminate everything."""
-    settings = Settings(
-        data_dir=folder,
-        database_url=db_url,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        temporal_task_queue=TASK_QUEUE,
-    )
+    settings = bench_settings(folder, db_url, temporal_task_queue=TASK_QUEUE)
     specs = cycle_specs(args.commitments)
     ids = [f"{spec.cycle_id}:{r.code}" for spec in specs for r in spec.regencies]
     started = 0.0
@@ -296,11 +287,6 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
     }
 
 
-def say(text: str) -> None:
-    """Progress on the terminal."""
-    print(f"[memory] {text}", flush=True)
-
-
 def summary(result: dict[str, Any]) -> str:
     """The one line a run prints."""
     f, s = result["figures"], result["sizes"]
@@ -317,10 +303,7 @@ def summary(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print its summary line and write bench/results/memory.json."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.memory", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="500 commitments, to smoke-test")
+    parser = bench_parser("memory", __doc__, quick="500 commitments, to smoke-test")
     parser.add_argument("--commitments", type=int, help="open commitments (default 10,000)")
     parser.add_argument("--cache", type=int, default=1000, help="the large workflow cache")
     parser.add_argument("--small-cache", type=int, default=100, help="the small workflow cache")
@@ -329,19 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.commitments = args.commitments or (500 if args.quick else 10_000)
     args.settle = args.settle or (3 if args.quick else 15)
-    folder = Path(tempfile.mkdtemp(prefix="komitmen-bench-memory-"))
-    try:
-        with database(args.database, folder) as db_url:
-            result = asyncio.run(measure(args, folder, db_url))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    result["summary"] = summary(result)
-    if not args.quick:
-        write_result("memory", result)
-    else:
-        print(json.dumps(result["figures"], indent=1))
-    print(result["summary"])
-    return 0 if result["targets"]["peak_mb"]["pass"] else 1
+    return run_bench("memory", args, args.database, measure, summary, show_figures=True)
 
 
 if __name__ == "__main__":

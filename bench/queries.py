@@ -48,7 +48,7 @@ from api.exports import rekap_table
 from api.routes.overdue import DEFAULT_PAGE, MAX_PAGE, Cursor, find_overdue
 from bench.common import national_catalog, percentile, write_result
 from db import models as m
-from db import repository
+from db import reads as db_reads
 from db.session import engine_for, session_factory
 from domain.catalog import Regency, load_catalog
 from domain.commitment import DeadlineKey, lock_key, report_key
@@ -357,12 +357,12 @@ def board(cycle_id: str) -> Read:
     """What the board page reads: the cycles, the cycle's commitments, verified reports."""
 
     def run(session: Session) -> object:
-        cycles = repository.list_cycles(session)
+        cycles = db_reads.list_cycles(session)
         cycle = next(c for c in cycles if c.id == cycle_id)
         recorded = {
-            r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle_id)
+            r.regency_code: r for r in db_reads.list_commitments(session, cycle_id=cycle_id)
         }
-        verified = repository.verified_report_counts(session, cycle_id=cycle_id)
+        verified = db_reads.verified_report_counts(session, cycle_id=cycle_id)
         rows = []
         for ref in cycle.spec["regencies"]:
             row = recorded.get(ref["code"])
@@ -385,8 +385,8 @@ def rekap(cycle_id: str, regencies: dict[str, Regency]) -> Read:
     """The quarterly rekap export's reads and table (the file encoding left out)."""
 
     def run(session: Session) -> object:
-        rows = repository.list_commitments(session, cycle_id=cycle_id)
-        reports = repository.reports_by_commitment(session, cycle_id=cycle_id)
+        rows = db_reads.list_commitments(session, cycle_id=cycle_id)
+        reports = db_reads.reports_by_commitment(session, cycle_id=cycle_id)
         return rekap_table(
             [(row, regencies[row.regency_code], reports.get(row.id, [])) for row in rows]
         )

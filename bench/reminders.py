@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,17 +30,16 @@ from temporalio.client import Client
 
 from activities.mail import Mail, SmtpMailer, build_message
 from activities.rendering import MailRenderer
-from bench.common import cpu_seconds, write_result
-from db import repository
+from bench.common import bench_parser, bench_settings, cpu_seconds, run_bench
+from db import mail as db_mail
+from db import people
 from db.session import session_factory, transaction
 from domain.catalog import load_catalog
 from domain.cycle import CancelCycle, CycleSpec
 from domain.roles import Actor, Role
 from domain.schedule import compressed_schedule, default_schedule
-from komitmen.devserver import DevServer, free_port
+from komitmen.devserver import DevServer
 from services.actions import build_cycle_spec, cancel_cycle, start_cycle
-from services.settings import Settings
-from tests.databases import database
 from tests.smtp import Delivery, SmtpSink
 from tests.stack import WorkerProcess, process_env
 from workflows.common import MAIL_TIMEOUT, cycle_workflow_id
@@ -79,7 +75,7 @@ def seed_officers(url: str, codes: Sequence[str], per_regency: int) -> int:
         for code in codes:
             slug = code.replace(".", "")
             for n in range(per_regency):
-                repository.add_user(
+                people.add_user(
                     session,
                     username=f"operator-{slug}-{n:04d}",
                     full_name=f"Operator {n} BPBD {code}",
@@ -155,7 +151,7 @@ def received(sink: SmtpSink, url: str) -> dict[str, int]:
     messages = sink.messages
     with transaction(session_factory(url)) as session:
         digests = [
-            r for r in repository.list_reminders(session, cycle_id=CYCLE_ID) if r.kind == "digest"
+            r for r in db_mail.list_reminders(session, cycle_id=CYCLE_ID) if r.kind == "digest"
         ]
     return {
         "messages": len(messages),
@@ -215,7 +211,7 @@ async def breakdown(url: str, spec: CycleSpec, steps: int) -> dict[str, float]:
 
     def claim(n: int) -> None:
         with transaction(sessions) as session:
-            repository.claim_message(
+            db_mail.claim_message(
                 session,
                 commitment_id=commitment_id,
                 kind="digest",
@@ -227,7 +223,7 @@ async def breakdown(url: str, spec: CycleSpec, steps: int) -> dict[str, float]:
 
     def mark(n: int) -> None:
         with transaction(sessions) as session:
-            repository.mark_sent(
+            db_mail.mark_sent(
                 session, message_id=f"<breakdown.{n}@komitmen>", sent_at=datetime.now(UTC)
             )
 
@@ -256,11 +252,9 @@ async def measure(args: argparse.Namespace, folder: Path, url: str) -> dict[str,
     people = seed_officers(url, codes, args.officers)
     clock = Clocked()
     with SmtpSink(on_delivery=clock) as sink:
-        settings = Settings(
-            data_dir=folder,
-            database_url=url,
-            temporal_address=f"127.0.0.1:{free_port()}",
-            temporal_ui_port=free_port(),
+        settings = bench_settings(
+            folder,
+            url,
             temporal_task_queue=TASK_QUEUE,
             smtp_host=sink.host,
             smtp_port=sink.port,
@@ -337,10 +331,7 @@ def summary(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print its summary line and write bench/results/reminders.json."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.reminders", description=(__doc__ or "").split("\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="25 officers per regency")
+    parser = bench_parser("reminders", __doc__, quick="25 officers per regency")
     parser.add_argument("--regencies", type=int, default=20, help="regencies in the cycle")
     parser.add_argument("--officers", type=int, help="officers per regency (default 500)")
     parser.add_argument("--day-seconds", type=float, help="how long a day of the cycle lasts")
@@ -349,19 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.officers = args.officers or (25 if args.quick else 500)
     args.day_seconds = args.day_seconds or (10 if args.quick else 20)
-    folder = Path(tempfile.mkdtemp(prefix="komitmen-bench-reminders-"))
-    try:
-        with database(args.database, folder) as url:
-            result = asyncio.run(measure(args, folder, url))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    result["summary"] = summary(result)
-    if args.quick:
-        print(json.dumps(result["figures"], indent=1))
-    else:
-        write_result("reminders", result)
-    print(result["summary"])
-    return 0 if all(target["pass"] for target in result["targets"].values()) else 1
+    return run_bench("reminders", args, args.database, measure, summary, show_figures=True)
 
 
 if __name__ == "__main__":

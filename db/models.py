@@ -61,6 +61,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
+class OfCommitment:
+    """What every row recorded about one commitment starts with: its id and the commitment's."""
+
+    # Mixin columns would otherwise follow the table's own; these lead, as in the migrations.
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-2)
+    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"), sort_order=-1)
+
+
 class UserAccount(Base):
     """A person who acts in Komitmen or receives its mail."""
 
@@ -137,13 +145,11 @@ class Commitment(Base):
     )
 
 
-class PlanVersion(Base):
+class PlanVersion(OfCommitment, Base):
     """A numbered save of a commitment's action plan; every version is kept."""
 
     __tablename__ = "plan_version"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
     number: Mapped[int]
     round: Mapped[int]
     saved_by: Mapped[str] = mapped_column(String(200))
@@ -179,13 +185,11 @@ class ActionItem(Base):
     )
 
 
-class ReviewComment(Base):
+class ReviewComment(OfCommitment, Base):
     """A reviewer's comment on a submitted version, on one item or on the whole plan."""
 
     __tablename__ = "review_comment"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
     event_seq: Mapped[int]
     position: Mapped[int]
     round: Mapped[int]
@@ -198,13 +202,11 @@ class ReviewComment(Base):
     __table_args__ = (UniqueConstraint("commitment_id", "event_seq", "position"),)
 
 
-class Signature(Base):
+class Signature(OfCommitment, Base):
     """A signature on the approved document of a commitment."""
 
     __tablename__ = "signature"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
     version: Mapped[int]
     office: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
@@ -217,13 +219,11 @@ class Signature(Base):
     __table_args__ = (UniqueConstraint("commitment_id", "document_hash", "office"),)
 
 
-class QuarterlyReport(Base):
+class QuarterlyReport(OfCommitment, Base):
     """The latest state of a commitment's report for one quarter."""
 
     __tablename__ = "quarterly_report"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
     quarter: Mapped[int]
     state: Mapped[str] = mapped_column(String(16))
     timeliness: Mapped[str] = mapped_column(String(16))
@@ -240,13 +240,11 @@ class QuarterlyReport(Base):
     )
 
 
-class ReminderSent(Base):
+class ReminderSent(OfCommitment, Base):
     """One reminder, escalation or notice to one person; unique so it is never sent twice."""
 
     __tablename__ = "reminder_sent"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitment.id"))
     kind: Mapped[str] = mapped_column(String(16))
     dedupe_key: Mapped[str] = mapped_column(String(200))
     deadline_key: Mapped[str | None] = mapped_column(String(16))

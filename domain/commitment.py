@@ -8,6 +8,7 @@ the database records. Nothing here reads the clock; `now` is always passed in.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -19,7 +20,7 @@ from domain.plan import ActionPlan, ShortText, Text, document_hash, plan_documen
 from domain.reports import QuarterlyReport, ReportState, Timeliness, timeliness
 from domain.roles import SYSTEM, Acting, Actor
 from domain.schedule import ResolvedSchedule
-from domain.stages import Action, Stage, check_transition
+from domain.stages import Action, Stage, check_transition, leads_to
 
 
 class DeadlineKey(StrEnum):
@@ -340,42 +341,49 @@ class CommitmentState(BaseModel):
 # --- obligations, overdue, timed events ----------------------------------------------
 
 
-def open_obligations(state: CommitmentState) -> list[Obligation]:
-    """What is owed now, by whom, by when."""
-    d = state.deadlines
-    if state.stage == Stage.DRAFTING:
+_STAGE_DEADLINES = {
+    Stage.DRAFTING: (DeadlineKey.DRAFTING, Audience.REGENCY_OFFICER),
+    Stage.REVIEW: (DeadlineKey.REVIEW, Audience.REVIEWER),
+    Stage.SIGNING: (DeadlineKey.SIGNING, Audience.SIGNATORY),
+}
+_OWED_REPORT = (None, ReportState.RETURNED)
+
+
+def owed_deadlines(
+    stage: Stage, reports: Mapping[int, str], locked: Collection[int]
+) -> list[DeadlineKey]:
+    """The rule of what a commitment owes now, as the keys of the deadlines it is owed by.
+
+    Drafting, review and signing owe their stage's deadline; follow-up owes each
+    quarter's report that is not locked and not in (or was returned). The workflow
+    applies it to its state, the overdue list to the recorded rows.
+    """
+    if stage in _STAGE_DEADLINES:
+        return [_STAGE_DEADLINES[stage][0]]
+    if stage == Stage.FOLLOW_UP:
         return [
-            Obligation(
-                key=DeadlineKey.DRAFTING,
-                due_at=d[DeadlineKey.DRAFTING],
-                audience=Audience.REGENCY_OFFICER,
-            )
-        ]
-    if state.stage == Stage.REVIEW and DeadlineKey.REVIEW in d:
-        return [
-            Obligation(
-                key=DeadlineKey.REVIEW, due_at=d[DeadlineKey.REVIEW], audience=Audience.REVIEWER
-            )
-        ]
-    if state.stage == Stage.SIGNING:
-        return [
-            Obligation(
-                key=DeadlineKey.SIGNING,
-                due_at=d[DeadlineKey.SIGNING],
-                audience=Audience.SIGNATORY,
-                offices=state.pending_offices,
-            )
-        ]
-    if state.stage == Stage.FOLLOW_UP:
-        return [
-            Obligation(
-                key=report_key(q), due_at=d[report_key(q)], audience=Audience.REGENCY_OFFICER
-            )
+            report_key(q)
             for q in (1, 2, 3, 4)
-            if q not in state.locked
-            and (q not in state.reports or state.reports[q].state == ReportState.RETURNED)
+            if q not in locked and reports.get(q) in _OWED_REPORT
         ]
     return []
+
+
+def open_obligations(state: CommitmentState) -> list[Obligation]:
+    """What is owed now, by whom, by when."""
+    reports = {q: r.state for q, r in state.reports.items()}
+    obligations = []
+    for key in owed_deadlines(state.stage, reports, state.locked):
+        if key not in state.deadlines:
+            continue  # no review deadline yet: the province's review clock has not started
+        audience = (
+            _STAGE_DEADLINES[state.stage][1] if key.quarter is None else Audience.REGENCY_OFFICER
+        )
+        offices = state.pending_offices if audience == Audience.SIGNATORY else ()
+        obligations.append(
+            Obligation(key=key, due_at=state.deadlines[key], audience=audience, offices=offices)
+        )
+    return obligations
 
 
 def overdue_since(state: CommitmentState, now: datetime) -> datetime | None:
@@ -603,7 +611,7 @@ def check_submit(state: CommitmentState, req: Submit) -> None:
 
 def apply_submit(state: CommitmentState, req: Submit, now: datetime) -> Event:
     """Send the latest version to review, starting the review clock."""
-    before, state.stage = state.stage, Stage.REVIEW
+    before, state.stage = state.stage, leads_to(state.stage, Action.SUBMIT)
     state.submitted_version = req.version
     state.deadlines[DeadlineKey.REVIEW] = state.spec.schedule.review_due(now, state.spec.calendar)
     return _event(state, Action.SUBMIT, req.actor, before, now)
@@ -617,7 +625,7 @@ def check_approve(state: CommitmentState, req: Approve) -> None:
 
 def apply_approve(state: CommitmentState, req: Approve, now: datetime) -> Event:
     """Approve the submitted version; signatures on another document no longer count."""
-    before, state.stage = state.stage, Stage.SIGNING
+    before, state.stage = state.stage, leads_to(state.stage, Action.APPROVE)
     state.approved_version = req.version
     new_hash = state.version_hash if req.version == state.version else state.approved_hash
     if new_hash != state.approved_hash:
@@ -642,7 +650,7 @@ def check_request_changes(state: CommitmentState, req: RequestChanges) -> None:
 
 def apply_request_changes(state: CommitmentState, req: RequestChanges, now: datetime) -> Event:
     """Return the plan to drafting for a new round."""
-    before, state.stage = state.stage, Stage.DRAFTING
+    before, state.stage = state.stage, leads_to(state.stage, Action.REQUEST_CHANGES)
     state.round += 1
     state.deadlines.pop(DeadlineKey.REVIEW, None)
     return _event(
@@ -659,21 +667,39 @@ def apply_request_changes(state: CommitmentState, req: RequestChanges, now: date
 def check_sign(state: CommitmentState, req: Sign) -> None:
     """Refuse a signature from an office not required, twice, out of order, or on another text."""
     _check(state, Action.SIGN, req.actor)
-    office = req.actor.office
-    if office not in state.spec.signatories:
-        raise TransitionRefused(
-            f"office '{office}' is not a required signatory; required: "
-            + ", ".join(state.spec.signatories)
-        )
-    if office in state.signatures:
-        raise TransitionRefused(f"office '{office}' has already signed")
-    if state.spec.ordered_signing and state.pending_offices[0] != office:
-        raise TransitionRefused(f"signing order: '{state.pending_offices[0]}' signs first")
+    refusal = signing_refusal(
+        req.actor.office,
+        signatories=state.spec.signatories,
+        signed=state.signatures.keys(),
+        ordered=state.spec.ordered_signing,
+    )
+    if refusal is not None:
+        raise TransitionRefused(refusal)
     if req.document_hash != state.approved_hash:
         raise TransitionRefused(
             "stale document: the hash does not match the approved version "
             f"{state.approved_version} ({state.approved_hash})"
         )
+
+
+def signing_refusal(
+    office: str | None, *, signatories: Sequence[str], signed: Collection[str], ordered: bool
+) -> str | None:
+    """Why this office may not sign the approved document now; None if it may.
+
+    The workflow refuses a signature with this reason; the pages offer the signing form
+    only where it is None.
+    """
+    if office not in signatories:
+        return f"office '{office}' is not a required signatory; required: " + ", ".join(
+            signatories
+        )
+    if office in signed:
+        return f"office '{office}' has already signed"
+    pending = [o for o in signatories if o not in signed]
+    if ordered and pending[0] != office:
+        return f"signing order: '{pending[0]}' signs first"
+    return None
 
 
 def apply_sign(state: CommitmentState, req: Sign, now: datetime) -> Event:
@@ -691,7 +717,7 @@ def apply_sign(state: CommitmentState, req: Sign, now: datetime) -> Event:
     state.signatures[signature.office] = signature
     before = state.stage
     if not state.pending_offices:
-        state.stage = Stage.FOLLOW_UP
+        state.stage = leads_to(before, Action.SIGN, Stage.FOLLOW_UP)
         # Signed after the last quarter locked: nothing is left to report or verify.
         _complete_if_done(state)
     return _event(state, Action.SIGN, req.actor, before, now, signature=signature)
@@ -706,7 +732,7 @@ def check_decline(state: CommitmentState, req: Decline) -> None:
 
 def apply_decline(state: CommitmentState, req: Decline, now: datetime) -> Event:
     """Send the commitment back to review with the signatory's reason."""
-    before, state.stage = state.stage, Stage.REVIEW
+    before, state.stage = state.stage, leads_to(state.stage, Action.DECLINE)
     state.deadlines[DeadlineKey.REVIEW] = state.spec.schedule.review_due(now, state.spec.calendar)
     return _event(state, Action.DECLINE, req.actor, before, now, reason=req.reason)
 
@@ -873,7 +899,7 @@ def check_withdraw(state: CommitmentState, req: Withdraw) -> None:
 
 def apply_withdraw(state: CommitmentState, req: Withdraw, now: datetime) -> Event:
     """End the commitment as withdrawn."""
-    before, state.stage = state.stage, Stage.WITHDRAWN
+    before, state.stage = state.stage, leads_to(state.stage, Action.WITHDRAW)
     return _event(state, Action.WITHDRAW, req.actor, before, now, reason=req.reason)
 
 

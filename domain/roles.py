@@ -50,7 +50,12 @@ class Actor(BaseModel):
 
     def may_act_for(self, regency_code: str) -> bool:
         """Whether this actor's scope covers the given regency."""
-        return not self.role.is_regency_role or self.regency_code == regency_code
+        return covers(self.role, self.regency_code, regency_code)
+
+
+def covers(role: Role, own_regency: str | None, regency_code: str) -> bool:
+    """The scope rule: province roles cover every regency, regency roles their own only."""
+    return not role.is_regency_role or own_regency == regency_code
 
 
 SYSTEM = Actor(name="Komitmen", role=Role.COORDINATOR)

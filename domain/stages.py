@@ -122,3 +122,21 @@ def check_transition(stage: Stage, action: Action, actor: Actor, regency_code: s
         roles = ", ".join(sorted(r.value for r in rule.roles))
         raise TransitionRefused(f"role '{actor.role.value}' may not {action.value}; needs {roles}")
     return rule
+
+
+def leads_to(stage: Stage, action: Action, target: Stage | None = None) -> Stage:
+    """The stage `action` takes a commitment to from `stage`, as the table says.
+
+    An action with one outcome needs no `target`; one with several (the last
+    signature, the last verified report) names the outcome, and the table must
+    allow it. The `apply_*` functions take their targets from here, so the table
+    is enforced, not only documented; a disagreement is a bug and raises at once.
+    """
+    allowed = TRANSITIONS[(stage, action)].leads_to
+    if target is None:
+        if len(allowed) != 1:
+            raise ValueError(f"{action.value} from {stage.value} may lead to several stages")
+        (target,) = allowed
+    if target not in allowed:
+        raise ValueError(f"{action.value} from {stage.value} does not lead to {target.value}")
+    return target

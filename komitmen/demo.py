@@ -12,9 +12,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from db import repository
+from db import people
 from domain.catalog import Catalog, Office, Regency
 from domain.plan import ActionItem, ActionPlan, BudgetSource, Partner, Phase, StrategicIssue
+from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
 from domain.roles import Role
 
 DEMO_PASSWORD = "komitmen-demo"
@@ -88,8 +89,8 @@ def seed_demo_users(session: Session, catalog: Catalog, password_hash: str | Non
     added = 0
     now = datetime.now(UTC)
     for user in demo_users(catalog):
-        if repository.get_user(session, username=user.username) is None:
-            account = repository.add_user(
+        if people.get_user(session, username=user.username) is None:
+            account = people.add_user(
                 session,
                 username=user.username,
                 full_name=user.full_name,
@@ -168,3 +169,17 @@ def sample_plan(regency: Regency) -> ActionPlan:
             ),
         )
     )
+
+
+def sample_report(regency: Regency, quarter: int) -> QuarterlyReport:
+    """The sample plan's report for `quarter`: every item on schedule, 25% more each quarter."""
+    items = tuple(
+        ItemProgress(
+            item_position=n,
+            status=ProgressStatus.SESUAI_JADWAL,
+            percent_realised=Decimal(25 * quarter),
+            narrative="Berjalan sesuai rencana.",
+        )
+        for n in range(1, len(sample_plan(regency).items) + 1)
+    )
+    return QuarterlyReport(quarter=quarter, items=items)

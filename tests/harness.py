@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from db import repository
+from db import people
 from db.session import session_factory, transaction
 from domain.catalog import load_catalog
 from domain.roles import Acting, Actor, Role
@@ -41,7 +41,7 @@ class Komitmen:
     def actor(self, username: str, acting: Acting = Acting.DEFINITIVE) -> Actor:
         """The actor behind a demo user."""
         with transaction(session_factory(self.settings.db_url)) as session:
-            user = repository.get_user(session, username=username)
+            user = people.get_user(session, username=username)
             assert user is not None, username
             return Actor(
                 name=user.full_name,

@@ -10,7 +10,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.security import authenticate, hash_password
-from db import repository
+from db import mail, reads
 from db.session import session_factory, transaction
 from domain.catalog import load_catalog
 from komitmen.cli.demo import demo_cycle_id, run_demo
@@ -65,23 +65,23 @@ async def test_the_demo_shows_every_stage_reminders_and_escalation(
             with transaction(session_factory(url)) as session:
                 rows = {
                     r.regency_code: r
-                    for r in repository.list_commitments(session, cycle_id=spec.cycle_id)
+                    for r in reads.list_commitments(session, cycle_id=spec.cycle_id)
                 }
                 full = rows[FULL].id
-                reports = repository.list_reports(session, commitment_id=full)
+                reports = reads.list_reports(session, commitment_id=full)
                 signatures = {
-                    code: len(repository.list_signatures(session, commitment_id=rows[code].id))
+                    code: len(reads.list_signatures(session, commitment_id=rows[code].id))
                     for code in (FULL, WAITING, DECLINED)
                 }
                 declined = [
                     e.action
-                    for e in repository.list_audit(
+                    for e in reads.list_audit(
                         session, cycle_id=spec.cycle_id, stream=rows[DECLINED].id
                     )
                 ]
                 sent = {
                     (r.commitment_id.rsplit(":", 1)[1], r.kind, r.deadline_key, r.days, r.recipient)
-                    for r in repository.list_reminders(session, cycle_id=spec.cycle_id)
+                    for r in mail.list_reminders(session, cycle_id=spec.cycle_id)
                 }
                 stages = {code: row.stage for code, row in rows.items()}
                 overdue = {code for code, row in rows.items() if row.overdue_since is not None}

@@ -34,7 +34,8 @@ import httpx
 import pytest
 
 from api.app import create_app
-from db import repository
+from db import mail as db_mail
+from db import people, reads
 from db.session import engine_for, session_factory, transaction
 from domain.calendar import WITA
 from domain.catalog import load_catalog
@@ -306,9 +307,9 @@ def issue_tokens(url: str) -> dict[str, str]:
     with transaction(session_factory(url)) as session:
         tokens = {}
         for username in users:
-            user = repository.get_user(session, username=username)
+            user = people.get_user(session, username=username)
             assert user is not None, username
-            tokens[username] = repository.create_token(
+            tokens[username] = people.create_token(
                 session, user_id=user.id, name="scale-out", now=datetime.now(UTC)
             )
         return tokens
@@ -390,13 +391,11 @@ async def test_a_cycle_survives_losing_a_worker_and_an_api(cluster: Cluster) -> 
     # Each action answered once lands once in its commitment's audit stream.
     with transaction(session_factory(url)) as session:
         for code in CODES:
-            stream = repository.list_audit(
-                session, cycle_id=cycle, stream=commitment_id(cycle, code)
-            )
+            stream = reads.list_audit(session, cycle_id=cycle, stream=commitment_id(cycle, code))
             recorded = Counter(e.action for e in stream if e.action in AUDITED.values())
             assert recorded == Counter(AUDITED[a] for a in driver.sent[code]), code
         # Each change request told its regency's officer once, and nothing else was sent.
-        mail = repository.list_reminders(session, cycle_id=cycle)
+        mail = db_mail.list_reminders(session, cycle_id=cycle)
         assert all(r.sent_at is not None for r in mail)
         assert sorted((r.kind, r.commitment_id) for r in mail) == sorted(
             ("changes", commitment_id(cycle, code)) for code in REVISED

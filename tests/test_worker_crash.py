@@ -52,7 +52,7 @@ from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
-from db import repository
+from db import mail, reads
 from db.session import session_factory, transaction
 from domain.calendar import WITA
 from domain.catalog import Regency
@@ -236,9 +236,9 @@ async def settled(client: Client, url: str, cycle: str, codes: list[str]) -> boo
         if described.raw_description.pending_activities:
             return False
     with transaction(session_factory(url)) as session:
-        if any(r.sent_at is None for r in repository.list_reminders(session, cycle_id=cycle)):
+        if any(r.sent_at is None for r in mail.list_reminders(session, cycle_id=cycle)):
             return False
-        rows = {r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle)}
+        rows = {r.regency_code: r for r in reads.list_commitments(session, cycle_id=cycle)}
     for code in codes:
         state = await current(client, commitment_id(cycle, code))
         if rows[code].last_seq != state.seq:
@@ -272,7 +272,7 @@ async def taken_over(client: Client, workflow_ids: list[str]) -> Counter[str]:
 def check_projection(url: str, cycle: str, states: dict[str, CommitmentState]) -> int:
     """Each commitment's rows equal its workflow's state; return the audit rows checked."""
     with transaction(session_factory(url)) as s:
-        rows = {r.regency_code: r for r in repository.list_commitments(s, cycle_id=cycle)}
+        rows = {r.regency_code: r for r in reads.list_commitments(s, cycle_id=cycle)}
         assert set(rows) == set(states)
         for code, state in states.items():
             row, cid = rows[code], commitment_id(cycle, code)
@@ -291,31 +291,30 @@ def check_projection(url: str, cycle: str, states: dict[str, CommitmentState]) -
                 state.approved_hash,
                 state.seq,
             ), code
-            seqs = sorted(e.seq for e in repository.list_audit(s, cycle_id=cycle, stream=cid))
+            seqs = sorted(e.seq for e in reads.list_audit(s, cycle_id=cycle, stream=cid))
             assert seqs == list(range(1, state.seq + 1)), code
-            versions = [v.number for v in repository.list_versions(s, commitment_id=cid)]
+            versions = [v.number for v in reads.list_versions(s, commitment_id=cid)]
             assert sorted(versions) == list(range(1, state.version + 1)), code
             signatures = [
                 (g.office, g.version, g.document_hash)
-                for g in repository.list_signatures(s, commitment_id=cid)
+                for g in reads.list_signatures(s, commitment_id=cid)
             ]
             assert sorted(signatures) == sorted(
                 (office, g.version, g.document_hash) for office, g in state.signatures.items()
             ), code
             reports = {
-                r.quarter: (r.state, r.timeliness)
-                for r in repository.list_reports(s, commitment_id=cid)
+                r.quarter: (r.state, r.timeliness) for r in reads.list_reports(s, commitment_id=cid)
             }
             assert reports == {
                 q: (r.state.value, r.timeliness.value) for q, r in state.reports.items()
             }, code
         cycle_seqs = sorted(
-            e.seq for e in repository.list_audit(s, cycle_id=cycle, stream=f"cycle:{cycle}")
+            e.seq for e in reads.list_audit(s, cycle_id=cycle, stream=f"cycle:{cycle}")
         )
         assert cycle_seqs == list(range(1, len(cycle_seqs) + 1))
-        chain = repository.verify_audit_chain(s, cycle_id=cycle)
+        chain = reads.verify_audit_chain(s, cycle_id=cycle)
         assert chain.broken is None, chain.broken
-        audited = len(repository.list_audit(s, cycle_id=cycle))
+        audited = len(reads.list_audit(s, cycle_id=cycle))
         assert chain.checked == audited
         return audited
 
@@ -323,7 +322,7 @@ def check_projection(url: str, cycle: str, states: dict[str, CommitmentState]) -
 def check_mail(url: str, cycle: str, sink: SmtpSink, killer: Killer) -> tuple[int, int]:
     """Every message marked sent arrived, under its own Message-ID; return (ids, repeats)."""
     with transaction(session_factory(url)) as s:
-        rows = repository.list_reminders(s, cycle_id=cycle)
+        rows = mail.list_reminders(s, cycle_id=cycle)
         assert all(r.sent_at is not None for r in rows)
         to_whom = {r.message_id: r.recipient for r in rows}
     copies: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -435,7 +434,7 @@ def check_timers_alone(url: str, cycle: str, code: str) -> None:
     with transaction(session_factory(url)) as s:
         sent = {
             (r.kind, r.deadline_key, r.days, r.recipient)
-            for r in repository.list_reminders(s, cycle_id=cycle)
+            for r in mail.list_reminders(s, cycle_id=cycle)
             if r.commitment_id == commitment_id(cycle, code)
         }
     assert sent == {

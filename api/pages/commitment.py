@@ -26,7 +26,6 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from activities.formatting import Language
 from api import security
 from api.deps import AuthUser, CycleId, RuntimeDep, SessionDep, TemporalDep
 from api.pages import forms, i18n
@@ -41,17 +40,18 @@ from api.pages.routes import (
     scoped_commitment,
 )
 from api.routes.commitments import item_changes
-from api.schemas import ItemOut
 from db import models as m
-from db import repository
+from db import reads
 from db.session import transaction
 from domain import commitment as c
+from domain.display import Language
 from domain.errors import TransitionRefused
 from domain.plan import Text
 from domain.reports import ProgressStatus, ReportState
 from domain.roles import Acting
 from domain.stages import Action, Stage, check_transition
 from services import actions
+from services.schemas import ItemOut
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,17 +108,17 @@ def render_commitment(
     """The commitment page with its forms; `errors`/`typed` show a rejected form again."""
     cid = row.id
     comments: dict[int | None, list[m.ReviewComment]] = defaultdict(list)
-    for comment in repository.list_comments(session, commitment_id=cid):
+    for comment in reads.list_comments(session, commitment_id=cid):
         comments[comment.item_position].append(comment)
-    items = list(repository.version_items(session, commitment_id=cid, number=row.latest_version))
-    signatures = repository.list_signatures(session, commitment_id=cid)
-    reports = repository.list_reports(session, commitment_id=cid)
+    items = list(reads.version_items(session, commitment_id=cid, number=row.latest_version))
+    signatures = reads.list_signatures(session, commitment_id=cid)
+    reports = reads.list_reports(session, commitment_id=cid)
     approved = (
-        list(repository.version_items(session, commitment_id=cid, number=row.approved_version))
+        list(reads.version_items(session, commitment_id=cid, number=row.approved_version))
         if row.approved_version
         else []
     )
-    versions = repository.list_versions(session, commitment_id=cid)
+    versions = reads.list_versions(session, commitment_id=cid)
     closed = {r.quarter for r in reports if r.state in _CLOSED_REPORTS}
     if editor_rows is None:
         editor_rows = forms.rows_from_items(items)
@@ -132,7 +132,7 @@ def render_commitment(
         comments=comments,
         signatures=signatures,
         reports=reports,
-        audit=repository.list_audit(session, cycle_id=row.cycle_id, stream=cid),
+        audit=reads.list_audit(session, cycle_id=row.cycle_id, stream=cid),
         revising=row.round > 1,
         versions=versions,
         diff=_diff(session, row, diff),
@@ -162,7 +162,7 @@ def _diff(
     older = older if older and 1 <= older < newer else newer - 1
 
     def view(number: int) -> dict[int, ItemOut]:
-        found = repository.version_items(session, commitment_id=row.id, number=number)
+        found = reads.version_items(session, commitment_id=row.id, number=number)
         return {i.position: ItemOut.model_validate(i) for i in found}
 
     return {"from": older, "to": newer, "changes": item_changes(view(older), view(newer))}
@@ -231,9 +231,7 @@ class _Form:
 
     def positions(self, version: int | None) -> list[int]:
         """The item positions of a version of the commitment's plan."""
-        items = repository.version_items(
-            self.session, commitment_id=self.row.id, number=version or 0
-        )
+        items = reads.version_items(self.session, commitment_id=self.row.id, number=version or 0)
         return [i.position for i in items]
 
 
@@ -344,7 +342,7 @@ async def act_on_page(
     refusal = await _send(client, commitment_id, action, request_model)
     if refusal is not None:
         with transaction(runtime.sessions) as session:
-            fresh = repository.get_commitment(session, commitment_id=commitment_id)
+            fresh = reads.get_commitment(session, commitment_id=commitment_id)
             assert fresh is not None
             return _again(page, session, user, fresh, fields, action, refusal=refusal)
     target = request.url.path.rsplit("/", 1)[0]

@@ -13,7 +13,6 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from activities.formatting import Language, format_date
 from api.deps import CycleId, SessionDep
 from api.pages import i18n
 from api.pages.routes import (
@@ -22,8 +21,9 @@ from api.pages.routes import (
     scoped_commitment,
 )
 from db import models as m
-from db import repository
+from db import reads
 from domain.catalog import load_catalog
+from domain.display import Language, acting_mark, format_date
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,7 +68,7 @@ def signed_title(title: str, acting: str) -> str:
     """The title as a signature block writes it: "Plt. BUPATI KUPANG,", "a.n. BUPATI KUPANG,"."""
     # An a.n. signer's own title ("Sekretaris Daerah,") would go on the next line, but a
     # signature records only the office signed for: the name and NIP identify the signer.
-    mark = i18n.acting_mark(acting)
+    mark = acting_mark(acting)
     return f"{mark} {title.upper()}," if mark else f"{title.upper()},"
 
 
@@ -96,7 +96,7 @@ def approved_signatures(session: Session, row: m.Commitment) -> list[m.Signature
     """The signatures given on the commitment's approved document, in signing order."""
     return [
         s
-        for s in repository.list_signatures(session, commitment_id=row.id)
+        for s in reads.list_signatures(session, commitment_id=row.id)
         if s.document_hash == row.document_hash
     ]
 
@@ -120,7 +120,7 @@ def plan_document(
     cycle = session.get(m.Cycle, cycle_id)
     if cycle is None or row.approved_version is None or not row.document_hash:
         return page.error(user, 404, "not_found", cid)
-    items = repository.version_items(session, commitment_id=cid, number=row.approved_version)
+    items = reads.version_items(session, commitment_id=cid, number=row.approved_version)
     seat = load_catalog().get(code).seat
     blocks = [signature_block(s, seat) for s in approved_signatures(session, row)]
     html = _env.get_template("document/plan.html").render(
@@ -131,7 +131,7 @@ def plan_document(
         items=items,
         blocks=blocks,
         budget_sources=i18n.BUDGET_SOURCES[page.lang],
-        chain=repository.audit_chain_head(session, cycle_id=cycle_id),
+        chain=reads.audit_chain_head(session, cycle_id=cycle_id),
         w=WORDS[page.lang],
     )
     return page.remember(HTMLResponse(html))

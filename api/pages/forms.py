@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from activities.formatting import Language
 from domain.commitment import ReviewComment
+from domain.display import Language
 from domain.plan import ActionPlan
 from domain.reports import QuarterlyReport
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from activities.formatting import Language, normalize_language
+from domain.display import QUARTER_NUMERALS, Language, normalize_language
 from domain.plan import ISSUE_LABELS, Phase, StrategicIssue
-from domain.roles import Acting
 from domain.stages import STAGE_LABELS, Stage
 
 LANG_COOKIE = "komitmen_lang"
@@ -413,9 +412,7 @@ PARTNERS: dict[Language, dict[str, str]] = {
     },
 }
 
-ACTING_MARK = {Acting.PLT: "Plt.", Acting.PLH: "Plh.", Acting.PJ: "Pj.", Acting.AN: "a.n."}
-
-QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+QUARTERS = QUARTER_NUMERALS
 
 
 def choose_language(query: str | None, cookie: str | None) -> Language:
@@ -439,10 +436,3 @@ def issue_label(issue: str, language: Language) -> str:
     except ValueError:
         return issue
 
-
-def acting_mark(acting: str) -> str:
-    """The mark of an acting official (Plt., Plh., Pj.) or an a.n. signer; empty if definitive."""
-    try:
-        return ACTING_MARK.get(Acting(acting), "")
-    except ValueError:
-        return ""

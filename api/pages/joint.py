@@ -19,7 +19,6 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from activities.formatting import Language
 from api.deps import CycleId, SessionDep
 from api.pages import i18n
 from api.pages.document import (
@@ -33,9 +32,10 @@ from api.pages.routes import (
     _env,
 )
 from db import models as m
-from db import repository
+from db import reads
 from domain.catalog import load_catalog
 from domain.cycle import cycle_document_hash
+from domain.display import Language
 from domain.plan import ISSUE_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -105,7 +105,7 @@ def listed(names: list[str], conjunction: str) -> str:
 def regency_entries(session: Session, cycle: m.Cycle, lang: Language) -> list[RegencyEntry]:
     """Every regency of the cycle in code order, with its stage, signatures and signed hash."""
     required = set(cycle.spec.get("signatories", []))
-    recorded = {r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle.id)}
+    recorded = {r.regency_code: r for r in reads.list_commitments(session, cycle_id=cycle.id)}
     catalog = load_catalog()
     entries = []
     for ref in sorted(cycle.spec.get("regencies", []), key=lambda r: str(r["code"])):
@@ -165,6 +165,6 @@ def joint_document(
         issues=list(ISSUE_LABELS[page.lang].values()),
         entries=entries,
         cycle_hash=cycle_document_hash({e.code: e.document_hash for e in entries}),
-        chain=repository.audit_chain_head(session, cycle_id=cycle_id),
+        chain=reads.audit_chain_head(session, cycle_id=cycle_id),
     )
     return page.remember(HTMLResponse(html))

@@ -38,21 +38,21 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import URL
 
-from activities.formatting import Language
 from api.deps import CycleId, SessionDep
 from api.pages import i18n
 from api.pages.routes import (
     VisitDep,
 )
 from api.routes.overdue import DEFAULT_PAGE, Cursor, OverduePage, find_overdue
-from api.schemas import OverdueOut
 from db import models as m
-from db import repository
+from db import reads
 from domain.catalog import load_catalog
+from domain.display import Language
 from domain.errors import InvalidInput, UnknownRegency
 from domain.plan import Phase, StrategicIssue
 from domain.reports import ReportState
 from domain.stages import Stage
+from services.schemas import OverdueOut
 
 router = APIRouter(include_in_schema=False)
 
@@ -157,7 +157,7 @@ def manager_view(
     regencies = [r for r in cycle.spec.get("regencies", []) if user.covers(r["code"])]
     rows = {
         r.regency_code: r
-        for r in repository.list_commitments(session, cycle_id=cycle_id)
+        for r in reads.list_commitments(session, cycle_id=cycle_id)
         if user.covers(r.regency_code)
     }
     clock = max([datetime.now(UTC), *(r.updated_at for r in rows.values())])
@@ -174,7 +174,7 @@ def manager_view(
         limit=DEFAULT_PAGE,
     )
     reports: dict[str, list[m.QuarterlyReport]] = defaultdict(list)
-    for report in repository.cycle_reports(session, cycle_id=cycle_id):
+    for report in reads.cycle_reports(session, cycle_id=cycle_id):
         reports[report.commitment_id].append(report)
     completeness = [
         RegencyQuarters(
@@ -324,7 +324,7 @@ def issue_progress(
         for row in rows
         if row.stage in _REACHED_FOLLOW_UP and row.approved_version is not None
     }
-    items_of = repository.items_of_versions(session, versions=approved)
+    items_of = reads.items_of_versions(session, versions=approved)
     for commitment_id in approved:
         realised = latest_verified(reports.get(commitment_id, []))
         for item in items_of.get(commitment_id, []):

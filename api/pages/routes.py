@@ -22,13 +22,6 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
 
-from activities.formatting import (
-    Language,
-    format_date,
-    format_deadline,
-    format_number,
-    format_rupiah,
-)
 from api import security
 from api.deps import (
     AuthUser,
@@ -41,8 +34,16 @@ from api.deps import (
 from api.errors import OutOfScope
 from api.pages import i18n
 from db import models as m
-from db import repository
+from db import people, reads
 from domain.commitment import commitment_id
+from domain.display import (
+    Language,
+    acting_mark,
+    format_date,
+    format_deadline,
+    format_number,
+    format_rupiah,
+)
 from domain.errors import UnknownRegency
 from domain.plan import ISSUE_LABELS, Printable
 
@@ -72,7 +73,7 @@ def _environment() -> Environment:
     environment.globals.update(
         stage_label=i18n.stage_label,
         issue_label=i18n.issue_label,
-        acting_mark=i18n.acting_mark,
+        acting_mark=acting_mark,
         phases=i18n.PHASES,
         report_states=i18n.REPORT_STATES,
         timeliness=i18n.TIMELINESS,
@@ -139,7 +140,7 @@ def _secure(request: Request) -> bool:
 def _session_user(session: Session, token: str | None) -> AuthUser | None:
     if not token:
         return None
-    user = repository.find_user_by_token(session, token=token, now=datetime.now(UTC))
+    user = people.find_user_by_token(session, token=token, now=datetime.now(UTC))
     return AuthUser.of(user) if user is not None else None
 
 
@@ -264,7 +265,7 @@ def login(
             page, error=page_text(page, "wrong_credentials"), username=username, next_=next_
         )
     lifetime = timedelta(hours=runtime.settings.session_hours)
-    token = repository.create_token(
+    token = people.create_token(
         session, user_id=user.id, name="web", now=datetime.now(UTC), lifetime=lifetime
     )
     response = RedirectResponse(_safe_next(next_), status_code=303)
@@ -299,7 +300,7 @@ def logout(
     if token and not security.same_secret(page.csrf, csrf):
         return page.error(_session_user(session, token), 403, "form_expired", "")
     if token:
-        repository.revoke_token(session, token=token, now=datetime.now(UTC))
+        people.revoke_token(session, token=token, now=datetime.now(UTC))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -311,7 +312,7 @@ def home(visit: VisitDep, session: SessionDep) -> Response:
     if visit.user is None:
         return visit.to_login()
     page, user = visit.page, visit.user
-    cycles = repository.list_cycles(session)
+    cycles = reads.list_cycles(session)
     if not cycles:
         return page.render("error.html", user=user, title=page_text(page, "no_cycles"), detail="")
     return RedirectResponse(f"/cycles/{cycles[0].id}/board", status_code=303)
@@ -327,12 +328,12 @@ def board(
     if visit.user is None:
         return visit.to_login()
     page, user = visit.page, visit.user
-    cycles = repository.list_cycles(session)
+    cycles = reads.list_cycles(session)
     cycle = next((c for c in cycles if c.id == cycle_id), None)
     if cycle is None:
         return page.error(user, 404, "not_found", cycle_id)
-    recorded = {r.regency_code: r for r in repository.list_commitments(session, cycle_id=cycle_id)}
-    verified = repository.verified_report_counts(session, cycle_id=cycle_id)
+    recorded = {r.regency_code: r for r in reads.list_commitments(session, cycle_id=cycle_id)}
+    verified = reads.verified_report_counts(session, cycle_id=cycle_id)
     rows = []
     for ref in cycle.spec.get("regencies", []):
         code = ref["code"]
@@ -362,7 +363,7 @@ def scoped_commitment(
     except UnknownRegency as unknown:
         return page.error(user, 404, "not_found", unknown.message)
     cid = commitment_id(cycle_id, code)
-    row = repository.get_commitment(session, commitment_id=cid)
+    row = reads.get_commitment(session, commitment_id=cid)
     if row is None:
         return page.error(user, 404, "not_found", cid)
     return code, row

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import security
 from api.deps import AuthUser, BearerToken, CurrentUser, RuntimeDep, SessionDep, client_address
 from api.errors import TooManyRequests, Unauthorized, problem_responses
-from db import repository
+from db import people
 from domain.plan import Printable
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -65,7 +65,7 @@ def login(body: Login, request: Request, session: SessionDep, runtime: RuntimeDe
         raise TooManyRequests(str(locked), retry_after=locked.retry_after) from None
     if user is None:
         raise Unauthorized("wrong username or password")
-    token = repository.create_token(
+    token = people.create_token(
         session, user_id=user.id, name=body.token_name, now=now, lifetime=lifetime
     )
     return TokenOut(
@@ -80,7 +80,7 @@ def login(body: Login, request: Request, session: SessionDep, runtime: RuntimeDe
 @router.delete("/token", status_code=status.HTTP_204_NO_CONTENT)
 def logout(user: CurrentUser, token: BearerToken, session: SessionDep) -> None:
     """Revoke the token this request carries."""
-    repository.revoke_token(session, token=token, now=datetime.now(UTC))
+    people.revoke_token(session, token=token, now=datetime.now(UTC))
 
 
 @router.get("/me")

@@ -25,7 +25,13 @@ from api.deps import (
 )
 from api.errors import NotFound
 from api.idempotency import Idempotency, IdempotencyDep
-from api.schemas import (
+from db import mail, reads
+from db import models as m
+from domain import commitment as c
+from domain.reports import QuarterlyReport
+from domain.stages import Action
+from services import actions
+from services.schemas import (
     MAX_NUMBER,
     ActionOut,
     AuditOut,
@@ -51,12 +57,6 @@ from api.schemas import (
     commitment_view,
     views,
 )
-from db import models as m
-from db import repository
-from domain import commitment as c
-from domain.reports import QuarterlyReport
-from domain.stages import Action
-from services import actions
 
 router = APIRouter(prefix="/cycles/{cycle_id}/commitments/{regency_code}", tags=["commitments"])
 
@@ -73,7 +73,7 @@ def get_commitment(ref: CommitmentDep) -> CommitmentOut:
 @router.get("/versions")
 def list_versions(ref: CommitmentDep, session: SessionDep) -> list[VersionOut]:
     """Every saved version, oldest first."""
-    return views(VersionOut, repository.list_versions(session, commitment_id=ref.id))
+    return views(VersionOut, reads.list_versions(session, commitment_id=ref.id))
 
 
 @router.get("/versions/{number}/items")
@@ -106,36 +106,36 @@ def diff_versions(
 @router.get("/comments")
 def list_comments(ref: CommitmentDep, session: SessionDep) -> list[CommentOut]:
     """Review comments, oldest first."""
-    return views(CommentOut, repository.list_comments(session, commitment_id=ref.id))
+    return views(CommentOut, reads.list_comments(session, commitment_id=ref.id))
 
 
 @router.get("/signatures")
 def list_signatures(ref: CommitmentDep, session: SessionDep) -> list[SignatureOut]:
     """Signatures in the order given, with acting status and document hash."""
-    return views(SignatureOut, repository.list_signatures(session, commitment_id=ref.id))
+    return views(SignatureOut, reads.list_signatures(session, commitment_id=ref.id))
 
 
 @router.get("/reports")
 def list_reports(ref: CommitmentDep, session: SessionDep) -> list[ReportOut]:
     """Quarterly reports by quarter."""
-    return views(ReportOut, repository.list_reports(session, commitment_id=ref.id))
+    return views(ReportOut, reads.list_reports(session, commitment_id=ref.id))
 
 
 @router.get("/audit")
 def list_audit(ref: CommitmentDep, session: SessionDep) -> list[AuditOut]:
     """The commitment's audit trail, in order."""
-    return views(AuditOut, repository.list_audit(session, cycle_id=ref.cycle_id, stream=ref.id))
+    return views(AuditOut, reads.list_audit(session, cycle_id=ref.cycle_id, stream=ref.id))
 
 
 @router.get("/reminders")
 def list_reminders(ref: CommitmentDep, session: SessionDep) -> list[ReminderOut]:
     """Reminders, escalations and notices sent about the commitment."""
-    rows = repository.list_reminders(session, cycle_id=ref.cycle_id)
+    rows = mail.list_reminders(session, cycle_id=ref.cycle_id)
     return views(ReminderOut, [r for r in rows if r.commitment_id == ref.id])
 
 
 def _items(session: Any, ref: CommitmentRef, number: int) -> list[m.ActionItem]:
-    items = list(repository.version_items(session, commitment_id=ref.id, number=number))
+    items = list(reads.version_items(session, commitment_id=ref.id, number=number))
     if not items:
         raise NotFound(f"commitment {ref.id} has no version {number}")
     return items

@@ -7,7 +7,16 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, CycleId, RuntimeDep, SessionDep, TemporalDep, require_role
 from api.errors import Conflict, NotFound
-from api.schemas import (
+from db import models as m
+from db import reads
+from db.session import transaction
+from domain.catalog import load_catalog
+from domain.cycle import CancelCycle, CycleStatus
+from domain.errors import ScheduleError
+from domain.roles import Role
+from domain.schedule import default_schedule
+from services import actions
+from services.schemas import (
     AuditOut,
     CancelCycleIn,
     CommitmentOut,
@@ -16,15 +25,6 @@ from api.schemas import (
     StartedOut,
     views,
 )
-from db import models as m
-from db import repository
-from db.session import transaction
-from domain.catalog import load_catalog
-from domain.cycle import CancelCycle, CycleStatus
-from domain.errors import ScheduleError
-from domain.roles import Role
-from domain.schedule import default_schedule
-from services import actions
 
 router = APIRouter(prefix="/cycles", tags=["cycles"])
 
@@ -39,7 +39,7 @@ def _cycle(session: Session, cycle_id: str) -> m.Cycle:
 @router.get("")
 def list_cycles(user: CurrentUser, session: SessionDep) -> list[CycleOut]:
     """Every commitment cycle, newest first."""
-    return views(CycleOut, repository.list_cycles(session))
+    return views(CycleOut, reads.list_cycles(session))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -87,7 +87,7 @@ def list_commitments(
 ) -> list[CommitmentOut]:
     """The cycle's commitments by regency code; a regency user sees only their own."""
     _cycle(session, cycle_id)
-    rows = repository.list_commitments(session, cycle_id=cycle_id)
+    rows = reads.list_commitments(session, cycle_id=cycle_id)
     return views(CommitmentOut, [r for r in rows if user.covers(r.regency_code)])
 
 
@@ -115,4 +115,4 @@ def cycle_audit(cycle_id: CycleId, user: CurrentUser, session: SessionDep) -> li
     """The cycle's whole audit trail (province roles)."""
     require_role(user, Role.COORDINATOR, Role.REVIEWER, Role.MANAGER)
     _cycle(session, cycle_id)
-    return views(AuditOut, repository.list_audit(session, cycle_id=cycle_id))
+    return views(AuditOut, reads.list_audit(session, cycle_id=cycle_id))

@@ -26,7 +26,7 @@ from api.exports import (
     to_xlsx,
 )
 from db import models as m
-from db import repository
+from db import reads
 from domain.catalog import load_catalog
 
 router = APIRouter(prefix="/cycles/{cycle_id}/exports", tags=["exports"])
@@ -47,7 +47,7 @@ class ExportFormat(StrEnum):
 def _commitments(session: Session, cycle_id: str, user: AuthUser) -> list[m.Commitment]:
     if session.get(m.Cycle, cycle_id) is None:
         raise NotFound(f"no cycle {cycle_id!r}")
-    rows = repository.list_commitments(session, cycle_id=cycle_id)
+    rows = reads.list_commitments(session, cycle_id=cycle_id)
     return [r for r in rows if user.covers(r.regency_code)]
 
 
@@ -73,7 +73,7 @@ def export_action_plans(
     """Every action item of each commitment's approved (else latest) version."""
     catalog = load_catalog()
     rows = _commitments(session, cycle_id, user)
-    items = repository.items_of_versions(
+    items = reads.items_of_versions(
         session, versions={row.id: exported_version(row) for row in rows}
     )
     plans = [
@@ -91,7 +91,7 @@ def export_quarterly_rekap(
 ) -> Response:
     """Per regency and quarter: report state, timeliness, submission, verification, realisation."""
     catalog = load_catalog()
-    reports = repository.reports_by_commitment(session, cycle_id=cycle_id)
+    reports = reads.reports_by_commitment(session, cycle_id=cycle_id)
     rows = [
         (row, catalog.get(row.regency_code), reports.get(row.id, []))
         for row in _commitments(session, cycle_id, user)

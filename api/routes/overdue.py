@@ -14,14 +14,14 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.deps import AuthUser, CurrentUser, SessionDep
-from api.schemas import OverdueOut
-from db import repository
+from db import reads
 from domain.catalog import load_catalog
 from domain.cycle import CYCLE_ID_PATTERN
 from domain.errors import FieldError, InvalidInput
 from domain.plan import StrategicIssue
 from domain.reports import ReportState
 from domain.stages import Stage
+from services.schemas import OverdueOut
 
 router = APIRouter(tags=["overdue"])
 
@@ -120,12 +120,12 @@ class Cursor:
         return cls(moment, key, backward=direction == "prev")
 
     @classmethod
-    def after(cls, row: repository.OverdueCommitment) -> Cursor:
+    def after(cls, row: reads.OverdueCommitment) -> Cursor:
         """The page that follows this commitment."""
         return cls(row.overdue_since, row.id)
 
     @classmethod
-    def before(cls, row: repository.OverdueCommitment) -> Cursor:
+    def before(cls, row: reads.OverdueCommitment) -> Cursor:
         """The page that precedes this commitment."""
         return cls(row.overdue_since, row.id, backward=True)
 
@@ -173,7 +173,7 @@ def find_overdue(
             return OverduePage([])
         regency_code = user.regency_code
     read = partial(
-        repository.overdue_commitments,
+        reads.overdue_commitments,
         session,
         cycle_id=cycle_id,
         regency_code=regency_code,
@@ -198,11 +198,11 @@ def find_overdue(
     )
 
 
-_Owing = list[tuple[repository.OverdueCommitment, list[OverdueOut]]]
+_Owing = list[tuple[reads.OverdueCommitment, list[OverdueOut]]]
 
 
 def _owing(
-    read: Callable[..., list[repository.OverdueCommitment]],
+    read: Callable[..., list[reads.OverdueCommitment]],
     cursor: Cursor | None,
     limit: int,
     at: datetime | None,
@@ -229,7 +229,7 @@ def _owing(
         mark = (batch[-1].overdue_since, batch[-1].id)
 
 
-def _clock(at: datetime | None, rows: list[repository.OverdueCommitment]) -> datetime:
+def _clock(at: datetime | None, rows: list[reads.OverdueCommitment]) -> datetime:
     """The moment time left is measured at: `at`, else now, or the latest change read if later.
 
     The workflows' clock may run ahead of the wall clock (a time-skipping test, a demo).
@@ -239,7 +239,7 @@ def _clock(at: datetime | None, rows: list[repository.OverdueCommitment]) -> dat
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _overdue(row: repository.OverdueCommitment, now: datetime) -> list[OverdueOut]:
+def _overdue(row: reads.OverdueCommitment, now: datetime) -> list[OverdueOut]:
     """The passed deadlines of one commitment's open obligations.
 
     The workflow's clock decides what is overdue (it recorded `overdue_since`); the

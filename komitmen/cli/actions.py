@@ -9,8 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from activities.formatting import format_date
-from db import repository
+from db import reads
 from domain.calendar import WITA
 from domain.catalog import Office, Regency
 from domain.commitment import (
@@ -28,11 +27,12 @@ from domain.commitment import (
     VerifyReport,
     Withdraw,
 )
+from domain.display import format_date
 from domain.plan import ActionPlan
 from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
 from domain.roles import Acting
 from komitmen.cli.context import Target, UsageError, act, actor_for, database, open_target
-from komitmen.cli.output import ACTING_MARK, QUARTERS, deadline_label, say, stage_label
+from komitmen.cli.output import QUARTERS, deadline_label, mark_of, say, stage_label
 from services.actions import ActionRefused
 from services.settings import Settings
 from workflows.commitment import ActionResult
@@ -141,7 +141,7 @@ def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
         title = target.regency.title_of(Office(office), datetime.now(WITA).date())
     except (LookupError, ValueError):
         title = office
-    mark = ACTING_MARK.get(actor.acting, "")
+    mark = mark_of(actor.acting)
     outcome(target, f"signed by {actor.name} as {mark}{title}, sha256 {document}", result)
     return 0
 
@@ -163,7 +163,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         actor = actor_for(session, args.as_user)
         approved = target.row.approved_version if target.row else None
         count = (
-            len(repository.version_items(session, commitment_id=target.id, number=approved))
+            len(reads.version_items(session, commitment_id=target.id, number=approved))
             if approved
             else 0
         )

@@ -8,21 +8,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from activities.formatting import format_rupiah
+from db import mail, reads
 from db import models as m
-from db import repository
 from domain.commitment import DeadlineKey
+from domain.display import format_rupiah
 from domain.plan import ISSUE_LABELS, StrategicIssue
-from domain.roles import Acting
 from komitmen.cli.context import database, find_cycle, find_target
 from komitmen.cli.output import (
-    ACTING_MARK,
     QUARTERS,
     REPORT_STATE,
     TIMELINESS,
     days_text,
     deadline_label,
     decimal_text,
+    mark_of,
     nip_text,
     pairs,
     say,
@@ -68,7 +67,7 @@ def audit_detail(detail: dict[str, Any]) -> str:
     if detail.get("timeliness"):
         parts.append(TIMELINESS.get(detail["timeliness"], detail["timeliness"]))
     if detail.get("office"):
-        mark = ACTING_MARK.get(Acting(detail.get("acting", "definitive")), "")
+        mark = mark_of(detail.get("acting", "definitive"))
         parts.append(f"{mark}{detail['office']}")
     if detail.get("document_hash"):
         parts.append(f"sha256 {str(detail['document_hash'])[:12]}")
@@ -86,15 +85,15 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         row = target.row
         cid = target.id
         versions = [
-            (v, len(repository.version_items(session, commitment_id=cid, number=v.number)))
-            for v in repository.list_versions(session, commitment_id=cid)
+            (v, len(reads.version_items(session, commitment_id=cid, number=v.number)))
+            for v in reads.list_versions(session, commitment_id=cid)
         ]
         latest = row.latest_version if row else 0
-        items = repository.version_items(session, commitment_id=cid, number=latest)
-        comments = repository.list_comments(session, commitment_id=cid)
-        signatures = repository.list_signatures(session, commitment_id=cid)
-        reports = repository.list_reports(session, commitment_id=cid)
-        audit = repository.list_audit(session, cycle_id=target.cycle.id, stream=cid)
+        items = reads.version_items(session, commitment_id=cid, number=latest)
+        comments = reads.list_comments(session, commitment_id=cid)
+        signatures = reads.list_signatures(session, commitment_id=cid)
+        reports = reads.list_reports(session, commitment_id=cid)
+        audit = reads.list_audit(session, cycle_id=target.cycle.id, stream=cid)
     say(f'{target.label}, cycle {target.cycle.id} "{target.cycle.name}"')
     if row is None:
         say("not recorded yet: the commitment is starting")
@@ -179,7 +178,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         say("\nSignatures")
         rows: list[tuple[object, ...]] = []
         for sig in signatures:
-            mark = ACTING_MARK.get(Acting(sig.acting), "")
+            mark = mark_of(sig.acting)
             current = "" if sig.document_hash == row.document_hash else " (earlier document)"
             rows.append(
                 (
@@ -236,10 +235,10 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     with database(settings) as session:
         if args.regency:
             target = find_target(session, args.cycle_id, args.regency)
-            events = repository.list_audit(session, cycle_id=target.cycle.id, stream=target.id)
+            events = reads.list_audit(session, cycle_id=target.cycle.id, stream=target.id)
         else:
             cycle = find_cycle(session, args.cycle_id)
-            events = repository.list_audit(session, cycle_id=cycle.id)
+            events = reads.list_audit(session, cycle_id=cycle.id)
     say(audit_table(events))
     return 0
 
@@ -250,12 +249,12 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
         if args.cycle_id:
             cycle_ids = [find_cycle(session, args.cycle_id).id]
         else:
-            cycle_ids = repository.audited_cycles(session)
+            cycle_ids = reads.audited_cycles(session)
         checks = [
             (
                 cycle_id,
-                repository.verify_audit_chain(session, cycle_id=cycle_id),
-                repository.audit_chain_head(session, cycle_id=cycle_id),
+                reads.verify_audit_chain(session, cycle_id=cycle_id),
+                reads.audit_chain_head(session, cycle_id=cycle_id),
             )
             for cycle_id in cycle_ids
         ]
@@ -283,7 +282,7 @@ def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
     """Reminders, escalations and notices sent for a cycle."""
     with database(settings) as session:
         cycle = find_cycle(session, args.cycle_id)
-        sent = repository.list_reminders(session, cycle_id=cycle.id)
+        sent = mail.list_reminders(session, cycle_id=cycle.id)
         rows = [
             (
                 when(r.created_at),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from db import models as m
-from db import repository
+from db import people, reads
 from db.session import session_factory, transaction
 from domain.catalog import Regency, load_catalog
 from domain.commitment import commitment_id
@@ -93,7 +93,7 @@ def act(settings: Settings, target_id: str, action: str, request: BaseModel) -> 
 
 def actor_for(session: Session, username: str, acting: Acting | None = None) -> Actor:
     """The actor behind a user of the directory, optionally acting in another capacity."""
-    user = repository.get_user(session, username=username)
+    user = people.get_user(session, username=username)
     if user is None:
         raise UsageError(f"unknown user {username!r}; `komitmen users` lists who can act")
     return Actor(
@@ -108,7 +108,7 @@ def actor_for(session: Session, username: str, acting: Acting | None = None) -> 
 
 def find_cycle(session: Session, cycle_id: str) -> m.Cycle:
     """A recorded cycle, or UsageError naming the known ones."""
-    cycles = repository.list_cycles(session)
+    cycles = reads.list_cycles(session)
     for cycle in cycles:
         if cycle.id == cycle_id:
             return cycle
@@ -154,7 +154,7 @@ def find_target(session: Session, cycle_id: str, regency_code: str) -> Target:
             f"{regency.kemendagri_code} {regency.name} is not in cycle {cycle.id}; "
             f"its regencies: {', '.join(cycle_codes(cycle))}"
         )
-    row = repository.get_commitment(
+    row = reads.get_commitment(
         session, commitment_id=commitment_id(cycle.id, regency.kemendagri_code)
     )
     return Target(cycle=cycle, regency=regency, row=row)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from activities.formatting import format_date
-from db import repository
+from db import reads
 from domain.catalog import Office, load_catalog
 from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle
+from domain.display import format_date
 from domain.roles import Role
 from domain.schedule import QuarterRule, ScheduleSpec, default_schedule
 from domain.stages import Stage
@@ -129,7 +129,7 @@ def cmd_cycle_list(args: argparse.Namespace, settings: Settings) -> int:
                 when(c.started_at),
                 c.started_by,
             )
-            for c in repository.list_cycles(session)
+            for c in reads.list_cycles(session)
         ]
     if not rows:
         say("no cycles yet; start one with `komitmen cycle start`")
@@ -142,9 +142,7 @@ def cmd_cycle_show(args: argparse.Namespace, settings: Settings) -> int:
     """The board of a cycle: where each regency's commitment stands."""
     with database(settings) as session:
         cycle = find_cycle(session, args.cycle_id)
-        recorded = {
-            c.regency_code: c for c in repository.list_commitments(session, cycle_id=cycle.id)
-        }
+        recorded = {c.regency_code: c for c in reads.list_commitments(session, cycle_id=cycle.id)}
     names = {str(r["code"]): str(r["name"]) for r in cycle.spec.get("regencies", [])}
     status = CYCLE_STATUS.get(cycle.status, cycle.status)
     say(f"{cycle.name} ({cycle.id}), tahun {cycle.year}: {status}")
@@ -199,7 +197,7 @@ def cmd_cycle_extend(args: argparse.Namespace, settings: Settings) -> int:
         actor = actor_for(session, args.as_user)
         open_rows = [
             c
-            for c in repository.list_commitments(session, cycle_id=cycle.id)
+            for c in reads.list_commitments(session, cycle_id=cycle.id)
             if not Stage(c.stage).is_terminal
         ]
     if not open_rows:

@@ -15,7 +15,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from pydantic import BaseModel
@@ -25,12 +24,12 @@ from domain import commitment as c
 from domain.calendar import WITA
 from domain.catalog import Office, Regency, load_catalog
 from domain.cycle import CycleSpec
-from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
+from domain.display import acting_mark
 from domain.roles import Acting, Actor, Role
 from domain.schedule import DAY, compressed_schedule, default_schedule
 from komitmen.cli.context import UsageError, actor_for, answered, client_for, database
-from komitmen.cli.output import ACTING_MARK, QUARTERS, deadline_label, pairs, say, stage_label
-from komitmen.demo import DEMO_PASSWORD, demo_users, sample_plan
+from komitmen.cli.output import QUARTERS, deadline_label, pairs, say, stage_label
+from komitmen.demo import DEMO_PASSWORD, demo_users, sample_plan, sample_report
 from komitmen.devserver import DevServer
 from services import actions
 from services.settings import Settings
@@ -55,34 +54,30 @@ def clock(moment: datetime) -> str:
     return f"{moment.astimezone(WITA):%H.%M.%S}"
 
 
+@dataclass
 class Demo:
-    """One demo cycle being played: the clock, the cast, and the actions as plain sentences."""
+    """One demo cycle being played: the clock, the cast, and the actions as plain sentences.
 
-    def __init__(
-        self,
-        client: Client,
-        settings: Settings,
-        spec: CycleSpec,
-        cast: Cast,
-        began: float,
-        stories: list[tuple[Regency, Story]],
-        send: Send | None = None,
-    ) -> None:
-        """Hold what every story needs; `began` is the event loop's time at the cycle's start.
+    `began` is the event loop's time at the cycle's start. `send` delivers each action;
+    without it, each is one Workflow Update that gives up when no worker answers in time.
+    """
 
-        `send` delivers each action; by default it is one Workflow Update that gives up
-        when no worker answers in time.
-        """
-        self.client = client
-        self.settings = settings
-        self.spec = spec
-        self.cast = cast
-        self.began = began
-        self.stories = stories
-        self.send = send or self._send_once
-        self.seconds_per_day = spec.schedule.day_length.total_seconds()
+    client: Client
+    settings: Settings
+    spec: CycleSpec
+    cast: Cast
+    began: float
+    stories: list[tuple[Regency, Story]]
+    send: Send | None = None
 
-    async def _send_once(self, commitment: str, action: str, request: BaseModel) -> ActionResult:
+    @property
+    def seconds_per_day(self) -> float:
+        """How long a day of the compressed clock lasts."""
+        return self.spec.schedule.day_length.total_seconds()
+
+    async def _deliver(self, commitment: str, action: str, request: BaseModel) -> ActionResult:
+        if self.send is not None:
+            return await self.send(commitment, action, request)
         return await answered(self.settings, actions.act(self.client, commitment, action, request))
 
     async def play(self) -> None:
@@ -105,7 +100,7 @@ class Demo:
     ) -> ActionResult:
         """Send one action as `actor` and say what it did and where the commitment now stands."""
         commitment = c.commitment_id(self.spec.cycle_id, regency.kemendagri_code)
-        result = await self.send(commitment, action, request)
+        result = await self._deliver(commitment, action, request)
         elapsed = asyncio.get_running_loop().time() - self.began
         say(
             f"  day {elapsed / self.seconds_per_day:4.1f}  {regency.kemendagri_code} "
@@ -165,7 +160,7 @@ class Demo:
         signer = self.person(regency, Role.SIGNATORY, office)
         if acting is not None:
             signer = signer.model_copy(update={"acting": acting})
-        mark = f" ({ACTING_MARK[acting].strip()})" if acting else ""
+        mark = f" ({acting_mark(acting)})" if acting else ""
         request = c.Sign(actor=signer, document_hash=document)
         await self.act(regency, signer, "sign", request, f"signed{mark}")
 
@@ -178,21 +173,11 @@ class Demo:
     async def report(self, regency: Regency, quarter: int) -> None:
         """The officer reports every item of the sample plan on schedule."""
         officer = self.person(regency, Role.REGENCY_OFFICER)
-        items = tuple(
-            ItemProgress(
-                item_position=n,
-                status=ProgressStatus.SESUAI_JADWAL,
-                percent_realised=Decimal(25 * quarter),
-                narrative="Berjalan sesuai rencana.",
-            )
-            for n in range(1, len(sample_plan(regency).items) + 1)
-        )
-        report = QuarterlyReport(quarter=quarter, items=items)
         await self.act(
             regency,
             officer,
             "submit_report",
-            c.SubmitReport(actor=officer, report=report),
+            c.SubmitReport(actor=officer, report=sample_report(regency, quarter)),
             f"reported Triwulan {QUARTERS[quarter]}",
         )
 
@@ -231,12 +216,17 @@ async def signed_and_reporting(demo: Demo, regency: Regency) -> None:
     await demo.verify(regency, 1)
 
 
-async def waiting_for_signatures(demo: Demo, regency: Regency) -> None:
-    """Approved, but only the Kepala BPBD signs."""
+async def drafted_and_approved(demo: Demo, regency: Regency) -> tuple[int, str]:
+    """Submitted on day 1.5 and approved on day 2.5: the version and its document hash."""
     await demo.day(1.5)
     version = await demo.draft_and_submit(regency, based_on=0)
     await demo.day(2.5)
-    document = await demo.approve(regency, version)
+    return version, await demo.approve(regency, version)
+
+
+async def waiting_for_signatures(demo: Demo, regency: Regency) -> None:
+    """Approved, but only the Kepala BPBD signs."""
+    _, document = await drafted_and_approved(demo, regency)
     await demo.day(3.5)
     await demo.sign(regency, Office.BPBD_HEAD, document)
 
@@ -253,10 +243,7 @@ async def review_late(demo: Demo, regency: Regency) -> None:
 
 async def declined_then_signed(demo: Demo, regency: Regency) -> None:
     """The regent declines; approved again and signed; no quarterly report follows."""
-    await demo.day(1.5)
-    version = await demo.draft_and_submit(regency, based_on=0)
-    await demo.day(2.5)
-    document = await demo.approve(regency, version)
+    version, document = await drafted_and_approved(demo, regency)
     await demo.day(3.5)
     await demo.decline(
         regency, Office.REGIONAL_HEAD, "pagu Destana belum sesuai KUA-PPAS, mohon ditinjau"

@@ -10,16 +10,14 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from activities.formatting import format_date, format_number
 from domain.calendar import WITA
 from domain.commitment import DeadlineKey
-from domain.roles import Acting
+from domain.display import QUARTER_NUMERALS, acting_mark, format_date, format_number
 from domain.stages import STAGE_LABELS, Stage
 
 STAGES = STAGE_LABELS["id"]
 CYCLE_STATUS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan"}
-ACTING_MARK = {Acting.PLT: "Plt. ", Acting.PLH: "Plh. ", Acting.PJ: "Pj. ", Acting.AN: "a.n. "}
-QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+QUARTERS = QUARTER_NUMERALS
 REPORT_STATE = {
     "submitted": "Diajukan",
     "returned": "Dikembalikan",
@@ -41,6 +39,12 @@ def deadline_label(key: str) -> str:
         return key
     quarter = QUARTERS.get(deadline.quarter or 0, key)
     return f"Kunci Triwulan {quarter}" if deadline.is_lock else f"Laporan Triwulan {quarter}"
+
+
+def mark_of(acting: str) -> str:
+    """An acting mark with the space that separates it from the title ("Plt. "); "" if none."""
+    mark = acting_mark(acting)
+    return f"{mark} " if mark else ""
 
 
 def say(text: str = "") -> None:

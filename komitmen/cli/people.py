@@ -8,12 +8,13 @@ import re
 import sys
 from datetime import datetime
 
-from db import repository
+from db import people
 from domain.calendar import WITA
 from domain.catalog import Office, load_catalog
+from domain.display import acting_mark
 from domain.roles import Acting, Actor, Role
 from komitmen.cli.context import UsageError, database
-from komitmen.cli.output import ACTING_MARK, say, table
+from komitmen.cli.output import say, table
 from services.settings import Settings
 
 
@@ -21,7 +22,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     """List the people who can act, optionally those of one regency."""
     code = load_catalog().get(args.regency).kemendagri_code if args.regency else None
     with database(settings) as session:
-        users = repository.list_users(session, regency_code=code)
+        users = people.list_users(session, regency_code=code)
         rows = [
             (
                 u.username,
@@ -29,7 +30,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
                 u.role,
                 u.regency_code,
                 u.office,
-                ACTING_MARK.get(Acting(u.acting), "").strip(),
+                acting_mark(u.acting),
                 u.language,
                 u.email,
             )
@@ -71,9 +72,9 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         nip=nip,
     )
     with database(settings) as session:
-        if repository.get_user(session, username=args.username) is not None:
+        if people.get_user(session, username=args.username) is not None:
             raise UsageError(f"user {args.username!r} exists already")
-        repository.add_user(
+        people.add_user(
             session,
             username=args.username,
             full_name=actor.name,

@@ -14,7 +14,7 @@ import uvicorn
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from db import repository
+from db import people
 from db.session import migrate
 from domain.calendar import WITA
 from domain.catalog import load_catalog
@@ -119,7 +119,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     migrate(settings.db_url)
     with database(settings) as session:
         added = seed_demo_users(session, load_catalog(), hash_password(DEMO_PASSWORD))
-        total = len(repository.list_users(session))
+        total = len(people.list_users(session))
     say(f"database:   {safe_url(settings.db_url)} (migrated)")
     say(f"demo users: {added} added, {total} in all; `komitmen users` lists them")
     if added:

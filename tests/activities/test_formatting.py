@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from activities.formatting import (
+from domain.calendar import WITA
+from domain.display import (
     Number,
     format_date,
     format_deadline,
@@ -15,7 +16,6 @@ from activities.formatting import (
     format_rupiah,
     normalize_language,
 )
-from domain.calendar import WITA
 
 
 @pytest.mark.parametrize(

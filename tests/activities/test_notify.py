@@ -23,7 +23,7 @@ from activities.mail import Mail, SmtpMailer
 from activities.notify import ChangeNotice, Notifier, ReminderBatch, ReminderProgress
 from activities.rendering import MailRenderer
 from db import models as m
-from db import repository
+from db import people, records
 from db.session import session_factory, transaction
 from domain.calendar import at_wita
 from domain.catalog import load_catalog
@@ -98,7 +98,7 @@ def _start_cycle(
     )
     started_at = at_wita(date(2026, 1, 2), 8)
     with transaction(sessions) as session:
-        repository.record_cycle_event(
+        records.record_cycle_event(
             session,
             event=CycleEvent(
                 cycle_id=cycle_id,
@@ -114,7 +114,7 @@ def _start_cycle(
     for regency in spec.regencies:
         state = CommitmentState.start(spec.commitment_spec(regency), started_at)
         with transaction(sessions) as session:
-            repository.record_event(session, event=started_event(state), regency_name=regency.name)
+            records.record_event(session, event=started_event(state), regency_name=regency.name)
         states[state.spec.commitment_id] = state
     return states
 
@@ -134,7 +134,7 @@ def _submit(sessions: sessionmaker[Session], state: CommitmentState) -> None:
     ]
     for event in events:
         with transaction(sessions) as session:
-            repository.record_event(session, event=event, regency_name=regency.name)
+            records.record_event(session, event=event, regency_name=regency.name)
 
 
 @pytest.fixture
@@ -511,7 +511,7 @@ def with_officers(world: World, count: int) -> list[str]:
     """Give Kupang `count` more officers; return all its officers' addresses, in id order."""
     with transaction(world.sessions) as session:
         for n in range(count):
-            repository.add_user(
+            people.add_user(
                 session,
                 username=f"operator-5301-{n:02d}",
                 full_name=f"Operator {n} BPBD Kupang",
@@ -600,7 +600,7 @@ async def test_a_change_notice_reaches_the_regency_officers_once_escaped(
     world: World, smtp_sink: SmtpSink
 ) -> None:
     with transaction(world.sessions) as session:
-        second = repository.add_user(
+        second = people.add_user(
             session,
             username="operator2-5301",
             full_name="Maria Bunga",
@@ -616,7 +616,7 @@ async def test_a_change_notice_reaches_the_regency_officers_once_escaped(
     officer = Actor(name="Operator", role=Role.REGENCY_OFFICER, regency_code="53.01")
     save = SaveDraft(actor=officer, plan=sample_plan(CATALOG.get("53.01")), based_on_version=0)
     with transaction(world.sessions) as session:
-        repository.record_event(
+        records.record_event(
             session,
             event=apply_save_draft(state, save, at_wita(date(2026, 1, 5), 10)),
             regency_name="Kabupaten Kupang",

@@ -18,7 +18,7 @@ from temporalio.client import Client
 from api import security
 from api.app import create_app
 from db import models as m
-from db import repository
+from db import people
 from db.session import session_factory, transaction
 from tests.harness import Komitmen, running_komitmen
 
@@ -41,9 +41,9 @@ class Api:
         """Authorization headers for a user (a token issued straight in the database)."""
         if username not in self.tokens:
             with transaction(session_factory(self.url)) as session:
-                user = repository.get_user(session, username=username)
+                user = people.get_user(session, username=username)
                 assert user is not None, username
-                self.tokens[username] = repository.create_token(
+                self.tokens[username] = people.create_token(
                     session, user_id=user.id, name="test", now=datetime.now(UTC)
                 )
         return {"Authorization": f"Bearer {self.tokens[username]}"}

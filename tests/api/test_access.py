@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api import security
 from api.app import create_app
 from db import models as m
-from db import repository
+from db import people
 from db.session import session_factory, transaction
 from services.settings import Settings
 
@@ -25,7 +25,7 @@ def add_people(db_url: str, *usernames: str) -> None:
     """Coordinators with the test password."""
     with transaction(session_factory(db_url)) as session:
         for username in usernames:
-            repository.add_user(
+            people.add_user(
                 session,
                 username=username,
                 full_name=username.title(),

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from api import security
 from api.app import create_app
-from db import repository
+from db import people, records
 from db.session import session_factory, transaction
 from domain.catalog import load_catalog
 from domain.cycle import CycleEvent
@@ -30,7 +30,7 @@ def test_cycles_are_listed(db_url: str) -> None:
         regency_codes=["53.01"],
     )
     with transaction(session_factory(db_url)) as session:
-        repository.record_cycle_event(
+        records.record_cycle_event(
             session,
             event=CycleEvent(
                 cycle_id="rakor-2026",
@@ -43,7 +43,7 @@ def test_cycles_are_listed(db_url: str) -> None:
             ),
         )
     with transaction(session_factory(db_url)) as session:
-        repository.add_user(
+        people.add_user(
             session,
             username="manajer",
             full_name="Manajer",

@@ -23,7 +23,7 @@ from api.exports import (
     to_xlsx,
 )
 from db import models as m
-from db import repository
+from db import reads
 from db.session import session_factory, transaction
 from domain.calendar import WITA
 from domain.catalog import load_catalog
@@ -102,13 +102,13 @@ def plan_rows_in_db(url: str, cycle: str, codes: list[str]) -> list[tuple[Any, .
     """(kemendagri, bps, version, basis, position, activity, target, unit, budget, location)."""
     expected = []
     with transaction(session_factory(url)) as session:
-        for row in repository.list_commitments(session, cycle_id=cycle):
+        for row in reads.list_commitments(session, cycle_id=cycle):
             if row.regency_code not in codes:
                 continue
             version = row.approved_version or row.latest_version
             basis = "disetujui" if row.approved_version else "terakhir"
             regency = CATALOG.get(row.regency_code)
-            for item in repository.version_items(session, commitment_id=row.id, number=version):
+            for item in reads.version_items(session, commitment_id=row.id, number=version):
                 expected.append(
                     (
                         regency.kemendagri_code,
@@ -146,8 +146,8 @@ def reports_in_db(url: str, cycle: str) -> dict[tuple[str, int], m.QuarterlyRepo
     """Recorded quarterly reports by (regency code, quarter)."""
     with transaction(session_factory(url)) as session:
         found = {}
-        for row in repository.list_commitments(session, cycle_id=cycle):
-            for report in repository.list_reports(session, commitment_id=row.id):
+        for row in reads.list_commitments(session, cycle_id=cycle):
+            for report in reads.list_reports(session, commitment_id=row.id):
                 session.expunge(report)
                 found[(row.regency_code, report.quarter)] = report
         return found

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api import security
 from api.app import create_app
 from db import models as m
-from db import repository
+from db import people, records
 from db.session import session_factory, transaction
 from domain.catalog import load_catalog
 from domain.cycle import CycleEvent
@@ -45,7 +45,7 @@ def seed(db_url: str) -> list[str]:
             regency_codes=catalog.codes(),
         )
         with transaction(sessions) as session:
-            repository.record_cycle_event(
+            records.record_cycle_event(
                 session,
                 event=CycleEvent(
                     cycle_id=cycle_id,
@@ -94,7 +94,7 @@ def seed(db_url: str) -> list[str]:
             ("manajer", "manager", None),
             ("operator-5301", "regency_officer", "53.01"),
         ):
-            repository.add_user(
+            people.add_user(
                 session,
                 username=username,
                 full_name=username,

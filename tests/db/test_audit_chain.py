@@ -15,7 +15,7 @@ from sqlalchemy import JSON, bindparam, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import models as m
-from db import repository
+from db import reads, records
 from db.session import alembic_config, engine_for, migrate, session_factory, transaction
 from domain.audit import BreakReason, ChainCheck, ChainHead
 from domain.calendar import at_wita
@@ -55,12 +55,12 @@ APPROVE_SEQ = 7
 
 def verify(sessions: sessionmaker[Session], cycle_id: str = CYCLE_ID) -> ChainCheck:
     with sessions() as session:
-        return repository.verify_audit_chain(session, cycle_id=cycle_id)
+        return reads.verify_audit_chain(session, cycle_id=cycle_id)
 
 
 def head(sessions: sessionmaker[Session], cycle_id: str = CYCLE_ID) -> ChainHead | None:
     with sessions() as session:
-        return repository.audit_chain_head(session, cycle_id=cycle_id)
+        return reads.audit_chain_head(session, cycle_id=cycle_id)
 
 
 def hashes(sessions: sessionmaker[Session]) -> list[tuple[str, int, int, str, str]]:
@@ -101,13 +101,13 @@ def test_a_recorded_story_verifies_and_retries_do_not_move_the_head(db_url: str)
     assert [r[3] for r in rows[1:]] == [r[4] for r in rows[:-1]]
 
     with transaction(sessions) as session:
-        assert repository.record_cycle_event(session, event=story.cycle_event) is False
+        assert records.record_cycle_event(session, event=story.cycle_event) is False
         for event in story.events:
-            assert repository.record_event(session, event=event, regency_name="x") is False
+            assert records.record_event(session, event=event, regency_name="x") is False
     assert head(sessions) == recorded
     assert hashes(sessions) == rows
     with sessions() as session:
-        assert repository.audit_chain_head(session, cycle_id="no-such-cycle") is None
+        assert reads.audit_chain_head(session, cycle_id="no-such-cycle") is None
 
 
 def test_a_row_whose_detail_was_edited_is_named(db_url: str) -> None:
@@ -201,7 +201,7 @@ def test_commitments_recording_at_once_append_to_one_unbroken_chain(db_url: str)
         regency_codes=codes,
     )
     with transaction(sessions) as session:
-        repository.record_cycle_event(
+        records.record_cycle_event(
             session,
             event=CycleEvent(
                 cycle_id=CYCLE_ID,
@@ -223,9 +223,7 @@ def test_commitments_recording_at_once_append_to_one_unbroken_chain(db_url: str)
         for event in streams[code]:
             with transaction(sessions) as session:
                 recorded.append(
-                    repository.record_event(
-                        session, event=event, regency_name=CATALOG.get(code).name
-                    )
+                    records.record_event(session, event=event, regency_name=CATALOG.get(code).name)
                 )
         return recorded
 
@@ -262,14 +260,14 @@ def test_the_migration_chains_existing_rows_in_order_of_id(db_url: str) -> None:
     other = story.cycle_event.model_copy(update={"cycle_id": "rakor-2027", "spec": other_spec})
     *earlier, last = story.events
     with transaction(sessions) as session:
-        repository.record_cycle_event(session, event=story.cycle_event)
+        records.record_cycle_event(session, event=story.cycle_event)
     for event in earlier:
         with transaction(sessions) as session:
-            repository.record_event(session, event=event, regency_name="Kabupaten Kupang")
+            records.record_event(session, event=event, regency_name="Kabupaten Kupang")
         if event.seq == 3:
             # Another cycle's row lands between this cycle's rows (by id).
             with transaction(sessions) as session:
-                repository.record_cycle_event(session, event=other)
+                records.record_cycle_event(session, event=other)
     before = hashes(sessions)
 
     command.downgrade(alembic_config(db_url), "0004")
@@ -281,13 +279,13 @@ def test_the_migration_chains_existing_rows_in_order_of_id(db_url: str) -> None:
     # Chained again by the migration in order of id, the rows hash exactly as recorded.
     assert hashes(sessions) == before
     with transaction(sessions) as session:
-        repository.record_event(session, event=last, regency_name="Kabupaten Kupang")
+        records.record_event(session, event=last, regency_name="Kabupaten Kupang")
     for cycle_id, rows in ((CYCLE_ID, 12), ("rakor-2027", 1)):
         check = verify(sessions, cycle_id)
         assert check.ok and check.checked == rows, check.broken
         assert head(sessions, cycle_id) == check.end
     with sessions() as session:
-        assert repository.audited_cycles(session) == ["rakor-2027", CYCLE_ID]
+        assert reads.audited_cycles(session) == ["rakor-2027", CYCLE_ID]
 
 
 # --- the command line ------------------------------------------------------------------

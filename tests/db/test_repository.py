@@ -1,4 +1,4 @@
-"""The repository on SQLite and PostgreSQL: schema, a commitment's full record, idempotency."""
+"""The db modules on SQLite and PostgreSQL: schema, a commitment's full record, idempotency."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.records import Recorder
+from db import mail, people, reads, records
 from db import models as m
-from db import repository
 from db.session import alembic_config, engine_for, migrate, session_factory, transaction
 from domain.calendar import WITA, at_wita, wita_date
 from domain.catalog import Office, load_catalog
@@ -217,7 +217,7 @@ def signature_title(event: Event) -> str | None:
 
 def record(sessions: sessionmaker[Session], event: Event) -> bool:
     with transaction(sessions) as session:
-        return repository.record_event(
+        return records.record_event(
             session,
             event=event,
             regency_name=KUPANG.name,
@@ -227,7 +227,7 @@ def record(sessions: sessionmaker[Session], event: Event) -> bool:
 
 def record_story(sessions: sessionmaker[Session], story: Story) -> None:
     with transaction(sessions) as session:
-        assert repository.record_cycle_event(session, event=story.cycle_event) is True
+        assert records.record_cycle_event(session, event=story.cycle_event) is True
     for event in story.events:
         assert record(sessions, event) is True
 
@@ -273,14 +273,14 @@ def test_a_commitment_story_is_recorded_row_by_row(db_url: str) -> None:
     story = tell_story()
     schedule = story.spec.schedule
     with transaction(sessions) as session:
-        assert repository.record_cycle_event(session, event=story.cycle_event) is True
+        assert records.record_cycle_event(session, event=story.cycle_event) is True
     by_seq = {e.seq: e for e in story.events}
     for seq in range(1, 10):
         assert record(sessions, by_seq[seq]) is True
 
     # After the late second signature the commitment shows as overdue since the deadline.
     with sessions() as session:
-        row = repository.get_commitment(session, commitment_id=COMMITMENT_ID)
+        row = reads.get_commitment(session, commitment_id=COMMITMENT_ID)
         assert row is not None
         assert (row.stage, row.last_seq) == ("signing", 9)
         assert row.overdue_since == utc(schedule.signing_due)
@@ -299,7 +299,7 @@ def test_a_commitment_story_is_recorded_row_by_row(db_url: str) -> None:
         assert [r["code"] for r in cycle.spec["regencies"]] == ["53.01", "53.02"]
         assert CycleSpec.model_validate(cycle.spec) == story.spec
 
-        commitments = repository.list_commitments(session, cycle_id=CYCLE_ID)
+        commitments = reads.list_commitments(session, cycle_id=CYCLE_ID)
         assert [c.id for c in commitments] == [COMMITMENT_ID]
         row = commitments[0]
         assert row.regency_code == "53.01"
@@ -318,14 +318,14 @@ def test_a_commitment_story_is_recorded_row_by_row(db_url: str) -> None:
         assert row.deadlines["q4_lock"] == schedule.quarters[3].lock.isoformat()
         assert "review" not in row.deadlines
 
-        versions = repository.list_versions(session, commitment_id=COMMITMENT_ID)
+        versions = reads.list_versions(session, commitment_id=COMMITMENT_ID)
         assert [(v.number, v.round, v.saved_by) for v in versions] == [
             (1, 1, OFFICER.name),
             (2, 2, OFFICER.name),
         ]
         assert versions[1].saved_at == utc(at_wita(date(2026, 1, 9), 10))
         for number, plan in ((1, FIRST_PLAN), (2, SECOND_PLAN)):
-            items = repository.version_items(session, commitment_id=COMMITMENT_ID, number=number)
+            items = reads.version_items(session, commitment_id=COMMITMENT_ID, number=number)
             assert [i.position for i in items] == [1, 2, 3, 4]
             assert [i.activity for i in items] == [i.activity for i in plan.items]
             assert [i.budget_rp for i in items] == [i.budget_rp for i in plan.items]
@@ -333,11 +333,11 @@ def test_a_commitment_story_is_recorded_row_by_row(db_url: str) -> None:
             assert items[2].partners == ["masyarakat", "dunia_usaha"]
             assert items[2].due_quarters == [3, 4]
             assert items[0].target_value == Decimal(4)
-        v2 = repository.version_items(session, commitment_id=COMMITMENT_ID, number=2)
+        v2 = reads.version_items(session, commitment_id=COMMITMENT_ID, number=2)
         assert v2[1].budget_rp == Decimal("27500000.50")
         assert str(v2[1].budget_rp) == "27500000.50"
 
-        comments = repository.list_comments(session, commitment_id=COMMITMENT_ID)
+        comments = reads.list_comments(session, commitment_id=COMMITMENT_ID)
         assert [(c.position, c.item_position, c.text) for c in comments] == [
             (1, 2, COMMENTS[0].text),
             (2, None, COMMENTS[1].text),
@@ -347,7 +347,7 @@ def test_a_commitment_story_is_recorded_row_by_row(db_url: str) -> None:
             (1, 1, 4, REVIEWER.name)
         }
 
-        signatures = repository.list_signatures(session, commitment_id=COMMITMENT_ID)
+        signatures = reads.list_signatures(session, commitment_id=COMMITMENT_ID)
         assert [(s.office, s.signer_name, s.acting, s.title) for s in signatures] == [
             ("bpbd_head", BPBD_HEAD.name, "definitive", "Kepala BPBD Kabupaten Kupang"),
             (
@@ -364,7 +364,7 @@ def test_a_commitment_story_is_recorded_row_by_row(db_url: str) -> None:
         }
         assert signatures[1].signed_at == utc(at_wita(date(2026, 2, 16), 10))
 
-        reports = repository.list_reports(session, commitment_id=COMMITMENT_ID)
+        reports = reads.list_reports(session, commitment_id=COMMITMENT_ID)
         assert len(reports) == 1
         report = reports[0]
         assert (report.quarter, report.state, report.timeliness) == (1, "submitted", "late")
@@ -374,7 +374,7 @@ def test_a_commitment_story_is_recorded_row_by_row(db_url: str) -> None:
         assert [i["item_position"] for i in report.items] == [1]
         assert Decimal(report.items[0]["percent_realised"]) == Decimal("25.50")
 
-        trail = repository.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
+        trail = reads.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
         assert [a.seq for a in trail] == list(range(1, 12))
         assert [a.action for a in trail] == EXPECTED_ACTIONS
         assert [(a.from_stage, a.to_stage) for a in trail] == [
@@ -409,7 +409,7 @@ def test_a_commitment_story_is_recorded_row_by_row(db_url: str) -> None:
         assert trail[10].detail["timeliness"] == "late"
         assert [a.occurred_at for a in trail] == [utc(e.occurred_at) for e in story.events]
 
-        whole = repository.list_audit(session, cycle_id=CYCLE_ID)
+        whole = reads.list_audit(session, cycle_id=CYCLE_ID)
         assert [(a.stream, a.seq) for a in whole][:2] == [
             (f"cycle:{CYCLE_ID}", 1),
             (COMMITMENT_ID, 1),
@@ -421,7 +421,7 @@ def test_an_older_event_recorded_late_does_not_roll_the_projection_back(db_url: 
     sessions = session_factory(db_url)
     story = tell_story()
     with transaction(sessions) as session:
-        repository.record_cycle_event(session, event=story.cycle_event)
+        records.record_cycle_event(session, event=story.cycle_event)
     events = story.events
     for event in events[:5]:
         record(sessions, event)
@@ -429,10 +429,10 @@ def test_an_older_event_recorded_late_does_not_roll_the_projection_back(db_url: 
     assert record(sessions, events[6]) is True
     assert record(sessions, events[5]) is True
     with sessions() as session:
-        row = repository.get_commitment(session, commitment_id=COMMITMENT_ID)
+        row = reads.get_commitment(session, commitment_id=COMMITMENT_ID)
         assert row is not None
         assert (row.stage, row.last_seq, row.approved_version) == ("signing", 7, 2)
-        trail = repository.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
+        trail = reads.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
         assert [a.seq for a in trail] == [1, 2, 3, 4, 5, 6, 7]
 
 
@@ -454,19 +454,17 @@ def test_recording_an_event_twice_writes_its_rows_once(db_url: str) -> None:
     assert counts["cycle"] == 1
 
     with transaction(sessions) as session:
-        assert repository.record_cycle_event(session, event=story.cycle_event) is False
+        assert records.record_cycle_event(session, event=story.cycle_event) is False
     for event in story.events:
         assert record(sessions, event) is False
     # Twice within one transaction, too: the first write is visible to the second check.
     with transaction(sessions) as session:
         for _ in range(2):
-            again = repository.record_event(
-                session, event=story.events[3], regency_name=KUPANG.name
-            )
+            again = records.record_event(session, event=story.events[3], regency_name=KUPANG.name)
             assert again is False
     assert row_counts(sessions) == counts
     with sessions() as session:
-        row = repository.get_commitment(session, commitment_id=COMMITMENT_ID)
+        row = reads.get_commitment(session, commitment_id=COMMITMENT_ID)
         assert row is not None
         assert (row.stage, row.last_seq) == ("follow_up", 11)
 
@@ -475,11 +473,11 @@ def test_a_new_event_recorded_twice_in_one_transaction_is_written_once(db_url: s
     sessions = session_factory(db_url)
     story = tell_story()
     with transaction(sessions) as session:
-        repository.record_cycle_event(session, event=story.cycle_event)
+        records.record_cycle_event(session, event=story.cycle_event)
         first = [
-            repository.record_event(session, event=story.events[0], regency_name=KUPANG.name),
-            repository.record_event(session, event=story.events[1], regency_name=KUPANG.name),
-            repository.record_event(session, event=story.events[1], regency_name=KUPANG.name),
+            records.record_event(session, event=story.events[0], regency_name=KUPANG.name),
+            records.record_event(session, event=story.events[1], regency_name=KUPANG.name),
+            records.record_event(session, event=story.events[1], regency_name=KUPANG.name),
         ]
     assert first == [True, True, False]
     counts = row_counts(sessions)
@@ -498,9 +496,9 @@ def test_recorder_activity_is_idempotent_and_titles_signatures(db_url: str) -> N
     assert row_counts(sessions) == counts
     assert counts["audit_event"] == 12 and counts["signature"] == 3
     with sessions() as session:
-        row = repository.get_commitment(session, commitment_id=COMMITMENT_ID)
+        row = reads.get_commitment(session, commitment_id=COMMITMENT_ID)
         assert row is not None and row.regency_name == "Kabupaten Kupang"
-        signatures = repository.list_signatures(session, commitment_id=COMMITMENT_ID)
+        signatures = reads.list_signatures(session, commitment_id=COMMITMENT_ID)
         # Signed in February 2026, after the BPBD head was retitled (17 December 2025).
         assert [(s.title, s.acting) for s in signatures] == [
             ("Kepala BPBD Kabupaten Kupang", "definitive"),
@@ -516,7 +514,7 @@ def test_aware_datetimes_come_back_as_the_same_instant_in_utc(db_url: str) -> No
     sessions = session_factory(db_url)
     wita_morning = datetime(2026, 1, 5, 7, 30, tzinfo=WITA)  # 23:30 UTC the day before
     with transaction(sessions) as session:
-        repository.add_user(
+        people.add_user(
             session,
             username="operator-5301",
             full_name="Operator BPBD Kabupaten Kupang",
@@ -527,7 +525,7 @@ def test_aware_datetimes_come_back_as_the_same_instant_in_utc(db_url: str) -> No
             now=wita_morning,
         )
     with sessions() as session:
-        user = repository.get_user(session, username="operator-5301")
+        user = people.get_user(session, username="operator-5301")
         assert user is not None
         assert user.created_at == wita_morning
         assert user.created_at.tzinfo is UTC
@@ -536,7 +534,7 @@ def test_aware_datetimes_come_back_as_the_same_instant_in_utc(db_url: str) -> No
     story = tell_story()
     record_story(sessions, story)
     with sessions() as session:
-        trail = repository.list_audit(session, cycle_id=CYCLE_ID)
+        trail = reads.list_audit(session, cycle_id=CYCLE_ID)
         assert all(a.occurred_at.utcoffset() == timedelta(0) for a in trail)
         # The cycle started at 08:00 WITA, before the commitment at 09:00 WITA.
         assert trail[0].occurred_at == datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
@@ -546,7 +544,7 @@ def test_a_naive_datetime_is_refused(db_url: str) -> None:
     sessions = session_factory(db_url)
     with pytest.raises(StatementError, match="naive datetime") as refused:
         with transaction(sessions) as session:
-            repository.add_user(
+            people.add_user(
                 session,
                 username="naif",
                 full_name="Naif",
@@ -558,7 +556,7 @@ def test_a_naive_datetime_is_refused(db_url: str) -> None:
             )
     assert isinstance(refused.value.orig, ValueError)
     with sessions() as session:
-        assert repository.get_user(session, username="naif") is None
+        assert people.get_user(session, username="naif") is None
 
 
 # --- messages claimed before sending ----------------------------------------------------
@@ -585,7 +583,7 @@ def test_a_sent_message_cannot_be_claimed_again(db_url: str) -> None:
     sessions = session_factory(db_url)
     story = tell_story()
     with transaction(sessions) as session:
-        repository.record_cycle_event(session, event=story.cycle_event)
+        records.record_cycle_event(session, event=story.cycle_event)
     record(sessions, story.events[0])
     now = datetime(2026, 1, 8, 0, 0, tzinfo=UTC)
     to = "operator-5301@example.org"
@@ -593,7 +591,7 @@ def test_a_sent_message_cannot_be_claimed_again(db_url: str) -> None:
 
     def claim(key: str, message_id: str, reminder: ReminderIntent | None = None) -> bool:
         with transaction(sessions) as session:
-            return repository.claim_message(
+            return mail.claim_message(
                 session,
                 commitment_id=COMMITMENT_ID,
                 kind="digest",
@@ -606,7 +604,7 @@ def test_a_sent_message_cannot_be_claimed_again(db_url: str) -> None:
 
     def mark(message_id: str) -> None:
         with transaction(sessions) as session:
-            repository.mark_sent(session, message_id=message_id, sent_at=now)
+            mail.mark_sent(session, message_id=message_id, sent_at=now)
 
     assert claim("k7", "<digest.a@komitmen>", seven_days) is True
     # Not marked sent (the send failed): a retry claims it again, under its new id.
@@ -616,7 +614,7 @@ def test_a_sent_message_cannot_be_claimed_again(db_url: str) -> None:
     assert claim("k7", "<digest.d@komitmen>", seven_days) is False
     # Another person's copy of the same reminder is its own row.
     with transaction(sessions) as session:
-        assert repository.claim_message(
+        assert mail.claim_message(
             session,
             commitment_id=COMMITMENT_ID,
             kind="digest",
@@ -629,7 +627,7 @@ def test_a_sent_message_cannot_be_claimed_again(db_url: str) -> None:
     assert claim("k3", "<digest.f@komitmen>") is True
 
     with sessions() as session:
-        rows = repository.list_reminders(session, cycle_id=CYCLE_ID)
+        rows = mail.list_reminders(session, cycle_id=CYCLE_ID)
         by_key = {(r.dedupe_key, r.recipient): r for r in rows}
         assert len(rows) == 3
         k7 = by_key[("k7", to)]
@@ -646,7 +644,7 @@ def test_a_token_stops_working_when_it_expires_or_is_revoked(db_url: str) -> Non
     sessions = session_factory(db_url)
     issued = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
     with transaction(sessions) as session:
-        user = repository.add_user(
+        user = people.add_user(
             session,
             username="operator-5301",
             full_name="Operator BPBD Kabupaten Kupang",
@@ -656,18 +654,16 @@ def test_a_token_stops_working_when_it_expires_or_is_revoked(db_url: str) -> Non
             office=None,
             now=issued,
         )
-        day = repository.create_token(
+        day = people.create_token(
             session, user_id=user.id, name="web", now=issued, lifetime=timedelta(hours=9)
         )
-        forever = repository.create_token(session, user_id=user.id, name="api", now=issued)
+        forever = people.create_token(session, user_id=user.id, name="api", now=issued)
     with transaction(sessions) as session:
-        found = repository.find_user_by_token(session, token=day, now=issued + timedelta(hours=8))
+        found = people.find_user_by_token(session, token=day, now=issued + timedelta(hours=8))
         assert found is not None and found.username == "operator-5301"
-        assert repository.find_user_by_token(
-            session, token=forever, now=issued + timedelta(days=999)
-        )
+        assert people.find_user_by_token(session, token=forever, now=issued + timedelta(days=999))
     with transaction(sessions) as session:
         expired = issued + timedelta(hours=9)
-        assert repository.find_user_by_token(session, token=day, now=expired) is None
-        assert repository.revoke_token(session, token=forever, now=issued)
-        assert repository.find_user_by_token(session, token=forever, now=issued) is None
+        assert people.find_user_by_token(session, token=day, now=expired) is None
+        assert people.revoke_token(session, token=forever, now=issued)
+        assert people.find_user_by_token(session, token=forever, now=issued) is None

@@ -8,7 +8,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from api.pages.document import nip_grouped, signed_title
-from db import repository
+from db import people, reads
 from db.session import session_factory, transaction
 from domain.audit import ChainHead
 from domain.calendar import WITA
@@ -33,7 +33,7 @@ def test_nip_and_title_are_written_as_on_paper() -> None:
 def chain_head(api: Api, cycle_id: str) -> ChainHead:
     """The end of the cycle's audit chain as the database holds it."""
     with transaction(session_factory(api.url)) as session:
-        head = repository.audit_chain_head(session, cycle_id=cycle_id)
+        head = reads.audit_chain_head(session, cycle_id=cycle_id)
         assert head is not None
         return head
 
@@ -68,7 +68,7 @@ async def test_document_shows_the_approved_plan_signatures_and_hash(
         assert approved.status_code == 200, approved.text
         document_hash = approved.json()["document_hash"]
         with transaction(session_factory(api.url)) as session:
-            kalak = repository.get_user(session, username="kalak-5301")
+            kalak = people.get_user(session, username="kalak-5301")
             assert kalak is not None
             kalak.nip = NIP
         for signer, acting in (("kalak-5301", None), ("bappeda-5301", None), ("kada-5301", "plt")):
@@ -104,7 +104,7 @@ async def test_document_shows_the_approved_plan_signatures_and_hash(
 def full_name(api: Api, username: str) -> str:
     """The name a user signs with."""
     with transaction(session_factory(api.url)) as session:
-        user = repository.get_user(session, username=username)
+        user = people.get_user(session, username=username)
         assert user is not None
         return user.full_name
 
@@ -135,7 +135,7 @@ async def test_joint_commitment_lists_every_regency_its_signatures_and_the_cycle
         kupang = f"/cycles/{cycle}/commitments/53.01"
         kupang_hash = await approve(api, kupang, "operator-5301")
         with transaction(session_factory(api.url)) as session:
-            kalak = repository.get_user(session, username="kalak-5301")
+            kalak = people.get_user(session, username="kalak-5301")
             assert kalak is not None
             kalak.nip = NIP
         for signer, acting in (("kalak-5301", "plt"), ("bappeda-5301", None), ("kada-5301", "an")):

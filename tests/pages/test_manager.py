@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from temporalio.testing import WorkflowEnvironment
 
-from activities.formatting import format_deadline
 from api.app import create_app
 from api.pages import manager
 from domain.calendar import WITA, end_of_day
 from domain.catalog import load_catalog
+from domain.display import format_deadline
 from komitmen.demo import sample_plan
 from services.settings import Settings
 from tests.api import test_overdue_pages

@@ -1,4 +1,8 @@
-"""What the API reads and writes: response views and action bodies (never an actor)."""
+"""What the front doors read and write: views of the records and action bodies (never an actor).
+
+A body is declared once, bounds included: the JSON API validates it, a page turns its
+form into the same model, and the CLI builds it from its arguments.
+"""
 
 from __future__ import annotations
 

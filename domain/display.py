@@ -1,4 +1,4 @@
-"""Dates, deadlines, numbers and money written the way readers in Indonesia expect.
+"""Words and numbers as readers in Indonesia expect them: dates, money, acting marks.
 
 Pure functions; the mail renderer registers them as Jinja filters bound to the
 message language. Every language other than English falls back to Bahasa Indonesia.
@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Literal
 
 from domain.calendar import WITA
+from domain.roles import Acting
 
 Language = Literal["id", "en"]
 Number = int | float | Decimal
@@ -81,3 +82,24 @@ def format_rupiah(x: Number) -> str:
     """Format an amount in whole rupiah: "Rp1.250.000", negative as "-Rp1.250.000"."""
     digits = format_number(-x if x < 0 else x, 0, "id")
     return f"-Rp{digits}" if x < 0 and digits != "0" else f"Rp{digits}"
+
+
+# The words the pages, the documents and the CLI share; each door keeps only its own.
+ACTING_MARK: dict[Acting, str] = {
+    Acting.PLT: "Plt.",
+    Acting.PLH: "Plh.",
+    Acting.PJ: "Pj.",
+    Acting.AN: "a.n.",
+}
+"""The mark before an acting official's or an a.n. signer's title; none when definitive."""
+
+QUARTER_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+"""Quarters as Roman numerals, as in "Triwulan III"."""
+
+
+def acting_mark(acting: str) -> str:
+    """The mark of an acting official (Plt., Plh., Pj.) or an a.n. signer; empty if definitive."""
+    try:
+        return ACTING_MARK.get(Acting(acting), "")
+    except ValueError:
+        return ""

@@ -1,0 +1,309 @@
+"""The writer of Komitmen's records: workflow changes projected into tables, and the audit chain.
+
+`record_cycle_event` and `record_event` are the only writes of a cycle's and a commitment's
+state. They are idempotent: each recorded change carries the (stream, seq) of the workflow
+event behind it, and a change whose audit row already exists is skipped, so an activity
+retry or a workflow replay never writes a second row. Audit rows are hash-chained per cycle
+(domain.audit); appending locks the cycle's `audit_chain_head` row until commit, so rows
+recorded at the same moment by many commitments of one cycle line up one after another,
+never forking the chain (`AuditChainMoved` if the head moved under the lock).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, bindparam, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db import models as m
+from domain.audit import EMPTY_CHAIN, AuditContent, ChainHead, chain_after
+from domain.commitment import Event
+from domain.cycle import CycleEvent
+
+# cost more CPU than SQLite took to run it (bench/lifecycle.py).
+_RECORDED = select(
+    exists().where(m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq"))
+)
+_REPORT = select(m.QuarterlyReport).where(
+    m.QuarterlyReport.commitment_id == bindparam("commitment"),
+    m.QuarterlyReport.quarter == bindparam("quarter"),
+)
+_HEAD = m.Base.metadata.tables[m.AuditChainHead.__tablename__]
+_TOUCH_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.cycle_id == bindparam("cycle"))
+    .values(chain_seq=_HEAD.c.chain_seq)
+    .returning(_HEAD.c.chain_seq, _HEAD.c.hash)
+)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(
+        _HEAD.c.cycle_id == bindparam("cycle"),
+        _HEAD.c.chain_seq == bindparam("old_seq"),
+        _HEAD.c.hash == bindparam("old_hash"),
+    )
+    .values(chain_seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+    .returning(_HEAD.c.chain_seq)
+)
+_COMMITMENT = m.Base.metadata.tables[m.Commitment.__tablename__]
+# Its SET clause is the parameters' other keys. A change older than the row's last one
+# leaves the row as it is (workflows record in order; a retry finds its row recorded).
+_PROJECT = update(_COMMITMENT).where(
+    _COMMITMENT.c.id == bindparam("key"), _COMMITMENT.c.last_seq <= bindparam("upto")
+)
+_INSERT_AUDIT = insert(m.Base.metadata.tables[m.AuditEvent.__tablename__])
+
+
+def _already_recorded(session: Session, *, stream: str, seq: int) -> bool:
+    return bool(session.scalar(_RECORDED, {"stream": stream, "seq": seq}))
+
+
+def record_cycle_event(session: Session, *, event: CycleEvent) -> bool:
+    """Record a cycle-level change (started, cancelled, completed); False if already done."""
+    stream = f"cycle:{event.cycle_id}"
+    if _already_recorded(session, stream=stream, seq=event.seq):
+        return False
+    spec = event.spec
+    cycle = session.get(m.Cycle, event.cycle_id)
+    if cycle is None:
+        assert spec is not None, "a cycle's first event carries its spec"
+        cycle = m.Cycle(
+            id=event.cycle_id,
+            name=spec.name,
+            year=spec.year,
+            status=event.status,
+            spec=spec.model_dump(mode="json"),
+            started_by=event.actor.name,
+            started_at=event.occurred_at,
+            ended_at=None,
+        )
+        session.add(cycle)
+    cycle.status = event.status
+    if event.ended:
+        cycle.ended_at = event.occurred_at
+    session.flush()
+    _append_audit(
+        session,
+        AuditContent(
+            cycle_id=event.cycle_id,
+            stream=stream,
+            seq=event.seq,
+            action=event.action,
+            actor=event.actor.name,
+            actor_role=event.actor.role.value,
+            from_stage=None,
+            to_stage=None,
+            detail={"reason": event.reason, **event.detail},
+            occurred_at=event.occurred_at,
+        ),
+    )
+    return True
+
+
+def record_event(
+    session: Session, *, event: Event, regency_name: str, signature_title: str | None = None
+) -> bool:
+    """Record one commitment change and its payload; False if it was recorded before."""
+    if _already_recorded(session, stream=event.commitment_id, seq=event.seq):
+        return False
+    _project_commitment(session, event=event, regency_name=regency_name)
+    if event.plan is not None:
+        _record_version(session, event=event)
+    for position, comment in enumerate(event.comments, start=1):
+        session.add(
+            m.ReviewComment(
+                commitment_id=event.commitment_id,
+                event_seq=event.seq,
+                position=position,
+                round=event.reviewed_round or event.round,
+                version=event.version,
+                item_position=comment.item_position,
+                text=comment.text,
+                author=event.actor.name,
+                created_at=event.occurred_at,
+            )
+        )
+    if event.signature is not None:
+        sig = event.signature
+        session.add(
+            m.Signature(
+                commitment_id=event.commitment_id,
+                version=sig.version,
+                office=sig.office,
+                title=signature_title or sig.office,
+                signer_name=sig.signer_name,
+                acting=sig.acting.value,
+                nip=sig.nip,
+                document_hash=sig.document_hash,
+                signed_at=sig.signed_at,
+            )
+        )
+    if event.quarter is not None:
+        _record_report(session, event=event)
+    session.flush()
+    _append_audit(
+        session,
+        AuditContent(
+            cycle_id=event.cycle_id,
+            stream=event.commitment_id,
+            seq=event.seq,
+            action=event.action,
+            actor=event.actor.name,
+            actor_role=event.actor.role.value,
+            from_stage=event.from_stage.value,
+            to_stage=event.to_stage.value,
+            detail=_audit_detail(event),
+            occurred_at=event.occurred_at,
+        ),
+    )
+    return True
+
+
+class AuditChainMoved(RuntimeError):
+    """The chain head moved under a held lock; the transaction must roll back and retry."""
+
+
+def _insert(session: Session, model: type[m.Base]) -> Any:
+    """An INSERT of the session's dialect, which can say ON CONFLICT DO NOTHING."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def _lock_chain_head(session: Session, *, cycle_id: str) -> ChainHead:
+    # Reading the head through an update that changes nothing is a write: on SQLite it
+    # takes the database's write lock before the head is read, and PostgreSQL locks the
+    # row. Either way no other transaction can append to this cycle until this one ends.
+    # A cycle's first row finds no head: the empty one is inserted (or found, if another
+    # transaction inserted it first) and read the same way.
+    row = session.execute(_TOUCH_HEAD, {"cycle": cycle_id}).one_or_none()
+    if row is None:
+        session.execute(
+            _insert(session, m.AuditChainHead)
+            .values(cycle_id=cycle_id, chain_seq=EMPTY_CHAIN.length, hash=EMPTY_CHAIN.hash)
+            .on_conflict_do_nothing(index_elements=["cycle_id"])
+        )
+        row = session.execute(_TOUCH_HEAD, {"cycle": cycle_id}).one()
+    return ChainHead(length=row.chain_seq, hash=row.hash)
+
+
+def _append_audit(session: Session, content: AuditContent) -> None:
+    """Chain an audit row after its cycle's head and move the head to it."""
+    head = _lock_chain_head(session, cycle_id=content.cycle_id)
+    link = chain_after(head, content)
+    session.execute(_INSERT_AUDIT, {**dict(content), **dict(link)})
+    # Guarded by the old head as well as the lock: a fork can never be committed.
+    moved = session.scalar(
+        _MOVE_HEAD,
+        {
+            "cycle": content.cycle_id,
+            "old_seq": head.length,
+            "old_hash": head.hash,
+            "new_seq": link.chain_seq,
+            "new_hash": link.hash,
+        },
+    )
+    if moved is None:
+        raise AuditChainMoved(f"the audit chain of cycle {content.cycle_id} moved while locked")
+
+
+def _audit_detail(event: Event) -> dict[str, Any]:
+    detail: dict[str, Any] = {"round": event.round, "version": event.version}
+    if event.reason:
+        detail["reason"] = event.reason
+    if event.quarter is not None:
+        detail["quarter"] = event.quarter
+        detail["report_state"] = event.report_state
+        detail["timeliness"] = event.report_timeliness
+    if event.signature is not None:
+        detail["office"] = event.signature.office
+        detail["acting"] = event.signature.acting.value
+        detail["document_hash"] = event.signature.document_hash
+    if event.comments:
+        detail["comments"] = len(event.comments)
+        detail["reviewed_round"] = event.reviewed_round
+    return detail
+
+
+def _project_commitment(session: Session, *, event: Event, regency_name: str) -> None:
+    values = {
+        "stage": event.to_stage.value,
+        "round": event.round,
+        "latest_version": event.version,
+        "approved_version": event.approved_version,
+        "document_hash": event.document_hash,
+        "next_due_at": event.next_due_at,
+        "overdue_since": event.overdue_since,
+        "deadlines": {k.value: v.isoformat() for k, v in event.deadlines.items()},
+        "last_seq": event.seq,
+        "updated_at": event.occurred_at,
+    }
+    params = {"key": event.commitment_id, "upto": event.seq, **values}
+    moved = cast(CursorResult[Any], session.execute(_PROJECT, params))
+    if moved.rowcount == 0:
+        # No row yet (the commitment's first change), or a newer change holds it.
+        session.execute(
+            _insert(session, m.Commitment)
+            .values(
+                id=event.commitment_id,
+                cycle_id=event.cycle_id,
+                regency_code=event.regency_code,
+                regency_name=regency_name,
+                **values,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+
+
+def _record_version(session: Session, *, event: Event) -> None:
+    assert event.plan is not None
+    version = m.PlanVersion(
+        commitment_id=event.commitment_id,
+        number=event.version,
+        round=event.round,
+        saved_by=event.actor.name,
+        saved_at=event.occurred_at,
+    )
+    session.add(version)
+    session.flush()
+    for position, item in enumerate(event.plan.items, start=1):
+        session.add(
+            m.ActionItem(
+                version_id=version.id,
+                position=position,
+                strategic_issue=item.strategic_issue.value,
+                phase=item.phase.value,
+                activity=item.activity,
+                indicator=item.indicator,
+                target_value=item.target_value,
+                target_unit=item.target_unit,
+                due_quarters=list(item.due_quarters),
+                responsible_unit=item.responsible_unit,
+                partners=[p.value for p in item.partners],
+                budget_rp=item.budget_rp,
+                budget_source=item.budget_source.value,
+                location=item.location,
+            )
+        )
+
+
+def _record_report(session: Session, *, event: Event) -> None:
+    assert event.quarter is not None and event.report_state is not None
+    assert event.report_timeliness is not None
+    row = session.scalar(_REPORT, {"commitment": event.commitment_id, "quarter": event.quarter})
+    if row is None:
+        row = m.QuarterlyReport(commitment_id=event.commitment_id, quarter=event.quarter, items=[])
+        session.add(row)
+    row.state = event.report_state.value
+    row.timeliness = event.report_timeliness.value
+    if event.report is not None:
+        row.items = [i.model_dump(mode="json") for i in event.report.items]
+        row.submitted_by = event.actor.name
+        row.submitted_at = event.occurred_at
+        row.return_reason = None
+    if event.action == "verify_report":
+        row.verified_by = event.actor.name
+        row.verified_at = event.occurred_at
+    if event.action == "return_report":
+        row.return_reason = event.reason

@@ -1,0 +1,55 @@
+"""What the services refuse, whichever door a request came through.
+
+Refusal                  a request the services will not carry out; `detail` says why
+├── Unauthenticated      no valid token or page session
+├── OutOfScope           the person's role or regency does not cover the target
+├── NotFound             nothing by that id, or nothing the person may know of
+├── Conflict             the target's state forbids the request
+│   └── ActionRefused    a workflow refused an action; `reason` is the workflow's
+└── LockedOut            too many failed sign-ins; `retry_after` seconds to wait
+
+The JSON API maps them to 401, 403, 404, 409 and 429 (`api/errors.py`), the pages to
+their error page in the visitor's language, the CLI to `refused: ...` and exit 2.
+"""
+
+from __future__ import annotations
+
+
+class Refusal(Exception):
+    """A request the services will not carry out."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Unauthenticated(Refusal):
+    """No valid token or page session came with the request."""
+
+
+class OutOfScope(Refusal):
+    """The person's role or regency does not cover the target."""
+
+
+class NotFound(Refusal):
+    """Nothing by that id, or nothing the person may know of."""
+
+
+class Conflict(Refusal):
+    """The target's state forbids the request."""
+
+
+class ActionRefused(Conflict):
+    """A workflow refused an action; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LockedOut(Refusal):
+    """Too many failed sign-ins; sign-in may be tried again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {retry_after} s")
+        self.retry_after = retry_after
