@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.deps import ClientFactory, Runtime
 from api.errors import PROBLEM_RESPONSES, install_error_handlers
 from api.limits import BodyLimit
 from api.pages import router as pages_router
@@ -17,9 +16,8 @@ from api.pages.document import router as document_router
 from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
 from api.routes import auth, commitments, cycles, exports, health, overdue
-from db.session import session_factory
+from services.runtime import ClientFactory, Runtime
 from services.settings import Settings, get_settings
-from services.temporal import connect
 
 
 @asynccontextmanager
@@ -37,18 +35,13 @@ def create_app(
 ) -> FastAPI:
     """Build the app for the given settings; Temporal is connected on first use."""
     settings = settings or get_settings()
-    resolved = settings
     app = FastAPI(
         title="Komitmen",
         version="0.1.0",
         description="Disaster-management action-plan commitments of the regencies of NTT.",
         lifespan=_lifespan,
     )
-    app.state.runtime = Runtime(
-        settings=settings,
-        sessions=session_factory(settings.db_url),
-        client_factory=client_factory or (lambda: connect(resolved)),
-    )
+    app.state.runtime = Runtime.of(settings, client_factory)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)

@@ -1,17 +1,17 @@
 """The one error map of the API: every failure becomes RFC 9457 problem details.
 
-ApiProblem                    an HTTP-level refusal raised by the API itself
-├── Unauthorized (401)        no valid bearer token
-├── OutOfScope (403)          the user's role or regency does not cover the target
-├── NotFound (404)            nothing by that id (or none the user may know of)
-├── Conflict (409)            the target is in a state that forbids the request
-└── TooManyRequests (429)     too many failed sign-ins; Retry-After says when to try again
+services.errors.Refusal        a refusal of the services (`STATUS_OF`):
+├── Unauthenticated      401   no valid bearer token
+├── OutOfScope           403   the user's role or regency does not cover the target
+├── NotFound             404   nothing by that id (or none the user may know of)
+├── Conflict             409   the target is in a state that forbids the request
+│   └── ActionRefused    409   the workflow validator's reason
+└── LockedOut            429   too many failed sign-ins; Retry-After says when to try again
 
 Mapped besides (see `install_error_handlers`):
 HTTPException                  its status and detail (400: why the body could not be read)
 RequestValidationError   422   each bad field as {"field": "plan.items[2].target_value", ...}
 pydantic ValidationError 422   the same, for input checked inside a route
-ActionRefused            409   the workflow validator's reason
 InvalidInput             422   the domain's FieldErrors
 UnknownRegency           404   the unknown code
 RPCError (Temporal)      404   no such workflow running; 503 for anything else
@@ -34,7 +34,15 @@ from starlette.exceptions import HTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import InvalidInput, UnknownRegency
-from services.actions import ActionRefused
+from services.errors import (
+    Conflict,
+    LockedOut,
+    NotFound,
+    OutOfScope,
+    Refusal,
+    Unauthenticated,
+)
+from services.stored_answers import Replayed
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -79,48 +87,22 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 409, 413, 422, 503)
 
 
-class ApiProblem(Exception):
-    """A refusal with an HTTP status and a human-readable detail."""
-
-    status = 400
-
-    def __init__(self, detail: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.headers = dict(headers or {})
-
-
-class Unauthorized(ApiProblem):
-    """No valid bearer token came with the request."""
-
-    status = 401
+STATUS_OF: dict[type[Refusal], int] = {
+    Unauthenticated: 401,
+    OutOfScope: 403,
+    NotFound: 404,
+    Conflict: 409,
+    LockedOut: 429,
+}
+"""The HTTP status of each refusal of the services (a subclass takes its parent's)."""
 
 
-class OutOfScope(ApiProblem):
-    """The user's role or regency does not cover the target."""
-
-    status = 403
-
-
-class NotFound(ApiProblem):
-    """Nothing by that id, or nothing the user may know of."""
-
-    status = 404
-
-
-class Conflict(ApiProblem):
-    """The target's state forbids the request."""
-
-    status = 409
-
-
-class TooManyRequests(ApiProblem):
-    """Too many failed attempts; the client may try again after `retry_after` seconds."""
-
-    status = 429
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail, {"Retry-After": str(retry_after)})
+def refusal_status(refusal: Refusal) -> int:
+    """The HTTP status a refusal answers with."""
+    for kind in type(refusal).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 400
 
 
 def problem(
@@ -206,10 +188,15 @@ def install_error_handlers(app: FastAPI) -> None:
             detail += f": {exc.__cause__}"  # FastAPI's "error parsing the body" says no more
         return problem(request, exc.status_code, detail, headers=exc.headers)
 
-    @app.exception_handler(ApiProblem)
-    async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        return problem(request, exc.status, exc.detail, headers={**headers, **exc.headers})
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, exc: Refusal) -> JSONResponse:
+        status = refusal_status(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        if isinstance(exc, LockedOut):
+            headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, Replayed):
+            headers["Idempotent-Replayed"] = "true"
+        return problem(request, status, exc.detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -220,10 +207,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def model_invalid(request: Request, exc: ValidationError) -> JSONResponse:
         errors = validation_errors(exc.errors())
         return problem(request, 422, _describe(errors), errors=errors)
-
-    @app.exception_handler(ActionRefused)
-    async def refused(request: Request, exc: ActionRefused) -> JSONResponse:
-        return problem(request, 409, exc.reason)
 
     @app.exception_handler(InvalidInput)
     async def invalid(request: Request, exc: InvalidInput) -> JSONResponse:

@@ -5,7 +5,8 @@ first request with a key claims it (one row per user and key) and its answer is
 stored, a refusal (409) as much as a success; a repeat of the same request gets
 that answer again, marked `Idempotent-Replayed: true`. The same key with a
 different request is refused (422), and a repeat while the first is still being
-answered gets 409, unless the claim is older than `STALE_AFTER` (its process died):
+answered gets 409, unless the claim is older than `STALE_AFTER` in
+`services/stored_answers.py` (its process died):
 then the repeat takes it over. The key also becomes the Workflow Update's id, so a
 taken-over request that reaches the workflow again is answered by Temporal with
 the original update's result instead of acting twice.
@@ -16,25 +17,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentUser, RuntimeDep
-from api.errors import Conflict
-from db import idempotency as db_idempotency
-from db.session import transaction
-from domain.errors import FieldError, InvalidInput
 from domain.plan import canonical_json
-from services.actions import ActionRefused
+from services import stored_answers
+from services.errors import ActionRefused
 from services.schemas import ActionOut
 
-HEADER = "Idempotency-Key"
+HEADER = stored_answers.KEY
 REPLAYED = "Idempotent-Replayed"
-STALE_AFTER = timedelta(minutes=2)
 
 Send = Callable[[str | None], Awaitable[ActionOut]]
 
@@ -82,48 +78,31 @@ class Idempotency:
     def _claim(self, fingerprint: str) -> ActionOut | None:
         """Claim the key, or return the stored answer of the request that claimed it."""
         assert self.key is not None
-        now = datetime.now(UTC)
-        try:
-            with transaction(self.runtime.sessions) as session:
-                earlier = db_idempotency.find_idempotent_request(
-                    session, user_id=self.user_id, key=self.key
-                )
-                if earlier is None:
-                    db_idempotency.claim_idempotent_request(
-                        session,
-                        user_id=self.user_id,
-                        key=self.key,
-                        request_hash=fingerprint,
-                        now=now,
-                    )
-                    return None
-        except IntegrityError:
-            raise Conflict(f"a request with {HEADER} {self.key!r} is being answered") from None
-        if earlier.request_hash != fingerprint:
-            raise InvalidInput(
-                [FieldError(HEADER, "this key was used for a different request; use a new key")]
-            )
-        if earlier.status_code is None:
-            if now - earlier.created_at < STALE_AFTER:
-                raise Conflict(f"a request with {HEADER} {self.key!r} is being answered")
-            return None  # its process died: take it over; the update id keeps it single
+        stored = stored_answers.claim(
+            self.runtime.sessions,
+            user_id=self.user_id,
+            key=self.key,
+            fingerprint=fingerprint,
+            now=datetime.now(UTC),
+        )
+        if stored is None:
+            return None
         self.response.headers[REPLAYED] = "true"
-        stored = earlier.response or {}
-        if earlier.status_code == 200:
-            return ActionOut.model_validate(stored)
-        raise Conflict(str(stored.get("detail", "refused")), headers={REPLAYED: "true"})
+        return ActionOut.model_validate(stored)
 
     def _finish(self, status_code: int, body: dict[str, object]) -> None:
         assert self.key is not None
-        with transaction(self.runtime.sessions) as session:
-            db_idempotency.finish_idempotent_request(
-                session, user_id=self.user_id, key=self.key, status_code=status_code, response=body
-            )
+        stored_answers.finish(
+            self.runtime.sessions,
+            user_id=self.user_id,
+            key=self.key,
+            status_code=status_code,
+            body=body,
+        )
 
     def _release(self) -> None:
         assert self.key is not None
-        with transaction(self.runtime.sessions) as session:
-            db_idempotency.release_idempotent_request(session, user_id=self.user_id, key=self.key)
+        stored_answers.release(self.runtime.sessions, user_id=self.user_id, key=self.key)
 
 
 def idempotency(

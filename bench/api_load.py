@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from api.pages.routes import SESSION_COOKIE
+from api.pages.base import SESSION_COOKIE
 from bench.common import (
     bench_parser,
     bench_process,

@@ -33,8 +33,8 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client
     from temporalio.workflow import ParentClosePolicy
 
+    from api.pages.base import SESSION_COOKIE
     from api.pages.i18n import stage_label
-    from api.pages.routes import SESSION_COOKIE
     from bench.common import (
         READY,
         bench_parser,

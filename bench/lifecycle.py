@@ -57,9 +57,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.cycle import CycleSpec
     from domain.roles import Actor, Role
     from domain.schedule import compressed_schedule, default_schedule
+    from domain.stages import Action
     from komitmen.demo import sample_plan, sample_report
     from komitmen.devserver import DevServer
-    from services.actions import act, build_cycle_spec, start_cycle
+    from services.actions import STEPS, act, build_cycle_spec, start_cycle
     from services.settings import Settings
     from tests.stack import process_env
     from workflows.common import ACTIVITY_TIMEOUT, commitment_workflow_id, cycle_workflow_id
@@ -124,15 +125,15 @@ async def komitmen_lifecycle(client: Client, spec: CycleSpec, regency: Regency) 
     officer = Actor(name=f"Operator {regency.name}", role=Role.REGENCY_OFFICER, regency_code=code)
     sent: list[str] = []
 
-    async def send(action: str, request: Any) -> Any:
-        sent.append(action)
-        return await act(client, commitment, action, request)
+    async def send(action: Action, request: Any) -> Any:
+        sent.append(action.value)
+        return await act(client, commitment, STEPS[action].update, request)
 
     saved = await send(
-        "save_draft", c.SaveDraft(actor=officer, plan=sample_plan(regency), based_on_version=0)
+        Action.SAVE_DRAFT, c.SaveDraft(actor=officer, plan=sample_plan(regency), based_on_version=0)
     )
-    await send("submit", c.Submit(actor=officer, version=saved.version))
-    approved = await send("approve", c.Approve(actor=REVIEWER, version=saved.version))
+    await send(Action.SUBMIT, c.Submit(actor=officer, version=saved.version))
+    approved = await send(Action.APPROVE, c.Approve(actor=REVIEWER, version=saved.version))
     for office in spec.signatories:
         signer = Actor(
             name=f"Penandatangan {office} {code}",
@@ -140,11 +141,11 @@ async def komitmen_lifecycle(client: Client, spec: CycleSpec, regency: Regency) 
             regency_code=code,
             office=office,
         )
-        await send("sign", c.Sign(actor=signer, document_hash=approved.document_hash))
+        await send(Action.SIGN, c.Sign(actor=signer, document_hash=approved.document_hash))
     for quarter in range(1, 5):
         report = sample_report(regency, quarter)
-        await send("submit_report", c.SubmitReport(actor=officer, report=report))
-        await send("verify_report", c.VerifyReport(actor=REVIEWER, quarter=quarter))
+        await send(Action.SUBMIT_REPORT, c.SubmitReport(actor=officer, report=report))
+        await send(Action.VERIFY_REPORT, c.VerifyReport(actor=REVIEWER, quarter=quarter))
     assert tuple(sent) == ACTIONS, "the bare workflow must mirror these actions"
 
 

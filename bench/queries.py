@@ -43,9 +43,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
-from api.deps import AuthUser
-from api.exports import rekap_table
-from api.routes.overdue import DEFAULT_PAGE, MAX_PAGE, Cursor, find_overdue
 from bench.common import national_catalog, percentile, write_result
 from db import models as m
 from db import reads as db_reads
@@ -57,7 +54,10 @@ from domain.reports import ProgressStatus, ReportState, Timeliness
 from domain.roles import Acting, Actor, Role
 from domain.schedule import default_schedule
 from domain.stages import Stage
+from services.access import AuthUser
 from services.actions import build_cycle_spec
+from services.exports import rekap_table
+from services.overdue import DEFAULT_PAGE, MAX_PAGE, Cursor, find_overdue
 from tests.databases import database
 
 TARGET_P95_MS = 50.0

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from db import people
 from domain.catalog import Catalog, Office, Regency
 from domain.plan import ActionItem, ActionPlan, BudgetSource, Partner, Phase, StrategicIssue
 from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
-from domain.roles import Role
+from domain.roles import Actor, Role
+from services.people import add_person, find_person
 
 DEMO_PASSWORD = "komitmen-demo"
 
@@ -36,6 +36,16 @@ class DemoUser:
     def email(self) -> str:
         """The person's example.org address."""
         return f"{self.username}@example.org"
+
+    @property
+    def actor(self) -> Actor:
+        """Who the person acts as."""
+        return Actor(
+            name=self.full_name,
+            role=self.role,
+            regency_code=self.regency_code,
+            office=self.office.value if self.office else None,
+        )
 
 
 def _slug(regency: Regency) -> str:
@@ -89,19 +99,16 @@ def seed_demo_users(session: Session, catalog: Catalog, password_hash: str | Non
     added = 0
     now = datetime.now(UTC)
     for user in demo_users(catalog):
-        if people.get_user(session, username=user.username) is None:
-            account = people.add_user(
+        if find_person(session, user.username) is None:
+            add_person(
                 session,
                 username=user.username,
-                full_name=user.full_name,
+                person=user.actor,
                 email=user.email,
-                role=user.role.value,
-                regency_code=user.regency_code,
-                office=user.office.value if user.office else None,
                 language=user.language,
                 now=now,
+                password_hash=password_hash,
             )
-            account.password_hash = password_hash
             added += 1
     return added
 

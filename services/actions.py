@@ -1,37 +1,40 @@
-"""Human actions as Temporal client calls, shared by the CLI and the API.
+"""Human actions as Temporal client calls, shared by the JSON API, the pages and the CLI.
 
-Every action is a Workflow Update: the workflow's validator refuses an invalid one
-before anything is written, and the refusal comes back here as `ActionRefused`.
+Every action is a Workflow Update, named by the workflow's method (a type checker
+follows it): the workflow's validator refuses an invalid one before anything is
+written, and the refusal comes back here as `ActionRefused`. `STEPS` says, for each
+action a person takes on a commitment, which body it reads, which update it sends
+and how the body and the person become the workflow's request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import UpdateMethodMultiParam
 
+from domain import commitment as c
 from domain.calendar import load_calendar
 from domain.catalog import Catalog
-from domain.commitment import ExtendDeadline
 from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle, CycleSpec, CycleStatus, RegencyRef
-from domain.errors import DomainError
+from domain.reports import QuarterlyReport
 from domain.roles import Actor, Role
 from domain.schedule import ScheduleSpec, resolve_schedule
+from domain.stages import Action
+from services import schemas as s
+from services.access import AuthUser
+from services.commitments import CommitmentRef
+from services.errors import ActionRefused
 from workflows.commitment import ActionResult, CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
 from workflows.cycle import CycleInput, CycleWorkflow
-
-
-class ActionRefused(DomainError):
-    """A workflow refused an action; `reason` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def build_cycle_spec(
@@ -88,11 +91,18 @@ async def start_cycle(
     return started
 
 
+R = TypeVar("R", bound=BaseModel)
+B = TypeVar("B", bound=BaseModel)
+
+Update = UpdateMethodMultiParam[[CommitmentWorkflow, R], ActionResult]
+"""A commitment workflow's update method, e.g. `CommitmentWorkflow.sign`."""
+
+
 async def act(
     client: Client,
     commitment_id: str,
-    action: str,
-    request: BaseModel,
+    update: Update[R],
+    request: R,
     *,
     update_id: str | None = None,
 ) -> ActionResult:
@@ -105,12 +115,100 @@ async def act(
         CommitmentWorkflow.run, commitment_workflow_id(commitment_id)
     )
     try:
-        result: ActionResult = await handle.execute_update(
-            action, request, id=update_id, result_type=ActionResult
-        )
+        return await handle.execute_update(update, request, id=update_id)
     except WorkflowUpdateFailedError as failed:
         raise ActionRefused(_reason(failed)) from None
-    return result
+
+
+@dataclass(frozen=True)
+class Step(Generic[B]):
+    """One action on a commitment: the body it reads, and the update it sends."""
+
+    body: type[B]
+    update: Update[Any]
+    request: Callable[[AuthUser, B], BaseModel]
+
+
+def _report(user: AuthUser, body: s.SubmitReportIn) -> BaseModel:
+    report = QuarterlyReport(quarter=body.quarter, items=body.items)
+    return c.SubmitReport(actor=user.actor(), report=report)
+
+
+W = CommitmentWorkflow
+STEPS: dict[Action, Step[Any]] = {
+    Action.SAVE_DRAFT: Step(
+        s.SaveDraftIn,
+        W.save_draft,
+        lambda u, b: c.SaveDraft(actor=u.actor(), plan=b.plan, based_on_version=b.based_on_version),
+    ),
+    Action.SUBMIT: Step(
+        s.VersionIn, W.submit, lambda u, b: c.Submit(actor=u.actor(), version=b.version)
+    ),
+    Action.APPROVE: Step(
+        s.VersionIn, W.approve, lambda u, b: c.Approve(actor=u.actor(), version=b.version)
+    ),
+    Action.REQUEST_CHANGES: Step(
+        s.RequestChangesIn,
+        W.request_changes,
+        lambda u, b: c.RequestChanges(actor=u.actor(), version=b.version, comments=b.comments),
+    ),
+    Action.SIGN: Step(
+        s.SignIn,
+        W.sign,
+        lambda u, b: c.Sign(actor=u.actor(b.acting), document_hash=b.document_hash),
+    ),
+    Action.DECLINE: Step(
+        s.ReasonIn, W.decline, lambda u, b: c.Decline(actor=u.actor(), reason=b.reason)
+    ),
+    Action.SUBMIT_REPORT: Step(s.SubmitReportIn, W.submit_report, _report),
+    Action.VERIFY_REPORT: Step(
+        s.QuarterIn,
+        W.verify_report,
+        lambda u, b: c.VerifyReport(actor=u.actor(), quarter=b.quarter),
+    ),
+    Action.RETURN_REPORT: Step(
+        s.ReturnReportIn,
+        W.return_report,
+        lambda u, b: c.ReturnReport(actor=u.actor(), quarter=b.quarter, reason=b.reason),
+    ),
+    Action.EXTEND_DEADLINE: Step(
+        s.ExtendIn,
+        W.extend_deadline,
+        lambda u, b: c.ExtendDeadline(actor=u.actor(), key=b.key, until=b.until, reason=b.reason),
+    ),
+    Action.WITHDRAW: Step(
+        s.WithdrawIn, W.withdraw, lambda u, b: c.Withdraw(actor=u.actor(), reason=b.reason)
+    ),
+}
+
+
+def request_for(action: Action, user: AuthUser, body: BaseModel) -> BaseModel:
+    """The workflow's request for a person's action with a validated body."""
+    step = STEPS[action]
+    if not isinstance(body, step.body):
+        raise TypeError(f"{action.value} reads a {step.body.__name__}, not {type(body).__name__}")
+    return step.request(user, body)
+
+
+async def take(
+    client: Client,
+    ref: CommitmentRef,
+    action: Action,
+    request: BaseModel,
+    *,
+    update_id: str | None = None,
+) -> s.ActionOut:
+    """Take an action on an open commitment in scope; ActionRefused with the workflow's reason."""
+    ref.ensure_open()
+    result = await act(client, ref.id, STEPS[action].update, request, update_id=update_id)
+    return s.ActionOut(
+        commitment_id=ref.id,
+        seq=result.seq,
+        stage=result.stage.value,
+        version=result.version,
+        round=result.round,
+        document_hash=result.document_hash,
+    )
 
 
 async def cancel_cycle(client: Client, cycle_id: str, request: CancelCycle) -> CycleStatus:
@@ -132,14 +230,12 @@ async def extend_everywhere(
     reason: str,
 ) -> dict[str, ActionResult | str]:
     """Extend one deadline for each listed commitment; a refusal is reported, not raised."""
-    from domain.commitment import DeadlineKey, commitment_id
-
-    request = ExtendDeadline(actor=actor, key=DeadlineKey(key), until=until, reason=reason)
+    request = c.ExtendDeadline(actor=actor, key=c.DeadlineKey(key), until=until, reason=reason)
     outcome: dict[str, ActionResult | str] = {}
     for code in codes:
         try:
             outcome[code] = await act(
-                client, commitment_id(cycle_id, code), "extend_deadline", request
+                client, c.commitment_id(cycle_id, code), CommitmentWorkflow.extend_deadline, request
             )
         except ActionRefused as refused:
             outcome[code] = refused.reason

@@ -61,6 +61,11 @@ def find_commitment(
     return CommitmentRef(cycle_id=cycle_id, regency_code=code, row=row)
 
 
+def items_of(session: Session, ref: CommitmentRef, number: int) -> Sequence[m.ActionItem]:
+    """The action items of one version, in order; none for a version never saved (or 0)."""
+    return reads.version_items(session, commitment_id=ref.id, number=number)
+
+
 def version_items(session: Session, ref: CommitmentRef, number: int) -> list[m.ActionItem]:
     """The action items of one version, in order; NotFound for a version never saved."""
     items = list(reads.version_items(session, commitment_id=ref.id, number=number))

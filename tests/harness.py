@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import Client
@@ -23,9 +24,12 @@ from domain.schedule import ScheduleSpec
 from komitmen.demo import seed_demo_users
 from komitmen.worker import build_worker
 from services import actions
+from services.actions import Update
 from services.settings import Settings
 from workflows.commitment import ActionResult
 from workflows.common import commitment_workflow_id, cycle_workflow_id
+
+R = TypeVar("R", bound=BaseModel)
 
 
 @dataclass
@@ -83,9 +87,10 @@ class Komitmen:
             with contextlib.suppress(RPCError):  # it had already ended
                 await self.client.get_workflow_handle(workflow_id).terminate("test finished")
 
-    async def act(self, code: str, action: str, request: BaseModel) -> ActionResult:
-        """Perform an action on one regency's commitment in the current cycle."""
-        return await actions.act(self.client, f"{self.cycle_id}:{code}", action, request)
+    async def act(self, code: str, update: Update[R], request: R) -> ActionResult:
+        """Send an action (the workflow's update, e.g. `CommitmentWorkflow.sign`) to one
+        regency's commitment in the current cycle."""
+        return await actions.act(self.client, f"{self.cycle_id}:{code}", update, request)
 
 
 @asynccontextmanager

@@ -209,7 +209,7 @@ def test_dev_server_flags() -> None:
 
 def test_a_password_set_from_the_terminal_signs_in(tmp_path: Path) -> None:
     """`users passwd` stores an argon2 hash the API accepts; short passwords are refused."""
-    from api.security import authenticate
+    from services.signin import authenticate
 
     url = f"sqlite:///{tmp_path / 'k.db'}"
     migrate(url)

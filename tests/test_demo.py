@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.security import authenticate, hash_password
 from db import mail, reads
 from db.session import session_factory, transaction
 from domain.catalog import load_catalog
 from komitmen.cli.demo import demo_cycle_id, run_demo
 from komitmen.demo import DEMO_PASSWORD, demo_users, seed_demo_users
+from services.signin import authenticate, hash_password
 from tests.databases import sqlite_database
 from tests.harness import running_komitmen, until
 

@@ -46,6 +46,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -62,6 +63,8 @@ from domain.stages import Stage
 from komitmen.cli import demo as d
 from komitmen.cli.demo import Demo, Story, start_demo
 from services import actions
+from services.actions import Update
+from services.errors import ActionRefused
 from tests.databases import postgres_database
 from tests.smtp import Delivery, SmtpSink
 from tests.stack import WorkerProcess, komitmen_stack
@@ -167,21 +170,23 @@ class Patient:
     spans: list[tuple[float, float]] = field(default_factory=list)
     resent: int = 0
 
-    async def __call__(self, commitment: str, action: str, request: BaseModel) -> ActionResult:
+    async def __call__(
+        self, commitment: str, update: Update[Any], request: BaseModel
+    ) -> ActionResult:
         """Send one action and wait for its answer, asking again when it is slow."""
         loop = asyncio.get_running_loop()
         began = loop.time()
         update_id = f"crash-{uuid.uuid4().hex}"
         while True:
-            sent = actions.act(self.client, commitment, action, request, update_id=update_id)
+            sent = actions.act(self.client, commitment, update, request, update_id=update_id)
             try:
                 result = await asyncio.wait_for(sent, ANSWER_SECONDS)
             # Cancelled while it waits, the client raises its own error rather than a timeout.
             except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-                assert loop.time() - began < PATIENCE_SECONDS, f"{action} on {commitment}"
+                assert loop.time() - began < PATIENCE_SECONDS, f"{update} on {commitment}"
                 self.resent += 1
                 continue
-            except actions.ActionRefused:
+            except ActionRefused:
                 self.spans.append((began, loop.time()))
                 raise
             self.spans.append((began, loop.time()))
@@ -192,7 +197,7 @@ class Patient:
         return sum(any(s < up and e > killed for killed, up in down) for s, e in self.spans)
 
 
-def locked_out(refusal: actions.ActionRefused, quarter: int) -> int:
+def locked_out(refusal: ActionRefused, quarter: int) -> int:
     """The quarter a report was refused for, provided the refusal says it came too late.
 
     A kill during an activity holds the commitment up until the activity's timeout (two
@@ -213,14 +218,14 @@ async def whole_year(demo: Demo, regency: Regency, start: datetime) -> list[int]
     refused = []
     try:
         await d.signed_and_reporting(demo, regency)
-    except actions.ActionRefused as refusal:
+    except ActionRefused as refusal:
         refused.append(locked_out(refusal, 1))
     for quarter in demo.spec.schedule.quarters[1:]:
         due = (quarter.report_due - start) / DAY
         await demo.day(due - 2.5)
         try:
             await demo.report(regency, quarter.quarter)
-        except actions.ActionRefused as refusal:
+        except ActionRefused as refusal:
             refused.append(locked_out(refusal, quarter.quarter))
             continue
         await demo.day(due - 1.5)

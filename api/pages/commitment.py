@@ -11,12 +11,16 @@ reason (409). Nothing is written unless the workflow accepts the action.
 
 Coordinators extend deadlines and withdraw regencies through the API or the CLI;
 the page forms cover the regency's and the reviewer's work.
+
+Each form is read into the same request body the JSON API validates
+(`services.schemas`, through `services.actions.STEPS`), so a page and the API accept
+and refuse the same input; a bad field is shown next to its input.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -24,78 +28,50 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from temporalio.client import Client
 
 from api import security
-from api.deps import AuthUser, CycleId, RuntimeDep, SessionDep, TemporalDep
+from api.deps import CycleId, RuntimeDep, SessionDep, TemporalDep
 from api.pages import forms, i18n
-from api.pages.routes import (
+from api.pages.base import (
     LangCookie,
     Page,
     SessionCookie,
     VisitDep,
-    _page,
-    _session_user,
-    _to_login,
+    page_for,
     scoped_commitment,
+    to_login,
 )
-from api.routes.commitments import item_changes
-from db import models as m
-from db import reads
-from db.session import transaction
-from domain import commitment as c
 from domain.display import Language
-from domain.errors import TransitionRefused
-from domain.plan import Text
-from domain.reports import ProgressStatus, ReportState
+from domain.reports import ProgressStatus
 from domain.roles import Acting
-from domain.stages import Action, Stage, check_transition
-from services import actions
-from services.schemas import ItemOut
+from domain.stages import Action
+from services import access, actions, commitments
+from services.access import AuthUser
+from services.commitments import CommitmentRef
+from services.database import transaction
+from services.errors import ActionRefused, Conflict
+from services.schemas import (
+    QuarterIn,
+    ReasonIn,
+    RequestChangesIn,
+    ReturnReportIn,
+    SaveDraftIn,
+    SignIn,
+    SubmitReportIn,
+    VersionIn,
+)
 
 router = APIRouter(include_in_schema=False)
 
 PAGE = "/cycles/{cycle_id}/commitments/{regency_code}/page"
-PAGE_ACTIONS = (
-    Action.SAVE_DRAFT,
-    Action.SUBMIT,
-    Action.APPROVE,
-    Action.REQUEST_CHANGES,
-    Action.SIGN,
-    Action.DECLINE,
-    Action.SUBMIT_REPORT,
-    Action.VERIFY_REPORT,
-    Action.RETURN_REPORT,
-)
 _M = TypeVar("_M", bound=BaseModel)
-_CLOSED_REPORTS = {ReportState.VERIFIED.value, ReportState.MISSING.value}
-
-
-def available_actions(
-    row: m.Commitment, user: AuthUser, signatures: Sequence[m.Signature]
-) -> set[Action]:
-    """The page actions the transition table lets this user take on the commitment now."""
-    stage = Stage(row.stage)
-    allowed = set()
-    for action in PAGE_ACTIONS:
-        try:
-            check_transition(stage, action, user.actor(), row.regency_code)
-        except TransitionRefused:
-            continue
-        allowed.add(action)
-    if row.latest_version == 0:
-        allowed.discard(Action.SUBMIT)
-    signed_offices = {s.office for s in signatures if s.document_hash == row.document_hash}
-    if user.office is None or user.office in signed_offices:
-        allowed -= {Action.SIGN, Action.DECLINE}
-    return allowed
 
 
 def render_commitment(
     page: Page,
     session: Session,
     user: AuthUser,
-    row: m.Commitment,
+    ref: CommitmentRef,
     *,
     status_code: int = 200,
     diff: tuple[int | None, int | None] = (None, None),
@@ -106,66 +82,54 @@ def render_commitment(
     typed: forms.Fields | None = None,
 ) -> Response:
     """The commitment page with its forms; `errors`/`typed` show a rejected form again."""
-    cid = row.id
-    comments: dict[int | None, list[m.ReviewComment]] = defaultdict(list)
-    for comment in reads.list_comments(session, commitment_id=cid):
-        comments[comment.item_position].append(comment)
-    items = list(reads.version_items(session, commitment_id=cid, number=row.latest_version))
-    signatures = reads.list_signatures(session, commitment_id=cid)
-    reports = reads.list_reports(session, commitment_id=cid)
-    approved = (
-        list(reads.version_items(session, commitment_id=cid, number=row.approved_version))
-        if row.approved_version
-        else []
-    )
-    versions = reads.list_versions(session, commitment_id=cid)
-    closed = {r.quarter for r in reports if r.state in _CLOSED_REPORTS}
+    record = commitments.read_commitment(session, ref)
+    row = record.row
+    by_item: dict[int | None, list[Any]] = defaultdict(list)
+    for comment in record.comments:
+        by_item[comment.item_position].append(comment)
     if editor_rows is None:
-        editor_rows = forms.rows_from_items(items)
+        editor_rows = forms.rows_from_items(record.items)
     spare = max((r.number for r in editor_rows), default=0) + 1
     return page.render(
         "commitment.html",
         status_code=status_code,
         user=user,
         row=row,
-        items=items,
-        comments=comments,
-        signatures=signatures,
-        reports=reports,
-        audit=reads.list_audit(session, cycle_id=row.cycle_id, stream=cid),
+        items=record.items,
+        comments=by_item,
+        signatures=record.signatures,
+        reports=record.reports,
+        audit=record.audit,
         revising=row.round > 1,
-        versions=versions,
-        diff=_diff(session, row, diff),
-        can=available_actions(row, user, signatures),
+        versions=record.versions,
+        diff=_diff(session, ref, diff),
+        can=commitments.available_actions(record, user),
         actions=Action,
         notice=notice,
         refusal=refusal,
         errors=errors or {},
         typed=typed or {},
         editor_rows=[*editor_rows, forms.ItemRow(number=spare)],
-        approved=approved,
-        open_quarters=[q for q in (1, 2, 3, 4) if q not in closed],
-        waiting=[r for r in reports if r.state == ReportState.SUBMITTED.value],
+        approved=record.approved,
+        open_quarters=record.open_quarters,
+        waiting=record.waiting_reports,
         acting_choices=list(Acting),
         progress_statuses=list(ProgressStatus),
     )
 
 
 def _diff(
-    session: Session, row: m.Commitment, chosen: tuple[int | None, int | None]
+    session: Session, ref: CommitmentRef, chosen: tuple[int | None, int | None]
 ) -> dict[str, Any] | None:
     """The changes between two versions: by default the latest against the one before."""
-    if row.latest_version < 2:
+    latest = ref.recorded().latest_version
+    if latest < 2:
         return None
     older, newer = chosen
-    newer = newer if newer and 1 <= newer <= row.latest_version else row.latest_version
+    newer = newer if newer and 1 <= newer <= latest else latest
     older = older if older and 1 <= older < newer else newer - 1
-
-    def view(number: int) -> dict[int, ItemOut]:
-        found = reads.version_items(session, commitment_id=row.id, number=number)
-        return {i.position: ItemOut.model_validate(i) for i in found}
-
-    return {"from": older, "to": newer, "changes": item_changes(view(older), view(newer))}
+    found = commitments.diff(session, ref, older, newer)
+    return {"from": older, "to": newer, "changes": found.changes}
 
 
 @router.get(PAGE, response_class=HTMLResponse)
@@ -185,32 +149,10 @@ def commitment_page(
     found = scoped_commitment(page, session, user, cycle_id, regency_code)
     if isinstance(found, Response):
         return found
-    _, row = found
     notice = i18n.ACTION_DONE[page.lang][done] if done is not None else None
     return render_commitment(
-        page, session, user, row, diff=(from_version, to_version), notice=notice
+        page, session, user, found, diff=(from_version, to_version), notice=notice
     )
-
-
-class _Version(BaseModel):
-    version: int
-
-
-class _Quarter(BaseModel):
-    quarter: int
-
-
-class _Reason(BaseModel):
-    reason: Text
-
-
-class _ReturnForm(_Quarter):
-    reason: Text
-
-
-class _SignForm(BaseModel):
-    acting: Acting
-    document_hash: str
 
 
 @dataclass(frozen=True)
@@ -218,80 +160,73 @@ class _Form:
     """A submitted form and what it acts on."""
 
     fields: forms.Fields
-    user: AuthUser
-    row: m.Commitment
+    ref: CommitmentRef
     session: Session
     lang: Language
 
-    def read(self, model: type[_M], *names: str) -> _M:
-        """Validate the named fields against a model; FormInvalid names the wrong ones."""
-        data = {name: _first(self.fields, name) for name in names}
-        result: _M = forms.model_or_invalid(model, data, self.lang)
-        return result
+    def read(
+        self,
+        model: type[_M],
+        *names: str,
+        form_names: dict[str, str] | None = None,
+        **values: Any,
+    ) -> _M:
+        """The named fields and `values` as the body model; FormInvalid names the wrong fields.
+
+        `form_names` maps a body field to the form field it is typed in, when they differ.
+        """
+        renamed = form_names or {}
+        data = {name: _first(self.fields, renamed.get(name, name)) for name in names}
+        try:
+            result: _M = forms.model_or_invalid(model, {**data, **values}, self.lang)
+            return result
+        except forms.FormInvalid as invalid:
+            raise forms.FormInvalid(
+                {renamed.get(name, name): error for name, error in invalid.errors.items()}
+            ) from None
+
+    def version(self) -> int:
+        """The version the form names."""
+        return self.read(VersionIn, "version").version
 
     def positions(self, version: int | None) -> list[int]:
         """The item positions of a version of the commitment's plan."""
-        items = reads.version_items(self.session, commitment_id=self.row.id, number=version or 0)
+        items = commitments.items_of(self.session, self.ref, version or 0)
         return [i.position for i in items]
 
 
 def _save_draft(f: _Form) -> BaseModel:
     plan = forms.plan_from_rows(forms.rows_from_fields(f.fields), f.lang)
-    based_on = f.read(_Version, "version").version
-    return c.SaveDraft(actor=f.user.actor(), plan=plan, based_on_version=based_on)
-
-
-def _submit(f: _Form) -> BaseModel:
-    return c.Submit(actor=f.user.actor(), version=f.read(_Version, "version").version)
-
-
-def _approve(f: _Form) -> BaseModel:
-    return c.Approve(actor=f.user.actor(), version=f.read(_Version, "version").version)
+    return f.read(
+        SaveDraftIn, "based_on_version", form_names={"based_on_version": "version"}, plan=plan
+    )
 
 
 def _request_changes(f: _Form) -> BaseModel:
-    version = f.read(_Version, "version").version
+    version = f.version()
     comments = forms.comments_from_fields(f.fields, f.positions(version), f.lang)
-    return c.RequestChanges(actor=f.user.actor(), version=version, comments=comments)
-
-
-def _sign(f: _Form) -> BaseModel:
-    form = f.read(_SignForm, "acting", "document_hash")
-    return c.Sign(actor=f.user.actor(form.acting), document_hash=form.document_hash)
-
-
-def _decline(f: _Form) -> BaseModel:
-    return c.Decline(actor=f.user.actor(), reason=f.read(_Reason, "reason").reason)
+    return f.read(RequestChangesIn, version=version, comments=comments)
 
 
 def _submit_report(f: _Form) -> BaseModel:
-    quarter = f.read(_Quarter, "quarter").quarter
-    positions = f.positions(f.row.approved_version)
+    quarter = f.read(QuarterIn, "quarter").quarter
+    positions = f.positions(f.ref.recorded().approved_version)
     report = forms.report_from_fields(f.fields, quarter, positions, f.lang)
-    return c.SubmitReport(actor=f.user.actor(), report=report)
+    return f.read(SubmitReportIn, quarter=quarter, items=report.items)
 
 
-def _verify_report(f: _Form) -> BaseModel:
-    return c.VerifyReport(actor=f.user.actor(), quarter=f.read(_Quarter, "quarter").quarter)
-
-
-def _return_report(f: _Form) -> BaseModel:
-    form = f.read(_ReturnForm, "quarter", "reason")
-    return c.ReturnReport(actor=f.user.actor(), quarter=form.quarter, reason=form.reason)
-
-
-BUILDERS: dict[str, Callable[[_Form], BaseModel]] = {
+BODIES: dict[Action, Callable[[_Form], BaseModel]] = {
     Action.SAVE_DRAFT: _save_draft,
-    Action.SUBMIT: _submit,
-    Action.APPROVE: _approve,
+    Action.SUBMIT: lambda f: f.read(VersionIn, "version"),
+    Action.APPROVE: lambda f: f.read(VersionIn, "version"),
     Action.REQUEST_CHANGES: _request_changes,
-    Action.SIGN: _sign,
-    Action.DECLINE: _decline,
+    Action.SIGN: lambda f: f.read(SignIn, "acting", "document_hash"),
+    Action.DECLINE: lambda f: f.read(ReasonIn, "reason"),
     Action.SUBMIT_REPORT: _submit_report,
-    Action.VERIFY_REPORT: _verify_report,
-    Action.RETURN_REPORT: _return_report,
+    Action.VERIFY_REPORT: lambda f: f.read(QuarterIn, "quarter"),
+    Action.RETURN_REPORT: lambda f: f.read(ReturnReportIn, "quarter", "reason"),
 }
-"""How each page action reads its form into the workflow's request."""
+"""How each page action reads its form into the body the JSON API takes for it."""
 
 
 def _first(fields: forms.Fields, name: str) -> str:
@@ -311,7 +246,7 @@ async def act_on_page(
     lang_cookie: LangCookie = None,
 ) -> Response:
     """Take one action from a page form, through the commitment's workflow."""
-    page = _page(request, None, lang_cookie)
+    page = page_for(request, None, lang_cookie)
     submitted = await request.form()
     fields: dict[str, list[str]] = defaultdict(list)
     for name, value in submitted.multi_items():
@@ -319,52 +254,42 @@ async def act_on_page(
             fields[name].append(value)
     # Short transactions only: the workflow's activities write while the update runs.
     with transaction(runtime.sessions) as session:
-        user = _session_user(session, token)
+        user = access.user_for_token(session, token)
         if user is None:
-            return _to_login(request)
+            return to_login(request)
         if not security.same_secret(page.csrf, _first(fields, "csrf")):
             return page.error(user, 403, "form_expired", "")
         found = scoped_commitment(page, session, user, cycle_id, regency_code)
         if isinstance(found, Response):
             return found
-        _, row = found
-        builder = BUILDERS.get(action)
-        if builder is None:
+        ref = found
+        chosen = next((a for a in BODIES if a.value == action), None)
+        if chosen is None:
             return page.error(user, 404, "not_found", action)
-        if Stage(row.stage).is_terminal:
-            ended = f"commitment {row.id} has ended ({row.stage})"
-            return _again(page, session, user, row, fields, action, refusal=ended)
         try:
-            request_model = builder(_Form(fields, user, row, session, page.lang))
+            ref.ensure_open()
+            body = BODIES[chosen](_Form(fields, ref, session, page.lang))
+        except Conflict as ended:
+            return _again(page, session, user, ref, fields, chosen, refusal=ended.detail)
         except forms.FormInvalid as invalid:
-            return _again(page, session, user, row, fields, action, errors=invalid.errors)
-        commitment_id = row.id
-    refusal = await _send(client, commitment_id, action, request_model)
-    if refusal is not None:
-        with transaction(runtime.sessions) as session:
-            fresh = reads.get_commitment(session, commitment_id=commitment_id)
-            assert fresh is not None
-            return _again(page, session, user, fresh, fields, action, refusal=refusal)
-    target = request.url.path.rsplit("/", 1)[0]
-    return RedirectResponse(f"{target}?done={action}", status_code=303)
-
-
-async def _send(client: Client, commitment_id: str, action: str, model: BaseModel) -> str | None:
-    """Send the action; the workflow's reason if it refused, None if it was taken."""
+            return _again(page, session, user, ref, fields, chosen, errors=invalid.errors)
     try:
-        await actions.act(client, commitment_id, action, model)
-    except actions.ActionRefused as refused:
-        return refused.reason
-    return None
+        await actions.take(client, ref, chosen, actions.request_for(chosen, user, body))
+    except ActionRefused as refused:
+        with transaction(runtime.sessions) as session:
+            fresh = commitments.find_commitment(session, user, cycle_id, regency_code)
+            return _again(page, session, user, fresh, fields, chosen, refusal=refused.reason)
+    target = request.url.path.rsplit("/", 1)[0]
+    return RedirectResponse(f"{target}?done={chosen.value}", status_code=303)
 
 
 def _again(
     page: Page,
     session: Session,
     user: AuthUser,
-    row: m.Commitment,
+    ref: CommitmentRef,
     fields: forms.Fields,
-    action: str,
+    action: Action,
     *,
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
@@ -375,7 +300,7 @@ def _again(
         page,
         session,
         user,
-        row,
+        ref,
         status_code=422 if errors else 409,
         refusal=refusal,
         errors=errors,

@@ -17,26 +17,17 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
 from api.deps import CycleId, SessionDep
 from api.pages import i18n
-from api.pages.document import (
-    WORDS,
-    SignatureBlock,
-    approved_signatures,
-    signature_block,
-)
-from api.pages.routes import (
-    VisitDep,
-    _env,
-)
-from db import models as m
-from db import reads
+from api.pages.base import VisitDep
+from api.pages.document import WORDS, render_document
 from domain.catalog import load_catalog
-from domain.cycle import cycle_document_hash
 from domain.display import Language
 from domain.plan import ISSUE_LABELS
+from services import documents
+from services.documents import SignatureBlock, SignedRegency
+from services.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,35 +93,23 @@ def listed(names: list[str], conjunction: str) -> str:
     return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
 
 
-def regency_entries(session: Session, cycle: m.Cycle, lang: Language) -> list[RegencyEntry]:
-    """Every regency of the cycle in code order, with its stage, signatures and signed hash."""
-    required = set(cycle.spec.get("signatories", []))
-    recorded = {r.regency_code: r for r in reads.list_commitments(session, cycle_id=cycle.id)}
-    catalog = load_catalog()
-    entries = []
-    for ref in sorted(cycle.spec.get("regencies", []), key=lambda r: str(r["code"])):
-        code = ref["code"]
-        row = recorded.get(code)
-        signatures = approved_signatures(session, row) if row and row.document_hash else []
-        complete = bool(signatures) and required <= {s.office for s in signatures}
-        seat = catalog.get(code).seat
-        entries.append(
-            RegencyEntry(
-                code=code,
-                name=ref["name"],
-                stage=(
-                    i18n.stage_label(row.stage, row.round > 1, lang)
-                    if row is not None
-                    else i18n.TEXT[lang]["not_started"]
-                ),
-                version=row.approved_version if row is not None else None,
-                document_hash=row.document_hash if row is not None and complete else None,
-                signed=len(signatures),
-                required=len(required),
-                blocks=[signature_block(s, seat) for s in signatures],
-            )
-        )
-    return entries
+def regency_entry(regency: SignedRegency, required: int, lang: Language) -> RegencyEntry:
+    """One regency of the joint commitment as the document lists it, its stage in words."""
+    row = regency.row
+    return RegencyEntry(
+        code=regency.code,
+        name=regency.name,
+        stage=(
+            i18n.stage_label(row.stage, row.round > 1, lang)
+            if row is not None
+            else i18n.TEXT[lang]["not_started"]
+        ),
+        version=row.approved_version if row is not None else None,
+        document_hash=regency.document_hash,
+        signed=len(regency.blocks),
+        required=required,
+        blocks=regency.blocks,
+    )
 
 
 @router.get("/cycles/{cycle_id}/document", response_class=HTMLResponse)
@@ -143,10 +122,12 @@ def joint_document(
     if visit.user is None:
         return visit.to_login()
     page, user = visit.page, visit.user
-    cycle = session.get(m.Cycle, cycle_id)
-    if cycle is None:
+    try:
+        joint = documents.joint_commitment(session, cycle_id)
+    except NotFound:
         return page.error(user, 404, "not_found", cycle_id)
-    entries = regency_entries(session, cycle, page.lang)
+    cycle = joint.cycle
+    entries = [regency_entry(r, joint.required, page.lang) for r in joint.regencies]
     words = {**WORDS[page.lang], **JOINT_WORDS[page.lang]}
     province = load_catalog().province
     preamble = words["preamble"].format(
@@ -156,15 +137,14 @@ def joint_document(
         year=cycle.year,
         phases=listed([p.lower() for p in i18n.PHASES[page.lang].values()], words["and"]),
     )
-    html = _env.get_template("document/joint.html").render(
-        lang=page.lang,
-        t=i18n.TEXT[page.lang],
+    return render_document(
+        page,
+        "joint.html",
         w=words,
         cycle=cycle,
         preamble=preamble,
         issues=list(ISSUE_LABELS[page.lang].values()),
         entries=entries,
-        cycle_hash=cycle_document_hash({e.code: e.document_hash for e in entries}),
-        chain=reads.audit_chain_head(session, cycle_id=cycle_id),
+        cycle_hash=joint.cycle_hash,
+        chain=joint.chain,
     )
-    return page.remember(HTMLResponse(html))

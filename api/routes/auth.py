@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api import security
-from api.deps import AuthUser, BearerToken, CurrentUser, RuntimeDep, SessionDep, client_address
-from api.errors import TooManyRequests, Unauthorized, problem_responses
-from db import people
+from api.deps import BearerToken, CurrentUser, RuntimeDep, SessionDep, client_address
+from api.errors import problem_responses
 from domain.plan import Printable
+from services import signin
+from services.errors import Unauthenticated
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -49,30 +49,26 @@ class Me(BaseModel):
 
 
 @router.post("/token", status_code=status.HTTP_201_CREATED, responses=problem_responses(429))
-def login(body: Login, request: Request, session: SessionDep, runtime: RuntimeDep) -> TokenOut:
+def login(body: Login, request: Request, runtime: RuntimeDep) -> TokenOut:
     """Exchange a username and password for a bearer token (valid KOMITMEN_API_TOKEN_DAYS)."""
     now, lifetime = datetime.now(UTC), timedelta(days=runtime.settings.api_token_days)
-    try:
-        user = security.sign_in(
-            runtime.sessions,
-            runtime.throttle,
-            username=body.username,
-            password=body.password,
-            client=client_address(request),
-            now=now,
-        )
-    except security.LockedOut as locked:
-        raise TooManyRequests(str(locked), retry_after=locked.retry_after) from None
-    if user is None:
-        raise Unauthorized("wrong username or password")
-    token = people.create_token(
-        session, user_id=user.id, name=body.token_name, now=now, lifetime=lifetime
+    credentials = signin.Credentials(body.username, body.password, client_address(request))
+    signed_in = signin.sign_in(
+        runtime.sessions,
+        runtime.throttle,
+        credentials,
+        token_name=body.token_name,
+        lifetime=lifetime,
+        now=now,
     )
+    if signed_in is None:
+        raise Unauthenticated("wrong username or password")
+    user, token = signed_in
     return TokenOut(
         access_token=token,
         expires_at=now + lifetime,
         username=user.username,
-        role=user.role,
+        role=user.role.value,
         regency_code=user.regency_code,
     )
 
@@ -80,16 +76,12 @@ def login(body: Login, request: Request, session: SessionDep, runtime: RuntimeDe
 @router.delete("/token", status_code=status.HTTP_204_NO_CONTENT)
 def logout(user: CurrentUser, token: BearerToken, session: SessionDep) -> None:
     """Revoke the token this request carries."""
-    people.revoke_token(session, token=token, now=datetime.now(UTC))
+    signin.sign_out(session, token=token, now=datetime.now(UTC))
 
 
 @router.get("/me")
 def me(user: CurrentUser) -> Me:
     """The user behind the token."""
-    return _me(user)
-
-
-def _me(user: AuthUser) -> Me:
     return Me(
         username=user.username,
         full_name=user.full_name,

@@ -10,24 +10,10 @@ import re
 from enum import StrEnum
 
 from fastapi import APIRouter, Response
-from sqlalchemy.orm import Session
 
-from api.deps import AuthUser, CurrentUser, CycleId, SessionDep
-from api.errors import NotFound
-from api.exports import (
-    CSV_MEDIA_TYPE,
-    XLSX_MEDIA_TYPE,
-    PlanExport,
-    Table,
-    action_plan_table,
-    exported_version,
-    rekap_table,
-    to_csv,
-    to_xlsx,
-)
-from db import models as m
-from db import reads
-from domain.catalog import load_catalog
+from api.deps import CurrentUser, CycleId, SessionDep
+from services import exports
+from services.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, to_csv, to_xlsx
 
 router = APIRouter(prefix="/cycles/{cycle_id}/exports", tags=["exports"])
 
@@ -42,13 +28,6 @@ class ExportFormat(StrEnum):
 
     XLSX = "xlsx"
     CSV = "csv"
-
-
-def _commitments(session: Session, cycle_id: str, user: AuthUser) -> list[m.Commitment]:
-    if session.get(m.Cycle, cycle_id) is None:
-        raise NotFound(f"no cycle {cycle_id!r}")
-    rows = reads.list_commitments(session, cycle_id=cycle_id)
-    return [r for r in rows if user.covers(r.regency_code)]
 
 
 def _file(table: Table, name: str, cycle_id: str, fmt: ExportFormat) -> Response:
@@ -71,18 +50,7 @@ def export_action_plans(
     cycle_id: CycleId, fmt: ExportFormat, user: CurrentUser, session: SessionDep
 ) -> Response:
     """Every action item of each commitment's approved (else latest) version."""
-    catalog = load_catalog()
-    rows = _commitments(session, cycle_id, user)
-    items = reads.items_of_versions(
-        session, versions={row.id: exported_version(row) for row in rows}
-    )
-    plans = [
-        PlanExport(
-            commitment=row, regency=catalog.get(row.regency_code), items=items.get(row.id, [])
-        )
-        for row in rows
-    ]
-    return _file(action_plan_table(plans), "rencana-aksi", cycle_id, fmt)
+    return _file(exports.action_plans(session, user, cycle_id), "rencana-aksi", cycle_id, fmt)
 
 
 @router.get("/quarterly-rekap.{fmt}", response_class=Response, responses={200: _FILES})
@@ -90,10 +58,4 @@ def export_quarterly_rekap(
     cycle_id: CycleId, fmt: ExportFormat, user: CurrentUser, session: SessionDep
 ) -> Response:
     """Per regency and quarter: report state, timeliness, submission, verification, realisation."""
-    catalog = load_catalog()
-    reports = reads.reports_by_commitment(session, cycle_id=cycle_id)
-    rows = [
-        (row, catalog.get(row.regency_code), reports.get(row.id, []))
-        for row in _commitments(session, cycle_id, user)
-    ]
-    return _file(rekap_table(rows), "rekap-triwulan", cycle_id, fmt)
+    return _file(exports.quarterly_rekap(session, user, cycle_id), "rekap-triwulan", cycle_id, fmt)

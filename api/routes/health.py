@@ -10,19 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
-from api.deps import Runtime, RuntimeDep
+from api.deps import RuntimeDep
 from api.errors import PROBLEM_JSON, Problem
-from db.session import transaction
+from services.runtime import Runtime
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
@@ -87,23 +84,7 @@ async def _check(name: str, probe: Callable[[Runtime], Awaitable[None]], runtime
     return "ok"
 
 
-async def _database(runtime: Runtime) -> None:
-    def query() -> None:
-        with transaction(runtime.sessions) as session:
-            session.execute(select(1))
-
-    await asyncio.to_thread(query)
-
-
-async def _temporal(runtime: Runtime) -> None:
-    client = await runtime.client()
-    await client.workflow_service.describe_namespace(
-        DescribeNamespaceRequest(namespace=client.namespace),
-        timeout=timedelta(seconds=CHECK_SECONDS),
-    )
-
-
 PROBES: dict[str, Callable[[Runtime], Awaitable[None]]] = {
-    "database": _database,
-    "temporal": _temporal,
+    "database": Runtime.database_answers,
+    "temporal": Runtime.temporal_answers,
 }

@@ -22,7 +22,7 @@ from komitmen.cli.context import Unavailable, UsageError
 from komitmen.cli.output import complain, field_errors
 from komitmen.cli.parser import Handler, build_parser
 from komitmen.devserver import DevServerError
-from services.actions import ActionRefused
+from services.errors import Refusal
 from services.settings import get_settings
 
 
@@ -50,8 +50,8 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         settings = get_settings()
         handler: Handler = args.handler
         return handler(args, settings)
-    except ActionRefused as refused:
-        complain(f"refused: {refused.reason}")
+    except Refusal as refused:
+        complain(f"refused: {refused.detail}")
     except ValidationError as invalid:
         for line in field_errors(invalid):
             complain(line)

@@ -9,36 +9,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from db import reads
 from domain.calendar import WITA
 from domain.catalog import Office, Regency
-from domain.commitment import (
-    Approve,
-    DeadlineKey,
-    Decline,
-    ExtendDeadline,
-    RequestChanges,
-    ReturnReport,
-    ReviewComment,
-    SaveDraft,
-    Sign,
-    Submit,
-    SubmitReport,
-    VerifyReport,
-    Withdraw,
-)
+from domain.commitment import DeadlineKey, ReviewComment
 from domain.display import format_date
 from domain.plan import ActionPlan
 from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
 from domain.roles import Acting
-from komitmen.cli.context import Target, UsageError, act, actor_for, database, open_target
+from domain.stages import Action
+from komitmen.cli.context import Target, UsageError, database, open_target, take, user_for
 from komitmen.cli.output import QUARTERS, deadline_label, mark_of, say, stage_label
-from services.actions import ActionRefused
+from services import commitments
+from services import schemas as s
+from services.errors import ActionRefused
 from services.settings import Settings
-from workflows.commitment import ActionResult
 
 
-def outcome(target: Target, what: str, result: ActionResult) -> None:
+def outcome(target: Target, what: str, result: s.ActionOut) -> None:
     """Print what an accepted action did."""
     say(
         f"{target.label}: {what}; stage: {stage_label(result.stage)} "
@@ -60,15 +47,15 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     """Save a new version of the action plan (from a file or the sample)."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
+        user = user_for(session, args.as_user)
     if args.sample:
         plan = _sample_plan(target.regency)
     else:
         data = read_json(args.file)
         plan = ActionPlan.model_validate({"items": data} if isinstance(data, list) else data)
     based_on = target.latest_version if args.based_on is None else args.based_on
-    request = SaveDraft(actor=actor, plan=plan, based_on_version=based_on)
-    result = act(settings, target.id, "save_draft", request)
+    body = s.SaveDraftIn(plan=plan, based_on_version=based_on)
+    result = take(settings, target, Action.SAVE_DRAFT, user, body)
     outcome(target, f"version {result.version} saved with {len(plan.items)} items", result)
     return 0
 
@@ -83,9 +70,9 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     """Submit a saved version (the latest by default) for review."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
+        user = user_for(session, args.as_user)
     version = args.version or max(target.latest_version, 1)
-    result = act(settings, target.id, "submit", Submit(actor=actor, version=version))
+    result = take(settings, target, Action.SUBMIT, user, s.VersionIn(version=version))
     outcome(target, f"version {version} submitted for review", result)
     return 0
 
@@ -94,9 +81,9 @@ def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
     """Approve the submitted version."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
+        user = user_for(session, args.as_user)
     version = args.version or max(target.latest_version, 1)
-    result = act(settings, target.id, "approve", Approve(actor=actor, version=version))
+    result = take(settings, target, Action.APPROVE, user, s.VersionIn(version=version))
     outcome(target, f"version {version} approved, sha256 {result.document_hash}", result)
     return 0
 
@@ -116,11 +103,11 @@ def cmd_request_changes(args: argparse.Namespace, settings: Settings) -> int:
     """Send the submitted version back with comments."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
+        user = user_for(session, args.as_user)
     version = args.version or max(target.latest_version, 1)
     comments = tuple(review_comment(text) for text in args.comment)
-    request = RequestChanges(actor=actor, version=version, comments=comments)
-    result = act(settings, target.id, "request_changes", request)
+    body = s.RequestChangesIn(version=version, comments=comments)
+    result = take(settings, target, Action.REQUEST_CHANGES, user, body)
     outcome(target, f"changes requested on version {version} ({len(comments)} comments)", result)
     return 0
 
@@ -130,12 +117,14 @@ def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
     acting = Acting(args.acting) if args.acting else None
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user, acting)
+        user = user_for(session, args.as_user)
     document = target.row.document_hash if target.row else None
     if document is None:
         stage = stage_label(target.row.stage if target.row else None)
         raise ActionRefused(f"no approved document to sign yet (stage: {stage})")
-    result = act(settings, target.id, "sign", Sign(actor=actor, document_hash=document))
+    body = s.SignIn(document_hash=document, acting=acting)
+    result = take(settings, target, Action.SIGN, user, body)
+    actor = user.actor(acting)
     office = actor.office or "-"
     try:
         title = target.regency.title_of(Office(office), datetime.now(WITA).date())
@@ -150,8 +139,8 @@ def cmd_decline(args: argparse.Namespace, settings: Settings) -> int:
     """Decline to sign; the commitment returns to review."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
-    result = act(settings, target.id, "decline", Decline(actor=actor, reason=args.reason))
+        user = user_for(session, args.as_user)
+    result = take(settings, target, Action.DECLINE, user, s.ReasonIn(reason=args.reason))
     outcome(target, "signature declined", result)
     return 0
 
@@ -160,13 +149,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """Submit a quarterly progress report (from a file or one line per approved item)."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
+        user = user_for(session, args.as_user)
         approved = target.row.approved_version if target.row else None
-        count = (
-            len(reads.version_items(session, commitment_id=target.id, number=approved))
-            if approved
-            else 0
-        )
+        count = len(commitments.version_items(session, target.ref, approved)) if approved else 0
     if args.file:
         data = read_json(args.file)
         if isinstance(data, list):
@@ -189,7 +174,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
                 for n in range(1, count + 1)
             ),
         )
-    result = act(settings, target.id, "submit_report", SubmitReport(actor=actor, report=report))
+    body = s.SubmitReportIn(quarter=report.quarter, items=report.items)
+    result = take(settings, target, Action.SUBMIT_REPORT, user, body)
     what = f"Triwulan {QUARTERS[args.quarter]} report submitted ({len(report.items)} items)"
     outcome(target, what, result)
     return 0
@@ -199,9 +185,9 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Verify a submitted quarterly report."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
-    request = VerifyReport(actor=actor, quarter=args.quarter)
-    result = act(settings, target.id, "verify_report", request)
+        user = user_for(session, args.as_user)
+    body = s.QuarterIn(quarter=args.quarter)
+    result = take(settings, target, Action.VERIFY_REPORT, user, body)
     outcome(target, f"Triwulan {QUARTERS[args.quarter]} report verified", result)
     return 0
 
@@ -210,9 +196,9 @@ def cmd_return_report(args: argparse.Namespace, settings: Settings) -> int:
     """Return a quarterly report for correction."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
-    request = ReturnReport(actor=actor, quarter=args.quarter, reason=args.reason)
-    result = act(settings, target.id, "return_report", request)
+        user = user_for(session, args.as_user)
+    body = s.ReturnReportIn(quarter=args.quarter, reason=args.reason)
+    result = take(settings, target, Action.RETURN_REPORT, user, body)
     outcome(target, f"Triwulan {QUARTERS[args.quarter]} report returned", result)
     return 0
 
@@ -221,11 +207,9 @@ def cmd_extend(args: argparse.Namespace, settings: Settings) -> int:
     """Extend one deadline of one commitment."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
-    request = ExtendDeadline(
-        actor=actor, key=DeadlineKey(args.deadline), until=args.until, reason=args.reason
-    )
-    result = act(settings, target.id, "extend_deadline", request)
+        user = user_for(session, args.as_user)
+    body = s.ExtendIn(key=DeadlineKey(args.deadline), until=args.until, reason=args.reason)
+    result = take(settings, target, Action.EXTEND_DEADLINE, user, body)
     what = f"{deadline_label(args.deadline)} diperpanjang sampai {format_date(args.until)}"
     outcome(target, what, result)
     return 0
@@ -235,7 +219,7 @@ def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
     """Withdraw a regency from the cycle."""
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
-        actor = actor_for(session, args.as_user)
-    result = act(settings, target.id, "withdraw", Withdraw(actor=actor, reason=args.reason))
+        user = user_for(session, args.as_user)
+    result = take(settings, target, Action.WITHDRAW, user, s.WithdrawIn(reason=args.reason))
     outcome(target, "withdrawn", result)
     return 0

@@ -8,12 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from db import mail, reads
-from db import models as m
 from domain.commitment import DeadlineKey
 from domain.display import format_rupiah
 from domain.plan import ISSUE_LABELS, StrategicIssue
-from komitmen.cli.context import database, find_cycle, find_target
+from komitmen.cli.context import database, find_target
 from komitmen.cli.output import (
     QUARTERS,
     REPORT_STATE,
@@ -30,6 +28,8 @@ from komitmen.cli.output import (
     table,
     when,
 )
+from services import audit, commitments, cycles
+from services.schemas import AuditOut, views
 from services.settings import Settings
 
 
@@ -38,7 +38,7 @@ def stream_label(stream: str) -> str:
     return "cycle" if stream.startswith("cycle:") else stream.rsplit(":", 1)[-1]
 
 
-def audit_table(events: Sequence[m.AuditEvent], indent: str = "") -> str:
+def audit_table(events: Sequence[AuditOut], indent: str = "") -> str:
     """The audit trail as a table."""
     rows: list[tuple[object, ...]] = []
     for e in events:
@@ -83,17 +83,17 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     with database(settings) as session:
         target = find_target(session, args.cycle_id, args.regency)
         row = target.row
-        cid = target.id
+        ref, cid = target.ref, target.id
         versions = [
-            (v, len(reads.version_items(session, commitment_id=cid, number=v.number)))
-            for v in reads.list_versions(session, commitment_id=cid)
+            (v, len(cycles.items_of(session, cid, v.number)))
+            for v in commitments.versions(session, ref)
         ]
         latest = row.latest_version if row else 0
-        items = reads.version_items(session, commitment_id=cid, number=latest)
-        comments = reads.list_comments(session, commitment_id=cid)
-        signatures = reads.list_signatures(session, commitment_id=cid)
-        reports = reads.list_reports(session, commitment_id=cid)
-        audit = reads.list_audit(session, cycle_id=target.cycle.id, stream=cid)
+        items = cycles.items_of(session, cid, latest)
+        comments = commitments.comments(session, ref)
+        signatures = commitments.signatures(session, ref)
+        reports = commitments.reports(session, ref)
+        trail = views(AuditOut, commitments.audit(session, ref))
     say(f'{target.label}, cycle {target.cycle.id} "{target.cycle.name}"')
     if row is None:
         say("not recorded yet: the commitment is starting")
@@ -226,7 +226,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
     say("\nAudit trail")
-    say(audit_table(audit, indent="  "))
+    say(audit_table(trail, indent="  "))
     return 0
 
 
@@ -235,10 +235,10 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     with database(settings) as session:
         if args.regency:
             target = find_target(session, args.cycle_id, args.regency)
-            events = reads.list_audit(session, cycle_id=target.cycle.id, stream=target.id)
+            events = audit.list_audit(session, target.cycle.id, stream=target.id)
         else:
-            cycle = find_cycle(session, args.cycle_id)
-            events = reads.list_audit(session, cycle_id=cycle.id)
+            cycle = cycles.find_cycle(session, args.cycle_id)
+            events = audit.list_audit(session, cycle.id)
     say(audit_table(events))
     return 0
 
@@ -246,18 +246,8 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Recompute the audit hash chain of every cycle (or one); status 2 names a broken row."""
     with database(settings) as session:
-        if args.cycle_id:
-            cycle_ids = [find_cycle(session, args.cycle_id).id]
-        else:
-            cycle_ids = reads.audited_cycles(session)
-        checks = [
-            (
-                cycle_id,
-                reads.verify_audit_chain(session, cycle_id=cycle_id),
-                reads.audit_chain_head(session, cycle_id=cycle_id),
-            )
-            for cycle_id in cycle_ids
-        ]
+        cycle_ids = [cycles.find_cycle(session, args.cycle_id).id] if args.cycle_id else None
+        checks = [(c.cycle_id, c.check, c.head) for c in audit.verify_chains(session, cycle_ids)]
     if not checks:
         say("no audit rows yet")
         return 0
@@ -281,8 +271,8 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
     """Reminders, escalations and notices sent for a cycle."""
     with database(settings) as session:
-        cycle = find_cycle(session, args.cycle_id)
-        sent = mail.list_reminders(session, cycle_id=cycle.id)
+        cycle = cycles.find_cycle(session, args.cycle_id)
+        sent = cycles.reminders(session, cycle.id)
         rows = [
             (
                 when(r.created_at),

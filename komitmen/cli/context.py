@@ -5,26 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from db import models as m
-from db import people, reads
-from db.session import session_factory, transaction
-from domain.catalog import Regency, load_catalog
-from domain.commitment import commitment_id
-from domain.roles import Acting, Actor, Role
-from domain.stages import Stage
+from domain.stages import Action, Stage
 from komitmen.cli.output import stage_label
-from services import actions
-from services.actions import ActionRefused
+from services import actions, cycles, people
+from services import schemas as s
+from services.access import AuthUser
+from services.cycles import CycleCommitment
+from services.database import open_session
+from services.errors import ActionRefused, NotFound
 from services.settings import Settings
 from services.temporal import connect
-from workflows.commitment import ActionResult
 
 T = TypeVar("T")
 
@@ -48,9 +44,16 @@ class Unavailable(Exception):
 
 @contextmanager
 def database(settings: Settings) -> Iterator[Session]:
-    """A session on the configured database, committed on success."""
-    with transaction(session_factory(settings.db_url)) as session:
-        yield session
+    """A session on the configured database, committed on success.
+
+    What the services find missing there (a cycle, a regency not in it) is the user's
+    mistake, said as it is: UsageError.
+    """
+    try:
+        with open_session(settings) as session:
+            yield session
+    except NotFound as missing:
+        raise UsageError(missing.detail) from None
 
 
 async def client_for(settings: Settings) -> Client:
@@ -86,78 +89,29 @@ def with_client(settings: Settings, work: Callable[[Client], Awaitable[T]]) -> T
     return asyncio.run(connected())
 
 
-def act(settings: Settings, target_id: str, action: str, request: BaseModel) -> ActionResult:
-    """Send one action to a commitment's workflow and return its result."""
-    return with_client(settings, lambda client: actions.act(client, target_id, action, request))
+def take(
+    settings: Settings, target: Target, action: Action, user: AuthUser, body: BaseModel
+) -> s.ActionOut:
+    """Take a person's action on a commitment, its body the one the API validates."""
+    request = actions.request_for(action, user, body)
+    return with_client(settings, lambda client: actions.take(client, target.ref, action, request))
 
 
-def actor_for(session: Session, username: str, acting: Acting | None = None) -> Actor:
-    """The actor behind a user of the directory, optionally acting in another capacity."""
-    user = people.get_user(session, username=username)
+def user_for(session: Session, username: str) -> AuthUser:
+    """A person of the directory, or UsageError pointing at `komitmen users`."""
+    user = people.find_person(session, username)
     if user is None:
         raise UsageError(f"unknown user {username!r}; `komitmen users` lists who can act")
-    return Actor(
-        name=user.full_name,
-        role=Role(user.role),
-        regency_code=user.regency_code,
-        office=user.office,
-        acting=acting or Acting(user.acting),
-        nip=user.nip,
-    )
+    return user
 
 
-def find_cycle(session: Session, cycle_id: str) -> m.Cycle:
-    """A recorded cycle, or UsageError naming the known ones."""
-    cycles = reads.list_cycles(session)
-    for cycle in cycles:
-        if cycle.id == cycle_id:
-            return cycle
-    known = ", ".join(c.id for c in cycles) or "none yet"
-    raise UsageError(f"no cycle {cycle_id!r}; known cycles: {known}")
-
-
-def cycle_codes(cycle: m.Cycle) -> list[str]:
-    """The Kemendagri codes of the regencies a cycle was started for."""
-    return [str(r["code"]) for r in cycle.spec.get("regencies", [])]
-
-
-@dataclass
-class Target:
-    """One regency's commitment in a cycle, as the database shows it."""
-
-    cycle: m.Cycle
-    regency: Regency
-    row: m.Commitment | None
-
-    @property
-    def id(self) -> str:
-        """The commitment id."""
-        return commitment_id(self.cycle.id, self.regency.kemendagri_code)
-
-    @property
-    def label(self) -> str:
-        """Code and name: "53.01 Kabupaten Kupang"."""
-        return f"{self.regency.kemendagri_code} {self.regency.name}"
-
-    @property
-    def latest_version(self) -> int:
-        """The latest saved version; 0 before the first save."""
-        return self.row.latest_version if self.row else 0
+Target = CycleCommitment
+"""One regency's commitment in a cycle, as the database shows it."""
 
 
 def find_target(session: Session, cycle_id: str, regency_code: str) -> Target:
     """A commitment by cycle and regency code (Kemendagri 53.01 or BPS 5303)."""
-    cycle = find_cycle(session, cycle_id)
-    regency = load_catalog().get(regency_code)
-    if regency.kemendagri_code not in cycle_codes(cycle):
-        raise UsageError(
-            f"{regency.kemendagri_code} {regency.name} is not in cycle {cycle.id}; "
-            f"its regencies: {', '.join(cycle_codes(cycle))}"
-        )
-    row = reads.get_commitment(
-        session, commitment_id=commitment_id(cycle.id, regency.kemendagri_code)
-    )
-    return Target(cycle=cycle, regency=regency, row=row)
+    return cycles.find_cycle_commitment(session, cycle_id, regency_code)
 
 
 def open_target(session: Session, cycle_id: str, regency_code: str) -> Target:

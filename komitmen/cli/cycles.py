@@ -5,21 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from db import reads
 from domain.catalog import Office, load_catalog
 from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle
 from domain.display import format_date
 from domain.roles import Role
 from domain.schedule import QuarterRule, ScheduleSpec, default_schedule
-from domain.stages import Stage
-from komitmen.cli.context import (
-    UsageError,
-    actor_for,
-    cycle_codes,
-    database,
-    find_cycle,
-    with_client,
-)
+from komitmen.cli.context import UsageError, database, user_for, with_client
 from komitmen.cli.output import (
     CYCLE_STATUS,
     QUARTERS,
@@ -31,8 +22,9 @@ from komitmen.cli.output import (
     table,
     when,
 )
-from services import actions
-from services.actions import ActionRefused
+from services import actions, cycles
+from services.errors import ActionRefused
+from services.schemas import CancelCycleIn
 from services.settings import Settings
 
 
@@ -67,7 +59,7 @@ def cmd_cycle_start(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"unknown office {unknown[0]!r}; offices: {', '.join(offices)}")
     schedule = schedule_from(args)
     with database(settings) as session:
-        actor = actor_for(session, args.as_user)
+        actor = user_for(session, args.as_user).actor()
     if actor.role != Role.COORDINATOR:
         raise ActionRefused(f"role '{actor.role.value}' may not start a cycle; needs coordinator")
     spec = actions.build_cycle_spec(
@@ -125,11 +117,11 @@ def cmd_cycle_list(args: argparse.Namespace, settings: Settings) -> int:
                 c.name,
                 c.year,
                 CYCLE_STATUS.get(c.status, c.status),
-                len(cycle_codes(c)),
+                len(cycles.regency_codes(c)),
                 when(c.started_at),
                 c.started_by,
             )
-            for c in reads.list_cycles(session)
+            for c in cycles.list_cycles(session)
         ]
     if not rows:
         say("no cycles yet; start one with `komitmen cycle start`")
@@ -141,14 +133,14 @@ def cmd_cycle_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_cycle_show(args: argparse.Namespace, settings: Settings) -> int:
     """The board of a cycle: where each regency's commitment stands."""
     with database(settings) as session:
-        cycle = find_cycle(session, args.cycle_id)
-        recorded = {c.regency_code: c for c in reads.list_commitments(session, cycle_id=cycle.id)}
+        cycle = cycles.find_cycle(session, args.cycle_id)
+        recorded = {c.regency_code: c for c in cycles.commitments(session, cycle.id)}
     names = {str(r["code"]): str(r["name"]) for r in cycle.spec.get("regencies", [])}
     status = CYCLE_STATUS.get(cycle.status, cycle.status)
     say(f"{cycle.name} ({cycle.id}), tahun {cycle.year}: {status}")
     rows: list[tuple[object, ...]] = []
     counts: dict[str, int] = {}
-    for code in cycle_codes(cycle):
+    for code in cycles.regency_codes(cycle):
         row = recorded.get(code)
         if row is None:
             rows.append((code, names[code], "(belum tercatat)", "", "", "", ""))
@@ -179,12 +171,13 @@ def cmd_cycle_show(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_cycle_cancel(args: argparse.Namespace, settings: Settings) -> int:
     """Cancel a cycle and every open commitment in it."""
     with database(settings) as session:
-        cycle = find_cycle(session, args.cycle_id)
-        actor = actor_for(session, args.as_user)
+        cycle = cycles.find_cycle(session, args.cycle_id)
+        actor = user_for(session, args.as_user).actor()
     if cycle.status != "running":
         ended = CYCLE_STATUS.get(cycle.status, cycle.status)
         raise ActionRefused(f"cycle {cycle.id} has already ended ({ended})")
-    request = CancelCycle(actor=actor, reason=args.reason)
+    body = CancelCycleIn(reason=args.reason)
+    request = CancelCycle(actor=actor, reason=body.reason)
     status = with_client(settings, lambda client: actions.cancel_cycle(client, cycle.id, request))
     say(f"cycle {cycle.id}: {CYCLE_STATUS.get(status.status, status.status)}")
     return 0
@@ -193,13 +186,9 @@ def cmd_cycle_cancel(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_cycle_extend(args: argparse.Namespace, settings: Settings) -> int:
     """Extend one deadline for every open commitment of a cycle; exit 2 if any refused."""
     with database(settings) as session:
-        cycle = find_cycle(session, args.cycle_id)
-        actor = actor_for(session, args.as_user)
-        open_rows = [
-            c
-            for c in reads.list_commitments(session, cycle_id=cycle.id)
-            if not Stage(c.stage).is_terminal
-        ]
+        cycle = cycles.find_cycle(session, args.cycle_id)
+        actor = user_for(session, args.as_user).actor()
+        open_rows = cycles.open_commitments(session, cycle.id)
     if not open_rows:
         raise UsageError(f"cycle {cycle.id} has no open commitment")
     codes = [c.regency_code for c in open_rows]

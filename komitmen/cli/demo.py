@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from pydantic import BaseModel
@@ -25,23 +26,41 @@ from domain.calendar import WITA
 from domain.catalog import Office, Regency, load_catalog
 from domain.cycle import CycleSpec
 from domain.display import acting_mark
-from domain.roles import Acting, Actor, Role
+from domain.roles import Acting, Role
 from domain.schedule import DAY, compressed_schedule, default_schedule
-from komitmen.cli.context import UsageError, actor_for, answered, client_for, database
+from domain.stages import Action
+from komitmen.cli.context import UsageError, answered, client_for, database, user_for
 from komitmen.cli.output import QUARTERS, deadline_label, pairs, say, stage_label
 from komitmen.demo import DEMO_PASSWORD, demo_users, sample_plan, sample_report
 from komitmen.devserver import DevServer
 from services import actions
+from services import schemas as s
+from services.access import AuthUser
+from services.actions import Update
 from services.settings import Settings
-from workflows.commitment import ActionResult
 
 DEFAULT_REGENCIES = 5
 DEFAULT_SECONDS_PER_DAY = 20
 
 # Who acts for a regency (or, with None, for the province) in the demo.
-Cast = dict[tuple[str | None, Role, Office | None], Actor]
-# How an action reaches a commitment's workflow: (commitment id, update name, request).
-Send = Callable[[str, str, BaseModel], Awaitable[ActionResult]]
+Cast = dict[tuple[str | None, Role, Office | None], AuthUser]
+
+
+class Accepted(Protocol):
+    """What the demo reads of an accepted action."""
+
+    @property
+    def stage(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def document_hash(self) -> str | None: ...
+
+
+# How an action reaches a commitment's workflow: (commitment id, its update, request).
+Send = Callable[[str, Update[Any], BaseModel], Awaitable[Accepted]]
 
 
 def demo_cycle_id(now: datetime) -> str:
@@ -75,10 +94,10 @@ class Demo:
         """How long a day of the compressed clock lasts."""
         return self.spec.schedule.day_length.total_seconds()
 
-    async def _deliver(self, commitment: str, action: str, request: BaseModel) -> ActionResult:
+    async def _deliver(self, commitment: str, update: Update[Any], request: BaseModel) -> Accepted:
         if self.send is not None:
-            return await self.send(commitment, action, request)
-        return await answered(self.settings, actions.act(self.client, commitment, action, request))
+            return await self.send(commitment, update, request)
+        return await answered(self.settings, actions.act(self.client, commitment, update, request))
 
     async def play(self) -> None:
         """Act every regency's story at once, each at its own pace."""
@@ -91,20 +110,25 @@ class Demo:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    def person(self, regency: Regency | None, role: Role, office: Office | None = None) -> Actor:
+    def person(self, regency: Regency | None, role: Role, office: Office | None = None) -> AuthUser:
         """The demo person in `role` (and `office`) for a regency, or for the province."""
         return self.cast[(regency.kemendagri_code if regency else None, role, office)]
 
     async def act(
-        self, regency: Regency, actor: Actor, action: str, request: BaseModel, what: str
-    ) -> ActionResult:
-        """Send one action as `actor` and say what it did and where the commitment now stands."""
+        self, regency: Regency, user: AuthUser, action: Action, body: BaseModel, what: str
+    ) -> Accepted:
+        """Take an action as `user` and say what it did and where the commitment now stands.
+
+        The body is the one the API validates; it becomes the workflow's request the way
+        the API's does (`services.actions.STEPS`).
+        """
         commitment = c.commitment_id(self.spec.cycle_id, regency.kemendagri_code)
-        result = await self._deliver(commitment, action, request)
+        request = actions.request_for(action, user, body)
+        result = await self._deliver(commitment, actions.STEPS[action].update, request)
         elapsed = asyncio.get_running_loop().time() - self.began
         say(
             f"  day {elapsed / self.seconds_per_day:4.1f}  {regency.kemendagri_code} "
-            f"{regency.name}: {actor.name} {what}; stage: {stage_label(result.stage)}"
+            f"{regency.name}: {user.full_name} {what}; stage: {stage_label(result.stage)}"
         )
         return result
 
@@ -115,15 +139,15 @@ class Demo:
         saved = await self.act(
             regency,
             officer,
-            "save_draft",
-            c.SaveDraft(actor=officer, plan=plan, based_on_version=based_on),
+            Action.SAVE_DRAFT,
+            s.SaveDraftIn(plan=plan, based_on_version=based_on),
             f"saved version {based_on + 1} ({len(plan.items)} items)",
         )
         await self.act(
             regency,
             officer,
-            "submit",
-            c.Submit(actor=officer, version=saved.version),
+            Action.SUBMIT,
+            s.VersionIn(version=saved.version),
             f"submitted version {saved.version} for review",
         )
         return saved.version
@@ -135,9 +159,13 @@ class Demo:
             c.ReviewComment(item_position=3, text="Target desa tangguh terlalu rendah."),
             c.ReviewComment(text="Lengkapi sumber anggaran setiap kegiatan."),
         )
-        request = c.RequestChanges(actor=reviewer, version=version, comments=comments)
+        body = s.RequestChangesIn(version=version, comments=comments)
         await self.act(
-            regency, reviewer, "request_changes", request, f"asked for changes to version {version}"
+            regency,
+            reviewer,
+            Action.REQUEST_CHANGES,
+            body,
+            f"asked for changes to version {version}",
         )
 
     async def approve(self, regency: Regency, version: int) -> str:
@@ -146,8 +174,8 @@ class Demo:
         result = await self.act(
             regency,
             reviewer,
-            "approve",
-            c.Approve(actor=reviewer, version=version),
+            Action.APPROVE,
+            s.VersionIn(version=version),
             f"approved version {version}",
         )
         assert result.document_hash is not None, "an approved version has a document hash"
@@ -158,17 +186,15 @@ class Demo:
     ) -> None:
         """The holder of `office` (or an acting official) signs the approved document."""
         signer = self.person(regency, Role.SIGNATORY, office)
-        if acting is not None:
-            signer = signer.model_copy(update={"acting": acting})
         mark = f" ({acting_mark(acting)})" if acting else ""
-        request = c.Sign(actor=signer, document_hash=document)
-        await self.act(regency, signer, "sign", request, f"signed{mark}")
+        body = s.SignIn(document_hash=document, acting=acting)
+        await self.act(regency, signer, Action.SIGN, body, f"signed{mark}")
 
     async def decline(self, regency: Regency, office: Office, reason: str) -> None:
         """The holder of `office` declines to sign, with a reason."""
         signer = self.person(regency, Role.SIGNATORY, office)
-        request = c.Decline(actor=signer, reason=reason)
-        await self.act(regency, signer, "decline", request, f"declined to sign: {reason}")
+        body = s.ReasonIn(reason=reason)
+        await self.act(regency, signer, Action.DECLINE, body, f"declined to sign: {reason}")
 
     async def report(self, regency: Regency, quarter: int) -> None:
         """The officer reports every item of the sample plan on schedule."""
@@ -176,8 +202,8 @@ class Demo:
         await self.act(
             regency,
             officer,
-            "submit_report",
-            c.SubmitReport(actor=officer, report=sample_report(regency, quarter)),
+            Action.SUBMIT_REPORT,
+            s.SubmitReportIn(quarter=quarter, items=sample_report(regency, quarter).items),
             f"reported Triwulan {QUARTERS[quarter]}",
         )
 
@@ -187,8 +213,8 @@ class Demo:
         await self.act(
             regency,
             reviewer,
-            "verify_report",
-            c.VerifyReport(actor=reviewer, quarter=quarter),
+            Action.VERIFY_REPORT,
+            s.QuarterIn(quarter=quarter),
             f"verified the Triwulan {QUARTERS[quarter]} report",
         )
 
@@ -301,13 +327,13 @@ def cast_of(settings: Settings, codes: list[str]) -> Cast:
             if user.regency_code not in (None, *codes):
                 continue
             try:
-                actor = actor_for(session, user.username)
+                person = user_for(session, user.username)
             except UsageError:
                 raise UsageError(
                     f"the demo acts as the demo people, and {user.username!r} is missing: "
                     "start the stack with `make up` (or `komitmen up`), which adds them"
                 ) from None
-            cast[(user.regency_code, user.role, user.office)] = actor
+            cast[(user.regency_code, user.role, user.office)] = person
     return cast
 
 
@@ -397,7 +423,7 @@ async def start_demo(
         year=now.astimezone(WITA).year,
         catalog=catalog,
         schedule=rules,
-        started_by=cast[(None, Role.COORDINATOR, None)],
+        started_by=cast[(None, Role.COORDINATOR, None)].actor(),
         regency_codes=codes,
     )
     spec = spec.model_copy(update={"schedule": compressed_schedule(rules, now, day_length)})

@@ -8,21 +8,22 @@ import re
 import sys
 from datetime import datetime
 
-from db import people
 from domain.calendar import WITA
 from domain.catalog import Office, load_catalog
 from domain.display import acting_mark
 from domain.roles import Acting, Actor, Role
 from komitmen.cli.context import UsageError, database
 from komitmen.cli.output import say, table
+from services import people
 from services.settings import Settings
+from services.signin import set_password
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     """List the people who can act, optionally those of one regency."""
     code = load_catalog().get(args.regency).kemendagri_code if args.regency else None
     with database(settings) as session:
-        users = people.list_users(session, regency_code=code)
+        users = people.list_people(session, regency_code=code)
         rows = [
             (
                 u.username,
@@ -72,18 +73,13 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         nip=nip,
     )
     with database(settings) as session:
-        if people.get_user(session, username=args.username) is not None:
+        if people.find_person(session, args.username) is not None:
             raise UsageError(f"user {args.username!r} exists already")
-        people.add_user(
+        people.add_person(
             session,
             username=args.username,
-            full_name=actor.name,
+            person=actor,
             email=args.email,
-            role=role.value,
-            regency_code=actor.regency_code,
-            office=actor.office,
-            acting=actor.acting.value,
-            nip=actor.nip,
             language=args.language,
             now=datetime.now(WITA),
         )
@@ -107,8 +103,6 @@ def read_password() -> str:
 
 def cmd_users_passwd(args: argparse.Namespace, settings: Settings) -> int:
     """Set a person's password for signing in to the API (stored as an argon2id hash)."""
-    from api.security import set_password
-
     password = read_password()
     if len(password) < MIN_PASSWORD:
         raise UsageError(f"a password has at least {MIN_PASSWORD} characters")

@@ -14,14 +14,15 @@ import uvicorn
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from db import people
-from db.session import migrate
 from domain.calendar import WITA
 from domain.catalog import load_catalog
 from komitmen.cli.context import UsageError, client_for, database
 from komitmen.cli.output import safe_url, say
 from komitmen.devserver import DevServer
+from services.database import migrate
+from services.people import list_people
 from services.settings import Settings
+from services.signin import hash_password
 from services.temporal import register_search_attributes, serve_metrics
 
 
@@ -104,22 +105,21 @@ async def run_worker_and_api(client: Client, settings: Settings, stop: asyncio.E
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Apply the database migrations."""
-    migrate(settings.db_url)
+    migrate(settings)
     say(f"database up to date: {safe_url(settings.db_url)}")
     return 0
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run everything on embedded defaults: database, demo people, dev server, worker, API."""
-    from api.security import hash_password
     from komitmen.demo import DEMO_PASSWORD, seed_demo_users
 
     configure_logging()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate(settings.db_url)
+    migrate(settings)
     with database(settings) as session:
         added = seed_demo_users(session, load_catalog(), hash_password(DEMO_PASSWORD))
-        total = len(people.list_users(session))
+        total = len(list_people(session))
     say(f"database:   {safe_url(settings.db_url)} (migrated)")
     say(f"demo users: {added} added, {total} in all; `komitmen users` lists them")
     if added:
@@ -173,7 +173,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
             serve_metrics(settings.worker_metrics_address)
         except ValueError as error:
             raise UsageError(f"KOMITMEN_WORKER_METRICS_ADDRESS: {error}") from None
-    migrate(settings.db_url)
+    migrate(settings)
     say(f"database: {safe_url(settings.db_url)} (migrated)")
     say(f"temporal: {settings.temporal_address}")
     if settings.worker_metrics_address:
@@ -192,7 +192,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     """Serve only the HTTP API against the configured cluster and database."""
     configure_logging()
-    migrate(settings.db_url)
+    migrate(settings)
 
     async def serve() -> None:
         await run_api(settings, stop_event())

@@ -15,11 +15,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from temporalio.client import Client
 
-from api import security
 from api.app import create_app
 from db import models as m
 from db import people
 from db.session import session_factory, transaction
+from services import signin as security
 from tests.harness import Komitmen, running_komitmen
 
 

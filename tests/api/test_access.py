@@ -10,11 +10,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api import security
 from api.app import create_app
-from db import models as m
 from db import people
 from db.session import session_factory, transaction
+from services import signin as security
+from services.access import AuthUser
+from services.errors import LockedOut
 from services.settings import Settings
 
 PASSWORD = "kata-sandi-yang-panjang"
@@ -70,17 +71,19 @@ def test_the_throttle_lifts_when_failures_leave_the_window(db_url: str) -> None:
     sessions = session_factory(db_url)
     throttle = security.LoginThrottle(max_failures=2, window=timedelta(minutes=15))
 
-    def attempt(password: str, at: datetime) -> m.UserAccount | None:
-        return security.sign_in(
-            sessions, throttle, username="koordinator", password=password, client="10.0.0.7", now=at
+    def attempt(password: str, at: datetime) -> AuthUser | None:
+        credentials = security.Credentials("koordinator", password, "10.0.0.7")
+        signed_in = security.sign_in(
+            sessions, throttle, credentials, token_name="t", lifetime=timedelta(hours=1), now=at
         )
+        return signed_in[0] if signed_in else None
 
     assert attempt("salah", NOW) is None
     assert attempt("salah", NOW + timedelta(minutes=5)) is None
-    with pytest.raises(security.LockedOut) as locked:
+    with pytest.raises(LockedOut) as locked:
         attempt(PASSWORD, NOW + timedelta(minutes=6))
     assert locked.value.retry_after == 9 * 60 + 1  # until the first failure is 15 minutes old
-    with pytest.raises(security.LockedOut):
+    with pytest.raises(LockedOut):
         attempt(PASSWORD, NOW + timedelta(minutes=14, seconds=59))
     user = attempt(PASSWORD, NOW + timedelta(minutes=15, seconds=1))
     assert user is not None and user.username == "koordinator"

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from api import security
 from api.app import create_app
 from db import people, records
 from db.session import session_factory, transaction
@@ -14,6 +13,7 @@ from domain.catalog import load_catalog
 from domain.cycle import CycleEvent
 from domain.roles import Actor, Role
 from domain.schedule import default_schedule
+from services import signin as security
 from services.actions import build_cycle_spec
 from services.settings import Settings
 

@@ -12,7 +12,13 @@ from typing import Any
 from openpyxl import load_workbook
 from temporalio.testing import WorkflowEnvironment
 
-from api.exports import (
+from db import models as m
+from db import reads
+from db.session import session_factory, transaction
+from domain.calendar import WITA
+from domain.catalog import load_catalog
+from komitmen.demo import sample_plan
+from services.exports import (
     BOM,
     NOT_YET,
     PLAN_COLUMNS,
@@ -22,12 +28,6 @@ from api.exports import (
     to_csv,
     to_xlsx,
 )
-from db import models as m
-from db import reads
-from db.session import session_factory, transaction
-from domain.calendar import WITA
-from domain.catalog import load_catalog
-from komitmen.demo import sample_plan
 from tests.api.client import Api, running_api
 
 CATALOG = load_catalog()

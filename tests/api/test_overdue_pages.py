@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api import security
 from api.app import create_app
 from db import models as m
 from db import people, records
@@ -20,6 +19,7 @@ from domain.catalog import load_catalog
 from domain.cycle import CycleEvent
 from domain.roles import Actor, Role
 from domain.schedule import default_schedule
+from services import signin as security
 from services.actions import build_cycle_spec
 from services.settings import Settings
 

@@ -35,14 +35,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.errors import PROBLEM_JSON
-from api.exports import XLSX_MEDIA_TYPE
-from api.pages.commitment import PAGE_ACTIONS
-from api.pages.routes import LOGIN_COOKIE, SESSION_COOKIE
+from api.pages.base import LOGIN_COOKIE, SESSION_COOKIE
 from api.security import csrf_token
 from domain.calendar import WITA
 from domain.catalog import load_catalog
 from domain.stages import Action, Stage
 from komitmen.demo import sample_plan
+from services.commitments import PAGE_ACTIONS
+from services.exports import XLSX_MEDIA_TYPE
 from services.settings import Settings
 from tests.api.client import Api, running_api
 from tests.pages.test_forms import row

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from api.pages.document import nip_grouped, signed_title
 from db import people, reads
 from db.session import session_factory, transaction
 from domain.audit import ChainHead
 from domain.calendar import WITA
 from domain.cycle import cycle_document_hash
+from services.documents import nip_grouped, signed_title
 from tests.api.client import Api, running_api
 from tests.pages.test_pages import PLAN, sign_in
 

@@ -119,6 +119,14 @@ async def test_a_commitment_goes_from_draft_to_verified_report_through_the_forms
             page = await api.http.get(url)
             document_hash = hidden(page.text, "document_hash")
             hashes.add(document_hash)
+            # A malformed field is the page's own error, as the JSON API's body refuses it.
+            malformed = await post_form(
+                api, url, "sign", {"acting": acting, "document_hash": document_hash[:-1] + "Z"}
+            )
+            assert malformed.status_code == 422, malformed.text
+            assert malformed.headers["content-type"].startswith("text/html")
+            assert "Isinya tidak berbentuk seperti yang diminta" in malformed.text
+            assert 'id="form-sign"' in malformed.text  # the form is there to try again
             signed = await post_form(
                 api, url, "sign", {"acting": acting, "document_hash": document_hash}
             )

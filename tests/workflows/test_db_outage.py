@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -40,9 +41,10 @@ from domain.schedule import default_schedule
 from domain.stages import Stage
 from komitmen.demo import sample_plan, seed_demo_users
 from komitmen.devserver import free_port
+from services.actions import Update
 from services.settings import Settings
 from tests.harness import Komitmen
-from workflows.commitment import ActionResult
+from workflows.commitment import ActionResult, CommitmentWorkflow
 from workflows.common import commitment_workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,9 +212,9 @@ async def test_actions_survive_a_database_outage(
                 await k.start(CYCLE, y, default_schedule(y), CODES)
                 timeline = Timeline()
 
-                async def act(code: str, action: str, request: BaseModel) -> ActionResult:
+                async def act(code: str, update: Update[Any], request: BaseModel) -> ActionResult:
                     started = time.monotonic()
-                    result = await asyncio.wait_for(k.act(code, action, request), timeout=90)
+                    result = await asyncio.wait_for(k.act(code, update, request), timeout=90)
                     timeline.actions.append((started, time.monotonic()))
                     return result
 
@@ -228,16 +230,18 @@ async def test_actions_survive_a_database_outage(
                     plan = sample_plan(load_catalog().get(code))
                     await act(
                         code,
-                        "save_draft",
+                        CommitmentWorkflow.save_draft,
                         c.SaveDraft(actor=officer, plan=plan, based_on_version=0),
                     )
-                    await act(code, "submit", c.Submit(actor=officer, version=1))
+                    await act(code, CommitmentWorkflow.submit, c.Submit(actor=officer, version=1))
 
                 first_done, down = asyncio.Event(), asyncio.Event()
 
                 async def approve_and_sign(code: str) -> ActionResult:
                     result = await act(
-                        code, "approve", c.Approve(actor=people["reviewer"], version=1)
+                        code,
+                        CommitmentWorkflow.approve,
+                        c.Approve(actor=people["reviewer"], version=1),
                     )
                     first_done.set()
                     # Approvals are in flight as the server stops; signing starts while it is down.
@@ -246,7 +250,9 @@ async def test_actions_survive_a_database_outage(
                     for role in ("kalak", "bappeda", "kada"):
                         signer = people[f"{role}-{code.replace('.', '')}"]
                         result = await act(
-                            code, "sign", c.Sign(actor=signer, document_hash=result.document_hash)
+                            code,
+                            CommitmentWorkflow.sign,
+                            c.Sign(actor=signer, document_hash=result.document_hash),
                         )
                     return result
 

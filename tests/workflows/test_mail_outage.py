@@ -31,6 +31,7 @@ from tests.databases import sqlite_database
 from tests.harness import running_komitmen
 from tests.smtp import SmtpSink, free_port
 from tests.workflows.test_year import Year
+from workflows.commitment import CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
 
 CYCLE = "mail-outage"
@@ -84,7 +85,7 @@ async def test_reminders_survive_a_mail_server_outage(
             # commitment's lock, so an officer's draft goes through during the outage.
             plan = sample_plan(load_catalog().get("53.01"))
             draft = SaveDraft(actor=k.actor("operator-5301"), plan=plan, based_on_version=0)
-            saved = await k.act("53.01", "save_draft", draft)
+            saved = await k.act("53.01", CommitmentWorkflow.save_draft, draft)
             assert saved.version == 1
             with SmtpSink(port=port) as sink:
                 await year.until(at_wita(date(y, 1, 23), 9))  # past D+7, to the managers

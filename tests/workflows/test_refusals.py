@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -18,8 +19,11 @@ from domain.cycle import CancelCycle
 from domain.schedule import default_schedule
 from komitmen.demo import sample_plan
 from services import actions
+from services.actions import Update
+from services.errors import ActionRefused
 from tests.databases import sqlite_database
 from tests.harness import Komitmen, running_komitmen
+from workflows.commitment import CommitmentWorkflow
 from workflows.common import cycle_workflow_id
 
 PLAN = sample_plan(load_catalog().get("53.01"))
@@ -32,9 +36,9 @@ def audit_rows(url: str) -> int:
         return s.scalar(query.select_from(m.AuditEvent)) or 0
 
 
-async def refused(k: Komitmen, code: str, action: str, request: BaseModel) -> str:
-    with pytest.raises(actions.ActionRefused) as caught:
-        await k.act(code, action, request)
+async def refused(k: Komitmen, code: str, update: Update[Any], request: BaseModel) -> str:
+    with pytest.raises(ActionRefused) as caught:
+        await k.act(code, update, request)
     return caught.value.reason
 
 
@@ -49,28 +53,43 @@ async def test_invalid_actions_are_refused_with_a_reason(
             officer = k.actor("operator-5301")
             before = audit_rows(url)
 
-            reason = await refused(k, "53.01", "submit", c.Submit(actor=officer, version=1))
+            reason = await refused(
+                k, "53.01", CommitmentWorkflow.submit, c.Submit(actor=officer, version=1)
+            )
             assert "save a draft first" in reason
             other = k.actor("operator-5371")
             reason = await refused(
-                k, "53.01", "save_draft", c.SaveDraft(actor=other, plan=PLAN, based_on_version=0)
+                k,
+                "53.01",
+                CommitmentWorkflow.save_draft,
+                c.SaveDraft(actor=other, plan=PLAN, based_on_version=0),
             )
             assert "53.71" in reason and "53.01" in reason
             reason = await refused(
-                k, "53.01", "approve", c.Approve(actor=k.actor("reviewer"), version=1)
+                k,
+                "53.01",
+                CommitmentWorkflow.approve,
+                c.Approve(actor=k.actor("reviewer"), version=1),
             )
             assert "stage 'drafting'" in reason
             assert audit_rows(url) == before
 
             await k.act(
-                "53.01", "save_draft", c.SaveDraft(actor=officer, plan=PLAN, based_on_version=0)
+                "53.01",
+                CommitmentWorkflow.save_draft,
+                c.SaveDraft(actor=officer, plan=PLAN, based_on_version=0),
             )
             reason = await refused(
-                k, "53.01", "save_draft", c.SaveDraft(actor=officer, plan=PLAN, based_on_version=0)
+                k,
+                "53.01",
+                CommitmentWorkflow.save_draft,
+                c.SaveDraft(actor=officer, plan=PLAN, based_on_version=0),
             )
             assert "stale version" in reason
-            await k.act("53.01", "submit", c.Submit(actor=officer, version=1))
-            reason = await refused(k, "53.01", "approve", c.Approve(actor=officer, version=1))
+            await k.act("53.01", CommitmentWorkflow.submit, c.Submit(actor=officer, version=1))
+            reason = await refused(
+                k, "53.01", CommitmentWorkflow.approve, c.Approve(actor=officer, version=1)
+            )
             assert "role 'regency_officer'" in reason
             assert audit_rows(url) == before + 2
 
@@ -83,7 +102,7 @@ async def test_cancelling_a_cycle_ends_every_commitment(
     with sqlite_database(tmp_path) as url:
         async with running_komitmen(env.client, url, outbox=tmp_path / "out") as k:
             await k.start("cancelled", y, default_schedule(y), ["53.01", "53.71"])
-            with pytest.raises(actions.ActionRefused, match="needs coordinator"):
+            with pytest.raises(ActionRefused, match="needs coordinator"):
                 await actions.cancel_cycle(
                     k.client, "cancelled", CancelCycle(actor=k.actor("reviewer"), reason="x")
                 )
@@ -113,5 +132,5 @@ async def test_only_a_coordinator_starts_a_cycle(
                 schedule=default_schedule(2027),
                 started_by=k.actor("reviewer"),
             )
-            with pytest.raises(actions.ActionRefused, match="needs coordinator"):
+            with pytest.raises(ActionRefused, match="needs coordinator"):
                 await actions.start_cycle(k.client, spec, task_queue=k.task_queue)

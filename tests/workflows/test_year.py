@@ -40,6 +40,7 @@ from komitmen.demo import sample_plan
 from tests.databases import sqlite_database
 from tests.harness import Komitmen, running_komitmen, until
 from tests.smtp import SmtpSink
+from workflows.commitment import CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
 
 # Histories recorded by today's code; older folders hold runs of earlier workflow code.
@@ -72,11 +73,11 @@ class Year:
         current = (
             await self.k.act(
                 code,
-                "save_draft",
+                CommitmentWorkflow.save_draft,
                 c.SaveDraft(actor=officer, plan=plan, based_on_version=await self.version(code)),
             )
         ).version
-        await self.k.act(code, "submit", c.Submit(actor=officer, version=current))
+        await self.k.act(code, CommitmentWorkflow.submit, c.Submit(actor=officer, version=current))
         return current
 
     async def version(self, code: str) -> int:
@@ -88,14 +89,16 @@ class Year:
 
     async def approve_and_sign(self, code: str, version: int) -> None:
         result = await self.k.act(
-            code, "approve", c.Approve(actor=self.k.actor("reviewer"), version=version)
+            code,
+            CommitmentWorkflow.approve,
+            c.Approve(actor=self.k.actor("reviewer"), version=version),
         )
         assert result.document_hash is not None
         for who in SIGNERS:
             acting = Acting.PLT if who == "kada" and code == "53.10" else Acting.DEFINITIVE
             await self.k.act(
                 code,
-                "sign",
+                CommitmentWorkflow.sign,
                 c.Sign(
                     actor=self.k.actor(f"{who}-{slug(code)}", acting),
                     document_hash=result.document_hash,
@@ -115,7 +118,7 @@ class Year:
         )
         await self.k.act(
             code,
-            "submit_report",
+            CommitmentWorkflow.submit_report,
             c.SubmitReport(
                 actor=self.k.actor(f"operator-{slug(code)}"),
                 report=QuarterlyReport(quarter=quarter, items=items),
@@ -124,7 +127,7 @@ class Year:
         if verify:
             await self.k.act(
                 code,
-                "verify_report",
+                CommitmentWorkflow.verify_report,
                 c.VerifyReport(actor=self.k.actor("reviewer"), quarter=quarter),
             )
 
@@ -165,7 +168,7 @@ async def test_a_year_of_22_regencies(
             await year.draft_and_submit(CHANGES)
             await k.act(
                 CHANGES,
-                "request_changes",
+                CommitmentWorkflow.request_changes,
                 c.RequestChanges(
                     actor=k.actor("reviewer"),
                     version=1,
@@ -179,33 +182,35 @@ async def test_a_year_of_22_regencies(
 
             approved = await k.act(
                 DECLINE,
-                "approve",
+                CommitmentWorkflow.approve,
                 c.Approve(actor=k.actor("reviewer"), version=await year.draft_and_submit(DECLINE)),
             )
             assert approved.document_hash
             for who in ("kalak", "bappeda"):
                 await k.act(
                     DECLINE,
-                    "sign",
+                    CommitmentWorkflow.sign,
                     c.Sign(actor=k.actor(f"{who}-5303"), document_hash=approved.document_hash),
                 )
             declined = await k.act(
                 DECLINE,
-                "decline",
+                CommitmentWorkflow.decline,
                 c.Decline(actor=k.actor("kada-5303"), reason="Pagu Destana belum sesuai APBD"),
             )
             assert declined.stage == "review"
-            await k.act(DECLINE, "approve", c.Approve(actor=k.actor("reviewer"), version=1))
+            await k.act(
+                DECLINE, CommitmentWorkflow.approve, c.Approve(actor=k.actor("reviewer"), version=1)
+            )
             done = await k.act(
                 DECLINE,
-                "sign",
+                CommitmentWorkflow.sign,
                 c.Sign(actor=k.actor("kada-5303"), document_hash=approved.document_hash),
             )
             assert done.stage == "follow_up"
 
             await k.act(
                 EXTENDED,
-                "extend_deadline",
+                CommitmentWorkflow.extend_deadline,
                 c.ExtendDeadline(
                     actor=k.actor("koordinator"),
                     key=c.DeadlineKey.DRAFTING,
@@ -218,7 +223,7 @@ async def test_a_year_of_22_regencies(
             await year.until(at_wita(date(y, 1, 10), 9))
             await k.act(
                 WITHDRAWN,
-                "withdraw",
+                CommitmentWorkflow.withdraw,
                 c.Withdraw(actor=k.actor("koordinator"), reason="Tidak mengikuti siklus ini"),
             )
             await year.until(at_wita(date(y, 1, 25), 9))
@@ -246,7 +251,7 @@ async def test_a_year_of_22_regencies(
                 if quarter == 3:
                     await k.act(
                         RETURNED_Q3,
-                        "return_report",
+                        CommitmentWorkflow.return_report,
                         c.ReturnReport(
                             actor=k.actor("reviewer"), quarter=3, reason="Data dukung belum lengkap"
                         ),

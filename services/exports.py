@@ -1,7 +1,8 @@
 """Export tables (rencana aksi, rekap triwulan) and their CSV and XLSX encodings.
 
-Pure: rows in, bytes out. The route reads the database and checks scope; these
-functions only decide columns, labels in Bahasa Indonesia and the file formats.
+`action_plans` and `quarterly_rekap` read a cycle in the person's scope (a regency
+role gets its own regency's rows, as the board shows it); the rest is pure: rows in,
+bytes out, deciding columns, labels in Bahasa Indonesia and the file formats.
 Times are written in WITA; numbers stay numbers in XLSX.
 """
 
@@ -17,13 +18,17 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import Session
 
 from db import models as m
+from db import reads
 from domain.calendar import WITA
-from domain.catalog import Regency
+from domain.catalog import Regency, load_catalog
 from domain.plan import ISSUE_LABELS, BudgetSource, Partner, Phase, StrategicIssue
 from domain.reports import ReportState, Timeliness
 from domain.stages import STAGE_LABELS, Stage
+from services.access import AuthUser
+from services.cycles import commitments_in_scope
 
 Cell = str | int | Decimal | datetime | None
 
@@ -270,3 +275,29 @@ def to_xlsx(table: Table) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def action_plans(session: Session, user: AuthUser, cycle_id: str) -> Table:
+    """Every action item of each commitment's approved (else latest) version, in scope."""
+    catalog = load_catalog()
+    rows = commitments_in_scope(session, user, cycle_id)
+    items = reads.items_of_versions(
+        session, versions={row.id: exported_version(row) for row in rows}
+    )
+    plans = [
+        PlanExport(
+            commitment=row, regency=catalog.get(row.regency_code), items=items.get(row.id, [])
+        )
+        for row in rows
+    ]
+    return action_plan_table(plans)
+
+
+def quarterly_rekap(session: Session, user: AuthUser, cycle_id: str) -> Table:
+    """Per regency and quarter in scope: report state, timeliness, submission, verification."""
+    catalog = load_catalog()
+    rows = commitments_in_scope(session, user, cycle_id)
+    reports = reads.reports_by_commitment(session, cycle_id=cycle_id)
+    return rekap_table(
+        [(row, catalog.get(row.regency_code), reports.get(row.id, [])) for row in rows]
+    )

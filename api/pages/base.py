@@ -1,0 +1,191 @@
+"""What every page stands on: its language, the signed-in person, templates and errors.
+
+A page session is an ordinary API token (stored hashed, revoked on logout, expiring
+after KOMITMEN_SESSION_HOURS) carried in an HttpOnly, SameSite=Lax cookie instead
+of a bearer header; the person behind it is found by `services.access`, as for the
+JSON API, and their scope is the API's: a regency user sees only their own regency.
+
+Every form carries a CSRF token. In a session it is an HMAC keyed by the session
+token (see `security.csrf_token`); the sign-in form, before any session exists,
+uses a double-submit nonce: the same random value as a cookie and as a field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Cookie, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
+
+from api import security
+from api.deps import SessionDep
+from api.pages import i18n
+from domain.display import (
+    Language,
+    acting_mark,
+    format_date,
+    format_deadline,
+    format_number,
+    format_rupiah,
+)
+from domain.errors import UnknownRegency
+from domain.plan import ISSUE_LABELS
+from services import access, commitments
+from services.access import AuthUser
+from services.commitments import CommitmentRef
+from services.errors import OutOfScope
+
+SESSION_COOKIE = "komitmen_session"
+LOGIN_COOKIE = "komitmen_login"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+LangQuery = Annotated[str | None, Query(alias="lang", pattern="^(id|en)$")]
+LangCookie = Annotated[str | None, Cookie(alias=i18n.LANG_COOKIE)]
+SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["date"] = format_date
+    environment.filters["deadline"] = format_deadline
+    environment.filters["number"] = format_number
+    environment.filters["rupiah"] = format_rupiah
+    environment.globals.update(
+        stage_label=i18n.stage_label,
+        issue_label=i18n.issue_label,
+        acting_mark=acting_mark,
+        phases=i18n.PHASES,
+        report_states=i18n.REPORT_STATES,
+        timeliness=i18n.TIMELINESS,
+        quarters=i18n.QUARTERS,
+        action_labels=i18n.ACTION_LABELS,
+        progress_labels=i18n.PROGRESS,
+        partner_labels=i18n.PARTNERS,
+        field_words=i18n.FIELD_WORDS,
+        issue_labels=ISSUE_LABELS,
+        budget_source_labels=i18n.BUDGET_SOURCES,
+    )
+    return environment
+
+
+TEMPLATES = _environment()
+"""The pages' and documents' templates, with the filters and words they share."""
+
+
+class Page:
+    """The language and user of one page request, and how to answer it."""
+
+    def __init__(self, request: Request, lang: Language, switched: bool) -> None:
+        self.request = request
+        self.lang = lang
+        self.switched = switched
+        session_token = request.cookies.get(SESSION_COOKIE)
+        self.csrf = security.csrf_token(session_token) if session_token else ""
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> Response:
+        """Render `pages/<template>` with the words of the page's language."""
+        values = {"user": None, "csrf": self.csrf, **context}
+        html = TEMPLATES.get_template(f"pages/{template}").render(
+            lang=self.lang, t=i18n.TEXT[self.lang], path=self.request.url.path, **values
+        )
+        return self.remember(HTMLResponse(html, status_code=status_code))
+
+    def error(self, user: AuthUser | None, status: int, key: str, detail: str) -> Response:
+        """The error page, titled in the page's language."""
+        return self.render(
+            "error.html", status_code=status, user=user, title=page_text(self, key), detail=detail
+        )
+
+    def remember(self, response: Response) -> Response:
+        """Keep a language chosen with `?lang=` in a cookie."""
+        if self.switched:
+            response.set_cookie(
+                i18n.LANG_COOKIE,
+                self.lang,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="lax",
+                secure=secure(self.request),
+            )
+        return response
+
+
+def page_for(request: Request, lang: str | None, lang_cookie: str | None) -> Page:
+    """The page of a request: `?lang=` first, then the language cookie."""
+    return Page(request, i18n.choose_language(lang, lang_cookie), switched=lang is not None)
+
+
+def secure(request: Request) -> bool:
+    """Whether the request came over HTTPS, so its cookies must be Secure."""
+    return request.url.scheme == "https"
+
+
+def to_login(request: Request) -> RedirectResponse:
+    """Send the visitor to sign in, then back to where they were."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A page request: its language, how to answer it, and who is signed in (None if nobody)."""
+
+    page: Page
+    user: AuthUser | None
+
+    def to_login(self) -> Response:
+        """Send the visitor to sign in, then back here."""
+        return self.page.remember(to_login(self.page.request))
+
+
+def visit(
+    request: Request,
+    session: SessionDep,
+    token: SessionCookie = None,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+) -> Visit:
+    """The page request's language and signed-in user."""
+    return Visit(page_for(request, lang, lang_cookie), access.user_for_token(session, token))
+
+
+VisitDep = Annotated[Visit, Depends(visit)]
+
+
+def safe_next(target: str | None) -> str:
+    """A target to go to after signing in: only a path on this site."""
+    # Only a path on this site: "//evil.example" or "https://..." would be an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def page_text(page: Page, key: str) -> str:
+    """One word of the page's language."""
+    return i18n.TEXT[page.lang][key]
+
+
+def scoped_commitment(
+    page: Page, session: Session, user: AuthUser, cycle_id: str, regency_code: str
+) -> CommitmentRef | Response:
+    """The recorded commitment a page shows, or the error page saying why not."""
+    try:
+        ref = commitments.find_commitment(session, user, cycle_id, regency_code)
+    except OutOfScope as refused:
+        return page.error(user, 403, "forbidden", refused.detail)
+    except UnknownRegency as unknown:
+        return page.error(user, 404, "not_found", unknown.message)
+    if ref.row is None:
+        return page.error(user, 404, "not_found", ref.id)
+    return ref

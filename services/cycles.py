@@ -1,0 +1,222 @@
+"""Cycles as recorded: listing and finding them, their regencies, commitments and reminders.
+
+The reads without a person serve the CLI, run by an operator on the server, which
+sees every cycle; the functions that take an `AuthUser` apply the person's scope
+and role for the JSON API and the pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from db import mail, reads
+from db import models as m
+from db.session import transaction
+from domain.catalog import Regency, load_catalog
+from domain.commitment import commitment_id
+from domain.cycle import CancelCycle, CycleStatus
+from domain.errors import ScheduleError
+from domain.roles import Role
+from domain.schedule import default_schedule
+from domain.stages import Stage
+from services import actions
+from services.access import AuthUser, require_role
+from services.commitments import CommitmentRef
+from services.errors import Conflict, NotFound
+from services.schemas import StartCycleIn, StartedOut
+from services.settings import Settings
+
+
+def list_cycles(session: Session) -> Sequence[m.Cycle]:
+    """Every recorded cycle, newest first."""
+    return reads.list_cycles(session)
+
+
+def find_cycle(session: Session, cycle_id: str) -> m.Cycle:
+    """A recorded cycle; NotFound naming the known ones."""
+    cycles = list_cycles(session)
+    for cycle in cycles:
+        if cycle.id == cycle_id:
+            return cycle
+    known = ", ".join(c.id for c in cycles) or "none yet"
+    raise NotFound(f"no cycle {cycle_id!r}; known cycles: {known}")
+
+
+def regency_codes(cycle: m.Cycle) -> list[str]:
+    """The Kemendagri codes of the regencies a cycle was started for."""
+    return [str(r["code"]) for r in cycle.spec.get("regencies", [])]
+
+
+def commitments(session: Session, cycle_id: str) -> Sequence[m.Commitment]:
+    """The recorded commitments of a cycle."""
+    return reads.list_commitments(session, cycle_id=cycle_id)
+
+
+def open_commitments(session: Session, cycle_id: str) -> list[m.Commitment]:
+    """The recorded commitments of a cycle that have not ended."""
+    return [c for c in commitments(session, cycle_id) if not Stage(c.stage).is_terminal]
+
+
+def reminders(session: Session, cycle_id: str) -> Sequence[m.ReminderSent]:
+    """Reminders, escalations and notices sent for a cycle."""
+    return mail.list_reminders(session, cycle_id=cycle_id)
+
+
+@dataclass(frozen=True)
+class CycleCommitment:
+    """One regency's commitment in a recorded cycle (row None if the database has not seen it)."""
+
+    cycle: m.Cycle
+    regency: Regency
+    row: m.Commitment | None
+
+    @property
+    def id(self) -> str:
+        """The commitment id."""
+        return commitment_id(self.cycle.id, self.regency.kemendagri_code)
+
+    @property
+    def label(self) -> str:
+        """Code and name: "53.01 Kabupaten Kupang"."""
+        return f"{self.regency.kemendagri_code} {self.regency.name}"
+
+    @property
+    def latest_version(self) -> int:
+        """The latest saved version; 0 before the first save."""
+        return self.row.latest_version if self.row else 0
+
+    @property
+    def ref(self) -> CommitmentRef:
+        """The commitment as `services.commitments` reads it."""
+        return CommitmentRef(
+            cycle_id=self.cycle.id, regency_code=self.regency.kemendagri_code, row=self.row
+        )
+
+
+def find_cycle_commitment(session: Session, cycle_id: str, regency_code: str) -> CycleCommitment:
+    """A commitment by cycle and regency code (Kemendagri 53.01 or BPS 5303).
+
+    NotFound for an unknown cycle or a regency the cycle was not started for;
+    UnknownRegency for a code the catalog lacks.
+    """
+    cycle = find_cycle(session, cycle_id)
+    regency = load_catalog().get(regency_code)
+    codes = regency_codes(cycle)
+    if regency.kemendagri_code not in codes:
+        raise NotFound(
+            f"{regency.kemendagri_code} {regency.name} is not in cycle {cycle.id}; "
+            f"its regencies: {', '.join(codes)}"
+        )
+    row = reads.get_commitment(
+        session, commitment_id=commitment_id(cycle.id, regency.kemendagri_code)
+    )
+    return CycleCommitment(cycle=cycle, regency=regency, row=row)
+
+
+def items_of(session: Session, commitment_id: str, number: int) -> Sequence[m.ActionItem]:
+    """The action items of one version, in order; none for a version never saved (or 0)."""
+    return reads.version_items(session, commitment_id=commitment_id, number=number)
+
+
+# --- for a signed-in person ------------------------------------------------------------
+
+
+def get_cycle(session: Session, cycle_id: str) -> m.Cycle:
+    """A recorded cycle; NotFound otherwise."""
+    cycle = session.get(m.Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound(f"no cycle {cycle_id!r}")
+    return cycle
+
+
+def commitments_in_scope(session: Session, user: AuthUser, cycle_id: str) -> list[m.Commitment]:
+    """The cycle's commitments by regency code; a regency user gets only their own."""
+    get_cycle(session, cycle_id)
+    return [r for r in commitments(session, cycle_id) if user.covers(r.regency_code)]
+
+
+def cycle_audit(session: Session, user: AuthUser, cycle_id: str) -> Sequence[m.AuditEvent]:
+    """The cycle's whole audit trail, for the province's roles."""
+    require_role(user, Role.COORDINATOR, Role.REVIEWER, Role.MANAGER)
+    get_cycle(session, cycle_id)
+    return reads.list_audit(session, cycle_id=cycle_id)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One regency of a cycle's board: its commitment as recorded (None before the first)."""
+
+    code: str
+    name: str
+    row: m.Commitment | None
+    verified: int
+
+    @property
+    def revising(self) -> bool:
+        """Drafting again after a change request."""
+        return self.row is not None and self.row.round > 1
+
+
+def board(session: Session, user: AuthUser, cycle: m.Cycle) -> list[BoardRow]:
+    """The regencies of a cycle the person covers, in the cycle's order."""
+    recorded = {r.regency_code: r for r in commitments(session, cycle.id)}
+    verified = reads.verified_report_counts(session, cycle_id=cycle.id)
+    rows = []
+    for ref in cycle.spec.get("regencies", []):
+        code = ref["code"]
+        if not user.covers(code):
+            continue
+        row = recorded.get(code)
+        count = verified.get(row.id, 0) if row is not None else 0
+        rows.append(BoardRow(code=code, name=ref["name"], row=row, verified=count))
+    return rows
+
+
+async def start_cycle(
+    client: Client, settings: Settings, user: AuthUser, body: StartCycleIn
+) -> StartedOut:
+    """Start a cycle for some or every regency (coordinator); Conflict if it exists."""
+    require_role(user, Role.COORDINATOR)
+    catalog = load_catalog()
+    try:
+        spec = actions.build_cycle_spec(
+            cycle_id=body.cycle_id,
+            name=body.name,
+            year=body.year,
+            catalog=catalog,
+            schedule=body.schedule or default_schedule(body.year),
+            started_by=user.actor(),
+            regency_codes=[catalog.get(code).kemendagri_code for code in body.regency_codes],
+            signatories=body.signatories,
+            ordered_signing=body.ordered_signing,
+        )
+    except ScheduleError as bad:
+        # The rules name a field of the schedule, which the body holds under "schedule".
+        raise ScheduleError(f"schedule.{bad.field}", bad.message) from None
+    started = await actions.start_cycle(
+        client,
+        spec,
+        task_queue=settings.temporal_task_queue,
+        digest_window_minutes=settings.digest_window_minutes,
+    )
+    if not started:
+        raise Conflict(f"cycle {spec.cycle_id} was started before; nothing was duplicated")
+    return StartedOut(cycle_id=spec.cycle_id, regency_codes=[r.code for r in spec.regencies])
+
+
+async def cancel_cycle(
+    client: Client, sessions: sessionmaker[Session], user: AuthUser, cycle_id: str, reason: str
+) -> CycleStatus:
+    """Cancel the cycle and every open commitment in it (coordinator)."""
+    require_role(user, Role.COORDINATOR)
+    with transaction(sessions) as session:
+        cycle = get_cycle(session, cycle_id)
+        if cycle.ended_at is not None:
+            raise Conflict(f"cycle {cycle_id} has already ended ({cycle.status})")
+    return await actions.cancel_cycle(
+        client, cycle_id, CancelCycle(actor=user.actor(), reason=reason)
+    )

@@ -1,0 +1,69 @@
+"""The directory of people who act: listing, finding and adding them.
+
+Passwords are set through `services.signin.set_password` (an argon2id hash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from db import models as m
+from db import people
+from domain.roles import Actor
+from services.access import AuthUser
+from services.errors import Conflict, NotFound
+
+
+def list_people(session: Session, regency_code: str | None = None) -> Sequence[m.UserAccount]:
+    """Active people by regency and username, optionally only those of one regency."""
+    return people.list_users(session, regency_code=regency_code)
+
+
+def find_person(session: Session, username: str) -> AuthUser | None:
+    """The active person with this username; None if there is none."""
+    user = people.get_user(session, username=username)
+    return AuthUser.of(user) if user is not None else None
+
+
+def get_person(session: Session, username: str) -> AuthUser:
+    """The active person with this username; NotFound if there is none."""
+    user = find_person(session, username)
+    if user is None:
+        raise NotFound(f"unknown user {username!r}")
+    return user
+
+
+def add_person(
+    session: Session,
+    *,
+    username: str,
+    person: Actor,
+    email: str,
+    language: str = "id",
+    now: datetime,
+    password_hash: str | None = None,
+) -> AuthUser:
+    """Add a person who acts as `person` (validated as an actor); Conflict if the name is taken.
+
+    With `password_hash` (from `services.signin.hash_password`) the person can sign in.
+    """
+    if people.get_user(session, username=username) is not None:
+        raise Conflict(f"user {username!r} exists already")
+    account = people.add_user(
+        session,
+        username=username,
+        full_name=person.name,
+        email=email,
+        role=person.role.value,
+        regency_code=person.regency_code,
+        office=person.office,
+        acting=person.acting.value,
+        nip=person.nip,
+        language=language,
+        now=now,
+    )
+    account.password_hash = password_hash
+    return AuthUser.of(account)
