@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api.errors import PROBLEM_RESPONSES, install_error_handlers
 from api.limits import BodyLimit
 from api.pages import router as pages_router
+from api.pages.base import PageAnswer, answer_page
 from api.pages.commitment import router as commitment_page_router
 from api.pages.document import router as document_router
 from api.pages.joint import router as joint_router
@@ -43,6 +44,7 @@ def create_app(
     )
     app.state.runtime = Runtime.of(settings, client_factory)
     install_error_handlers(app)
+    app.add_exception_handler(PageAnswer, answer_page)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
 

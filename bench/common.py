@@ -18,8 +18,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from komitmen.worker import workflow_runner
 from services.settings import Settings
 from services.temporal import connect, serve_metrics
 from tests.databases import database
+from tests.stack import process_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # What `komitmen worker` prints once it polls; the floors' workers print it too.
@@ -101,6 +103,13 @@ def bench_parser(name: str, doc: str | None, quick: str) -> argparse.ArgumentPar
 
 
 Measure = Callable[[argparse.Namespace, Path, str], Coroutine[Any, Any, dict[str, Any]]]
+# A result's summary line, from its figures, sizes and targets.
+Summary = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], str]
+
+
+def verdict(target: dict[str, Any], met: str = "met", missed: str = "MISSED") -> str:
+    """What a summary line says of one target: whether it was met."""
+    return met if target["pass"] else missed
 
 
 def run_bench(
@@ -108,7 +117,7 @@ def run_bench(
     args: argparse.Namespace,
     database_kind: str,
     measure: Measure,
-    summary: Callable[[dict[str, Any]], str],
+    summary: Summary,
     *,
     show_figures: bool = False,
 ) -> int:
@@ -124,13 +133,66 @@ def run_bench(
             result = asyncio.run(measure(args, folder, db_url))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    result["summary"] = summary(result)
+    result["summary"] = summary(result["figures"], result["sizes"], result["targets"])
     if not args.quick:
         write_result(name, result)
     elif show_figures:
         print(json.dumps(result["figures"], indent=1))
     print(result["summary"])
     return 0 if met(result) else 1
+
+
+def database_option(default: str) -> dict[str, Any]:
+    """The `add_argument` settings of a benchmark's database choice, `default` listed first."""
+    others = tuple(kind for kind in ("sqlite", "postgres") if kind != default)
+    return {"choices": (default, *others), "default": default}
+
+
+WorkerRun = Callable[[argparse.Namespace], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class BenchCli:
+    """A benchmark's command line besides `--quick`, and how a run reads it.
+
+    `options` are its flags and their `add_argument` settings; `database` is the one
+    naming the database; `sizes` gives each size left unset a value, `(quick, full)`.
+    Each of `workers` is a hidden flag that runs one of the benchmark's own worker
+    processes instead (`asyncio.run(worker(args))`). With `show_figures`, a --quick
+    run prints its figures.
+    """
+
+    quick: str
+    options: Mapping[str, Mapping[str, Any]]
+    database: str
+    sizes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    workers: Mapping[str, WorkerRun] = field(default_factory=dict)
+    show_figures: bool = False
+
+
+def bench_main(
+    name: str,
+    doc: str | None,
+    argv: Sequence[str] | None,
+    measure: Measure,
+    summary: Summary,
+    cli: BenchCli,
+) -> int:
+    """The whole of `python -m bench.<name>`: read `argv` as `cli` says, then run it."""
+    parser = bench_parser(name, doc, cli.quick)
+    for flag, settings in cli.options.items():
+        parser.add_argument(flag, **settings)
+    for flag in cli.workers:
+        parser.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    for dest, (small, full) in cli.sizes.items():
+        setattr(args, dest, getattr(args, dest) or (small if args.quick else full))
+    for flag, worker in cli.workers.items():
+        if getattr(args, flag.removeprefix("--").replace("-", "_")):
+            asyncio.run(worker(args))
+            return 0
+    kind = getattr(args, cli.database)
+    return run_bench(name, args, kind, measure, summary, show_figures=cli.show_figures)
 
 
 def local_address() -> str:
@@ -252,6 +314,34 @@ def metrics_delta(before: dict[str, float], after: dict[str, float]) -> dict[str
     return {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k, 0.0)}
 
 
+class Usage:
+    """What a stretch of work costs, counted from when this is made.
+
+    Wall-clock time, the CPU time of each of `pids` and how much each counter of a
+    worker's SDK metrics grew.
+    """
+
+    def __init__(self, pids: Mapping[str, int], metrics_address: str) -> None:
+        """Take the starting figures now."""
+        self.pids = dict(pids)
+        self.metrics_address = metrics_address
+        self._cpu = {k: cpu_seconds(p) for k, p in self.pids.items()}
+        self._metrics = metrics(metrics_address)
+        self.began = time.perf_counter()
+
+    def seconds(self) -> float:
+        """Wall-clock seconds so far."""
+        return time.perf_counter() - self.began
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds each process has used so far."""
+        return {k: cpu_seconds(p) - self._cpu[k] for k, p in self.pids.items()}
+
+    def counters(self) -> dict[str, float]:
+        """How much each metric has grown so far."""
+        return metrics_delta(self._metrics, metrics(self.metrics_address))
+
+
 def metric_sum(delta: dict[str, float], name: str, **labels: str) -> float:
     """The sum of series `name` whose labels include `labels`."""
     total = 0.0
@@ -340,3 +430,54 @@ async def serve_floor(
             workflow_runner=workflow_runner("bench"),
         ),
     )
+
+
+@dataclass(frozen=True)
+class Contenders:
+    """A dev server of a run's own, Komitmen's worker and a floor's worker polling beside it."""
+
+    server: DevServer
+    server_pid: int
+    worker: BenchProcess
+    floor: BenchProcess
+    settings: Settings
+    floor_settings: Settings
+
+
+@asynccontextmanager
+async def contenders(
+    folder: Path,
+    database_url: str,
+    queues: tuple[str, str],
+    worker: list[str],
+    floor: list[str],
+    worker_log: str = "worker.log",
+    **more: Any,
+) -> AsyncIterator[Contenders]:
+    """Start a dev server, then `python WORKER` and `python FLOOR` on `queues` (in that order).
+
+    The worker's settings are `bench_settings(folder, database_url, **more)`. Both workers
+    serve their SDK metrics on addresses of their own; the block runs once both poll, and
+    every process stops when it ends.
+    """
+    task_queue, floor_queue = queues
+    settings = bench_settings(
+        folder,
+        database_url,
+        temporal_task_queue=task_queue,
+        worker_metrics_address=local_address(),
+        **more,
+    )
+    floor_env = floor_settings(settings, floor_queue)
+    async with DevServer(settings) as server:
+        with (
+            bench_process(worker, process_env(settings), folder / worker_log) as komitmen_worker,
+            bench_process(
+                floor, process_env(floor_env), folder / "bare-worker.log"
+            ) as floor_worker,
+        ):
+            komitmen_worker.wait_for(READY)
+            floor_worker.wait_for(READY)
+            yield Contenders(
+                server, server_pid(server), komitmen_worker, floor_worker, settings, floor_env
+            )

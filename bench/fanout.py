@@ -36,29 +36,25 @@ with workflow.unsafe.imports_passed_through():
     from api.pages.base import SESSION_COOKIE
     from api.pages.i18n import stage_label
     from bench.common import (
-        READY,
-        bench_parser,
+        BenchCli,
+        Usage,
+        bench_main,
         bench_process,
-        bench_settings,
-        cpu_seconds,
-        floor_settings,
-        local_address,
+        contenders,
+        database_option,
         metric_sum,
-        metrics,
-        metrics_delta,
         national_catalog,
         progress,
-        run_bench,
         serve,
         serve_floor,
-        server_pid,
+        verdict,
     )
     from db import people, reads
     from db.session import session_factory, transaction
     from domain.calendar import WITA
     from domain.roles import Actor, Role
     from domain.schedule import default_schedule
-    from komitmen.devserver import DevServer, free_port, port_open
+    from komitmen.devserver import free_port, port_open
     from komitmen.worker import build_worker
     from services.actions import build_cycle_spec, start_cycle
     from services.settings import Settings
@@ -226,19 +222,17 @@ class Measured:
         self, start: Callable[[], Any], count: Callable[[], int], total: int, limit: float
     ) -> float:
         """Time `start` (until its children have started) and the board filling up."""
-        cpu = {k: cpu_seconds(p) for k, p in self.pids.items()}
-        before = metrics(self.metrics_address)
-        began = time.perf_counter()
+        usage = Usage(self.pids, self.metrics_address)
         await start()
-        ready = time.perf_counter() - began
-        on_board = await until_all(count, total, began, limit)
-        delta = metrics_delta(before, metrics(self.metrics_address))
+        ready = usage.seconds()
+        on_board = await until_all(count, total, usage.began, limit)
+        delta = usage.counters()
         tasks = metric_sum(delta, "temporal_workflow_task_execution_latency_count")
         activities = metric_sum(delta, "temporal_activity_execution_latency_count")
         self.figures = {
             "on_board_seconds": round(on_board, 2),
             "ready_seconds": round(ready, 2),
-            "cpu_seconds": {k: round(cpu_seconds(p) - cpu[k], 1) for k, p in self.pids.items()},
+            "cpu_seconds": {k: round(v, 1) for k, v in usage.cpu().items()},
             "worker": {
                 "workflow_tasks": int(tasks),
                 "workflow_task_ms_mean": round(
@@ -255,14 +249,6 @@ class Measured:
 
 async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[str, Any]:
     """Fan out the floor, then the national cycle, on one dev server; time each onto a board."""
-    settings = bench_settings(
-        folder,
-        db_url,
-        temporal_task_queue=TASK_QUEUE,
-        worker_metrics_address=local_address(),
-        api_port=free_port(),
-    )
-    bare_settings = floor_settings(settings, BARE_QUEUE)
     catalog = national_catalog(args.regencies)
     year = datetime.now(WITA).year + 1
     spec = build_cycle_spec(
@@ -276,25 +262,17 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
     codes = catalog.codes()
     board = folder / "bare-board.txt"
     board.touch()
-    env = process_env(settings)
-    async with DevServer(settings) as server:
-        client = server.client
-        pid = server_pid(server)
-        with (
-            bench_process(
-                ["-m", "bench.fanout", "--serve-worker", "--regencies", str(args.regencies)],
-                env,
-                folder / "worker.log",
-            ) as worker,
-            bench_process(
-                ["-m", "bench.fanout", "--serve-bare-worker"],
-                process_env(bare_settings),
-                folder / "bare-worker.log",
-            ) as bare_worker,
-            bench_process(["-m", "komitmen", "api"], env, folder / "api.log") as api,
-        ):
-            worker.wait_for(READY)
-            bare_worker.wait_for(READY)
+    async with contenders(
+        folder,
+        db_url,
+        (TASK_QUEUE, BARE_QUEUE),
+        ["-m", "bench.fanout", "--serve-worker", "--regencies", str(args.regencies)],
+        ["-m", "bench.fanout", "--serve-bare-worker"],
+        api_port=free_port(),
+    ) as run:
+        client, pid, settings = run.server.client, run.server_pid, run.settings
+        api_log = folder / "api.log"
+        with bench_process(["-m", "komitmen", "api"], process_env(settings), api_log) as api:
             while not port_open(settings.api_host, settings.api_port):
                 if api.process.poll() is not None:
                     raise RuntimeError(f"the API did not start:\n{api.tail()}")
@@ -307,7 +285,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
                 await handle.execute_update(BareCycle.ready)
 
             say(f"floor: a bare parent starting {args.regencies} children")
-            bare = Measured(bare_worker.pid, pid, bare_settings.worker_metrics_address)
+            bare = Measured(run.floor.pid, pid, run.floor_settings.worker_metrics_address)
             await bare.run(
                 start_bare,
                 lambda: board.read_text(encoding="utf-8").count("\n"),
@@ -317,7 +295,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
             bare.figures["parent"] = await cycle_timeline(client, BARE_CYCLE)
             say(f"floor on its board after {bare.figures['on_board_seconds']:.1f} s")
             say(f"Komitmen: one cycle of {args.regencies} regencies")
-            komitmen = Measured(worker.pid, pid, settings.worker_metrics_address)
+            komitmen = Measured(run.worker.pid, pid, settings.worker_metrics_address)
             await komitmen.run(
                 lambda: start_cycle(client, spec, task_queue=TASK_QUEUE),
                 lambda: on_board(settings, spec.cycle_id),
@@ -346,36 +324,39 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
     }
 
 
-def summary(result: dict[str, Any]) -> str:
+def summary(f: dict[str, Any], s: dict[str, Any], targets: dict[str, Any]) -> str:
     """The one line a run prints."""
-    f, s = result["figures"], result["sizes"]
-    verdict = "met" if result["targets"]["on_board_seconds"]["pass"] else "MISSED"
     return (
         f"fanout: one cycle of {s['regencies']} regencies ({s['database']}): every commitment "
         f"in drafting on the board after {f['on_board_seconds']:.1f} s (target < "
-        f"{TARGET_SECONDS:g} s: {verdict}); a bare parent and children take "
+        f"{TARGET_SECONDS:g} s: {verdict(targets['on_board_seconds'])}); a bare parent and "
+        f"children take "
         f"{f['floor_on_board_seconds']:.1f} s (ratio {f['ratio_to_floor']:.2f}); board page "
         f"{f['board_page']['seconds_median']:.2f} s for {f['board_page']['rows_in_drafting']} rows"
     )
 
 
+CLI = BenchCli(
+    quick="50 regencies",
+    options={
+        "--regencies": {"type": int, "help": f"regencies (default {REGENCIES})"},
+        "--db": database_option("sqlite"),
+        "--limit": {"type": float, "default": 600, "help": "give up after seconds"},
+    },
+    database="db",
+    sizes={"regencies": (50, REGENCIES)},
+    workers={
+        "--serve-worker": lambda args: serve_worker(Settings(), args.regencies),
+        "--serve-bare-worker": lambda _: serve_floor(
+            Settings(), [BareCycle, BareCommitment], [mark]
+        ),
+    },
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print its summary line and write bench/results/fanout.json."""
-    parser = bench_parser("fanout", __doc__, quick="50 regencies")
-    parser.add_argument("--regencies", type=int, help=f"regencies (default {REGENCIES})")
-    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--limit", type=float, default=600, help="give up after seconds")
-    parser.add_argument("--serve-worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--serve-bare-worker", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    args.regencies = args.regencies or (50 if args.quick else REGENCIES)
-    if args.serve_bare_worker:
-        asyncio.run(serve_floor(Settings(), [BareCycle, BareCommitment], [mark]))
-        return 0
-    if args.serve_worker:
-        asyncio.run(serve_worker(Settings(), args.regencies))
-        return 0
-    return run_bench("fanout", args, args.db, measure, summary)
+    return bench_main("fanout", __doc__, argv, measure, summary, CLI)
 
 
 if __name__ == "__main__":

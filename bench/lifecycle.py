@@ -36,20 +36,15 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client
 
     from bench.common import (
-        READY,
-        bench_parser,
-        bench_process,
-        bench_settings,
-        cpu_seconds,
-        floor_settings,
-        local_address,
+        BenchCli,
+        Usage,
+        bench_main,
+        contenders,
+        database_option,
         metric_sum,
-        metrics,
-        metrics_delta,
         progress,
-        run_bench,
         serve_floor,
-        server_pid,
+        verdict,
     )
     from domain import commitment as c
     from domain.calendar import WITA
@@ -59,10 +54,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.schedule import compressed_schedule, default_schedule
     from domain.stages import Action
     from komitmen.demo import sample_plan, sample_report
-    from komitmen.devserver import DevServer
     from services.actions import STEPS, act, build_cycle_spec, start_cycle
     from services.settings import Settings
-    from tests.stack import process_env
     from workflows.common import ACTIVITY_TIMEOUT, commitment_workflow_id, cycle_workflow_id
 
 TARGET_RATIO = 0.8
@@ -258,17 +251,14 @@ class Bench:
 
     async def timed(self, side: Side, count: int, run: Awaitable[None]) -> float:
         """Run one round of `count` lifecycles on `side`; add its time, CPU and metrics."""
-        pids = {"worker": side.worker_pid, "server": self.server_pid}
-        cpu_before = {k: cpu_seconds(p) for k, p in pids.items()}
         driver_before = time.process_time()
-        metrics_before = metrics(side.metrics_address)
-        began = time.perf_counter()
+        usage = Usage({"worker": side.worker_pid, "server": self.server_pid}, side.metrics_address)
         await run
-        elapsed = time.perf_counter() - began
-        used = {k: cpu_seconds(p) - cpu_before[k] for k, p in pids.items()}
+        elapsed = usage.seconds()
+        used = usage.cpu()
         used["driver"] = time.process_time() - driver_before
         add_up(side.cpu, used)
-        add_up(side.metrics, metrics_delta(metrics_before, metrics(side.metrics_address)))
+        add_up(side.metrics, usage.counters())
         side.lifecycles += count
         side.seconds += elapsed
         return elapsed
@@ -307,55 +297,42 @@ class Bench:
 
 async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[str, Any]:
     """Warm both sides up, then alternate timed rounds; gather the figures."""
-    komitmen_settings = bench_settings(
-        folder, db_url, temporal_task_queue=KOMITMEN_QUEUE, worker_metrics_address=local_address()
-    )
-    bare_settings = floor_settings(komitmen_settings, BARE_QUEUE)
-    async with DevServer(komitmen_settings) as server:
-        with (
-            bench_process(
-                ["-m", "komitmen", "worker"],
-                process_env(komitmen_settings),
-                folder / "komitmen-worker.log",
-            ) as komitmen_worker,
-            bench_process(
-                ["-m", "bench.lifecycle", "--bare-worker"],
-                process_env(bare_settings),
-                folder / "bare-worker.log",
-            ) as bare_worker,
-        ):
-            komitmen_worker.wait_for(READY)
-            bare_worker.wait_for(READY)
-            bench = Bench(server.client, server_pid(server), args.concurrency)
-            komitmen = Side(
-                "komitmen", komitmen_worker.pid, komitmen_settings.worker_metrics_address
+    async with contenders(
+        folder,
+        db_url,
+        (KOMITMEN_QUEUE, BARE_QUEUE),
+        ["-m", "komitmen", "worker"],
+        ["-m", "bench.lifecycle", "--bare-worker"],
+        worker_log="komitmen-worker.log",
+    ) as run:
+        bench = Bench(run.server.client, run.server_pid, args.concurrency)
+        komitmen = Side("komitmen", run.worker.pid, run.settings.worker_metrics_address)
+        bare = Side("bare", run.floor.pid, run.floor_settings.worker_metrics_address)
+        say("warming up both workers (one round each of 2, not counted)")
+        await bench.komitmen_round("warm", 2)
+        await bench.bare_round("warm", 2)
+        rounds: list[dict[str, float]] = []
+        n = args.lifecycles
+        for r in range(args.rounds):
+            # Who goes first alternates, so a drift in the machine's load favours neither.
+            if r % 2 == 0:
+                b = await bench.timed(bare, n, bench.bare_round(f"r{r}", n))
+                k = await bench.timed(komitmen, n, bench.komitmen_round(f"r{r}", n))
+            else:
+                k = await bench.timed(komitmen, n, bench.komitmen_round(f"r{r}", n))
+                b = await bench.timed(bare, n, bench.bare_round(f"r{r}", n))
+            rounds.append(
+                {"bare_seconds": round(b, 2), "komitmen_seconds": round(k, 2), "ratio": b / k}
             )
-            bare = Side("bare", bare_worker.pid, bare_settings.worker_metrics_address)
-            say("warming up both workers (one round each of 2, not counted)")
-            await bench.komitmen_round("warm", 2)
-            await bench.bare_round("warm", 2)
-            rounds: list[dict[str, float]] = []
-            n = args.lifecycles
-            for r in range(args.rounds):
-                # Who goes first alternates, so a drift in the machine's load favours neither.
-                if r % 2 == 0:
-                    b = await bench.timed(bare, n, bench.bare_round(f"r{r}", n))
-                    k = await bench.timed(komitmen, n, bench.komitmen_round(f"r{r}", n))
-                else:
-                    k = await bench.timed(komitmen, n, bench.komitmen_round(f"r{r}", n))
-                    b = await bench.timed(bare, n, bench.bare_round(f"r{r}", n))
-                rounds.append(
-                    {"bare_seconds": round(b, 2), "komitmen_seconds": round(k, 2), "ratio": b / k}
-                )
-                say(f"round {r + 1}: bare {n / b:.2f}/s, Komitmen {n / k:.2f}/s, ratio {b / k:.2f}")
-            first_code = load_catalog().codes()[0]
-            histories = {
-                "komitmen_commitment": await bench.history(
-                    commitment_workflow_id(c.commitment_id("bench-r0-0", first_code))
-                ),
-                "komitmen_cycle": await bench.history(cycle_workflow_id("bench-r0-0")),
-                "bare": await bench.history("bare-r0-0"),
-            }
+            say(f"round {r + 1}: bare {n / b:.2f}/s, Komitmen {n / k:.2f}/s, ratio {b / k:.2f}")
+        first_code = load_catalog().codes()[0]
+        histories = {
+            "komitmen_commitment": await bench.history(
+                commitment_workflow_id(c.commitment_id("bench-r0-0", first_code))
+            ),
+            "komitmen_cycle": await bench.history(cycle_workflow_id("bench-r0-0")),
+            "bare": await bench.history("bare-r0-0"),
+        }
     # Other work shares the machine in bursts: the median of the rounds' ratios, each
     # taken from two runs side by side in time, is what one burst cannot move.
     ratio = statistics.median(each["ratio"] for each in rounds)
@@ -386,34 +363,34 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
     }
 
 
-def summary(result: dict[str, Any]) -> str:
+def summary(f: dict[str, Any], s: dict[str, Any], targets: dict[str, Any]) -> str:
     """The one line a run prints."""
-    f, s = result["figures"], result["sizes"]
-    verdict = "met" if result["targets"]["ratio"]["pass"] else "MISSED"
     return (
         f"lifecycle: {s['rounds']} × {s['lifecycles_per_round']} lifecycles "
         f"({s['actions_per_lifecycle']} actions each, {s['concurrency']} at a time, "
         f"{s['database']}): Komitmen {f['komitmen_lifecycles_per_second']:.2f}/s, bare Temporal "
         f"{f['bare_lifecycles_per_second']:.2f}/s, ratio {f['ratio']:.2f} (median of rounds) "
-        f"(target ≥ {TARGET_RATIO}: {verdict})"
+        f"(target ≥ {TARGET_RATIO}: {verdict(targets['ratio'])})"
     )
+
+
+CLI = BenchCli(
+    quick="5 lifecycles, one round each",
+    options={
+        "--lifecycles": {"type": int, "help": "lifecycles per round (default 50)"},
+        "--rounds": {"type": int, "help": "timed rounds of each side (default 6)"},
+        "--concurrency": {"type": int, "default": 10, "help": "lifecycles in flight"},
+        "--db": database_option("sqlite"),
+    },
+    database="db",
+    sizes={"lifecycles": (5, 50), "rounds": (1, 6)},
+    workers={"--bare-worker": lambda _: serve_floor(Settings(), [BareLifecycle], [noop])},
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print its summary line and write bench/results/lifecycle.json."""
-    parser = bench_parser("lifecycle", __doc__, quick="5 lifecycles, one round each")
-    parser.add_argument("--lifecycles", type=int, help="lifecycles per round (default 50)")
-    parser.add_argument("--rounds", type=int, help="timed rounds of each side (default 6)")
-    parser.add_argument("--concurrency", type=int, default=10, help="lifecycles in flight")
-    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.bare_worker:
-        asyncio.run(serve_floor(Settings(), [BareLifecycle], [noop]))
-        return 0
-    args.lifecycles = args.lifecycles or (5 if args.quick else 50)
-    args.rounds = args.rounds or (1 if args.quick else 6)
-    return run_bench("lifecycle", args, args.db, measure, summary)
+    return bench_main("lifecycle", __doc__, argv, measure, summary, CLI)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,15 @@ from typing import Any
 
 from temporalio.client import Client
 
-from bench.common import bench_parser, bench_settings, cpu_seconds, progress, run_bench
+from bench.common import (
+    BenchCli,
+    bench_main,
+    bench_settings,
+    cpu_seconds,
+    database_option,
+    progress,
+    verdict,
+)
 from db import reads
 from db.session import session_factory, transaction
 from domain.calendar import WITA
@@ -287,32 +295,37 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
     }
 
 
-def summary(result: dict[str, Any]) -> str:
+def summary(f: dict[str, Any], s: dict[str, Any], targets: dict[str, Any]) -> str:
     """The one line a run prints."""
-    f, s = result["figures"], result["sizes"]
-    verdict = "pass" if result["targets"]["peak_mb"]["pass"] else "FAIL"
     return (
         f"memory: {s['commitments']:,} commitments in {s['cycles']} cycles recorded in "
         f"{f['recorded_seconds']:.0f} s ({f['commitments_per_second']:.0f}/s); worker RSS "
-        f"peak {f['peak_mb']:.0f} MB (target < {TARGET_MB} MB: {verdict}), idle "
+        f"peak {f['peak_mb']:.0f} MB (target < {TARGET_MB} MB: "
+        f"{verdict(targets['peak_mb'], 'pass', 'FAIL')}), idle "
         f"{f['start']['steady_mb']:.0f} MB; every commitment touched: "
         f"{f['touch_large_cache']['steady_mb']:.0f} MB with cache {s['cache']}, "
         f"{f['touch_small_cache']['steady_mb']:.0f} MB with cache {s['small_cache']}"
     )
 
 
+CLI = BenchCli(
+    quick="500 commitments, to smoke-test",
+    options={
+        "--commitments": {"type": int, "help": "open commitments (default 10,000)"},
+        "--cache": {"type": int, "default": 1000, "help": "the large workflow cache"},
+        "--small-cache": {"type": int, "default": 100, "help": "the small workflow cache"},
+        "--database": database_option("postgres"),
+        "--settle": {"type": float, "help": "seconds of idle memory sampled"},
+    },
+    database="database",
+    sizes={"commitments": (500, 10_000), "settle": (3, 15)},
+    show_figures=True,
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print its summary line and write bench/results/memory.json."""
-    parser = bench_parser("memory", __doc__, quick="500 commitments, to smoke-test")
-    parser.add_argument("--commitments", type=int, help="open commitments (default 10,000)")
-    parser.add_argument("--cache", type=int, default=1000, help="the large workflow cache")
-    parser.add_argument("--small-cache", type=int, default=100, help="the small workflow cache")
-    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--settle", type=float, help="seconds of idle memory sampled")
-    args = parser.parse_args(argv)
-    args.commitments = args.commitments or (500 if args.quick else 10_000)
-    args.settle = args.settle or (3 if args.quick else 15)
-    return run_bench("memory", args, args.database, measure, summary, show_figures=True)
+    return bench_main("memory", __doc__, argv, measure, summary, CLI)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,14 @@ from temporalio.client import Client
 
 from activities.mail import Mail, SmtpMailer, build_message
 from activities.rendering import MailRenderer
-from bench.common import bench_parser, bench_settings, cpu_seconds, run_bench
+from bench.common import (
+    BenchCli,
+    bench_main,
+    bench_settings,
+    cpu_seconds,
+    database_option,
+    verdict,
+)
 from db import mail as db_mail
 from db import people
 from db.session import session_factory, transaction
@@ -310,37 +317,43 @@ async def measure(args: argparse.Namespace, folder: Path, url: str) -> dict[str,
     }
 
 
-def summary(result: dict[str, Any]) -> str:
+def summary(f: dict[str, Any], s: dict[str, Any], targets: dict[str, Any]) -> str:
     """The one line a run prints."""
-    f, s = result["figures"], result["sizes"]
     counts = f["received"]
     steps = f["per_message_steps"]
     return (
         f"reminders: one D-7 reminder to {s['recipients']:,} people delivered "
         f"{f['delivery_seconds']:.0f} s after it fell due (target "
-        f"{result['targets']['delivery_seconds']['target']}; "
+        f"{targets['delivery_seconds']['target']}; "
         f"{f['messages_per_second']:.0f} messages/s); "
         f"{counts['distinct_message_ids']:,} distinct Message-IDs, "
         f"{counts['reminder_rows_sent']:,} rows marked sent (exactly once: "
-        f"{'pass' if f['exactly_once'] else 'FAIL'}); per message: claim {steps['claim_ms']} ms, "
+        f"{verdict(targets['exactly_once'], 'pass', 'FAIL')}); "
+        f"per message: claim {steps['claim_ms']} ms, "
         f"render {steps['render_ms']} ms, build {steps['build_ms']} ms, "
         f"build+SMTP {steps['smtp_new_session_ms']} ms in a session of its own / "
         f"{steps['smtp_reused_session_ms']} ms in a shared one, mark {steps['mark_ms']} ms"
     )
 
 
+CLI = BenchCli(
+    quick="25 officers per regency",
+    options={
+        "--regencies": {"type": int, "default": 20, "help": "regencies in the cycle"},
+        "--officers": {"type": int, "help": "officers per regency (default 500)"},
+        "--day-seconds": {"type": float, "help": "how long a day of the cycle lasts"},
+        "--limit": {"type": float, "default": 1800, "help": "seconds to wait for the mail"},
+        "--database": database_option("postgres"),
+    },
+    database="database",
+    sizes={"officers": (25, 500), "day_seconds": (10, 20)},
+    show_figures=True,
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print its summary line and write bench/results/reminders.json."""
-    parser = bench_parser("reminders", __doc__, quick="25 officers per regency")
-    parser.add_argument("--regencies", type=int, default=20, help="regencies in the cycle")
-    parser.add_argument("--officers", type=int, help="officers per regency (default 500)")
-    parser.add_argument("--day-seconds", type=float, help="how long a day of the cycle lasts")
-    parser.add_argument("--limit", type=float, default=1800, help="seconds to wait for the mail")
-    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
-    args = parser.parse_args(argv)
-    args.officers = args.officers or (25 if args.quick else 500)
-    args.day_seconds = args.day_seconds or (10 if args.quick else 20)
-    return run_bench("reminders", args, args.database, measure, summary, show_figures=True)
+    return bench_main("reminders", __doc__, argv, measure, summary, CLI)
 
 
 if __name__ == "__main__":

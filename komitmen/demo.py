@@ -113,69 +113,73 @@ def seed_demo_users(session: Session, catalog: Catalog, password_hash: str | Non
     return added
 
 
+# The sample plan's items, one row each: their fields in `ActionItem`'s order, all but
+# the last, the location, which is the regency whose plan it is.
+SAMPLE_ITEMS: tuple[tuple[object, ...], ...] = (
+    (
+        StrategicIssue.SPM_REPORTING,
+        Phase.PRA_BENCANA,
+        "Input data SPM sub-urusan bencana ke e-SPM tepat waktu",
+        "Laporan SPM triwulanan terunggah",
+        4,
+        "laporan",
+        (1, 2, 3, 4),
+        "Sekretariat BPBD",
+        (Partner.PEMERINTAH,),
+        15_000_000,
+        BudgetSource.APBD,
+    ),
+    (
+        StrategicIssue.IKD_MEASUREMENT,
+        Phase.PRA_BENCANA,
+        "Penilaian mandiri Indeks Ketahanan Daerah (71 indikator)",
+        "Dokumen penilaian IKD terverifikasi",
+        1,
+        "dokumen",
+        (2,),
+        "Bidang Pencegahan",
+        (Partner.PEMERINTAH, Partner.AKADEMISI),
+        25_000_000,
+        BudgetSource.APBD,
+    ),
+    (
+        StrategicIssue.DESTANA,
+        Phase.PRA_BENCANA,
+        "Pembentukan Desa Tangguh Bencana tingkat Pratama",
+        "Desa Tangguh Bencana terbentuk",
+        3,
+        "desa",
+        (3, 4),
+        "Bidang Pencegahan",
+        (Partner.MASYARAKAT, Partner.DUNIA_USAHA),
+        120_000_000,
+        BudgetSource.APBN,
+    ),
+    (
+        StrategicIssue.INCLUSIVE_DM,
+        Phase.TANGGAP_DARURAT,
+        "Pendataan kelompok rentan terpilah usia, jenis kelamin dan disabilitas",
+        "Basis data kelompok rentan",
+        1,
+        "basis data",
+        (2, 3),
+        "Bidang Kedaruratan",
+        (Partner.MASYARAKAT, Partner.MEDIA),
+        10_000_000,
+        BudgetSource.PARTNER,
+    ),
+)
+
+
 def sample_plan(regency: Regency) -> ActionPlan:
     """A small, realistic rencana aksi covering several strategic issues."""
-    where = regency.name
-    return ActionPlan(
-        items=(
-            ActionItem(
-                strategic_issue=StrategicIssue.SPM_REPORTING,
-                phase=Phase.PRA_BENCANA,
-                activity="Input data SPM sub-urusan bencana ke e-SPM tepat waktu",
-                indicator="Laporan SPM triwulanan terunggah",
-                target_value=Decimal(4),
-                target_unit="laporan",
-                due_quarters=(1, 2, 3, 4),
-                responsible_unit="Sekretariat BPBD",
-                partners=(Partner.PEMERINTAH,),
-                budget_rp=Decimal(15_000_000),
-                budget_source=BudgetSource.APBD,
-                location=where,
-            ),
-            ActionItem(
-                strategic_issue=StrategicIssue.IKD_MEASUREMENT,
-                phase=Phase.PRA_BENCANA,
-                activity="Penilaian mandiri Indeks Ketahanan Daerah (71 indikator)",
-                indicator="Dokumen penilaian IKD terverifikasi",
-                target_value=Decimal(1),
-                target_unit="dokumen",
-                due_quarters=(2,),
-                responsible_unit="Bidang Pencegahan",
-                partners=(Partner.PEMERINTAH, Partner.AKADEMISI),
-                budget_rp=Decimal(25_000_000),
-                budget_source=BudgetSource.APBD,
-                location=where,
-            ),
-            ActionItem(
-                strategic_issue=StrategicIssue.DESTANA,
-                phase=Phase.PRA_BENCANA,
-                activity="Pembentukan Desa Tangguh Bencana tingkat Pratama",
-                indicator="Desa Tangguh Bencana terbentuk",
-                target_value=Decimal(3),
-                target_unit="desa",
-                due_quarters=(3, 4),
-                responsible_unit="Bidang Pencegahan",
-                partners=(Partner.MASYARAKAT, Partner.DUNIA_USAHA),
-                budget_rp=Decimal(120_000_000),
-                budget_source=BudgetSource.APBN,
-                location=where,
-            ),
-            ActionItem(
-                strategic_issue=StrategicIssue.INCLUSIVE_DM,
-                phase=Phase.TANGGAP_DARURAT,
-                activity="Pendataan kelompok rentan terpilah usia, jenis kelamin dan disabilitas",
-                indicator="Basis data kelompok rentan",
-                target_value=Decimal(1),
-                target_unit="basis data",
-                due_quarters=(2, 3),
-                responsible_unit="Bidang Kedaruratan",
-                partners=(Partner.MASYARAKAT, Partner.MEDIA),
-                budget_rp=Decimal(10_000_000),
-                budget_source=BudgetSource.PARTNER,
-                location=where,
-            ),
+    items = (
+        ActionItem.model_validate(
+            dict(zip(ActionItem.model_fields, (*row, regency.name), strict=True))
         )
+        for row in SAMPLE_ITEMS
     )
+    return ActionPlan(items=tuple(items))
 
 
 def sample_report(regency: Regency, quarter: int) -> QuarterlyReport:

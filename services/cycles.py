@@ -30,6 +30,9 @@ from services.errors import Conflict, NotFound
 from services.schemas import StartCycleIn, StartedOut
 from services.settings import Settings
 
+CycleRecord = m.Cycle
+"""A cycle as recorded, as the services hand it to the front doors."""
+
 
 def list_cycles(session: Session) -> Sequence[m.Cycle]:
     """Every recorded cycle, newest first."""

@@ -35,10 +35,11 @@ from domain.display import (
 )
 from domain.errors import UnknownRegency
 from domain.plan import ISSUE_LABELS
-from services import access, commitments
+from services import access, commitments, cycles
 from services.access import AuthUser
 from services.commitments import CommitmentRef
-from services.errors import OutOfScope
+from services.cycles import CycleRecord
+from services.errors import NotFound, OutOfScope
 
 SESSION_COOKIE = "komitmen_session"
 LOGIN_COOKIE = "komitmen_login"
@@ -176,16 +177,67 @@ def page_text(page: Page, key: str) -> str:
     return i18n.TEXT[page.lang][key]
 
 
+class PageAnswer(Exception):
+    """A page answered before its route's own work: sign in first, or an error page.
+
+    The app answers it with its `response` (`api/app.py`), so a route reads as its
+    happy path.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A page request by a signed-in person."""
+
+    page: Page
+    user: AuthUser
+
+    def refuse(self, status: int, key: str, detail: str) -> PageAnswer:
+        """The error page, as an answer to raise."""
+        return PageAnswer(self.page.error(self.user, status, key, detail))
+
+    def cycle(self, session: Session, cycle_id: str) -> CycleRecord:
+        """A recorded cycle, or the 404 page."""
+        try:
+            return cycles.get_cycle(session, cycle_id)
+        except NotFound:
+            raise self.refuse(404, "not_found", cycle_id) from None
+
+    def commitment(self, session: Session, cycle_id: str, regency_code: str) -> CommitmentRef:
+        """A recorded commitment in the person's scope, or the 403 or 404 page."""
+        return scoped_commitment(self.page, session, self.user, cycle_id, regency_code)
+
+
+async def answer_page(_request: Request, answer: Exception) -> Response:
+    """The app's handler of a PageAnswer: its response."""
+    assert isinstance(answer, PageAnswer)
+    return answer.response
+
+
+def signed_in(visit: VisitDep) -> SignedIn:
+    """The signed-in person of a page request; anyone else is sent to sign in first."""
+    if visit.user is None:
+        raise PageAnswer(visit.to_login())
+    return SignedIn(visit.page, visit.user)
+
+
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+
+
 def scoped_commitment(
     page: Page, session: Session, user: AuthUser, cycle_id: str, regency_code: str
-) -> CommitmentRef | Response:
-    """The recorded commitment a page shows, or the error page saying why not."""
+) -> CommitmentRef:
+    """The recorded commitment a page shows; PageAnswer with the error page saying why not."""
     try:
         ref = commitments.find_commitment(session, user, cycle_id, regency_code)
     except OutOfScope as refused:
-        return page.error(user, 403, "forbidden", refused.detail)
+        raise PageAnswer(page.error(user, 403, "forbidden", refused.detail)) from None
     except UnknownRegency as unknown:
-        return page.error(user, 404, "not_found", unknown.message)
+        raise PageAnswer(page.error(user, 404, "not_found", unknown.message)) from None
     if ref.row is None:
-        return page.error(user, 404, "not_found", ref.id)
+        raise PageAnswer(page.error(user, 404, "not_found", ref.id))
     return ref

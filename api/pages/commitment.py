@@ -36,7 +36,7 @@ from api.pages.base import (
     LangCookie,
     Page,
     SessionCookie,
-    VisitDep,
+    SignedInDep,
     page_for,
     scoped_commitment,
     to_login,
@@ -136,22 +136,17 @@ def _diff(
 def commitment_page(
     cycle_id: CycleId,
     regency_code: str,
-    visit: VisitDep,
+    who: SignedInDep,
     session: SessionDep,
     from_version: Annotated[int | None, Query(alias="from", ge=1)] = None,
     to_version: Annotated[int | None, Query(alias="to", ge=1)] = None,
     done: Annotated[Action | None, Query()] = None,
 ) -> Response:
     """One regency's commitment: items, diff, comments, signatures, reports, history, forms."""
-    if visit.user is None:
-        return visit.to_login()
-    page, user = visit.page, visit.user
-    found = scoped_commitment(page, session, user, cycle_id, regency_code)
-    if isinstance(found, Response):
-        return found
-    notice = i18n.ACTION_DONE[page.lang][done] if done is not None else None
+    ref = who.commitment(session, cycle_id, regency_code)
+    notice = i18n.ACTION_DONE[who.page.lang][done] if done is not None else None
     return render_commitment(
-        page, session, user, found, diff=(from_version, to_version), notice=notice
+        who.page, session, who.user, ref, diff=(from_version, to_version), notice=notice
     )
 
 
@@ -259,10 +254,7 @@ async def act_on_page(
             return to_login(request)
         if not security.same_secret(page.csrf, _first(fields, "csrf")):
             return page.error(user, 403, "form_expired", "")
-        found = scoped_commitment(page, session, user, cycle_id, regency_code)
-        if isinstance(found, Response):
-            return found
-        ref = found
+        ref = scoped_commitment(page, session, user, cycle_id, regency_code)
         chosen = next((a for a in BODIES if a.value == action), None)
         if chosen is None:
             return page.error(user, 404, "not_found", action)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import CycleId, SessionDep
 from api.pages import i18n
-from api.pages.base import TEMPLATES, Page, VisitDep, scoped_commitment
+from api.pages.base import TEMPLATES, Page, SignedInDep
 from domain.display import Language
 from services import documents
 from services.errors import NotFound
@@ -59,22 +59,14 @@ def render_document(page: Page, template: str, **context: Any) -> Response:
 
 @router.get("/cycles/{cycle_id}/commitments/{regency_code}/document", response_class=HTMLResponse)
 def plan_document(
-    cycle_id: CycleId,
-    regency_code: str,
-    visit: VisitDep,
-    session: SessionDep,
+    cycle_id: CycleId, regency_code: str, who: SignedInDep, session: SessionDep
 ) -> Response:
     """The regency's approved action plan, printable, with every signature and the hash."""
-    if visit.user is None:
-        return visit.to_login()
-    page, user = visit.page, visit.user
-    found = scoped_commitment(page, session, user, cycle_id, regency_code)
-    if isinstance(found, Response):
-        return found
+    page, ref = who.page, who.commitment(session, cycle_id, regency_code)
     try:
-        plan = documents.plan_document(session, found)
+        plan = documents.plan_document(session, ref)
     except NotFound:
-        return page.error(user, 404, "not_found", found.id)
+        raise who.refuse(404, "not_found", ref.id) from None
     return render_document(
         page,
         "plan.html",

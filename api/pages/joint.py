@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import CycleId, SessionDep
 from api.pages import i18n
-from api.pages.base import VisitDep
+from api.pages.base import SignedInDep
 from api.pages.document import WORDS, render_document
 from domain.catalog import load_catalog
 from domain.display import Language
@@ -113,19 +113,13 @@ def regency_entry(regency: SignedRegency, required: int, lang: Language) -> Rege
 
 
 @router.get("/cycles/{cycle_id}/document", response_class=HTMLResponse)
-def joint_document(
-    cycle_id: CycleId,
-    visit: VisitDep,
-    session: SessionDep,
-) -> Response:
+def joint_document(cycle_id: CycleId, who: SignedInDep, session: SessionDep) -> Response:
     """The cycle's joint commitment, printable: every regency's signatures and the cycle hash."""
-    if visit.user is None:
-        return visit.to_login()
-    page, user = visit.page, visit.user
+    page = who.page
     try:
         joint = documents.joint_commitment(session, cycle_id)
     except NotFound:
-        return page.error(user, 404, "not_found", cycle_id)
+        raise who.refuse(404, "not_found", cycle_id) from None
     cycle = joint.cycle
     entries = [regency_entry(r, joint.required, page.lang) for r in joint.regencies]
     words = {**WORDS[page.lang], **JOINT_WORDS[page.lang]}

@@ -25,14 +25,12 @@ from starlette.datastructures import URL
 
 from api.deps import CycleId, SessionDep
 from api.pages import i18n
-from api.pages.base import VisitDep
+from api.pages.base import SignedInDep
 from domain.catalog import load_catalog
 from domain.display import Language
 from domain.errors import InvalidInput, UnknownRegency
 from domain.plan import StrategicIssue
 from domain.stages import Stage
-from services import cycles
-from services.errors import NotFound
 from services.manager import BAR_WIDTH, manager_figures
 from services.overdue import DEFAULT_PAGE, Cursor, OverduePage
 from services.schemas import OverdueOut
@@ -68,7 +66,7 @@ class Pager:
 @router.get("/cycles/{cycle_id}/manager", response_class=HTMLResponse)
 def manager_view(
     cycle_id: CycleId,
-    visit: VisitDep,
+    who: SignedInDep,
     session: SessionDep,
     regency: FilterQuery = None,
     stage: FilterQuery = None,
@@ -77,13 +75,8 @@ def manager_view(
     cursor: CursorQuery = None,
 ) -> Response:
     """Overdue obligations, quarterly report completeness and progress per issue and phase."""
-    if visit.user is None:
-        return visit.to_login()
-    page, user = visit.page, visit.user
-    try:
-        cycle = cycles.get_cycle(session, cycle_id)
-    except NotFound:
-        return page.error(user, 404, "not_found", cycle_id)
+    page, user = who.page, who.user
+    cycle = who.cycle(session, cycle_id)
     try:
         regency_code = load_catalog().get(regency).kemendagri_code if regency else None
         chosen_stage = _choice(Stage, stage)

@@ -22,7 +22,7 @@ from api.pages.base import (
     LangQuery,
     Page,
     SessionCookie,
-    VisitDep,
+    SignedInDep,
     page_for,
     page_text,
     safe_next,
@@ -30,7 +30,7 @@ from api.pages.base import (
 )
 from domain.plan import Printable
 from services import access, cycles, signin
-from services.errors import LockedOut, NotFound
+from services.errors import LockedOut
 
 router = APIRouter(include_in_schema=False)
 
@@ -149,11 +149,9 @@ def logout(
 
 
 @router.get("/")
-def home(visit: VisitDep, session: SessionDep) -> Response:
+def home(who: SignedInDep, session: SessionDep) -> Response:
     """The newest cycle's board."""
-    if visit.user is None:
-        return visit.to_login()
-    page, user = visit.page, visit.user
+    page, user = who.page, who.user
     known = cycles.list_cycles(session)
     if not known:
         return page.render("error.html", user=user, title=page_text(page, "no_cycles"), detail="")
@@ -161,15 +159,9 @@ def home(visit: VisitDep, session: SessionDep) -> Response:
 
 
 @router.get("/cycles/{cycle_id}/board", response_class=HTMLResponse)
-def board(cycle_id: CycleId, visit: VisitDep, session: SessionDep) -> Response:
+def board(cycle_id: CycleId, who: SignedInDep, session: SessionDep) -> Response:
     """The cycle's regencies: stage, round, next deadline, overdue, reports verified."""
-    if visit.user is None:
-        return visit.to_login()
-    page, user = visit.page, visit.user
-    try:
-        cycle = cycles.get_cycle(session, cycle_id)
-    except NotFound:
-        return page.error(user, 404, "not_found", cycle_id)
-    rows = cycles.board(session, user, cycle)
+    cycle = who.cycle(session, cycle_id)
+    rows = cycles.board(session, who.user, cycle)
     known = cycles.list_cycles(session)
-    return page.render("board.html", user=user, cycle=cycle, cycles=known, rows=rows)
+    return who.page.render("board.html", user=who.user, cycle=cycle, cycles=known, rows=rows)

@@ -8,11 +8,13 @@ reason). A regency user reaches only their own regency (403).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api.deps import CommitmentDep, CurrentUser, OpenCommitmentDep, SessionDep, TemporalDep
@@ -89,34 +91,39 @@ def diff_versions(
     return commitments.diff(session, ref, from_version, to_version)
 
 
-@router.get("/comments")
-def list_comments(ref: CommitmentDep, session: SessionDep) -> list[CommentOut]:
-    """Review comments, oldest first."""
-    return views(CommentOut, commitments.comments(session, ref))
+def _listing(
+    path: str, view: type[BaseModel], read: Callable[[Session, CommitmentRef], Any], doc: str
+) -> None:
+    """A route listing one kind of the commitment's records as views."""
+
+    def listing(ref: CommitmentDep, session: SessionDep) -> list[Any]:
+        return views(view, read(session, ref))
+
+    listed: Any = list[view]  # type: ignore[valid-type]
+    name = "list_" + path.strip("/")
+    router.add_api_route(
+        path, listing, methods=["GET"], response_model=listed, name=name, description=doc
+    )
 
 
-@router.get("/signatures")
-def list_signatures(ref: CommitmentDep, session: SessionDep) -> list[SignatureOut]:
-    """Signatures in the order given, with acting status and document hash."""
-    return views(SignatureOut, commitments.signatures(session, ref))
-
-
-@router.get("/reports")
-def list_reports(ref: CommitmentDep, session: SessionDep) -> list[ReportOut]:
-    """Quarterly reports by quarter."""
-    return views(ReportOut, commitments.reports(session, ref))
-
-
-@router.get("/audit")
-def list_audit(ref: CommitmentDep, session: SessionDep) -> list[AuditOut]:
-    """The commitment's audit trail, in order."""
-    return views(AuditOut, commitments.audit(session, ref))
-
-
-@router.get("/reminders")
-def list_reminders(ref: CommitmentDep, session: SessionDep) -> list[ReminderOut]:
-    """Reminders, escalations and notices sent about the commitment."""
-    return views(ReminderOut, commitments.reminders(session, ref))
+for _path, _view, _read, _doc in (
+    ("/comments", CommentOut, commitments.comments, "Review comments, oldest first."),
+    (
+        "/signatures",
+        SignatureOut,
+        commitments.signatures,
+        "Signatures in the order given, with acting status and document hash.",
+    ),
+    ("/reports", ReportOut, commitments.reports, "Quarterly reports by quarter."),
+    ("/audit", AuditOut, commitments.audit, "The commitment's audit trail, in order."),
+    (
+        "/reminders",
+        ReminderOut,
+        commitments.reminders,
+        "Reminders, escalations and notices sent about the commitment.",
+    ),
+):
+    _listing(_path, _view, _read, _doc)
 
 
 # --- actions ----------------------------------------------------------------------------

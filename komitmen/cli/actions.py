@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from domain.calendar import WITA
 from domain.catalog import Office, Regency
@@ -21,6 +24,7 @@ from komitmen.cli.context import Target, UsageError, database, open_target, take
 from komitmen.cli.output import QUARTERS, deadline_label, mark_of, say, stage_label
 from services import commitments
 from services import schemas as s
+from services.access import AuthUser
 from services.errors import ActionRefused
 from services.settings import Settings
 
@@ -31,6 +35,26 @@ def outcome(target: Target, what: str, result: s.ActionOut) -> None:
         f"{target.label}: {what}; stage: {stage_label(result.stage)} "
         f"(round {result.round}, version {result.version})"
     )
+
+
+def opened(args: argparse.Namespace, settings: Settings) -> tuple[Target, AuthUser]:
+    """The commitment `args` names, still open to action, and the user acting on it."""
+    with database(settings) as session:
+        return open_target(session, args.cycle_id, args.regency), user_for(session, args.as_user)
+
+
+def act(
+    settings: Settings,
+    target: Target,
+    user: AuthUser,
+    action: Action,
+    body: BaseModel,
+    what: str | Callable[[s.ActionOut], str],
+) -> int:
+    """Take `action` with `body` and print what it did (`what`, or `what(result)`)."""
+    result = take(settings, target, action, user, body)
+    outcome(target, what if isinstance(what, str) else what(result), result)
+    return 0
 
 
 def read_json(path: Path) -> Any:
@@ -45,9 +69,7 @@ def read_json(path: Path) -> Any:
 
 def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     """Save a new version of the action plan (from a file or the sample)."""
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
+    target, user = opened(args, settings)
     if args.sample:
         plan = _sample_plan(target.regency)
     else:
@@ -55,9 +77,14 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
         plan = ActionPlan.model_validate({"items": data} if isinstance(data, list) else data)
     based_on = target.latest_version if args.based_on is None else args.based_on
     body = s.SaveDraftIn(plan=plan, based_on_version=based_on)
-    result = take(settings, target, Action.SAVE_DRAFT, user, body)
-    outcome(target, f"version {result.version} saved with {len(plan.items)} items", result)
-    return 0
+    return act(
+        settings,
+        target,
+        user,
+        Action.SAVE_DRAFT,
+        body,
+        lambda result: f"version {result.version} saved with {len(plan.items)} items",
+    )
 
 
 def _sample_plan(regency: Regency) -> ActionPlan:
@@ -68,24 +95,24 @@ def _sample_plan(regency: Regency) -> ActionPlan:
 
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     """Submit a saved version (the latest by default) for review."""
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
+    target, user = opened(args, settings)
     version = args.version or max(target.latest_version, 1)
-    result = take(settings, target, Action.SUBMIT, user, s.VersionIn(version=version))
-    outcome(target, f"version {version} submitted for review", result)
-    return 0
+    what = f"version {version} submitted for review"
+    return act(settings, target, user, Action.SUBMIT, s.VersionIn(version=version), what)
 
 
 def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
     """Approve the submitted version."""
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
+    target, user = opened(args, settings)
     version = args.version or max(target.latest_version, 1)
-    result = take(settings, target, Action.APPROVE, user, s.VersionIn(version=version))
-    outcome(target, f"version {version} approved, sha256 {result.document_hash}", result)
-    return 0
+    return act(
+        settings,
+        target,
+        user,
+        Action.APPROVE,
+        s.VersionIn(version=version),
+        lambda result: f"version {version} approved, sha256 {result.document_hash}",
+    )
 
 
 ITEM_COMMENT = re.compile(r"^\s*(\d+)\s*:\s*(.*)$", re.DOTALL)
@@ -101,48 +128,41 @@ def review_comment(text: str) -> ReviewComment:
 
 def cmd_request_changes(args: argparse.Namespace, settings: Settings) -> int:
     """Send the submitted version back with comments."""
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
+    target, user = opened(args, settings)
     version = args.version or max(target.latest_version, 1)
     comments = tuple(review_comment(text) for text in args.comment)
     body = s.RequestChangesIn(version=version, comments=comments)
-    result = take(settings, target, Action.REQUEST_CHANGES, user, body)
-    outcome(target, f"changes requested on version {version} ({len(comments)} comments)", result)
-    return 0
+    what = f"changes requested on version {version} ({len(comments)} comments)"
+    return act(settings, target, user, Action.REQUEST_CHANGES, body, what)
 
 
 def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
     """Sign the approved document in the user's office."""
     acting = Acting(args.acting) if args.acting else None
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
+    target, user = opened(args, settings)
     document = target.row.document_hash if target.row else None
     if document is None:
         stage = stage_label(target.row.stage if target.row else None)
         raise ActionRefused(f"no approved document to sign yet (stage: {stage})")
     body = s.SignIn(document_hash=document, acting=acting)
-    result = take(settings, target, Action.SIGN, user, body)
-    actor = user.actor(acting)
-    office = actor.office or "-"
-    try:
-        title = target.regency.title_of(Office(office), datetime.now(WITA).date())
-    except (LookupError, ValueError):
-        title = office
-    mark = mark_of(actor.acting)
-    outcome(target, f"signed by {actor.name} as {mark}{title}, sha256 {document}", result)
-    return 0
+
+    def signed(result: s.ActionOut) -> str:
+        actor = user.actor(acting)
+        office = actor.office or "-"
+        try:
+            title = target.regency.title_of(Office(office), datetime.now(WITA).date())
+        except (LookupError, ValueError):
+            title = office
+        return f"signed by {actor.name} as {mark_of(actor.acting)}{title}, sha256 {document}"
+
+    return act(settings, target, user, Action.SIGN, body, signed)
 
 
 def cmd_decline(args: argparse.Namespace, settings: Settings) -> int:
     """Decline to sign; the commitment returns to review."""
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
-    result = take(settings, target, Action.DECLINE, user, s.ReasonIn(reason=args.reason))
-    outcome(target, "signature declined", result)
-    return 0
+    target, user = opened(args, settings)
+    body = s.ReasonIn(reason=args.reason)
+    return act(settings, target, user, Action.DECLINE, body, "signature declined")
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -175,51 +195,36 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             ),
         )
     body = s.SubmitReportIn(quarter=report.quarter, items=report.items)
-    result = take(settings, target, Action.SUBMIT_REPORT, user, body)
     what = f"Triwulan {QUARTERS[args.quarter]} report submitted ({len(report.items)} items)"
-    outcome(target, what, result)
-    return 0
+    return act(settings, target, user, Action.SUBMIT_REPORT, body, what)
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Verify a submitted quarterly report."""
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
+    target, user = opened(args, settings)
     body = s.QuarterIn(quarter=args.quarter)
-    result = take(settings, target, Action.VERIFY_REPORT, user, body)
-    outcome(target, f"Triwulan {QUARTERS[args.quarter]} report verified", result)
-    return 0
+    what = f"Triwulan {QUARTERS[args.quarter]} report verified"
+    return act(settings, target, user, Action.VERIFY_REPORT, body, what)
 
 
 def cmd_return_report(args: argparse.Namespace, settings: Settings) -> int:
     """Return a quarterly report for correction."""
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
+    target, user = opened(args, settings)
     body = s.ReturnReportIn(quarter=args.quarter, reason=args.reason)
-    result = take(settings, target, Action.RETURN_REPORT, user, body)
-    outcome(target, f"Triwulan {QUARTERS[args.quarter]} report returned", result)
-    return 0
+    what = f"Triwulan {QUARTERS[args.quarter]} report returned"
+    return act(settings, target, user, Action.RETURN_REPORT, body, what)
 
 
 def cmd_extend(args: argparse.Namespace, settings: Settings) -> int:
     """Extend one deadline of one commitment."""
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
+    target, user = opened(args, settings)
     body = s.ExtendIn(key=DeadlineKey(args.deadline), until=args.until, reason=args.reason)
-    result = take(settings, target, Action.EXTEND_DEADLINE, user, body)
     what = f"{deadline_label(args.deadline)} diperpanjang sampai {format_date(args.until)}"
-    outcome(target, what, result)
-    return 0
+    return act(settings, target, user, Action.EXTEND_DEADLINE, body, what)
 
 
 def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
     """Withdraw a regency from the cycle."""
-    with database(settings) as session:
-        target = open_target(session, args.cycle_id, args.regency)
-        user = user_for(session, args.as_user)
-    result = take(settings, target, Action.WITHDRAW, user, s.WithdrawIn(reason=args.reason))
-    outcome(target, "withdrawn", result)
-    return 0
+    target, user = opened(args, settings)
+    body = s.WithdrawIn(reason=args.reason)
+    return act(settings, target, user, Action.WITHDRAW, body, "withdrawn")

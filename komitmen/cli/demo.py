@@ -199,24 +199,15 @@ class Demo:
     async def report(self, regency: Regency, quarter: int) -> None:
         """The officer reports every item of the sample plan on schedule."""
         officer = self.person(regency, Role.REGENCY_OFFICER)
-        await self.act(
-            regency,
-            officer,
-            Action.SUBMIT_REPORT,
-            s.SubmitReportIn(quarter=quarter, items=sample_report(regency, quarter).items),
-            f"reported Triwulan {QUARTERS[quarter]}",
-        )
+        body = s.SubmitReportIn(quarter=quarter, items=sample_report(regency, quarter).items)
+        what = f"reported Triwulan {QUARTERS[quarter]}"
+        await self.act(regency, officer, Action.SUBMIT_REPORT, body, what)
 
     async def verify(self, regency: Regency, quarter: int) -> None:
         """The reviewer verifies a quarterly report."""
         reviewer = self.person(None, Role.REVIEWER)
-        await self.act(
-            regency,
-            reviewer,
-            Action.VERIFY_REPORT,
-            s.QuarterIn(quarter=quarter),
-            f"verified the Triwulan {QUARTERS[quarter]} report",
-        )
+        what = f"verified the Triwulan {QUARTERS[quarter]} report"
+        await self.act(regency, reviewer, Action.VERIFY_REPORT, s.QuarterIn(quarter=quarter), what)
 
 
 # --- the stories: what each regency does, day by day --------------------------------

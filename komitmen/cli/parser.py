@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 
 from domain.catalog import Office
@@ -87,6 +88,19 @@ def percent(text: str) -> Decimal:
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
+def add_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    handler: Handler,
+    help: str,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> argparse.ArgumentParser:
+    """A subcommand of `sub` run by `handler`, its description the same as its help."""
+    p = sub.add_parser(name, help=help, description=help, parents=list(parents))
+    p.set_defaults(handler=handler)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -104,13 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     commitment.add_argument("cycle_id", metavar="CYCLE")
     commitment.add_argument("regency", metavar="REGENCY", help="Kemendagri code, e.g. 53.01")
 
-    def command(
-        name: str, handler: Handler, help: str, parents: Sequence[argparse.ArgumentParser] = ()
-    ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help, parents=list(parents))
-        p.set_defaults(handler=handler)
-        return p
-
+    command = partial(add_command, sub)
     up = command("up", cmd_up, "run database, dev server, worker and API on embedded defaults")
     up.add_argument("--no-server", action="store_true", help="use the configured cluster")
     command("worker", cmd_worker, "run only the worker against the configured cluster")
@@ -161,14 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cycle = sub.add_parser("cycle", help="start, list, show, cancel or extend cycles")
     cycle_sub = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ACTION")
-
-    def cycle_command(
-        name: str, handler: Handler, help: str, parents: Sequence[argparse.ArgumentParser] = ()
-    ) -> argparse.ArgumentParser:
-        p = cycle_sub.add_parser(name, help=help, description=help, parents=list(parents))
-        p.set_defaults(handler=handler)
-        return p
-
+    cycle_command = partial(add_command, cycle_sub)
     start = cycle_command("start", cmd_cycle_start, "start a cycle", [as_user])
     start.add_argument("cycle_id", metavar="CYCLE_ID", help="e.g. rakor-2026")
     start.add_argument("--name", required=True)
