@@ -32,6 +32,7 @@ from services import schemas as s
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.errors import ActionRefused
+from services.settings import Settings
 from workflows.commitment import ActionResult, CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
 from workflows.cycle import CycleInput, CycleWorkflow
@@ -96,6 +97,16 @@ B = TypeVar("B", bound=BaseModel)
 
 Update = UpdateMethodMultiParam[[CommitmentWorkflow, R], ActionResult]
 """A commitment workflow's update method, e.g. `CommitmentWorkflow.sign`."""
+
+
+async def start_configured_cycle(client: Client, spec: CycleSpec, settings: Settings) -> bool:
+    """Start the cycle on the configured task queue and digest window; False if it existed."""
+    return await start_cycle(
+        client,
+        spec,
+        task_queue=settings.temporal_task_queue,
+        digest_window_minutes=settings.digest_window_minutes,
+    )
 
 
 async def act(

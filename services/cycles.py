@@ -18,7 +18,7 @@ from db import models as m
 from db.session import transaction
 from domain.catalog import Regency, load_catalog
 from domain.commitment import commitment_id
-from domain.cycle import CancelCycle, CycleStatus
+from domain.cycle import CancelCycle, CycleSpec, CycleStatus
 from domain.errors import ScheduleError
 from domain.roles import Role
 from domain.schedule import default_schedule
@@ -179,14 +179,12 @@ def board(session: Session, user: AuthUser, cycle: m.Cycle) -> list[BoardRow]:
     return rows
 
 
-async def start_cycle(
-    client: Client, settings: Settings, user: AuthUser, body: StartCycleIn
-) -> StartedOut:
-    """Start a cycle for some or every regency (coordinator); Conflict if it exists."""
+def plan_cycle(user: AuthUser, body: StartCycleIn) -> CycleSpec:
+    """The cycle a coordinator asks for: regencies, signatories, dates and holidays resolved."""
     require_role(user, Role.COORDINATOR)
     catalog = load_catalog()
     try:
-        spec = actions.build_cycle_spec(
+        return actions.build_cycle_spec(
             cycle_id=body.cycle_id,
             name=body.name,
             year=body.year,
@@ -200,12 +198,14 @@ async def start_cycle(
     except ScheduleError as bad:
         # The rules name a field of the schedule, which the body holds under "schedule".
         raise ScheduleError(f"schedule.{bad.field}", bad.message) from None
-    started = await actions.start_cycle(
-        client,
-        spec,
-        task_queue=settings.temporal_task_queue,
-        digest_window_minutes=settings.digest_window_minutes,
-    )
+
+
+async def start_cycle(
+    client: Client, settings: Settings, user: AuthUser, body: StartCycleIn
+) -> StartedOut:
+    """Start a cycle for some or every regency (coordinator); Conflict if it exists."""
+    spec = plan_cycle(user, body)
+    started = await actions.start_configured_cycle(client, spec, settings)
     if not started:
         raise Conflict(f"cycle {spec.cycle_id} was started before; nothing was duplicated")
     return StartedOut(cycle_id=spec.cycle_id, regency_codes=[r.code for r in spec.regencies])

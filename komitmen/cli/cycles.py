@@ -8,7 +8,6 @@ from typing import Any
 from domain.catalog import Office, load_catalog
 from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle
 from domain.display import format_date
-from domain.roles import Role
 from domain.schedule import QuarterRule, ScheduleSpec, default_schedule
 from komitmen.cli.context import UsageError, database, user_for, with_client
 from komitmen.cli.output import (
@@ -24,7 +23,7 @@ from komitmen.cli.output import (
 )
 from services import actions, cycles
 from services.errors import ActionRefused
-from services.schemas import CancelCycleIn
+from services.schemas import CancelCycleIn, StartCycleIn
 from services.settings import Settings
 
 
@@ -57,30 +56,19 @@ def cmd_cycle_start(args: argparse.Namespace, settings: Settings) -> int:
     unknown = [s for s in signatories if s not in offices]
     if unknown:
         raise UsageError(f"unknown office {unknown[0]!r}; offices: {', '.join(offices)}")
-    schedule = schedule_from(args)
-    with database(settings) as session:
-        actor = user_for(session, args.as_user).actor()
-    if actor.role != Role.COORDINATOR:
-        raise ActionRefused(f"role '{actor.role.value}' may not start a cycle; needs coordinator")
-    spec = actions.build_cycle_spec(
+    body = StartCycleIn(
         cycle_id=args.cycle_id,
         name=args.name,
         year=args.year,
-        catalog=catalog,
-        schedule=schedule,
-        started_by=actor,
         regency_codes=codes,
         signatories=signatories,
         ordered_signing=args.ordered,
+        schedule=schedule_from(args),
     )
+    with database(settings) as session:
+        spec = cycles.plan_cycle(user_for(session, args.as_user), body)
     started = with_client(
-        settings,
-        lambda client: actions.start_cycle(
-            client,
-            spec,
-            task_queue=settings.temporal_task_queue,
-            digest_window_minutes=settings.digest_window_minutes,
-        ),
+        settings, lambda client: actions.start_configured_cycle(client, spec, settings)
     )
     if not started:
         say(f"cycle {spec.cycle_id} already started (nothing duplicated)")

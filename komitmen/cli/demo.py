@@ -418,15 +418,7 @@ async def start_demo(
         regency_codes=codes,
     )
     spec = spec.model_copy(update={"schedule": compressed_schedule(rules, now, day_length)})
-    started = await answered(
-        settings,
-        actions.start_cycle(
-            client,
-            spec,
-            task_queue=settings.temporal_task_queue,
-            digest_window_minutes=settings.digest_window_minutes,
-        ),
-    )
+    started = await answered(settings, actions.start_configured_cycle(client, spec, settings))
     if not started:
         raise UsageError(f"cycle {spec.cycle_id} exists already; start the demo again")
     stories = [(r, STORIES[i] if i < len(STORIES) else IDLE) for i, r in enumerate(chosen)]
