@@ -249,8 +249,10 @@ def audit_chain_head(session: Session, *, cycle_id: str) -> ChainHead | None:
 
 
 def audited_cycles(session: Session) -> list[str]:
-    """Every cycle id with audit rows or an audit chain head, in order."""
-    ids = union(select(m.AuditEvent.cycle_id), select(m.AuditChainHead.cycle_id))
+    """Every cycle id that has, or should have, an audit trail: recorded, with rows or a head."""
+    ids = union(
+        select(m.AuditEvent.cycle_id), select(m.AuditChainHead.cycle_id), select(m.Cycle.id)
+    )
     return sorted(session.scalars(select(ids.subquery().c[0])).all())
 
 
@@ -262,7 +264,11 @@ def verify_audit_chain(session: Session, *, cycle_id: str) -> ChainCheck:
         .order_by(m.AuditEvent.chain_seq)
     )
     entries = (AuditEntry.model_validate(row) for row in rows)
-    return verify_chain(entries, audit_chain_head(session, cycle_id=cycle_id) or EMPTY_CHAIN)
+    recorded = session.scalar(
+        select(func.count()).select_from(m.Commitment).where(m.Commitment.cycle_id == cycle_id)
+    )
+    head = audit_chain_head(session, cycle_id=cycle_id) or EMPTY_CHAIN
+    return verify_chain(entries, head, recorded=recorded or 0)
 
 
 def count_audit(session: Session, *, cycle_id: str | None = None) -> int:

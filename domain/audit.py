@@ -104,6 +104,7 @@ class BreakReason(StrEnum):
     UNLINKED = "unlinked"  # prev_hash is not the hash of the row before
     TRUNCATED = "truncated"  # the head records rows the trail no longer has
     HEAD_MISMATCH = "head_mismatch"  # the head and the trail's end disagree
+    NO_TRAIL = "no_trail"  # the cycle has recorded commitments but no trail at all
 
 
 class ChainBreak(BaseModel):
@@ -172,8 +173,14 @@ def _entry_break(entry: AuditEntry, expected: int, prev_hash: str) -> ChainBreak
     return None
 
 
-def verify_chain(entries: Iterable[AuditEntry], head: ChainHead | None = None) -> ChainCheck:
-    """Check rows in chain order, and that they end where `head` (if given) says."""
+def verify_chain(
+    entries: Iterable[AuditEntry], head: ChainHead | None = None, *, recorded: int = 0
+) -> ChainCheck:
+    """Check rows in chain order, and that they end where `head` (if given) says.
+
+    `recorded` is how many commitments the cycle has recorded: each recorded its start
+    in the trail, so a cycle with commitments and no trail at all had it deleted.
+    """
     end = EMPTY_CHAIN
     checked = 0
     for entry in entries:
@@ -182,6 +189,14 @@ def verify_chain(entries: Iterable[AuditEntry], head: ChainHead | None = None) -
         if broken is not None:
             return ChainCheck(checked=checked, end=end, broken=broken)
         end = ChainHead(length=entry.chain_seq, hash=entry.hash)
+    if checked == 0 and recorded and (head is None or head == EMPTY_CHAIN):
+        broken = ChainBreak(
+            position=1,
+            reason=BreakReason.NO_TRAIL,
+            message=f"{recorded} commitments are recorded but the cycle has no audit trail: "
+            "its rows (and its head) were deleted",
+        )
+        return ChainCheck(checked=0, end=end, broken=broken)
     if head is not None and head != end:
         if head.length > end.length:
             broken = ChainBreak(

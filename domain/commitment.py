@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import WorkingCalendar, end_of_day, wita_date
 from domain.errors import TransitionRefused
-from domain.plan import ActionPlan, ShortText, Text, document_hash, plan_document
+from domain.plan import (
+    ActionPlan,
+    ShortText,
+    Text,
+    WholeNumber,
+    document_hash,
+    plan_document,
+)
 from domain.reports import QuarterlyReport, ReportState, Timeliness, timeliness
 from domain.roles import SYSTEM, Acting, Actor
 from domain.schedule import ResolvedSchedule
@@ -144,7 +151,7 @@ class ReviewComment(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    item_position: int | None = Field(default=None, ge=1)
+    item_position: WholeNumber | None = Field(default=None, ge=1)
     text: Text
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -31,6 +32,17 @@ def printable(value: str) -> str:
 
 
 Printable = AfterValidator(printable)
+
+
+def not_boolean(value: object) -> object:
+    """Refuse true and false where a whole number is asked for (JSON's booleans are not 1, 0)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(not_boolean)]
+"""An int that a boolean never passes for."""
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Printable
 ]
@@ -109,7 +121,7 @@ class ActionItem(BaseModel):
     indicator: Text
     target_value: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
     target_unit: ShortText
-    due_quarters: tuple[int, ...] = Field(min_length=1, max_length=4)
+    due_quarters: tuple[WholeNumber, ...] = Field(min_length=1, max_length=4)
     responsible_unit: ShortText
     partners: tuple[Partner, ...] = ()
     budget_rp: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=2)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.plan import Printable
+from domain.plan import Printable, WholeNumber
 
 
 class ProgressStatus(StrEnum):
@@ -44,7 +44,7 @@ class ItemProgress(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    item_position: int = Field(ge=1)
+    item_position: WholeNumber = Field(ge=1)
     status: ProgressStatus
     percent_realised: Decimal = Field(ge=0, le=100, decimal_places=2)
     narrative: Annotated[
@@ -58,7 +58,7 @@ class QuarterlyReport(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    quarter: int = Field(ge=1, le=4)
+    quarter: WholeNumber = Field(ge=1, le=4)
     items: tuple[ItemProgress, ...] = Field(min_length=1, max_length=200)
 
 

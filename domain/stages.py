@@ -140,3 +140,10 @@ def leads_to(stage: Stage, action: Action, target: Stage | None = None) -> Stage
     if target not in allowed:
         raise ValueError(f"{action.value} from {stage.value} does not lead to {target.value}")
     return target
+
+
+def roles_for(action: Action) -> frozenset[Role]:
+    """Every role the table lets take `action` in some stage: who may ever take it."""
+    return frozenset(
+        role for (_, a), rule in TRANSITIONS.items() if a == action for role in rule.roles
+    )

@@ -27,11 +27,11 @@ from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle, CycleSpec, CycleStatu
 from domain.reports import QuarterlyReport
 from domain.roles import Actor, Role
 from domain.schedule import ScheduleSpec, resolve_schedule
-from domain.stages import Action
+from domain.stages import Action, roles_for
 from services import schemas as s
 from services.access import AuthUser
 from services.commitments import CommitmentRef
-from services.errors import ActionRefused
+from services.errors import ActionRefused, OutOfScope
 from services.settings import Settings
 from workflows.commitment import ActionResult, CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
@@ -164,9 +164,7 @@ STEPS: dict[Action, Step[Any]] = {
         lambda u, b: c.RequestChanges(actor=u.actor(), version=b.version, comments=b.comments),
     ),
     Action.SIGN: Step(
-        s.SignIn,
-        W.sign,
-        lambda u, b: c.Sign(actor=u.actor(b.acting), document_hash=b.document_hash),
+        s.SignIn, W.sign, lambda u, b: c.Sign(actor=u.actor(), document_hash=b.document_hash)
     ),
     Action.DECLINE: Step(
         s.ReasonIn, W.decline, lambda u, b: c.Decline(actor=u.actor(), reason=b.reason)
@@ -194,10 +192,24 @@ STEPS: dict[Action, Step[Any]] = {
 
 
 def request_for(action: Action, user: AuthUser, body: BaseModel) -> BaseModel:
-    """The workflow's request for a person's action with a validated body."""
+    """The workflow's request for a person's action with a validated body.
+
+    OutOfScope (403) for who the person is: a role that never takes this action, or
+    a signature claiming an acting status (Plt., Plh., Pj., a.n.) other than the one on
+    the person's record. Where the commitment stands (409) is the workflow's to say.
+    """
     step = STEPS[action]
     if not isinstance(body, step.body):
         raise TypeError(f"{action.value} reads a {step.body.__name__}, not {type(body).__name__}")
+    roles = roles_for(action)
+    if user.role not in roles:
+        names = ", ".join(sorted(r.value for r in roles))
+        raise OutOfScope(f"role '{user.role.value}' may not {action.value}; needs {names}")
+    if isinstance(body, s.SignIn) and body.acting not in (None, user.acting):
+        raise OutOfScope(
+            f"{user.username} signs as {user.acting.value} on record, not {body.acting.value}; "
+            "an acting status is recorded on the person by a coordinator, not claimed when signing"
+        )
     return step.request(user, body)
 
 

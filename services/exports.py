@@ -234,16 +234,28 @@ def rekap_table(
     return table
 
 
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a text field as a formula (OWASP, CSV injection)."""
+
+
 def _csv_cell(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        # What people typed is text: a leading quote keeps Excel or LibreOffice from
+        # running `=HYPERLINK(...)` or `@SUM(...)` when the manager opens the file.
+        return "'" + value
     return str(value)
 
 
 def to_csv(table: Table) -> bytes:
-    """The table as comma-separated UTF-8 with a BOM, so Excel reads the accents right."""
+    """The table as comma-separated UTF-8 with a BOM, so Excel reads the accents right.
+
+    A text field starting with = + - @, a tab or a carriage return gets a leading
+    single quote, so no spreadsheet reads it as a formula; numbers are left as they are.
+    """
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.header for c in table.columns])
@@ -252,7 +264,11 @@ def to_csv(table: Table) -> bytes:
 
 
 def to_xlsx(table: Table) -> bytes:
-    """The table as one XLSX sheet: bold frozen header, numbers as numbers, set widths."""
+    """The table as one XLSX sheet: bold frozen header, numbers as numbers, set widths.
+
+    Every text cell is stored as a string, whatever it starts with: openpyxl would
+    otherwise write a text starting with "=" as a live formula.
+    """
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -263,6 +279,9 @@ def to_xlsx(table: Table) -> bytes:
     for row in table.rows:
         # Excel has no time zones: times are written as WITA wall-clock time.
         sheet.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row])
+        for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+            if isinstance(value, str):
+                cell.data_type = "s"
     for index, column in enumerate(table.columns, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = column.width + 2

@@ -6,6 +6,7 @@ form into the same model, and the CLI builds it from its arguments.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from domain.catalog import Office, load_catalog
 from domain.commitment import DeadlineKey, ReviewComment
 from domain.cycle import CYCLE_ID_PATTERN, DEFAULT_SIGNATORIES
 from domain.errors import UnknownRegency
-from domain.plan import ActionPlan, ShortText, Text
+from domain.plan import ActionPlan, ShortText, Text, WholeNumber
 from domain.reports import ItemProgress
 from domain.roles import Acting
 from domain.schedule import ScheduleSpec
@@ -27,6 +28,7 @@ _ORM = ConfigDict(from_attributes=True)
 # Version numbers are database INTEGERs: a larger one names nothing, and would not even
 # fit in the query that looks for it.
 MAX_NUMBER = 2**31 - 1
+KEMENDAGRI_CODE = re.compile(r"\d{2}\.\d{2}")
 
 # --- views ----------------------------------------------------------------------------
 
@@ -227,7 +229,7 @@ class StartCycleIn(_Body):
 
     cycle_id: str = Field(pattern=CYCLE_ID_PATTERN)
     name: ShortText
-    year: int = Field(ge=2000, le=2100)
+    year: WholeNumber = Field(ge=2000, le=2100)
     regency_codes: list[str] = Field(default_factory=list, description="empty: every regency")
     signatories: list[Office] = Field(
         default_factory=lambda: [Office(o) for o in DEFAULT_SIGNATORIES],
@@ -241,9 +243,15 @@ class StartCycleIn(_Body):
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
         # A body naming a regency the catalog lacks is invalid input (422), not a missing
-        # resource: the message says which code and what a code looks like.
+        # resource. Only the Kemendagri form is taken: "5301" is Kabupaten Kupang's
+        # Kemendagri number without its dot, but Sumba Barat's BPS code (53.12).
         catalog = load_catalog()
         for code in value:
+            if not KEMENDAGRI_CODE.fullmatch(code):
+                raise ValueError(
+                    f"{code!r} is not a Kemendagri code: write it as 53.01 (two digits, a dot, "
+                    "two digits); BPS codes such as 5301 are not taken here, as they are ambiguous"
+                )
             try:
                 catalog.get(code)
             except UnknownRegency as unknown:
@@ -275,27 +283,31 @@ class SaveDraftIn(_Body):
     """Save a new version; `based_on_version` is the version the edit started from."""
 
     plan: ActionPlan
-    based_on_version: int = Field(ge=0, le=MAX_NUMBER)
+    based_on_version: WholeNumber = Field(ge=0, le=MAX_NUMBER)
 
 
 class VersionIn(_Body):
     """Name the version acted on."""
 
-    version: int = Field(ge=1, le=MAX_NUMBER)
+    version: WholeNumber = Field(ge=1, le=MAX_NUMBER)
 
 
 class RequestChangesIn(_Body):
     """Send a submitted version back with comments."""
 
-    version: int = Field(ge=1, le=MAX_NUMBER)
+    version: WholeNumber = Field(ge=1, le=MAX_NUMBER)
     comments: tuple[ReviewComment, ...] = Field(min_length=1, max_length=500)
 
 
 class SignIn(_Body):
-    """Sign the approved document, naming its hash; `acting` overrides the account's."""
+    """Sign the approved document, naming its hash.
+
+    The acting status (Plt., Plh., Pj., a.n.) is the one on the signer's record;
+    `acting`, if given, must agree with it (otherwise 403), so no signer can claim one.
+    """
 
     document_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
-    acting: Acting | None = None
+    acting: Acting | None = Field(default=None, description="if given, the signer's own on record")
 
 
 class ReasonIn(_Body):
@@ -307,20 +319,20 @@ class ReasonIn(_Body):
 class SubmitReportIn(_Body):
     """A quarter's progress report."""
 
-    quarter: int = Field(ge=1, le=4)
+    quarter: WholeNumber = Field(ge=1, le=4)
     items: tuple[ItemProgress, ...] = Field(min_length=1, max_length=200)
 
 
 class QuarterIn(_Body):
     """Name the quarter acted on."""
 
-    quarter: int = Field(ge=1, le=4)
+    quarter: WholeNumber = Field(ge=1, le=4)
 
 
 class ReturnReportIn(_Body):
     """Return a report with a reason."""
 
-    quarter: int = Field(ge=1, le=4)
+    quarter: WholeNumber = Field(ge=1, le=4)
     reason: Text
 
 

@@ -43,6 +43,20 @@ class Settings(BaseSettings):
     # The largest request body the API reads: twice the largest valid plan (200 items
     # whose texts are all as long as allowed, about 1 MB); anything bigger is refused unread.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # Where people reach the API (scheme, host, port, any path prefix): links the API
+    # writes (the overdue list's Link header, later mail) start here, never with the
+    # Host a request names. Empty: http://{api_host}:{api_port}.
+    public_url: str = ""
+    # The addresses (comma-separated, or CIDR ranges) of the reverse proxies whose
+    # X-Forwarded-For and X-Forwarded-Proto `komitmen api` believes; "*" trusts anyone.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # A connection idle this long between requests is closed.
+    keep_alive_seconds: int = Field(default=5, ge=1, le=3600)
+    # Connections and requests served at once; beyond that, 503 at once.
+    limit_concurrency: int = Field(default=1000, ge=1)
+    # A connection whose request headers are not complete this long after it opened
+    # (or after its first byte of a new request) is closed.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -67,6 +81,11 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """The database URL, defaulting to SQLite inside the data folder."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'komitmen.db').resolve()}"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where people reach the API, without a trailing slash."""
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def outbox(self) -> Path:

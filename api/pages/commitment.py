@@ -49,7 +49,7 @@ from services import access, actions, commitments
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.database import transaction
-from services.errors import ActionRefused, Conflict
+from services.errors import ActionRefused, Conflict, OutOfScope
 from services.schemas import (
     QuarterIn,
     ReasonIn,
@@ -261,12 +261,15 @@ async def act_on_page(
         try:
             ref.ensure_open()
             body = BODIES[chosen](_Form(fields, ref, session, page.lang))
+            workflow_request = actions.request_for(chosen, user, body)
+        except OutOfScope as refused:
+            return page.error(user, 403, "forbidden", refused.detail)
         except Conflict as ended:
             return _again(page, session, user, ref, fields, chosen, refusal=ended.detail)
         except forms.FormInvalid as invalid:
             return _again(page, session, user, ref, fields, chosen, errors=invalid.errors)
     try:
-        await actions.take(client, ref, chosen, actions.request_for(chosen, user, body))
+        await actions.take(client, ref, chosen, workflow_request)
     except ActionRefused as refused:
         with transaction(runtime.sessions) as session:
             fresh = commitments.find_commitment(session, user, cycle_id, regency_code)

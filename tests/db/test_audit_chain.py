@@ -333,3 +333,20 @@ def test_audit_verify_prints_the_head_and_exits_2_on_a_tampered_row(
     unknown = komitmen(db_url, tmp_path, "audit-verify", "--cycle", "rakor-1999")
     assert unknown.returncode == 2
     assert "no cycle 'rakor-1999'" in unknown.stderr
+
+
+def test_audit_verify_finds_a_deleted_trail_of_a_cycle_with_commitments(
+    db_url: str, tmp_path: Path
+) -> None:
+    sessions = session_factory(db_url)
+    record_story(sessions, tell_story())
+    with engine_for(db_url).begin() as conn:
+        for table in ("audit_event", "audit_chain_head"):
+            conn.execute(text(f"DELETE FROM {table} WHERE cycle_id = :cycle"), {"cycle": CYCLE_ID})
+
+    done = komitmen(db_url, tmp_path, "audit-verify")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{CYCLE_ID}  0 " in done.stdout and "BROKEN at position 1" in done.stdout
+    assert "no_trail: 1 commitments are recorded but the cycle has no audit trail" in done.stdout
+    named = komitmen(db_url, tmp_path, "audit-verify", "--cycle", CYCLE_ID)
+    assert named.returncode == 2 and "no audit trail" in named.stdout
