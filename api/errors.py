@@ -2,10 +2,10 @@
 
 services.errors.Refusal        a refusal of the services (`STATUS_OF`):
 ├── Unauthenticated      401   no valid bearer token
-├── OutOfScope           403   the user's role or regency does not cover the target
+├── OutOfScope           403   who the user is: role, regency or acting status does not fit
 ├── NotFound             404   nothing by that id (or none the user may know of)
-├── Conflict             409   the target is in a state that forbids the request
-│   └── ActionRefused    409   the workflow validator's reason
+├── Conflict             409   where the target is: its state forbids the request
+│   └── ActionRefused    409   the workflow validator's reason (stage, version, quarter)
 └── LockedOut            429   too many failed sign-ins; Retry-After says when to try again
 
 Mapped besides (see `install_error_handlers`):
@@ -68,9 +68,15 @@ class Problem(BaseModel):
 _MEANINGS = {
     400: "The body could not be read at all (e.g. it is not UTF-8)",
     401: "No valid bearer token (or, signing in, wrong credentials)",
-    403: "The user's role or regency does not cover the target",
+    403: (
+        "Who the user is: their role never takes this action, or their regency or acting "
+        "status does not fit it, whatever the target's state"
+    ),
     404: "Nothing by that id, or nothing the user may know of",
-    409: "The target's state forbids the request; the detail gives the reason",
+    409: (
+        "Where the target is: its state (stage, version, quarter) forbids the request now; "
+        "the detail gives the reason"
+    ),
     413: "The request body is larger than KOMITMEN_MAX_BODY_BYTES",
     422: "Bad input; `errors` names each bad field",
     429: "Too many failed sign-ins; Retry-After says when to try again",

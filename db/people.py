@@ -3,7 +3,9 @@
 Accounts are created and looked up here (`add_user`, `get_user`, `list_users`, and the
 `recipients` of a reminder's audience); passwords are stored as hashes made by the caller;
 tokens are stored only as their SHA-256 digest, may expire, and note their use to the
-minute (`TOKEN_USE_PRECISION`); failed sign-ins are counted per key to slow down guessing.
+minute (`TOKEN_USE_PRECISION`), and are revoked one by one or all of a person's at once
+(`revoke_user_tokens`, as a password reset and `deactivate_user` do); failed sign-ins are
+counted per key to slow down guessing, each attempt noted before its password is checked.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from db import models as m
@@ -95,13 +97,36 @@ def recipients(
 
 
 def set_password(session: Session, *, username: str, password_hash: str) -> bool:
-    """Store a user's password hash (hashed by the caller); False if no such active user."""
+    """Store a user's password hash (hashed by the caller); False if no such active user.
+
+    The user's tokens stay valid: `services.signin.set_password` revokes them.
+    """
     user = get_user(session, username=username)
     if user is None:
         return False
     user.password_hash = password_hash
     session.flush()
     return True
+
+
+def get_active_user_by_id(session: Session, *, user_id: int) -> m.UserAccount | None:
+    """The user with this id if still active."""
+    user = session.get(m.UserAccount, user_id)
+    return user if user is not None and user.active else None
+
+
+def deactivate_user(session: Session, *, username: str) -> m.UserAccount | None:
+    """Mark an active user inactive (kept for the record, never signs in again); None if none.
+
+    Their tokens stay in the table, unusable, since a token's user must be active;
+    revoke them too with `revoke_user_tokens`.
+    """
+    user = get_user(session, username=username)
+    if user is None:
+        return None
+    user.active = False
+    session.flush()
+    return user
 
 
 def token_digest(token: str) -> str:
@@ -165,26 +190,53 @@ def revoke_token(session: Session, *, token: str, now: datetime) -> bool:
     return True
 
 
-def recent_login_failures(
-    session: Session, *, keys: Sequence[str], since: datetime
-) -> list[datetime]:
-    """When each failed sign-in under any of the keys happened since `since`, oldest first."""
-    return list(
-        session.scalars(
-            select(m.LoginFailure.failed_at)
-            .where(m.LoginFailure.key.in_(keys), m.LoginFailure.failed_at > since)
-            .order_by(m.LoginFailure.failed_at)
-        )
+def revoke_user_tokens(session: Session, *, user_id: int, now: datetime) -> int:
+    """Revoke every active token of a user (API tokens and page sessions); how many."""
+    revoked = session.execute(
+        update(m.ApiToken)
+        .where(m.ApiToken.user_id == user_id, m.ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
     )
+    return int(getattr(revoked, "rowcount", 0) or 0)
+
+
+def recent_login_failures(
+    session: Session, *, keys: Sequence[str], since: datetime, excluding: Sequence[int] = ()
+) -> list[datetime]:
+    """When each failed sign-in under any of the keys happened since `since`, oldest first.
+
+    Attempts still being checked count too (`note_login_failure` notes them first);
+    `excluding` leaves out rows by id, an attempt's own.
+    """
+    query = select(m.LoginFailure.failed_at).where(
+        m.LoginFailure.key.in_(keys), m.LoginFailure.failed_at > since
+    )
+    if excluding:
+        query = query.where(m.LoginFailure.id.not_in(excluding))
+    return list(session.scalars(query.order_by(m.LoginFailure.failed_at)))
 
 
 def note_login_failure(
     session: Session, *, keys: Sequence[str], now: datetime, forget_before: datetime
-) -> None:
-    """Count a failed sign-in under each key, and forget failures too old to matter."""
+) -> list[int]:
+    """Count a failed sign-in under each key, and forget failures too old to matter.
+
+    Returns the new rows' ids: a sign-in notes its attempt as a failure before checking
+    the password (committed, so attempts in parallel see each other) and takes the note
+    back with `forget_login_failures` if it turns out not to be one.
+    """
     session.execute(delete(m.LoginFailure).where(m.LoginFailure.failed_at <= forget_before))
-    session.add_all(m.LoginFailure(key=key, failed_at=now) for key in keys)
+    rows = [m.LoginFailure(key=key, failed_at=now) for key in keys]
+    session.add_all(rows)
     session.flush()
+    return [row.id for row in rows]
+
+
+def forget_login_failures(session: Session, *, ids: Sequence[int]) -> None:
+    """Take back noted failures by id (an attempt that was locked out or succeeded)."""
+    if ids:
+        session.execute(delete(m.LoginFailure).where(m.LoginFailure.id.in_(ids)))
 
 
 def clear_login_failures(session: Session, *, key: str) -> None:

@@ -1,12 +1,15 @@
 """Demo data: a directory of people for every regency, and a sample action plan.
 
 The embedded run seeds these so a newcomer can drive a whole cycle from the
-terminal at once. Addresses use the reserved example.org domain.
+terminal at once. Addresses use the reserved example.org domain. Everyone holds
+their office definitively except the regent of Kabupaten Kupang (`ACTING`), a Plt.
+on record: `komitmen demo`'s first story signs as one, and a signer's acting status
+always comes from their record.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,10 +18,13 @@ from sqlalchemy.orm import Session
 from domain.catalog import Catalog, Office, Regency
 from domain.plan import ActionItem, ActionPlan, BudgetSource, Partner, Phase, StrategicIssue
 from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
-from domain.roles import Actor, Role
+from domain.roles import Acting, Actor, Role
 from services.people import add_person, find_person
 
 DEMO_PASSWORD = "komitmen-demo"
+
+ACTING: dict[str, Acting] = {"kada-5301": Acting.PLT}
+"""The demo people who hold their office as acting officials; the others are definitive."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class DemoUser:
     regency_code: str | None = None
     office: Office | None = None
     language: str = "id"
+    acting: Acting = Acting.DEFINITIVE
 
     @property
     def email(self) -> str:
@@ -45,6 +52,7 @@ class DemoUser:
             role=self.role,
             regency_code=self.regency_code,
             office=self.office.value if self.office else None,
+            acting=self.acting,
         )
 
 
@@ -87,7 +95,7 @@ def demo_users(catalog: Catalog) -> list[DemoUser]:
                 Office.REGIONAL_HEAD,
             ),
         ]
-    return users
+    return [replace(u, acting=ACTING.get(u.username, u.acting)) for u in users]
 
 
 def seed_demo_users(session: Session, catalog: Catalog, password_hash: str | None = None) -> int:

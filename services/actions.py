@@ -9,9 +9,10 @@ and how the body and the person become the workflow's request.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -234,13 +235,34 @@ async def take(
     )
 
 
-async def cancel_cycle(client: Client, cycle_id: str, request: CancelCycle) -> CycleStatus:
-    """Cancel a cycle and every open commitment in it."""
+CANCEL_SETTLES_WITHIN = timedelta(seconds=15)
+"""How long cancelling a cycle waits for its open commitments to end before answering."""
+
+
+async def cancel_cycle(
+    client: Client,
+    cycle_id: str,
+    request: CancelCycle,
+    *,
+    settle_within: timedelta = CANCEL_SETTLES_WITHIN,
+) -> CycleStatus:
+    """Cancel a cycle and every open commitment in it; the status once they have ended.
+
+    The cycle tells each open commitment to cancel and hears back as each ends, so
+    the answer waits (at most `settle_within`) until none is open. A status that still
+    lists open commitments means the cancelling is under way for them.
+    """
     handle = client.get_workflow_handle_for(CycleWorkflow.run, cycle_workflow_id(cycle_id))
     try:
-        return await handle.execute_update(CycleWorkflow.cancel, request)
+        status = await handle.execute_update(CycleWorkflow.cancel, request)
     except WorkflowUpdateFailedError as failed:
         raise ActionRefused(_reason(failed)) from None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settle_within.total_seconds()
+    while status.open and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+        status = await handle.query(CycleWorkflow.status)
+    return status
 
 
 async def extend_everywhere(

@@ -24,7 +24,7 @@ no progress.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -49,7 +49,8 @@ _REACHED_FOLLOW_UP = {Stage.FOLLOW_UP.value, Stage.COMPLETED.value}
 
 @dataclass(frozen=True)
 class QuarterCell:
-    """One regency's report for one quarter: on_time, late, missing, not_due or past_due."""
+    """One regency's report for one quarter: on_time, late, missing, not_due or past_due;
+    no_plan while the commitment has not reached follow-up (nothing is owed yet)."""
 
     status: str
     state: str | None = None
@@ -161,6 +162,9 @@ def quarter_cells(
     if row is None:
         return [QuarterCell("not_due") for _ in QUARTERS]
     by_quarter = {r.quarter: r for r in reports.get(row.id, [])}
+    if not _reached_follow_up(row, by_quarter.values()):
+        # No signed plan, so no report is owed: a quarter locking then is not a missing report.
+        return [QuarterCell("no_plan") for _ in QUARTERS]
     cells = []
     for q in QUARTERS:
         report = by_quarter.get(q)
@@ -177,6 +181,18 @@ def quarter_cells(
         else:
             cells.append(QuarterCell("not_due"))
     return cells
+
+
+_FOLLOWING = {Stage.FOLLOW_UP.value, Stage.COMPLETED.value}
+_HANDED_IN = {ReportState.SUBMITTED.value, ReportState.RETURNED.value, ReportState.VERIFIED.value}
+
+
+def _reached_follow_up(row: m.Commitment, reports: Iterable[m.QuarterlyReport]) -> bool:
+    """Whether the commitment was ever in follow-up: it is (or completed), or, withdrawn or
+    cancelled since, it had handed a report in."""
+    if row.stage in _FOLLOWING:
+        return True
+    return Stage(row.stage).is_terminal and any(r.state in _HANDED_IN for r in reports)
 
 
 def quarter_totals(table: Sequence[RegencyQuarters]) -> list[dict[str, int]]:

@@ -1,10 +1,11 @@
-"""The directory of people who act: listing, finding and adding them.
+"""The directory of people who act: listing, finding, adding and deactivating them.
 
 Passwords are set through `services.signin.set_password` (an argon2id hash).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -15,6 +16,8 @@ from db import people
 from domain.roles import Actor
 from services.access import AuthUser
 from services.errors import Conflict, NotFound
+
+log = logging.getLogger(__name__)
 
 
 def list_people(session: Session, regency_code: str | None = None) -> Sequence[m.UserAccount]:
@@ -67,3 +70,19 @@ def add_person(
     )
     account.password_hash = password_hash
     return AuthUser.of(account)
+
+
+def deactivate_person(session: Session, *, username: str, actor: str, now: datetime) -> int | None:
+    """Deactivate a person: no sign-in from now on, every token and page session revoked.
+
+    Returns how many tokens were revoked; None if there is no such active person. The
+    account stays, for the record (names in the audit trail, mail already sent). There
+    is no audit table for people (the audit trail is per cycle, hash-chained), so the
+    deactivation is logged, with `actor`, on this module's logger at INFO.
+    """
+    user = people.deactivate_user(session, username=username)
+    if user is None:
+        return None
+    revoked = people.revoke_user_tokens(session, user_id=user.id, now=now)
+    log.info("%s deactivated by %s; revoked %d tokens", username, actor, revoked)
+    return revoked

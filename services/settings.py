@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Sign-in is refused for a while after this many failures in the window.
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Password checks (argon2id, 64 MiB each) running at once in a process; more wait their
+    # turn, so a burst of sign-ins costs time, not memory (about 64 MiB more per check).
+    max_concurrent_password_checks: int = Field(default=4, ge=1, le=256)
     # The largest request body the API reads: twice the largest valid plan (200 items
     # whose texts are all as long as allowed, about 1 MB); anything bigger is refused unread.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)

@@ -43,7 +43,6 @@ from api.pages.base import (
 )
 from domain.display import Language
 from domain.reports import ProgressStatus
-from domain.roles import Acting
 from domain.stages import Action
 from services import access, actions, commitments
 from services.access import AuthUser
@@ -113,7 +112,6 @@ def render_commitment(
         approved=record.approved,
         open_quarters=record.open_quarters,
         waiting=record.waiting_reports,
-        acting_choices=list(Acting),
         progress_statuses=list(ProgressStatus),
     )
 
@@ -215,7 +213,8 @@ BODIES: dict[Action, Callable[[_Form], BaseModel]] = {
     Action.SUBMIT: lambda f: f.read(VersionIn, "version"),
     Action.APPROVE: lambda f: f.read(VersionIn, "version"),
     Action.REQUEST_CHANGES: _request_changes,
-    Action.SIGN: lambda f: f.read(SignIn, "acting", "document_hash"),
+    # The acting status is the signer's own on record: the form offers no choice.
+    Action.SIGN: lambda f: f.read(SignIn, "document_hash"),
     Action.DECLINE: lambda f: f.read(ReasonIn, "reason"),
     Action.SUBMIT_REPORT: _submit_report,
     Action.VERIFY_REPORT: lambda f: f.read(QuarterIn, "quarter"),

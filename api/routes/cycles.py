@@ -56,7 +56,11 @@ async def cancel_cycle(
     client: TemporalDep,
     runtime: RuntimeDep,
 ) -> CycleStatus:
-    """Cancel the cycle and every open commitment in it (coordinator)."""
+    """Cancel the cycle and every open commitment in it (coordinator).
+
+    Answers once the commitments have ended (at most 15 s): `open` is then empty and
+    `ended` says how each ended; any still listed in `open` are being cancelled.
+    """
     return await cycles.cancel_cycle(client, runtime.sessions, user, cycle_id, body.reason)
 
 

@@ -137,7 +137,10 @@ def cmd_request_changes(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
-    """Sign the approved document in the user's office."""
+    """Sign the approved document in the user's office, as their record says they hold it.
+
+    `--acting` only asserts the record's acting status: a different one is refused.
+    """
     acting = Acting(args.acting) if args.acting else None
     target, user = opened(args, settings)
     document = target.row.document_hash if target.row else None
@@ -147,7 +150,7 @@ def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
     body = s.SignIn(document_hash=document, acting=acting)
 
     def signed(result: s.ActionOut) -> str:
-        actor = user.actor(acting)
+        actor = user.actor()
         office = actor.office or "-"
         try:
             title = target.regency.title_of(Office(office), datetime.now(WITA).date())

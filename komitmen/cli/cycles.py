@@ -49,8 +49,8 @@ def schedule_from(args: argparse.Namespace) -> ScheduleSpec:
 
 def cmd_cycle_start(args: argparse.Namespace, settings: Settings) -> int:
     """Start a cycle for some or all regencies."""
-    catalog = load_catalog()
-    codes = [catalog.get(code).kemendagri_code for code in args.regencies or []]
+    # Kemendagri codes only, as POST /cycles takes them: StartCycleIn refuses a BPS code.
+    codes = [code.strip() for code in args.regencies or []]
     offices = [o.value for o in Office]
     signatories = args.signatories or list(DEFAULT_SIGNATORIES)
     unknown = [s for s in signatories if s not in offices]

@@ -174,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("cycle_id", metavar="CYCLE_ID", help="e.g. rakor-2026")
     start.add_argument("--name", required=True)
     start.add_argument("--year", required=True, type=int, help="the follow-up year")
-    start.add_argument("--regencies", type=name_list, help="e.g. 53.01,53.71 (default: all)")
+    start.add_argument("--regencies", type=name_list, help="Kemendagri codes, e.g. 53.01,53.71 (default: all); BPS codes are refused"
+    )
     start.add_argument(
         "--signatories",
         type=name_list,
@@ -229,8 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     sign = command("sign", cmd_sign, "sign the approved document", [commitment])
     sign.add_argument(
         "--acting",
-        choices=[a.value for a in Acting if a != Acting.DEFINITIVE],
-        help="Plt./Plh./Pj., or an: a.n. (on the office-holder's behalf)",
+        choices=[a.value for a in Acting],
+        help="only asserts the acting status on the signer's record (plt/plh/pj: Plt./Plh./Pj., "
+        "an: a.n., or definitive) and is refused if it differs; the signature always takes "
+        "the record's",
     )
     decline = command("decline", cmd_decline, "decline to sign", [commitment])
     decline.add_argument("--reason", required=True)

@@ -174,8 +174,11 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
         cells = quarter_cells(page)
         assert cells[("53.02", 1)] == "on_time verified|Tepat waktu Terverifikasi"
         assert cells[("53.71", 1)] == "past_due|Lewat tenggat, belum masuk"
-        assert cells[("53.01", 1)] == "past_due|Lewat tenggat, belum masuk"
-        assert {cells[(code, q)] for code in ("53.01", "53.02", "53.71") for q in (2, 3, 4)} == {
+        # Kabupaten Kupang has no signed plan: it owes no report, in no quarter.
+        assert {cells[("53.01", q)] for q in (1, 2, 3, 4)} == {
+            "no_plan|Belum ada rencana bertanda tangan"
+        }
+        assert {cells[(code, q)] for code in ("53.02", "53.71") for q in (2, 3, 4)} == {
             "not_due|Belum jatuh tempo"
         }
 
@@ -203,7 +206,8 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
         assert chart(own)[("ikd_measurement", "pra_bencana")] == "—"
         assert overdue_rows(await manager_page(api, cycle, regency="53.01")) == []
 
-        # Kota Kupang reports late; after the lock Kabupaten Kupang's report is missing.
+        # Kota Kupang reports late; after the lock Kabupaten Kupang, never signed, still owes
+        # nothing: the quarter's lock is not a missing report of a plan that does not exist.
         await report(api, cycle, "53.71", {1: "10"})
         await until(env, end_of_day(date(year, 4, 30)) + timedelta(days=2))
         await sign_in(api, "koordinator")
@@ -212,9 +216,9 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
         cells = quarter_cells(locked)
         assert cells[("53.02", 1)] == "on_time verified|Tepat waktu Terverifikasi"
         assert cells[("53.71", 1)] == "late submitted|Terlambat Menunggu verifikasi"
-        assert cells[("53.01", 1)] == "missing|Tidak masuk"
+        assert cells[("53.01", 1)] == "no_plan|Belum ada rencana bertanda tangan"
         assert totals(locked) == {
-            1: "Tepat waktu: 1 Terlambat: 1 Tidak masuk: 1",
+            1: "Tepat waktu: 1 Terlambat: 1 Tidak masuk: 0",
             2: "Tepat waktu: 0 Terlambat: 0 Tidak masuk: 0",
             3: "Tepat waktu: 0 Terlambat: 0 Tidak masuk: 0",
             4: "Tepat waktu: 0 Terlambat: 0 Tidak masuk: 0",
