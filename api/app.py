@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import PROBLEM_RESPONSES, install_error_handlers
+from api.headers import SecurityHeaders
 from api.limits import BodyLimit
 from api.pages import router as pages_router
 from api.pages.base import PageAnswer, answer_page
@@ -46,6 +47,8 @@ def create_app(
     install_error_handlers(app)
     app.add_exception_handler(PageAnswer, answer_page)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so a refused body's 413 carries the headers too.
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
 
     for module in (auth, cycles, commitments, overdue, exports):

@@ -325,6 +325,9 @@ class CommitmentState(BaseModel):
     locked: set[int] = Field(default_factory=set)
     clock: datetime
     started_at: datetime
+    escalated: set[str] | None = None
+    """The escalations sent (`escalation_key`), so each goes out once; None in runs that
+    began before missed escalations were caught up (see `missed_escalations`)."""
 
     @classmethod
     def start(cls, spec: CommitmentSpec, now: datetime) -> CommitmentState:
@@ -337,7 +340,7 @@ class CommitmentState(BaseModel):
         for q in sched.quarters:
             deadlines[report_key(q.quarter)] = q.report_due
             deadlines[lock_key(q.quarter)] = q.lock
-        return cls(spec=spec, deadlines=deadlines, clock=now, started_at=now)
+        return cls(spec=spec, deadlines=deadlines, clock=now, started_at=now, escalated=set())
 
     @property
     def pending_offices(self) -> tuple[str, ...]:
@@ -485,8 +488,11 @@ def advance(state: CommitmentState, now: datetime) -> Tick:
     since = state.clock
     for intent in reminder_intents(state):
         if since < intent.fires_at <= now:
-            target = tick.reminders if intent.kind == ReminderKind.REMINDER else tick.escalations
-            target.append(intent)
+            if intent.kind == ReminderKind.REMINDER:
+                tick.reminders.append(intent)
+            elif state.escalated is None or escalation_key(intent) not in state.escalated:
+                tick.escalations.append(intent)
+    mark_escalated(state, tick.escalations)
     for ob in open_obligations(state):
         if since < ob.due_at <= now:
             tick.events.append(
@@ -500,6 +506,56 @@ def advance(state: CommitmentState, now: datetime) -> Tick:
             tick.events.append(_lock_quarter(state, q, lock_at))
     state.clock = now
     return tick
+
+
+def escalation_key(intent: ReminderIntent) -> str:
+    """What makes an escalation one: its deadline, as due, and how many days after it."""
+    return f"{intent.deadline_key.value}:{intent.due_at.isoformat()}:{intent.days}"
+
+
+def _escalations_due_by_clock(state: CommitmentState) -> set[str]:
+    return {
+        escalation_key(i)
+        for i in reminder_intents(state)
+        if i.kind == ReminderKind.ESCALATION and i.fires_at <= state.clock
+    }
+
+
+def missed_escalations(state: CommitmentState, now: datetime) -> list[ReminderIntent]:
+    """Escalations already due by `now` that have not gone out: those of a deadline that had
+    passed before the commitment owed it (a cycle started late, a plan back in drafting
+    after its deadline, a signing stage entered after its own). Send them, then mark them.
+
+    A run that began before this rule (no `escalated` record) counts what was due by its
+    clock as sent, as the earlier rule sent it or never would.
+    """
+    if state.stage.is_terminal:
+        return []
+    sent = state.escalated if state.escalated is not None else _escalations_due_by_clock(state)
+    return [
+        i
+        for i in reminder_intents(state)
+        if i.kind == ReminderKind.ESCALATION
+        and i.fires_at <= now
+        and escalation_key(i) not in sent
+    ]
+
+
+def mark_escalated(
+    state: CommitmentState, intents: Sequence[ReminderIntent], *, adopt: bool = False
+) -> None:
+    """Note escalations as sent, so none goes out twice.
+
+    Runs without a record keep none, unless `adopt`: then the record starts with what
+    was due by the clock (see `missed_escalations`).
+    """
+    if not intents:
+        return
+    if state.escalated is None:
+        if not adopt:
+            return
+        state.escalated = _escalations_due_by_clock(state)
+    state.escalated |= {escalation_key(i) for i in intents}
 
 
 def _lock_quarter(state: CommitmentState, quarter: int, at: datetime) -> Event:
@@ -750,6 +806,12 @@ def check_submit_report(state: CommitmentState, req: SubmitReport, now: datetime
     q = req.report.quarter
     if q in state.locked or now > state.deadlines[lock_key(q)]:
         raise TransitionRefused(f"quarter {q} is locked; reports can no longer be submitted")
+    opens = state.spec.schedule.quarters[q - 1].opens
+    if opens is not None and now < opens:
+        raise TransitionRefused(
+            f"the quarter {q} report opens on {opens:%Y-%m-%d} (WITA), in the quarter's last "
+            "month; it cannot be submitted before"
+        )
     record = state.reports.get(q)
     if record is not None and record.state != ReportState.RETURNED:
         raise TransitionRefused(f"the quarter {q} report is already {record.state.value}")

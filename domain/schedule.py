@@ -188,13 +188,22 @@ class ScheduleSpec(BaseModel):
 
 
 class ResolvedQuarter(BaseModel):
-    """A quarter's report deadline and lock time, as WITA instants."""
+    """A quarter's report deadline and lock time, as WITA instants, and when reports open.
+
+    A quarter's report may be submitted from 00:00 WITA of the first day of the
+    quarter's last month (1 March for Triwulan I): late enough that it reports the
+    quarter's work, early enough for an office that finishes before the quarter ends.
+    `opens` is None in specs resolved before reports had an opening (their workflows
+    keep taking reports at any time, so their histories replay unchanged) and on a
+    compressed demo schedule, which has no calendar months.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     quarter: int
     report_due: dt.datetime
     lock: dt.datetime
+    opens: dt.datetime | None = None
 
 
 class ResolvedSchedule(BaseModel):
@@ -287,7 +296,12 @@ def resolve_schedule(spec: ScheduleSpec, year: int, calendar: WorkingCalendar) -
                 )
         previous = (report, lock)
         quarters.append(
-            ResolvedQuarter(quarter=number, report_due=end_of_day(report), lock=end_of_day(lock))
+            ResolvedQuarter(
+                quarter=number,
+                report_due=end_of_day(report),
+                lock=end_of_day(lock),
+                opens=at_wita(dt.date(year, 3 * number, 1), 0),
+            )
         )
     return ResolvedSchedule(
         drafting_due=end_of_day(spec.drafting_due),

@@ -192,10 +192,10 @@ def sign_in(
         raise LockedOut(wait)
     if not (username and password):
         return None
-    if stored is None or stored[1] is None:
+    user_id, password_hash = stored if stored is not None else (None, None)
+    if user_id is None or password_hash is None:
         password_matches(_DUMMY_HASH, password)
         return None
-    user_id, password_hash = stored
     if not password_matches(password_hash, password):
         return None
     rehashed = hash_password(password) if _hasher.check_needs_rehash(password_hash) else None
@@ -230,4 +230,3 @@ def revoke_all_tokens(session: Session, *, username: str, actor: str, now: datet
     revoked = people.revoke_user_tokens(session, user_id=user.id, now=now)
     log.info("tokens of %s revoked by %s: %d", username, actor, revoked)
     return revoked
-

@@ -81,6 +81,9 @@ def test_a_commitment_from_draft_to_follow_up(stack: Stack) -> None:
     assert "koordinator" in run("users").stdout
 
     start = ["cycle", "start", CYCLE, "--name", f"Rakor PB NTT {year - 1}", "--year", str(year)]
+    # Kemendagri codes only: "5301" would be Sumba Barat's BPS code.
+    bps = run(*start, "--regencies", "5301", "--as", "koordinator", expect=2)
+    assert "regency_codes" in bps.stderr and "Kemendagri" in bps.stderr
     start += ["--regencies", "53.01,53.71", "--as", "koordinator"]
     assert f"started cycle {CYCLE}" in run(*start).stdout
     assert "already started (nothing duplicated)" in run(*start).stdout
@@ -110,7 +113,11 @@ def test_a_commitment_from_draft_to_follow_up(stack: Stack) -> None:
     run("submit", *where, "--as", "operator-5301")
     run("approve", *where, "--as", "reviewer")
     run("sign", *where, "--as", "kalak-5301")
+    # --acting only asserts the record: the Kepala Bappeda is definitive, so not as Plt.
+    claimed = run("sign", *where, "--acting", "plt", "--as", "bappeda-5301", expect=2)
+    assert claimed.stderr.startswith("refused: ") and "definitive on record" in claimed.stderr
     run("sign", *where, "--as", "bappeda-5301")
+    # The demo directory's Bupati Kupang is a Plt. on record; --acting plt agrees with it.
     assert "Berjalan" in run("sign", *where, "--acting", "plt", "--as", "kada-5301").stdout
 
     shown = run("show", *where).stdout

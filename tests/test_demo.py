@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from db import mail, reads
 from db.session import session_factory, transaction
 from domain.catalog import load_catalog
+from domain.roles import Acting
 from komitmen.cli.demo import demo_cycle_id, run_demo
 from komitmen.demo import DEMO_PASSWORD, demo_users, seed_demo_users
 from services.signin import authenticate, hash_password
@@ -27,6 +28,10 @@ def test_every_regency_has_an_officer_and_three_signatories() -> None:
         "koordinator",
         "reviewer",
         "manajer",
+    }
+    # The demo's first story signs with a Plt. regent on record; everyone else is definitive.
+    assert {u.username: u.acting for u in users if u.acting != Acting.DEFINITIVE} == {
+        "kada-5301": Acting.PLT
     }
 
 
@@ -73,6 +78,9 @@ async def test_the_demo_shows_every_stage_reminders_and_escalation(
                     code: len(reads.list_signatures(session, commitment_id=rows[code].id))
                     for code in (FULL, WAITING, DECLINED)
                 }
+                acting = {
+                    s.office: s.acting for s in reads.list_signatures(session, commitment_id=full)
+                }
                 declined = [
                     e.action
                     for e in reads.list_audit(
@@ -97,6 +105,12 @@ async def test_the_demo_shows_every_stage_reminders_and_escalation(
     assert versions == (2, 2)
     assert [(r.quarter, r.state, r.timeliness) for r in reports] == [(1, "verified", "on_time")]
     assert signatures == {FULL: 3, WAITING: 1, DECLINED: 3}
+    # The regent signs as Plt. because the record says so, not because the demo claims it.
+    assert acting == {
+        "bpbd_head": "definitive",
+        "planning_head": "definitive",
+        "regional_head": "plt",
+    }
     assert "decline" in declined
     assert overdue == {WAITING, IDLE, REVIEW_LATE}
 

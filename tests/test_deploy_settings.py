@@ -12,6 +12,7 @@ another CA is refused.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
 import ssl
 import subprocess
@@ -254,3 +255,29 @@ def test_the_deployment_files_name_only_real_settings() -> None:
             named.setdefault(variable, set()).add(path.name)
     assert "KOMITMEN_WORKER_METRICS_ADDRESS" in named
     assert {v: sorted(files) for v, files in named.items() if v not in known} == {}
+
+
+def test_the_apis_believe_forwarded_addresses_from_nginx_alone() -> None:
+    compose = (DEPLOY / "docker-compose.yml").read_text()
+    # Uvicorn's own variable is not read any more; nothing trusts every sender.
+    assert not re.search(r"^\s*FORWARDED_ALLOW_IPS\s*[:=]", compose, re.MULTILINE)
+    assert not re.search(r"FORWARDED_ALLOW_IPS\s*[:=]\s*[\"']?\*", compose)
+    trusted = re.findall(r"KOMITMEN_FORWARDED_ALLOW_IPS:\s*[\"']?([^\"'\s#]+)", compose)
+    nginx = compose[compose.index("\n  nginx:") :]
+    nginx = nginx[: nginx.index("\nnetworks:")]
+    (address,) = re.findall(r"ipv4_address:\s*([0-9.]+)", nginx)
+    assert trusted == [address]
+    (subnet,) = re.findall(r"subnet:\s*([0-9./]+)", compose)
+    (pool,) = re.findall(r"ip_range:\s*([0-9./]+)", compose)
+    nginx_ip = ipaddress.ip_address(address)
+    assert nginx_ip in ipaddress.ip_network(subnet)
+    assert nginx_ip not in ipaddress.ip_network(pool)  # no other container can take it
+    # nginx replaces whatever X-Forwarded-For a client sent with the address it saw.
+    nginx_conf = (DEPLOY / "nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx_conf
+    assert "$proxy_add_x_forwarded_for" not in nginx_conf
+    for path in DEPLOY.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert not re.search(r"(?<!KOMITMEN_)FORWARDED_ALLOW_IPS", text), path.name
+            assert not re.search(r"FORWARDED_ALLOW_IPS\s*[:=]\s*[\"']?\*", text), path.name

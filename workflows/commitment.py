@@ -50,6 +50,11 @@ commands, history events and server writes for nothing (bench/lifecycle.py). One
 for both, since each patch costs a run a marker and an upsert of its own.
 """
 RECORD_LOCALLY = "record-locally"
+# An escalation whose time had passed before the commitment owed the deadline (a cycle
+# started late, a plan back in drafting after its deadline) was never sent. Since this
+# change it is sent as soon as the commitment learns of it, once
+# (`domain.commitment.missed_escalations`).
+MISSED_ESCALATIONS = "missed-escalations"
 """Each change is recorded by a local activity, and the cycle hears only of the end.
 
 Before this change `record_event` was an ordinary activity: a round trip through the
@@ -122,6 +127,7 @@ class CommitmentWorkflow:
         if fresh:
             async with self._lock:
                 await self._record(c.started_event(self.state))
+                await self._escalate_missed()
         while not self.state.stage.is_terminal:
             await self._sleep(c.next_wakeup(self.state))
             self._changed = False
@@ -334,6 +340,7 @@ class CommitmentWorkflow:
                 ) from None
             event = apply(self.state, req, workflow.now())
             await self._record(event)
+            await self._escalate_missed()
         self._changed = True
         s = self.state
         return ActionResult(
@@ -355,6 +362,16 @@ class CommitmentWorkflow:
             await workflow.get_external_workflow_handle(
                 cycle_workflow_id(self.state.spec.cycle_id)
             ).signal("reminders_due", ReminderBatch(intents=tick.reminders))
+        await self._escalate_missed()
+
+    async def _escalate_missed(self) -> None:
+        """Send, once, escalations that fell due before the commitment owed their deadline."""
+        missed = c.missed_escalations(self.state, workflow.now())
+        # Asked only when there is one, so runs with none record no marker.
+        if not missed or not workflow.patched(MISSED_ESCALATIONS):
+            return
+        c.mark_escalated(self.state, missed, adopt=True)
+        await self._post("send_reminders", ReminderBatch(intents=missed))
 
     async def _record(self, event: Event) -> None:
         """Record the event; show the new stage in search attributes, and an end to the cycle."""

@@ -41,6 +41,12 @@ def stylesheet() -> FileResponse:
     return FileResponse(TEMPLATES_DIR / "static" / "komitmen.css", media_type="text/css")
 
 
+@router.get("/static/document.css")
+def document_stylesheet() -> FileResponse:
+    """The printable documents' stylesheet (A4, print rules)."""
+    return FileResponse(TEMPLATES_DIR / "static" / "document.css", media_type="text/css")
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
     request: Request,

@@ -1,7 +1,8 @@
 """The overdue list: every open obligation whose deadline has passed, longest overdue first.
 
 The list itself is `services.overdue`'s; this route reads the query and writes the
-`Link` header.
+`Link` header, whose addresses start with the configured public URL
+(KOMITMEN_PUBLIC_URL), never with the Host the request names.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, RuntimeDep, SessionDep
 from domain.cycle import CYCLE_ID_PATTERN
 from domain.plan import StrategicIssue
 from domain.stages import Stage
@@ -25,6 +26,7 @@ router = APIRouter(tags=["overdue"])
 def list_overdue(
     user: CurrentUser,
     session: SessionDep,
+    runtime: RuntimeDep,
     request: Request,
     response: Response,
     cycle_id: Annotated[
@@ -65,8 +67,9 @@ def list_overdue(
         cursor=Cursor.decode(cursor) if cursor else None,
         limit=limit,
     )
+    here = runtime.settings.public_base_url + request.url.path
     links = [
-        f'<{request.url.include_query_params(cursor=mark.encode())}>; rel="{rel}"'
+        f'<{here}?{request.url.include_query_params(cursor=mark.encode()).query}>; rel="{rel}"'
         for rel, mark in (("next", page.next), ("prev", page.previous))
         if mark is not None
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from domain.catalog import Office, load_catalog
+from domain.catalog import Office
 from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle
 from domain.display import format_date
 from domain.schedule import QuarterRule, ScheduleSpec, default_schedule

@@ -36,7 +36,13 @@ from komitmen.cli.cycles import (
     cmd_cycle_start,
 )
 from komitmen.cli.demo import DEFAULT_REGENCIES, DEFAULT_SECONDS_PER_DAY, cmd_demo
-from komitmen.cli.people import cmd_users, cmd_users_add, cmd_users_passwd
+from komitmen.cli.people import (
+    cmd_users,
+    cmd_users_add,
+    cmd_users_deactivate,
+    cmd_users_passwd,
+    cmd_users_revoke_tokens,
+)
 from komitmen.cli.serve import cmd_api, cmd_migrate, cmd_up, cmd_worker
 from services.settings import Settings
 
@@ -147,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = command("users", cmd_users, "list people, or add one with `users add`")
     users.add_argument("--regency", help="only people of this regency")
-    users_sub = users.add_subparsers(dest="users_command", metavar="add|passwd")
+    users_sub = users.add_subparsers(
+        dest="users_command", metavar="add|passwd|deactivate|revoke-tokens"
+    )
     add = users_sub.add_parser("add", help="add a person", description="Add a person.")
     add.set_defaults(handler=cmd_users_add)
     add.add_argument("--username", required=True)
@@ -161,11 +169,28 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--language", choices=["id", "en"], default="id")
     passwd = users_sub.add_parser(
         "passwd",
-        help="set a password for signing in to the API",
-        description="Set a password (asked for, or read from standard input when piped).",
+        help="set a password for signing in (revokes the person's tokens)",
+        description="Set a password (asked for, or read from standard input when piped); "
+        "every API token and page session of the person is revoked.",
     )
     passwd.set_defaults(handler=cmd_users_passwd)
     passwd.add_argument("username")
+    deactivate = users_sub.add_parser(
+        "deactivate",
+        help="refuse a person's sign-in from now on and revoke their tokens",
+        description="Deactivate a person: sign-in is refused from now on and every API "
+        "token and page session is revoked. The account stays, for the record.",
+    )
+    deactivate.set_defaults(handler=cmd_users_deactivate)
+    deactivate.add_argument("username")
+    revoke = users_sub.add_parser(
+        "revoke-tokens",
+        help="revoke every API token and page session of a person",
+        description="Revoke every API token and page session of a person; "
+        "their password still signs in.",
+    )
+    revoke.set_defaults(handler=cmd_users_revoke_tokens)
+    revoke.add_argument("username")
 
     cycle = sub.add_parser("cycle", help="start, list, show, cancel or extend cycles")
     cycle_sub = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ACTION")
@@ -174,7 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("cycle_id", metavar="CYCLE_ID", help="e.g. rakor-2026")
     start.add_argument("--name", required=True)
     start.add_argument("--year", required=True, type=int, help="the follow-up year")
-    start.add_argument("--regencies", type=name_list, help="Kemendagri codes, e.g. 53.01,53.71 (default: all); BPS codes are refused"
+    start.add_argument(
+        "--regencies",
+        type=name_list,
+        help="Kemendagri codes, e.g. 53.01,53.71 (default: all); BPS codes are refused",
     )
     start.add_argument(
         "--signatories",

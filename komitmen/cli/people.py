@@ -1,4 +1,9 @@
-"""The directory of people who act: `users`, `users add` and `users passwd`."""
+"""The directory of people who act: `users`, `users add`, `users passwd`, `users deactivate`
+and `users revoke-tokens`.
+
+A password reset, a deactivation and a revocation are logged to standard error with who
+ran the command (there is no audit table for people; the audit trail is per cycle).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import argparse
 import getpass
 import re
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain.calendar import WITA
 from domain.catalog import Office, load_catalog
@@ -14,9 +19,10 @@ from domain.display import acting_mark
 from domain.roles import Acting, Actor, Role
 from komitmen.cli.context import UsageError, database
 from komitmen.cli.output import say, table
+from komitmen.cli.serve import configure_logging
 from services import people
 from services.settings import Settings
-from services.signin import set_password
+from services.signin import revoke_all_tokens, set_password
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
@@ -101,13 +107,49 @@ def read_password() -> str:
     return first
 
 
+def operator() -> str:
+    """Who runs the command, as the log names them."""
+    try:
+        name = getpass.getuser()
+    except Exception:  # no login name anywhere (a bare container)
+        name = "unknown"
+    return f"{name} (command line)"
+
+
 def cmd_users_passwd(args: argparse.Namespace, settings: Settings) -> int:
-    """Set a person's password for signing in to the API (stored as an argon2id hash)."""
+    """Set a person's password (stored as an argon2id hash); their tokens are revoked."""
     password = read_password()
     if len(password) < MIN_PASSWORD:
         raise UsageError(f"a password has at least {MIN_PASSWORD} characters")
+    configure_logging()
     with database(settings) as session:
-        if not set_password(session, username=args.username, password=password):
+        if not set_password(session, username=args.username, password=password, actor=operator()):
             raise UsageError(f"no active user {args.username!r}")
-    say(f"password set for {args.username}")
+    say(f"password set for {args.username}; their tokens and page sessions are revoked")
+    return 0
+
+
+def cmd_users_deactivate(args: argparse.Namespace, settings: Settings) -> int:
+    """Deactivate a person: sign-in refused from now on, every token revoked."""
+    configure_logging()
+    with database(settings) as session:
+        revoked = people.deactivate_person(
+            session, username=args.username, actor=operator(), now=datetime.now(UTC)
+        )
+    if revoked is None:
+        raise UsageError(f"no active user {args.username!r}")
+    say(f"deactivated {args.username}; revoked {revoked} tokens")
+    return 0
+
+
+def cmd_users_revoke_tokens(args: argparse.Namespace, settings: Settings) -> int:
+    """Revoke every API token and page session of a person; signing in still works."""
+    configure_logging()
+    with database(settings) as session:
+        revoked = revoke_all_tokens(
+            session, username=args.username, actor=operator(), now=datetime.now(UTC)
+        )
+    if revoked is None:
+        raise UsageError(f"no active user {args.username!r}")
+    say(f"revoked {revoked} tokens of {args.username}")
     return 0

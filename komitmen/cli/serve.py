@@ -19,6 +19,7 @@ from domain.catalog import load_catalog
 from komitmen.cli.context import UsageError, client_for, database
 from komitmen.cli.output import safe_url, say
 from komitmen.devserver import DevServer
+from komitmen.protocol import with_header_timeout
 from services.database import migrate
 from services.people import list_people
 from services.settings import Settings
@@ -72,18 +73,35 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-async def run_api(settings: Settings, stop: asyncio.Event) -> None:
-    """Serve the HTTP API until `stop` is set."""
+def api_config(settings: Settings) -> uvicorn.Config:
+    """How uvicorn serves the API, all of it from the settings.
+
+    Only the proxies named in KOMITMEN_FORWARDED_ALLOW_IPS are believed about the
+    client's address (uvicorn takes the right-most X-Forwarded-For entry that is not
+    one of them, so an address a client forged on the left is never taken); never
+    uvicorn's own FORWARDED_ALLOW_IPS variable. Connections are bounded: idle ones
+    close after the keep-alive timeout, slow headers after the header timeout
+    (`komitmen.protocol`), and beyond KOMITMEN_LIMIT_CONCURRENCY requests are
+    answered 503 at once.
+    """
     from api.app import create_app  # the API is only imported by commands that serve it
 
-    server = _ApiServer(
-        uvicorn.Config(
-            create_app(settings),
-            host=settings.api_host,
-            port=settings.api_port,
-            log_level="warning",
-        )
+    return uvicorn.Config(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        http=with_header_timeout(settings.header_timeout_seconds),
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        limit_concurrency=settings.limit_concurrency,
     )
+
+
+async def run_api(settings: Settings, stop: asyncio.Event) -> None:
+    """Serve the HTTP API until `stop` is set."""
+    server = _ApiServer(api_config(settings))
     serving = asyncio.create_task(server.serve())
     say(f"API:        http://{settings.api_host}:{settings.api_port}/docs")
     await stop.wait()
@@ -110,20 +128,44 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
-    """Run everything on embedded defaults: database, demo people, dev server, worker, API."""
+def demo_refusal(settings: Settings) -> str | None:
+    """Why `komitmen up` adds no demo people to this database; None when it does.
+
+    The demo people all share a password printed in the README, so they go only into
+    the embedded SQLite database of a development run (KOMITMEN_DATABASE_URL unset),
+    never into a database configured by hand, which may well be a real one.
+    """
+    if not settings.database_url:
+        return None
+    return (
+        "demo users: none added: KOMITMEN_DATABASE_URL is set, and demo people (whose "
+        "password is public) go only into the embedded SQLite database"
+    )
+
+
+def prepare_database(settings: Settings) -> None:
+    """Migrate the database and, on the embedded one only, seed the demo people; say so."""
     from komitmen.demo import DEMO_PASSWORD, seed_demo_users
 
-    configure_logging()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings)
+    say(f"database:   {safe_url(settings.db_url)} (migrated)")
+    refusal = demo_refusal(settings)
+    if refusal is not None:
+        say(refusal)
+        return
     with database(settings) as session:
         added = seed_demo_users(session, load_catalog(), hash_password(DEMO_PASSWORD))
         total = len(list_people(session))
-    say(f"database:   {safe_url(settings.db_url)} (migrated)")
     say(f"demo users: {added} added, {total} in all; `komitmen users` lists them")
     if added:
         say(f"            they sign in with the password {DEMO_PASSWORD!r} (e.g. koordinator)")
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    """Run everything on embedded defaults: database, demo people, dev server, worker, API."""
+    configure_logging()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_database(settings)
     if settings.smtp_host:
         say(f"mail:       SMTP {settings.smtp_host}:{settings.smtp_port}")
     else:

@@ -19,6 +19,7 @@ from api.app import create_app
 from db import models as m
 from db import people
 from db.session import session_factory, transaction
+from domain.roles import Acting
 from services import signin as security
 from tests.harness import Komitmen, running_komitmen
 
@@ -49,9 +50,22 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[username]}"}
 
     def set_password(self, username: str, password: str) -> None:
-        """Give a demo user a password."""
+        """Give a demo user a password, keeping the tokens this client already holds.
+
+        Stored straight in the database: `komitmen users passwd` (services.signin)
+        would revoke every token of the person, the test's own included.
+        """
+        hashed = security.hash_password(password)
         with transaction(session_factory(self.url)) as session:
-            assert security.set_password(session, username=username, password=password)
+            assert people.set_password(session, username=username, password_hash=hashed)
+
+    def set_acting(self, username: str, acting: str) -> None:
+        """Record a person's acting status (plt, plh, pj, an or definitive) on their account,
+        as a coordinator would: a signature takes it from there, never from the request."""
+        with transaction(session_factory(self.url)) as session:
+            user = people.get_user(session, username=username)
+            assert user is not None, username
+            user.acting = Acting(acting).value
 
     async def start_cycle(
         self, codes: list[str], year: int, schedule: dict[str, Any] | None = None

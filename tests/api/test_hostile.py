@@ -279,7 +279,8 @@ async def test_markup_in_text_is_escaped_on_every_page_and_in_every_email(
         await _act(api, f"{base}/decline", "kada-5301", {"reason": IMG})
         await _act(api, f"{base}/approve", "reviewer", {"version": 2})
         for signer in ("kalak-5301", "bappeda-5301", "kada-5301"):
-            await _act(api, f"{base}/sign", signer, {"document_hash": document, "acting": "plt"})
+            api.set_acting(signer, "plt")  # every mark on every page: Plt. on record
+            await _act(api, f"{base}/sign", signer, {"document_hash": document})
         report = {
             "quarter": 1,
             "items": [

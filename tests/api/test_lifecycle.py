@@ -134,6 +134,7 @@ async def test_a_commitment_from_draft_to_follow_up(
             assert signed.json()["stage"] == "signing", signed.text
         twice = await api.post(f"{base}/sign", "kalak-5301", {"document_hash": document})
         assert twice.status_code == 409 and "already signed" in twice.json()["detail"]
+        # The demo directory's Bupati Kupang is a Plt. on record: naming it only agrees.
         last = await api.post(
             f"{base}/sign", "kada-5301", {"document_hash": document, "acting": "plt"}
         )

@@ -39,7 +39,8 @@ from api.pages.base import LOGIN_COOKIE, SESSION_COOKIE
 from api.security import csrf_token
 from domain.calendar import WITA
 from domain.catalog import load_catalog
-from domain.stages import Action, Stage
+from domain.roles import Role
+from domain.stages import Action, Stage, roles_for
 from komitmen.demo import sample_plan
 from services.commitments import PAGE_ACTIONS
 from services.exports import XLSX_MEDIA_TYPE
@@ -54,6 +55,14 @@ OWN, OTHER = "53.01", "53.71"
 USERS = ("koordinator", "reviewer", "manajer", "operator-5301", "kalak-5301")
 REGENCY = {"operator-5301": OWN, "kalak-5301": OWN}
 """The regency roles among USERS; the others are the province's."""
+ROLES = {
+    "koordinator": Role.COORDINATOR,
+    "reviewer": Role.REVIEWER,
+    "manajer": Role.MANAGER,
+    "operator-5301": Role.REGENCY_OFFICER,
+    "kalak-5301": Role.SIGNATORY,
+}
+"""The role of each of USERS."""
 
 
 class Rule(StrEnum):
@@ -67,7 +76,10 @@ class Rule(StrEnum):
     PROVINCE = "coordinator, reviewer and manager; 403 for regency roles"
     COORDINATOR = "the coordinator; 403 for everyone else"
     READ = "users whose scope covers the regency; 403 outside it"
-    ACTION = "as ALLOWED says for the stage; 403 outside the user's regency, else 409"
+    ACTION = (
+        "as ALLOWED says for the stage; 403 for who the user is (outside their regency, "
+        "or a role that never takes the action), else 409 for where the commitment is"
+    )
 
 
 C = "/cycles/{cycle_id}/commitments/{regency_code}"
@@ -141,7 +153,7 @@ FORMS: dict[Action, dict[str, Any]] = {
     Action.SUBMIT: {"version": "1"},
     Action.APPROVE: {"version": "1"},
     Action.REQUEST_CHANGES: {"version": "1", "comment-general": "Perbaiki"},
-    Action.SIGN: {"acting": "definitive", "document_hash": "a" * 64},
+    Action.SIGN: {"document_hash": "a" * 64},
     Action.DECLINE: {"reason": "Belum sesuai"},
     Action.SUBMIT_REPORT: {
         "quarter": "1",
@@ -387,10 +399,16 @@ async def try_actions(walk: Walk) -> None:
             # The page refuses before reading the form: the commitment has ended.
             assert response.status_code == 409, (where, response.text[:300])
             assert "has ended" in response.text, where
+        elif stage.is_terminal:
+            assert response.status_code == 409, (where, response.text[:300])
         elif route == PAGE_FORM and action is Action.SUBMIT_REPORT and stage not in APPROVED:
             # Before approval the report form has no items to report on.
             assert response.status_code == 422, where
+        elif ROLES[user] not in roles_for(action):
+            # Who the user is: their role never takes this action, whatever the stage.
+            walk.refused(key, response, 403, f"may not {action.value}")
         else:
+            # Where the commitment is: the user's role takes this action, but not now.
             assert response.status_code == 409, (where, response.text[:300])
         assert walk.snapshot() == before, where
 

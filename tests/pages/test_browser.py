@@ -80,14 +80,19 @@ async def test_every_role_works_a_commitment_through_in_chromium(
             await reviewer.submit("form-approve")
             assert "menunggu tanda tangan" in await page.inner_text("p.status")
 
-            for username, acting in (
-                ("kalak-5301", "plt"),
-                ("bappeda-5301", "definitive"),
-                ("kada-5301", "definitive"),
+            # The acting status is on the signer's account (the demo directory's Bupati
+            # Kupang is a Plt.); the sign form shows it and offers no choice.
+            api.set_acting("kalak-5301", "plt")
+            for username, shown in (
+                ("kalak-5301", "Plt."),
+                ("bappeda-5301", "pejabat definitif"),
+                ("kada-5301", "Plt."),
             ):
                 signatory = await sign_in_browser(browser, base, username, PASSWORD)
                 page = await signatory.open(page_path)
-                await page.select_option("[name=acting]", acting)
+                assert await page.locator("#form-sign [name=acting]").count() == 0
+                signing_as = await page.inner_text("#form-sign .signing-as")
+                assert f"Anda menandatangani sebagai {shown}" in signing_as
                 await signatory.submit("form-sign")
                 assert "Tanda tangan tercatat." in await page.inner_text(".notice")
             assert "Berjalan" in await page.inner_text("p.status")

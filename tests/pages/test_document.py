@@ -71,16 +71,20 @@ async def test_document_shows_the_approved_plan_signatures_and_hash(
             kalak = people.get_user(session, username="kalak-5301")
             assert kalak is not None
             kalak.nip = NIP
-        for signer, acting in (("kalak-5301", None), ("bappeda-5301", None), ("kada-5301", "plt")):
-            body = {"document_hash": document_hash} | ({"acting": acting} if acting else {})
-            signed = await api.post(f"{base}/sign", signer, body)
+        # A signature's acting status is the signer's on record, never the request's.
+        api.set_acting("kada-5301", "plt")
+        for signer in ("kalak-5301", "bappeda-5301", "kada-5301"):
+            signed = await api.post(f"{base}/sign", signer, {"document_hash": document_hash})
             assert signed.is_success, signed.text
 
         page = await api.http.get(document_url)
         assert page.status_code == 200, page.text
         text = page.text
         assert "Rencana Aksi Daerah" in text and "Kabupaten Kupang" in text
-        assert "@media print" in text and "Rakor" in text
+        assert '<link rel="stylesheet" href="/static/document.css">' in text and "Rakor" in text
+        assert '<html lang="id" class="landscape">' in text
+        stylesheet = await api.http.get("/static/document.css")
+        assert "@media print" in stylesheet.text and "A4 landscape" in stylesheet.text
         assert document_hash in text
         head = chain_head(api, cycle)
         assert f'id="chain-head">{head.hash}</code> ({head.length} entri;' in text
@@ -138,9 +142,11 @@ async def test_joint_commitment_lists_every_regency_its_signatures_and_the_cycle
             kalak = people.get_user(session, username="kalak-5301")
             assert kalak is not None
             kalak.nip = NIP
-        for signer, acting in (("kalak-5301", "plt"), ("bappeda-5301", None), ("kada-5301", "an")):
-            body = {"document_hash": kupang_hash} | ({"acting": acting} if acting else {})
-            signed = await api.post(f"{kupang}/sign", signer, body)
+        # A Plt. Kepala BPBD, and someone signing on the Bupati's behalf (a.n.), as recorded.
+        api.set_acting("kalak-5301", "plt")
+        api.set_acting("kada-5301", "an")
+        for signer in ("kalak-5301", "bappeda-5301", "kada-5301"):
+            signed = await api.post(f"{kupang}/sign", signer, {"document_hash": kupang_hash})
             assert signed.is_success, signed.text
         belu = f"/cycles/{cycle}/commitments/53.04"
         belu_hash = await approve(api, belu, "operator-5304")
@@ -155,7 +161,8 @@ async def test_joint_commitment_lists_every_regency_its_signatures_and_the_cycle
         page = await api.http.get(joint_url)
         assert page.status_code == 200, page.text
         text = page.text
-        assert "KOMITMEN BERSAMA" in text and "@media print" in text and "A4 portrait" in text
+        assert "KOMITMEN BERSAMA" in text and "/static/document.css" in text
+        assert 'class="portrait"' in text and "<style" not in text
         assert "BPBD Provinsi NTT" in text and f"({year})" in text
         assert "Kabupaten Kupang, Kabupaten Belu dan Kota Kupang" in text
         assert "pra-bencana, tanggap darurat dan pasca-bencana" in text

@@ -114,41 +114,45 @@ async def test_a_commitment_goes_from_draft_to_verified_report_through_the_forms
         assert (await post_form(api, url, "approve", {"version": "2"})).status_code == 303
 
         hashes = set()
-        for username, acting in (("kalak-5301", "plt"), ("bappeda-5301", "definitive")):
+        # The acting status comes from the signer's record; the form only shows it.
+        api.set_acting("kalak-5301", "plt")
+        for username, signing_as in (
+            ("kalak-5301", "Anda menandatangani sebagai <strong>Plt.</strong>"),
+            ("bappeda-5301", "Anda menandatangani sebagai <strong>pejabat definitif</strong>"),
+        ):
             await sign_in(api, username)
             page = await api.http.get(url)
+            assert signing_as in page.text and 'name="acting"' not in page.text
             document_hash = hidden(page.text, "document_hash")
             hashes.add(document_hash)
             # A malformed field is the page's own error, as the JSON API's body refuses it.
             malformed = await post_form(
-                api, url, "sign", {"acting": acting, "document_hash": document_hash[:-1] + "Z"}
+                api, url, "sign", {"document_hash": document_hash[:-1] + "Z"}
             )
             assert malformed.status_code == 422, malformed.text
             assert malformed.headers["content-type"].startswith("text/html")
             assert "Isinya tidak berbentuk seperti yang diminta" in malformed.text
             assert 'id="form-sign"' in malformed.text  # the form is there to try again
-            signed = await post_form(
-                api, url, "sign", {"acting": acting, "document_hash": document_hash}
-            )
+            signed = await post_form(api, url, "sign", {"document_hash": document_hash})
             assert signed.status_code == 303, signed.text
             after = await api.http.get(url)
             assert 'id="form-sign"' not in after.text  # this office has signed
         await sign_in(api, "kada-5301")
         forged = await api.http.post(
             f"{url}/sign",
-            data={"csrf": "forged", "acting": "definitive", "document_hash": hashes.pop()},
+            data={"csrf": "forged", "document_hash": hashes.pop()},
         )
         assert forged.status_code == 403 and "Formulir kedaluwarsa" in forged.text
         page = await api.http.get(url)
         assert 'id="form-decline"' in page.text
         signed = await post_form(
-            api,
-            url,
-            "sign",
-            {"acting": "definitive", "document_hash": hidden(page.text, "document_hash")},
+            api, url, "sign", {"document_hash": hidden(page.text, "document_hash")}
         )
         assert signed.status_code == 303
         assert "Plt." in (await api.http.get(url)).text
+        signatures = await api.get(url.removesuffix("/page") + "/signatures", "manajer")
+        # Kalak as recorded above; the demo directory's Bupati Kupang is a Plt. on record.
+        assert [s["acting"] for s in signatures.json()] == ["plt", "definitive", "plt"]
 
         await sign_in(api, "operator-5301")
         report = {
@@ -194,7 +198,9 @@ async def test_forms_act_only_within_the_users_regency_and_role(
         as_reviewer = await api.http.post(
             f"{other}/save_draft", data={**fields, "csrf": hidden(page.text, "csrf")}
         )
-        assert as_reviewer.status_code == 409 and "may not save_draft" in as_reviewer.text
+        # Who the reviewer is, not where the commitment is: 403, the error page.
+        assert as_reviewer.status_code == 403 and "may not save_draft" in as_reviewer.text
+        assert "Akses ditolak" in as_reviewer.text
         unknown = await api.http.post(f"{other}/launch", data={"csrf": hidden(page.text, "csrf")})
         assert unknown.status_code == 404
 

@@ -12,6 +12,11 @@ v3: an event upserts only the search attributes it changes, and the timer to the
     wakeup stays while that instant holds (FEWER_COMMANDS).
 v4: changes are recorded by a local activity, and the cycle hears only of a
     commitment's end (RECORD_LOCALLY).
+v5: escalations whose time passed before the commitment owed the deadline are sent at
+    once (MISSED_ESCALATIONS), shown by commitment-missed-escalation (a cycle started
+    after its drafting deadline; tests/workflows/test_missed_escalations.py records it).
+    A quarter's report opens in the quarter's last month: that rule is carried by the
+    cycle's spec (`ResolvedQuarter.opens`, absent from older specs), so it needs no patch.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from temporalio.worker import Replayer
 from workflows.commitment import (
     FEWER_COMMANDS,
     MAIL_OUTSIDE_LOCK,
+    MISSED_ESCALATIONS,
     RECORD_LOCALLY,
     CommitmentWorkflow,
 )
@@ -39,9 +45,10 @@ NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
 
 def test_histories_of_every_version_are_present() -> None:
     versions = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
-    assert versions == ["v1", "v2", "v3", "v4"]
+    assert versions == ["v1", "v2", "v3", "v4", "v5"]
     for version in versions:
-        assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES, version
+        extra = {"commitment-missed-escalation"} if version >= "v5" else set()
+        assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES | extra, version
 
 
 def _history(path: Path) -> WorkflowHistory:
@@ -52,7 +59,7 @@ def _history(path: Path) -> WorkflowHistory:
     ("change", "since"),
     [(MAIL_OUTSIDE_LOCK, "v2"), (FEWER_COMMANDS, "v3"), (RECORD_LOCALLY, "v4")],
 )
-@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4", "v5"])
 def test_only_runs_started_after_the_change_take_the_new_path(
     version: str, change: str, since: str
 ) -> None:
@@ -61,6 +68,27 @@ def test_only_runs_started_after_the_change_take_the_new_path(
     markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
     patched = any(change.encode() in e.SerializeToString() for e in markers)
     assert patched == (version >= since)
+
+
+def _marked(history: WorkflowHistory, change: str) -> bool:
+    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    return any(change.encode() in e.SerializeToString() for e in markers)
+
+
+def test_a_missed_escalation_is_sent_under_its_patch_and_only_there() -> None:
+    """The late-started commitment sends its missed escalations behind MISSED_ESCALATIONS;
+    runs that never missed one ask nothing and record no marker."""
+    late = _history(ROOT / "v5" / "commitment-missed-escalation.json")
+    assert _marked(late, MISSED_ESCALATIONS)
+    sent = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in late.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert "send_reminders" in sent
+    for version in ("v1", "v2", "v3", "v4", "v5"):
+        for name in ("commitment-change-request", "commitment-decline"):
+            assert not _marked(_history(ROOT / version / f"{name}.json"), MISSED_ESCALATIONS)
 
 
 @pytest.mark.parametrize("name", ["commitment-change-request", "commitment-decline"])
