@@ -29,6 +29,7 @@ from services.exports import (
     to_xlsx,
 )
 from tests.api.client import Api, running_api
+from tests.schedules import reporting_cycle
 
 CATALOG = load_catalog()
 PLANS: dict[str, dict[str, Any]] = {
@@ -68,9 +69,13 @@ def test_builders_write_numbers_dates_and_accents() -> None:
     assert sheet.column_dimensions["A"].width == 12
 
 
-async def lifecycle(api: Api, year: int) -> str:
-    """53.01 drafted, approved, signed and reporting Q1 (verified); 53.71 only drafted."""
-    cycle = await api.start_cycle(["53.01", "53.71"], year)
+async def lifecycle(api: Api, now: datetime) -> str:
+    """53.01 drafted, approved, signed and reporting Q1 (verified); 53.71 only drafted.
+
+    The cycle is last year's, so that its first-quarter report is open at `now`.
+    """
+    year, schedule = reporting_cycle(now)
+    cycle = await api.start_cycle(["53.01", "53.71"], year, schedule.model_dump(mode="json"))
     for code, officer in (("53.01", "operator-5301"), ("53.71", "operator-5371")):
         saved = await api.post(
             f"/cycles/{cycle}/commitments/{code}/save-draft",
@@ -157,9 +162,8 @@ async def test_exports_match_the_database(
     dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
     env = dev_server_env
-    year = (await env.get_current_time()).astimezone(WITA).year + 1
     async with running_api(env.client, db_url, tmp_path) as api:
-        cycle = await lifecycle(api, year)
+        cycle = await lifecycle(api, await env.get_current_time())
         exports = f"/cycles/{cycle}/exports"
 
         # Action plans: the approved version of 53.01, the latest draft of 53.71.

@@ -7,10 +7,10 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.calendar import WITA
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan
 from tests.api.client import running_api
+from tests.schedules import reporting_cycle
 
 PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.01")).model_dump(mode="json")
 PROBLEM = "application/problem+json"
@@ -54,9 +54,10 @@ async def test_a_commitment_from_draft_to_follow_up(
     dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
     env = dev_server_env
-    year = (await env.get_current_time()).astimezone(WITA).year + 1
+    # Last year's cycle: its first-quarter report is open today (see reporting_cycle).
+    year, schedule = reporting_cycle(await env.get_current_time())
     async with running_api(env.client, db_url, tmp_path) as api:
-        cycle = await api.start_cycle(["53.01", "53.71"], year)
+        cycle = await api.start_cycle(["53.01", "53.71"], year, schedule.model_dump(mode="json"))
         base = f"/cycles/{cycle}/commitments/53.01"
 
         again = await api.post(
