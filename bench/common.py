@@ -481,3 +481,12 @@ async def contenders(
             yield Contenders(
                 server, server_pid(server), komitmen_worker, floor_worker, settings, floor_env
             )
+
+
+def memory_bytes(pid: int, field: str) -> int:
+    """One memory figure of a process from /proc/<pid>/status (VmRSS, VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name == field:
+            return int(value.split()[0]) * 1024
+    raise LookupError(f"/proc/{pid}/status has no {field}")

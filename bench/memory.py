@@ -34,6 +34,7 @@ from bench.common import (
     bench_settings,
     cpu_seconds,
     database_option,
+    memory_bytes,
     progress,
     verdict,
 )
@@ -59,15 +60,6 @@ say = progress("memory")
 
 
 # --- the worker process as the kernel sees it ----------------------------------------------
-
-
-def memory_bytes(pid: int, field: str) -> int:
-    """One memory figure of a process from /proc/<pid>/status (VmRSS, VmHWM), in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name == field:
-            return int(value.split()[0]) * 1024
-    raise LookupError(f"/proc/{pid}/status has no {field}")
 
 
 async def settle(pid: int, *, window: float = 3.0, busy: float = 0.05, limit: float = 300) -> float:

@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import BenchCli, bench_main, database_option, progress, verdict
+from bench.common import BenchCli, bench_main, database_option, memory_bytes, progress, verdict
 from komitmen.devserver import free_port
 from services.settings import Settings
 from tests.stack import process_env
@@ -43,15 +43,6 @@ SLACK_CHECKS = 2
 UNBOUNDED = 40  # AnyIO's thread pool, which runs FastAPI's synchronous routes
 ADDRESSES = 25
 say = progress("signin_burst")
-
-
-def memory_bytes(pid: int, field: str) -> int:
-    """One memory figure of a process from /proc/<pid>/status (VmRSS, VmHWM), in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name == field:
-            return int(value.split()[0]) * 1024
-    raise LookupError(f"/proc/{pid}/status has no {field}")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -101,12 +102,18 @@ def set_password(session: Session, *, username: str, password_hash: str) -> bool
 
     The user's tokens stay valid: `services.signin.set_password` revokes them.
     """
+    return _change_active_user(session, username, password_hash=password_hash) is not None
+
+
+def _change_active_user(session: Session, username: str, **changes: Any) -> m.UserAccount | None:
+    """Set columns of an active user and flush; None if there is no such active user."""
     user = get_user(session, username=username)
     if user is None:
-        return False
-    user.password_hash = password_hash
+        return None
+    for column, value in changes.items():
+        setattr(user, column, value)
     session.flush()
-    return True
+    return user
 
 
 def get_active_user_by_id(session: Session, *, user_id: int) -> m.UserAccount | None:
@@ -121,12 +128,7 @@ def deactivate_user(session: Session, *, username: str) -> m.UserAccount | None:
     Their tokens stay in the table, unusable, since a token's user must be active;
     revoke them too with `revoke_user_tokens`.
     """
-    user = get_user(session, username=username)
-    if user is None:
-        return None
-    user.active = False
-    session.flush()
-    return user
+    return _change_active_user(session, username, active=False)
 
 
 def token_digest(token: str) -> str:

@@ -146,49 +146,37 @@ def _report(user: AuthUser, body: s.SubmitReportIn) -> BaseModel:
     return c.SubmitReport(actor=user.actor(), report=report)
 
 
+def _copying(request: type[BaseModel], *fields: str) -> Callable[[AuthUser, Any], BaseModel]:
+    """The workflow request made of the person as actor and these fields of the body."""
+
+    def made(user: AuthUser, body: Any) -> BaseModel:
+        return request(actor=user.actor(), **{f: getattr(body, f) for f in fields})
+
+    return made
+
+
 W = CommitmentWorkflow
 STEPS: dict[Action, Step[Any]] = {
     Action.SAVE_DRAFT: Step(
-        s.SaveDraftIn,
-        W.save_draft,
-        lambda u, b: c.SaveDraft(actor=u.actor(), plan=b.plan, based_on_version=b.based_on_version),
+        s.SaveDraftIn, W.save_draft, _copying(c.SaveDraft, "plan", "based_on_version")
     ),
-    Action.SUBMIT: Step(
-        s.VersionIn, W.submit, lambda u, b: c.Submit(actor=u.actor(), version=b.version)
-    ),
-    Action.APPROVE: Step(
-        s.VersionIn, W.approve, lambda u, b: c.Approve(actor=u.actor(), version=b.version)
-    ),
+    Action.SUBMIT: Step(s.VersionIn, W.submit, _copying(c.Submit, "version")),
+    Action.APPROVE: Step(s.VersionIn, W.approve, _copying(c.Approve, "version")),
     Action.REQUEST_CHANGES: Step(
-        s.RequestChangesIn,
-        W.request_changes,
-        lambda u, b: c.RequestChanges(actor=u.actor(), version=b.version, comments=b.comments),
+        s.RequestChangesIn, W.request_changes, _copying(c.RequestChanges, "version", "comments")
     ),
-    Action.SIGN: Step(
-        s.SignIn, W.sign, lambda u, b: c.Sign(actor=u.actor(), document_hash=b.document_hash)
-    ),
-    Action.DECLINE: Step(
-        s.ReasonIn, W.decline, lambda u, b: c.Decline(actor=u.actor(), reason=b.reason)
-    ),
+    # The acting status is the signer's record (`AuthUser.actor`), never the body's.
+    Action.SIGN: Step(s.SignIn, W.sign, _copying(c.Sign, "document_hash")),
+    Action.DECLINE: Step(s.ReasonIn, W.decline, _copying(c.Decline, "reason")),
     Action.SUBMIT_REPORT: Step(s.SubmitReportIn, W.submit_report, _report),
-    Action.VERIFY_REPORT: Step(
-        s.QuarterIn,
-        W.verify_report,
-        lambda u, b: c.VerifyReport(actor=u.actor(), quarter=b.quarter),
-    ),
+    Action.VERIFY_REPORT: Step(s.QuarterIn, W.verify_report, _copying(c.VerifyReport, "quarter")),
     Action.RETURN_REPORT: Step(
-        s.ReturnReportIn,
-        W.return_report,
-        lambda u, b: c.ReturnReport(actor=u.actor(), quarter=b.quarter, reason=b.reason),
+        s.ReturnReportIn, W.return_report, _copying(c.ReturnReport, "quarter", "reason")
     ),
     Action.EXTEND_DEADLINE: Step(
-        s.ExtendIn,
-        W.extend_deadline,
-        lambda u, b: c.ExtendDeadline(actor=u.actor(), key=b.key, until=b.until, reason=b.reason),
+        s.ExtendIn, W.extend_deadline, _copying(c.ExtendDeadline, "key", "until", "reason")
     ),
-    Action.WITHDRAW: Step(
-        s.WithdrawIn, W.withdraw, lambda u, b: c.Withdraw(actor=u.actor(), reason=b.reason)
-    ),
+    Action.WITHDRAW: Step(s.WithdrawIn, W.withdraw, _copying(c.Withdraw, "reason")),
 }
 
 

@@ -16,6 +16,7 @@ from db import people
 from domain.roles import Actor
 from services.access import AuthUser
 from services.errors import Conflict, NotFound
+from services.signin import revoke_all_tokens
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,9 @@ def deactivate_person(session: Session, *, username: str, actor: str, now: datet
     is no audit table for people (the audit trail is per cycle, hash-chained), so the
     deactivation is logged, with `actor`, on this module's logger at INFO.
     """
-    user = people.deactivate_user(session, username=username)
-    if user is None:
+    revoked = revoke_all_tokens(session, username=username, actor=actor, now=now)
+    if revoked is None:
         return None
-    revoked = people.revoke_user_tokens(session, user_id=user.id, now=now)
-    log.info("%s deactivated by %s; revoked %d tokens", username, actor, revoked)
+    people.deactivate_user(session, username=username)
+    log.info("%s deactivated by %s", username, actor)
     return revoked

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from db import models as m
+from domain.audit import AuditContent
 from domain.catalog import Office, load_catalog
 from domain.commitment import DeadlineKey, ReviewComment
 from domain.cycle import CYCLE_ID_PATTERN, DEFAULT_SIGNATORIES
@@ -153,19 +154,8 @@ class ReportOut(BaseModel):
     return_reason: str | None
 
 
-class AuditOut(BaseModel):
-    """One row of the audit trail."""
-
-    model_config = _ORM
-    stream: str
-    seq: int
-    action: str
-    actor: str
-    actor_role: str
-    from_stage: str | None
-    to_stage: str | None
-    detail: dict[str, Any]
-    occurred_at: datetime
+class AuditOut(AuditContent):
+    """One row of the audit trail: what its hash covers (`domain.audit.AuditContent`)."""
 
 
 class ReminderOut(BaseModel):

@@ -13,7 +13,7 @@ from db import mail, reads
 from db.session import session_factory, transaction
 from domain.catalog import load_catalog
 from domain.roles import Acting
-from komitmen.cli.demo import demo_cycle_id, run_demo
+from komitmen.cli.demo import demo_cycle_id, start_demo
 from komitmen.demo import DEMO_PASSWORD, demo_users, seed_demo_users
 from services.signin import authenticate, hash_password
 from tests.databases import sqlite_database
@@ -62,7 +62,8 @@ async def test_the_demo_shows_every_stage_reminders_and_escalation(
             now = await env.get_current_time()
             k.cycle_id, k.codes = demo_cycle_id(now), tuple(FIVE)
             settings = k.settings.model_copy(update={"temporal_task_queue": k.task_queue})
-            spec = await run_demo(env.client, settings, now=now, regencies=5, day_length=day)
+            demo = await start_demo(env.client, settings, now=now, regencies=5, day_length=day)
+            spec = await demo.play()
             # Past the never-drafted one's escalation to the managers (D+7 = day 15) and the
             # signing deadline (day 16); the people finished on day 6.5.
             await until(env, now + 16.5 * day)

@@ -37,7 +37,6 @@ from api.app import create_app
 from db import mail as db_mail
 from db import people, reads
 from db.session import engine_for, session_factory, transaction
-from domain.calendar import WITA
 from domain.catalog import load_catalog
 from domain.commitment import commitment_id
 from domain.reports import ReportState
@@ -45,6 +44,7 @@ from domain.stages import Stage
 from komitmen.demo import sample_plan
 from komitmen.devserver import free_port
 from tests.databases import postgres_database
+from tests.schedules import reporting_cycle
 from tests.stack import Stack, WorkerProcess, komitmen_stack
 from tests.test_worker_crash import check_projection, current
 
@@ -336,6 +336,8 @@ async def test_a_cycle_survives_losing_a_worker_and_an_api(cluster: Cluster) -> 
     client = await stack.server.connect()
     cycle = f"scale-{uuid.uuid4().hex[:8]}"
     tokens = issue_tokens(url)
+    # Last year's cycle: the first-quarter reports are open today (see reporting_cycle).
+    year, schedule = reporting_cycle(datetime.now(UTC))
 
     async with httpx.AsyncClient(timeout=120) as http:
         started = await http.post(
@@ -343,8 +345,9 @@ async def test_a_cycle_survives_losing_a_worker_and_an_api(cluster: Cluster) -> 
             json={
                 "cycle_id": cycle,
                 "name": "Rakor PB NTT",
-                "year": datetime.now(WITA).year + 1,
+                "year": year,
                 "regency_codes": list(CODES),
+                "schedule": schedule.model_dump(mode="json"),
             },
             headers={"Authorization": f"Bearer {tokens['koordinator']}"},
         )

@@ -99,9 +99,10 @@ class Demo:
             return await self.send(commitment, update, request)
         return await answered(self.settings, actions.act(self.client, commitment, update, request))
 
-    async def play(self) -> None:
-        """Act every regency's story at once, each at its own pace."""
+    async def play(self) -> CycleSpec:
+        """Act every regency's story at once, each at its own pace; the cycle played."""
         await asyncio.gather(*(story.play(self, regency) for regency, story in self.stories))
+        return self.spec
 
     async def day(self, n: float) -> None:
         """Wait until day `n` of the compressed clock."""
@@ -377,20 +378,6 @@ def introduce(
     say("what the people do:")
 
 
-async def run_demo(
-    client: Client,
-    settings: Settings,
-    *,
-    now: datetime,
-    regencies: int = DEFAULT_REGENCIES,
-    day_length: timedelta = timedelta(seconds=DEFAULT_SECONDS_PER_DAY),
-) -> CycleSpec:
-    """Start a demo cycle at `now` on days of `day_length`, act each regency's story, return it."""
-    demo = await start_demo(client, settings, now=now, regencies=regencies, day_length=day_length)
-    await demo.play()
-    return demo.spec
-
-
 async def start_demo(
     client: Client,
     settings: Settings,
@@ -436,13 +423,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     async def play() -> CycleSpec:
         client = await client_for(settings)
-        return await run_demo(
-            client,
-            settings,
-            now=datetime.now(WITA),
-            regencies=args.regencies,
-            day_length=day_length,
+        now = datetime.now(WITA)
+        demo = await start_demo(
+            client, settings, now=now, regencies=args.regencies, day_length=day_length
         )
+        return await demo.play()
 
     cycle = asyncio.run(play()).cycle_id
     say(f"the people are done at {clock(datetime.now(WITA))}; the timers take it from here:")

@@ -167,30 +167,33 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--acting", choices=[a.value for a in Acting], default="definitive")
     add.add_argument("--nip", help="18-digit NIP of a civil servant")
     add.add_argument("--language", choices=["id", "en"], default="id")
-    passwd = users_sub.add_parser(
-        "passwd",
-        help="set a password for signing in (revokes the person's tokens)",
-        description="Set a password (asked for, or read from standard input when piped); "
-        "every API token and page session of the person is revoked.",
+    person_commands = (
+        (
+            "passwd",
+            cmd_users_passwd,
+            "set a password for signing in (revokes the person's tokens)",
+            "Set a password (asked for, or read from standard input when piped); "
+            "every API token and page session of the person is revoked.",
+        ),
+        (
+            "deactivate",
+            cmd_users_deactivate,
+            "refuse a person's sign-in from now on and revoke their tokens",
+            "Deactivate a person: sign-in is refused from now on and every API "
+            "token and page session is revoked. The account stays, for the record.",
+        ),
+        (
+            "revoke-tokens",
+            cmd_users_revoke_tokens,
+            "revoke every API token and page session of a person",
+            "Revoke every API token and page session of a person; "
+            "their password still signs in.",
+        ),
     )
-    passwd.set_defaults(handler=cmd_users_passwd)
-    passwd.add_argument("username")
-    deactivate = users_sub.add_parser(
-        "deactivate",
-        help="refuse a person's sign-in from now on and revoke their tokens",
-        description="Deactivate a person: sign-in is refused from now on and every API "
-        "token and page session is revoked. The account stays, for the record.",
-    )
-    deactivate.set_defaults(handler=cmd_users_deactivate)
-    deactivate.add_argument("username")
-    revoke = users_sub.add_parser(
-        "revoke-tokens",
-        help="revoke every API token and page session of a person",
-        description="Revoke every API token and page session of a person; "
-        "their password still signs in.",
-    )
-    revoke.set_defaults(handler=cmd_users_revoke_tokens)
-    revoke.add_argument("username")
+    for name, handler, short, long in person_commands:
+        person = users_sub.add_parser(name, help=short, description=long)
+        person.set_defaults(handler=handler)
+        person.add_argument("username")
 
     cycle = sub.add_parser("cycle", help="start, list, show, cancel or extend cycles")
     cycle_sub = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ACTION")

@@ -11,6 +11,7 @@ import argparse
 import getpass
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from domain.calendar import WITA
@@ -129,27 +130,28 @@ def cmd_users_passwd(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_users_deactivate(args: argparse.Namespace, settings: Settings) -> int:
-    """Deactivate a person: sign-in refused from now on, every token revoked."""
+def _revoking(
+    args: argparse.Namespace,
+    settings: Settings,
+    act: Callable[..., int | None],
+    done: str,
+) -> int:
+    """Run a service that revokes a person's tokens; `done` is said with {username}, {n}."""
     configure_logging()
     with database(settings) as session:
-        revoked = people.deactivate_person(
-            session, username=args.username, actor=operator(), now=datetime.now(UTC)
-        )
+        revoked = act(session, username=args.username, actor=operator(), now=datetime.now(UTC))
     if revoked is None:
         raise UsageError(f"no active user {args.username!r}")
-    say(f"deactivated {args.username}; revoked {revoked} tokens")
+    say(done.format(username=args.username, n=revoked))
     return 0
+
+
+def cmd_users_deactivate(args: argparse.Namespace, settings: Settings) -> int:
+    """Deactivate a person: sign-in refused from now on, every token revoked."""
+    done = "deactivated {username}; revoked {n} tokens"
+    return _revoking(args, settings, people.deactivate_person, done)
 
 
 def cmd_users_revoke_tokens(args: argparse.Namespace, settings: Settings) -> int:
     """Revoke every API token and page session of a person; signing in still works."""
-    configure_logging()
-    with database(settings) as session:
-        revoked = revoke_all_tokens(
-            session, username=args.username, actor=operator(), now=datetime.now(UTC)
-        )
-    if revoked is None:
-        raise UsageError(f"no active user {args.username!r}")
-    say(f"revoked {revoked} tokens of {args.username}")
-    return 0
+    return _revoking(args, settings, revoke_all_tokens, "revoked {n} tokens of {username}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from markupsafe import escape
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from domain.calendar import WITA, end_of_day
+from domain.calendar import WITA, at_wita
 from services.settings import Settings
 from tests.api.client import Api, running_api
 from tests.harness import until
@@ -281,6 +281,9 @@ async def test_markup_in_text_is_escaped_on_every_page_and_in_every_email(
         for signer in ("kalak-5301", "bappeda-5301", "kada-5301"):
             api.set_acting(signer, "plt")  # every mark on every page: Plt. on record
             await _act(api, f"{base}/sign", signer, {"document_hash": document})
+        # Kota Kupang never drafts: its reminders and escalation carry the cycle's name.
+        # By 1 March the first-quarter report is open (it opens in the quarter's last month).
+        await until(env, at_wita(date(year, 3, 1), 0))
         report = {
             "quarter": 1,
             "items": [
@@ -296,8 +299,7 @@ async def test_markup_in_text_is_escaped_on_every_page_and_in_every_email(
         await _act(api, f"{base}/reports/return", "reviewer", {"quarter": 1, "reason": IMG})
         extension = {"key": "q1", "until": f"{year}-04-30", "reason": SCRIPT}
         await _act(api, f"{base}/extend", "koordinator", extension)
-        # Kota Kupang never drafts: its reminders and escalation carry the cycle's name.
-        await until(env, end_of_day(date(year, 1, 15)) + timedelta(days=2))
+        await until(env, at_wita(date(year, 3, 1), 1))  # the return's notice has gone out
 
         pages = {
             "manajer": [

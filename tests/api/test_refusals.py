@@ -2,13 +2,15 @@
 
 403 is for who the person is (a role that never takes the action, an acting status
 other than their record's), 409 for where the commitment is; POST /cycles names its
-regencies by Kemendagri code only; whole-number fields refuse booleans. Every refusal
-leaves the audit trail and the commitments as they were.
+regencies by Kemendagri code only; whole-number fields refuse booleans; a quarter's
+report waits for the quarter's last month. Every refusal leaves the audit trail and
+the commitments as they were.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,11 @@ import pytest
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.calendar import WITA
+from domain.calendar import WITA, at_wita
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan
 from tests.api.client import Api, running_api
+from tests.harness import until
 from workflows.common import cycle_workflow_id
 
 PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.01")).model_dump(mode="json")
@@ -171,3 +174,42 @@ async def test_whole_numbers_refuse_true_and_false(
         sent = await api.post(f"{base}/submit", "operator-5301", {"version": 1})
         assert sent.status_code == 200, sent.text
         assert sent.json()["stage"] == "review"
+
+
+# A quarter's report opens at 00:00 WITA on the first day of the quarter's last month.
+async def test_a_quarterly_report_opens_on_the_first_day_of_the_quarters_last_month(
+    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    year = await next_year(env)  # the default schedule: signing due 15 February
+    opens = at_wita(date(year, 3, 1), 0)
+    async with running_api(env.client, db_url, tmp_path) as api:
+        base = await submitted(api, year)
+        approved = await api.post(f"{base}/approve", "reviewer", {"version": 1})
+        document = approved.json()["document_hash"]
+        for signer in ("kalak-5301", "bappeda-5301", "kada-5301"):
+            signed = await api.post(f"{base}/sign", signer, {"document_hash": document})
+            assert signed.status_code == 200, signed.text
+        assert signed.json()["stage"] == "follow_up"
+        report = {
+            "quarter": 1,
+            "items": [{"item_position": 1, "status": "sesuai_jadwal", "percent_realised": "25"}],
+        }
+        before = api.audit_rows(), api.commitment_rows()
+
+        early = await api.post(f"{base}/reports", "operator-5301", report)
+        refused(early, 409, f"the quarter 1 report opens on {year}-03-01")
+        # A minute before it opens is still too early.
+        await until(env, opens - timedelta(minutes=1))
+        last_minute = await api.post(f"{base}/reports", "operator-5301", report)
+        refused(last_minute, 409, f"the quarter 1 report opens on {year}-03-01")
+        assert (await api.get(f"{base}/reports", "manajer")).json() == []
+        assert (api.audit_rows(), api.commitment_rows()) == before
+
+        await until(env, opens)
+        accepted = await api.post(f"{base}/reports", "operator-5301", report)
+        assert accepted.status_code == 200, accepted.text
+        (q1,) = (await api.get(f"{base}/reports", "manajer")).json()
+        assert (q1["quarter"], q1["state"], q1["timeliness"]) == (1, "submitted", "on_time")
+        assert opens <= datetime.fromisoformat(q1["submitted_at"]) < opens + timedelta(days=1)
+        assert api.audit_rows() == before[0] + 1

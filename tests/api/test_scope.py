@@ -21,7 +21,7 @@ import asyncio
 import io
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from itertools import product
 from pathlib import Path
@@ -37,7 +37,7 @@ from api.app import create_app
 from api.errors import PROBLEM_JSON
 from api.pages.base import LOGIN_COOKIE, SESSION_COOKIE
 from api.security import csrf_token
-from domain.calendar import WITA
+from domain.calendar import wita_date
 from domain.catalog import load_catalog
 from domain.roles import Role
 from domain.stages import Action, Stage, roles_for
@@ -48,6 +48,7 @@ from services.settings import Settings
 from tests.api.client import Api, running_api
 from tests.pages.test_forms import row
 from tests.pages.test_pages import PASSWORD, hidden
+from tests.schedules import reporting_cycle
 from workflows.common import commitment_workflow_id
 
 PLAN: dict[str, Any] = sample_plan(load_catalog().get("53.01")).model_dump(mode="json")
@@ -106,6 +107,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): Rule.PUBLIC,
     ("GET", "/ready"): Rule.PUBLIC,
     ("GET", "/static/komitmen.css"): Rule.PUBLIC,
+    ("GET", "/static/document.css"): Rule.PUBLIC,
     ("GET", "/login"): Rule.PUBLIC,
     ("POST", "/auth/token"): Rule.SIGN_IN,
     ("POST", "/login"): Rule.SIGN_IN,
@@ -172,8 +174,8 @@ def coordinator_bodies(year: int) -> dict[str, dict[str, Any]]:
     return {"/cycles": start, "/cycles/{cycle_id}/cancel": {"reason": "Ditunda"}}
 
 
-def api_body(action: Action, year: int) -> dict[str, Any]:
-    """A well-formed JSON body for every API action."""
+def api_body(action: Action, signing_due: date) -> dict[str, Any]:
+    """A well-formed JSON body for every API action (an extension moves signing a month)."""
     bodies: dict[Action, dict[str, Any]] = {
         Action.SAVE_DRAFT: {"plan": PLAN, "based_on_version": 1},
         Action.SUBMIT: {"version": 1},
@@ -190,7 +192,11 @@ def api_body(action: Action, year: int) -> dict[str, Any]:
         },
         Action.VERIFY_REPORT: {"quarter": 1},
         Action.RETURN_REPORT: {"quarter": 1, "reason": "Lengkapi bukti"},
-        Action.EXTEND_DEADLINE: {"key": "signing", "until": f"{year}-03-31", "reason": "Banjir"},
+        Action.EXTEND_DEADLINE: {
+            "key": "signing",
+            "until": (signing_due + timedelta(days=31)).isoformat(),
+            "reason": "Banjir",
+        },
         Action.WITHDRAW: {"reason": "Ditunda"},
     }
     return bodies[action]
@@ -232,6 +238,7 @@ class Walk:
     api: Api
     cycle: str
     year: int
+    signing_due: date
     tried: set[tuple[str, str]] = field(default_factory=set)
     swept: set[tuple[str, Stage]] = field(default_factory=set)
     """The commitments whose stage every user has tried every action in."""
@@ -297,7 +304,7 @@ class Walk:
     ) -> httpx.Response:
         """Send an action through a JSON action route or a page form (fields change the body)."""
         if route != PAGE_FORM:
-            body = api_body(action, self.year) | (fields or {})
+            body = api_body(action, self.signing_due) | (fields or {})
             return await self.call(user, "POST", route, code=code, json=body)
         url = self.urls(route, code)[0].replace("{action}", action.value)
         csrf = csrf_token(self.secret(user)) if user else ""
@@ -494,15 +501,14 @@ async def test_every_role_on_every_route_of_both_regencies(
     dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
     env = dev_server_env
-    today = (await env.get_current_time()).astimezone(WITA).date()
-    year = today.year + 1
-    # Drafting was due ten days ago: both regencies are overdue from the start.
-    schedule = {
-        "drafting_due": (today - timedelta(days=10)).isoformat(),
-        "signing_due": f"{year}-02-15",
-    }
+    now = await env.get_current_time()
+    # Last year's cycle, so that the first-quarter report is open (see reporting_cycle);
+    # drafting was due ten days ago: both regencies are overdue from the start.
+    year, spec = reporting_cycle(now)
+    spec = spec.model_copy(update={"drafting_due": wita_date(now) - timedelta(days=10)})
     async with running_api(env.client, db_url, tmp_path) as api:
-        walk = Walk(api, await api.start_cycle([OWN, OTHER], year, schedule), year)
+        cycle = await api.start_cycle([OWN, OTHER], year, spec.model_dump(mode="json"))
+        walk = Walk(api, cycle, year, spec.signing_due)
         walk.tried.add(("POST", "/cycles"))  # the coordinator started it
         for code, officer in ((OWN, "operator-5301"), (OTHER, "operator-5371")):
             draft = {"plan": PLAN, "based_on_version": 0}

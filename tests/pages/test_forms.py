@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.calendar import WITA
 from tests.api.client import Api, running_api
 from tests.pages.test_pages import hidden, sign_in
+from tests.schedules import reporting_cycle
 
 ITEM = {
     "strategic_issue": "destana",
@@ -44,9 +45,10 @@ async def test_a_commitment_goes_from_draft_to_verified_report_through_the_forms
     time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
     env = time_skipping_env
-    year = (await env.get_current_time()).astimezone(WITA).year + 1
+    # Last year's cycle: its first-quarter report is open today (see reporting_cycle).
+    year, schedule = reporting_cycle(await env.get_current_time())
     async with running_api(env.client, db_url, tmp_path) as api:
-        cycle = await api.start_cycle(["53.01", "53.71"], year)
+        cycle = await api.start_cycle(["53.01", "53.71"], year, schedule.model_dump(mode="json"))
         url = f"/cycles/{cycle}/commitments/53.01/page"
 
         await sign_in(api, "operator-5301")
