@@ -356,6 +356,8 @@ _STAGE_DEADLINES = {
     Stage.REVIEW: (DeadlineKey.REVIEW, Audience.REVIEWER),
     Stage.SIGNING: (DeadlineKey.SIGNING, Audience.SIGNATORY),
 }
+_STAGE_OWES = {stage: [key] for stage, (key, _) in _STAGE_DEADLINES.items()}
+_REPORT_KEYS = tuple((q, report_key(q)) for q in (1, 2, 3, 4))
 _OWED_REPORT = (None, ReportState.RETURNED)
 
 
@@ -366,17 +368,16 @@ def owed_deadlines(
 
     Drafting, review and signing owe their stage's deadline; follow-up owes each
     quarter's report that is not locked and not in (or was returned). The workflow
-    applies it to its state, the overdue list to the recorded rows.
+    applies it to its state, the overdue list to the recorded rows (a page of them
+    per request, so it is kept cheap).
     """
-    if stage in _STAGE_DEADLINES:
-        return [_STAGE_DEADLINES[stage][0]]
-    if stage == Stage.FOLLOW_UP:
+    if stage is Stage.FOLLOW_UP:
         return [
-            report_key(q)
-            for q in (1, 2, 3, 4)
+            key
+            for q, key in _REPORT_KEYS
             if q not in locked and reports.get(q) in _OWED_REPORT
         ]
-    return []
+    return list(_STAGE_OWES.get(stage, ()))
 
 
 def open_obligations(state: CommitmentState) -> list[Obligation]:

@@ -7,6 +7,7 @@ and role for the JSON API and the pages.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -200,15 +201,38 @@ def plan_cycle(user: AuthUser, body: StartCycleIn) -> CycleSpec:
         raise ScheduleError(f"schedule.{bad.field}", bad.message) from None
 
 
+RECORDED_WITHIN = 10.0
+"""Seconds a start waits for every commitment to be on the board before answering anyway."""
+
+
 async def start_cycle(
-    client: Client, settings: Settings, user: AuthUser, body: StartCycleIn
+    client: Client,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    user: AuthUser,
+    body: StartCycleIn,
 ) -> StartedOut:
-    """Start a cycle for some or every regency (coordinator); Conflict if it exists."""
+    """Start a cycle for some or every regency (coordinator); Conflict if it exists.
+
+    Answers once every commitment is recorded (each records its own start as it
+    begins), so the board, read right after, shows them all.
+    """
     spec = plan_cycle(user, body)
     started = await actions.start_configured_cycle(client, spec, settings)
     if not started:
         raise Conflict(f"cycle {spec.cycle_id} was started before; nothing was duplicated")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RECORDED_WITHIN
+    while loop.time() < deadline:
+        if await asyncio.to_thread(_recorded, sessions, spec.cycle_id) >= len(spec.regencies):
+            break
+        await asyncio.sleep(0.05)
     return StartedOut(cycle_id=spec.cycle_id, regency_codes=[r.code for r in spec.regencies])
+
+
+def _recorded(sessions: sessionmaker[Session], cycle_id: str) -> int:
+    with transaction(sessions) as session:
+        return len(commitments(session, cycle_id))
 
 
 async def cancel_cycle(

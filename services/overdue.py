@@ -188,9 +188,10 @@ def _overdue(row: reads.OverdueCommitment, now: datetime) -> list[OverdueOut]:
     The workflow's clock decides what is overdue (it recorded `overdue_since`); the
     time left is counted from `now`. A quarter whose lock has passed owes nothing more.
     """
-    locked = [q for q in (1, 2, 3, 4) if _passed(row.deadlines.get(lock_key(q)), now)]
+    stage = Stage(row.stage)
+    locked = _locked(row, now) if stage is Stage.FOLLOW_UP else ()
     entries = []
-    for key in owed_deadlines(Stage(row.stage), row.report_states, locked):
+    for key in owed_deadlines(stage, row.report_states, locked):
         text = row.deadlines.get(key)
         if text is None:
             continue
@@ -213,5 +214,13 @@ def _overdue(row: reads.OverdueCommitment, now: datetime) -> list[OverdueOut]:
     return entries
 
 
-def _passed(text: str | None, now: datetime) -> bool:
-    return text is not None and datetime.fromisoformat(text) <= now
+def _locked(row: reads.OverdueCommitment, now: datetime) -> list[int]:
+    """The quarters of a commitment in follow-up whose lock has passed."""
+    return [
+        q
+        for q, key in _LOCK_KEYS
+        if (text := row.deadlines.get(key)) is not None and datetime.fromisoformat(text) <= now
+    ]
+
+
+_LOCK_KEYS = tuple((q, lock_key(q)) for q in (1, 2, 3, 4))

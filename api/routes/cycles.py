@@ -31,7 +31,7 @@ async def start_cycle(
     body: StartCycleIn, user: CurrentUser, client: TemporalDep, runtime: RuntimeDep
 ) -> StartedOut:
     """Start a cycle for some or every regency (coordinator); 409 if it exists."""
-    return await cycles.start_cycle(client, runtime.settings, user, body)
+    return await cycles.start_cycle(client, runtime.settings, runtime.sessions, user, body)
 
 
 @router.get("/{cycle_id}")
