@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.calendar import WITA, at_wita, end_of_day
 from tests.api.client import running_api
 from tests.harness import until
-from tests.pages.browser import PHONE, chromium, served, sign_in_browser
+from tests.pages.browser import ARTIFACTS, DESKTOP, PHONE, chromium, served, sign_in_browser
 
 PASSWORD = "kata-sandi-panjang"
 PEOPLE = (
@@ -88,8 +88,13 @@ async def test_every_role_works_a_commitment_through_in_chromium(
                 ("bappeda-5301", "pejabat definitif"),
                 ("kada-5301", "Plt."),
             ):
-                signatory = await sign_in_browser(browser, base, username, PASSWORD)
+                viewport = PHONE if username == "kada-5301" else DESKTOP
+                signatory = await sign_in_browser(browser, base, username, PASSWORD, viewport)
                 page = await signatory.open(page_path)
+                if username == "kada-5301":
+                    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                    shot = ARTIFACTS / "sign-form-phone.png"
+                    await page.locator("#form-sign").screenshot(path=str(shot))
                 assert await page.locator("#form-sign [name=acting]").count() == 0
                 signing_as = await page.inner_text("#form-sign .signing-as")
                 assert f"Anda menandatangani sebagai {shown}" in signing_as
