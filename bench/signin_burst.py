@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -30,7 +28,15 @@ from typing import Any
 
 import httpx
 
-from bench.common import BenchCli, bench_main, database_option, memory_bytes, progress, verdict
+from bench.common import (
+    BenchCli,
+    bench_main,
+    bench_process,
+    database_option,
+    memory_bytes,
+    progress,
+    verdict,
+)
 from komitmen.devserver import free_port
 from services.settings import Settings
 from tests.stack import process_env
@@ -85,35 +91,23 @@ def api_process(db_url: str, folder: Path, checks: int) -> Iterator[tuple[int, s
     )
     env = process_env(settings)
     env["KOMITMEN_MAX_CONCURRENT_PASSWORD_CHECKS"] = str(checks)  # even at its default
-    log = folder / f"api-{checks}.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "komitmen", "api"],
-            env=env,
-            cwd=folder,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
+    args = ["-m", "komitmen", "api"]
+    with bench_process(args, env, folder / f"api-{checks}.log") as api:
         deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the API never answered:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+        while not _answers(url):
+            if api.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API never answered:\n{api.tail()}")
             time.sleep(0.1)
-        yield process.pid, url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        yield api.pid, url
+
+
+def _answers(url: str) -> bool:
+    """Whether the API at `url` answers its liveness probe."""
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def wrong_sign_in() -> dict[str, str]:

@@ -221,18 +221,16 @@ def available_actions(record: CommitmentRecord, user: AuthUser) -> set[Action]:
         allowed.discard(Action.SUBMIT)
     signed = {s.office for s in record.signatures if s.document_hash == row.document_hash}
     spec: dict[str, Any] = record.cycle.spec if record.cycle is not None else {}
+    signatories: Sequence[str] = spec.get("signatories", ())
     refusal = signing_refusal(
         user.office,
-        signatories=spec.get("signatories", ()),
+        signatories=signatories,
         signed=signed,
         ordered=bool(spec.get("ordered_signing")),
     )
     if refusal is not None:
         allowed.discard(Action.SIGN)
-    if (
-        user.office is None
-        or user.office in signed
-        or user.office not in spec.get("signatories", ())
-    ):
+    # A decline comes from an office whose signature is still pending, in any order.
+    if user.office not in signatories or user.office in signed:
         allowed.discard(Action.DECLINE)
     return allowed

@@ -362,10 +362,13 @@ class CommitmentWorkflow:
             await workflow.get_external_workflow_handle(
                 cycle_workflow_id(self.state.spec.cycle_id)
             ).signal("reminders_due", ReminderBatch(intents=tick.reminders))
-        await self._escalate_missed()
 
     async def _escalate_missed(self) -> None:
-        """Send, once, escalations that fell due before the commitment owed their deadline."""
+        """Send, once, escalations that fell due before the commitment owed their deadline.
+
+        Called where an obligation can begin (the start, each action); a timer's wakeup
+        needs no call, as `advance` sends what falls due in its window itself.
+        """
         missed = c.missed_escalations(self.state, workflow.now())
         # Asked only when there is one, so runs with none record no marker.
         if not missed or not workflow.patched(MISSED_ESCALATIONS):
