@@ -10,6 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from babel.numbers import format_decimal
+
 from domain.calendar import WITA
 from domain.roles import Acting
 
@@ -103,3 +105,18 @@ def acting_mark(acting: str) -> str:
         return ACTING_MARK.get(Acting(acting), "")
     except ValueError:
         return ""
+
+
+def format_amount(value: Number, language: str = "id", *, rupiah: bool = False) -> str:
+    """An exact amount with grouping: "150.000.000", "150.000.000,50" (id) or "150,000,000.50".
+
+    Never rounds: cents show (always two digits) whenever the amount has them, so a
+    printed copy carries the very figure its document hash covers. `rupiah` prefixes
+    "Rp" as Indonesian documents write it, without a space.
+    """
+    exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    pattern = "#,##0" if exact == exact.to_integral_value() else "#,##0.00"
+    locale = "en_US" if normalize_language(language) == "en" else "id_ID"
+    digits = format_decimal(abs(exact), format=pattern, locale=locale, decimal_quantization=False)
+    sign = "-" if exact < 0 else ""
+    return f"{sign}Rp{digits}" if rupiah else f"{sign}{digits}"
