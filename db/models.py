@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -87,6 +88,8 @@ class UserAccount(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    nik: Mapped[str | None] = mapped_column(String(16), default=None)
+    """The signatory's NIK, which a certified signature (TTE) is requested under."""
 
     __table_args__ = (Index("ix_user_account_role_regency", "role", "regency_code"),)
 
@@ -154,8 +157,17 @@ class PlanVersion(OfCommitment, Base):
     round: Mapped[int]
     saved_by: Mapped[str] = mapped_column(String(200))
     saved_at: Mapped[datetime]
+    # The exact bytes the version's document hash covers (domain.document), kept so that
+    # anyone can fetch them and recompute the hash. NULL for versions recorded before.
+    document_format: Mapped[int | None]
+    document: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_hash: Mapped[str | None] = mapped_column(String(64))
+    verify_code: Mapped[str | None] = mapped_column(String(16))
 
-    __table_args__ = (UniqueConstraint("commitment_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("commitment_id", "number"),
+        Index("ix_plan_version_verify_code", "verify_code"),
+    )
 
 
 class ActionItem(Base):
@@ -215,6 +227,51 @@ class Signature(OfCommitment, Base):
     nip: Mapped[str | None] = mapped_column(String(18))
     document_hash: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(16), server_default="confirmed")
+    # The stamped scan (wet) or the PAdES-signed PDF (certified), kept in stored_file.
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_media_type: Mapped[str | None] = mapped_column(String(100))
+    evidence_document_id: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("commitment_id", "document_hash", "office"),)
+
+
+class StoredFile(Base):
+    """A file people handed in (a signed scan, a certified PDF), kept by its SHA-256.
+
+    In the database rather than on a disk, so that any API process behind any load
+    balancer serves it and a database backup holds it; files are a few MB at most.
+    """
+
+    __tablename__ = "stored_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class TteRequest(OfCommitment, Base):
+    """A certified signature asked of the signing service, until it is given or refused.
+
+    The passphrase is never here: a request that waits for the service is retried by the
+    API process that holds it in memory, and otherwise asks the signatory for it again.
+    """
+
+    __tablename__ = "tte_request"
+
+    office: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(200))
+    document_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    output_sha256: Mapped[str | None] = mapped_column(String(64))
+    document_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("commitment_id", "document_hash", "office"),)
 

@@ -93,6 +93,15 @@ def list_versions(session: Session, *, commitment_id: str) -> Sequence[m.PlanVer
     return _of_commitment(session, m.PlanVersion, commitment_id, m.PlanVersion.number)
 
 
+def get_version(session: Session, *, commitment_id: str, number: int) -> m.PlanVersion | None:
+    """One saved version of a commitment, or None."""
+    return session.scalar(
+        select(m.PlanVersion).where(
+            m.PlanVersion.commitment_id == commitment_id, m.PlanVersion.number == number
+        )
+    )
+
+
 def list_comments(session: Session, *, commitment_id: str) -> Sequence[m.ReviewComment]:
     """Review comments of a commitment, oldest first."""
     return _of_commitment(

@@ -21,6 +21,7 @@ from db import models as m
 from domain.audit import EMPTY_CHAIN, AuditContent, ChainHead, chain_after
 from domain.commitment import Event
 from domain.cycle import CycleEvent
+from domain.document import DocumentFormat, bytes_hash, document_bytes, verification_code
 
 # cost more CPU than SQLite took to run it (bench/lifecycle.py).
 _RECORDED = select(
@@ -138,6 +139,10 @@ def record_event(
                 nip=sig.nip,
                 document_hash=sig.document_hash,
                 signed_at=sig.signed_at,
+                method=sig.method.value,
+                evidence_sha256=sig.evidence.sha256 if sig.evidence else None,
+                evidence_media_type=sig.evidence.media_type if sig.evidence else None,
+                evidence_document_id=sig.evidence.document_id if sig.evidence else None,
             )
         )
     if event.quarter is not None:
@@ -258,12 +263,33 @@ def _project_commitment(session: Session, *, event: Event, regency_name: str) ->
 
 def _record_version(session: Session, *, event: Event) -> None:
     assert event.plan is not None
+    # The workflow hashed the plan in this format; the bytes are kept so that anyone can
+    # fetch them and recompute the hash. Events from before formats were numbered (no
+    # document_format) were written in the typed format, and carried no hash to check.
+    written = event.document_format or DocumentFormat.TYPED
+    content = document_bytes(
+        cycle_id=event.cycle_id,
+        regency_code=event.regency_code,
+        version=event.version,
+        plan=event.plan,
+        document_format=written,
+    )
+    digest = bytes_hash(content)
+    if event.version_hash is not None and digest != event.version_hash:
+        raise ValueError(
+            f"{event.commitment_id} version {event.version}: the document recorded hashes "
+            f"{digest}, the workflow's {event.version_hash}"
+        )
     version = m.PlanVersion(
         commitment_id=event.commitment_id,
         number=event.version,
         round=event.round,
         saved_by=event.actor.name,
         saved_at=event.occurred_at,
+        document_format=int(written),
+        document=content,
+        document_hash=digest,
+        verify_code=verification_code(digest),
     )
     session.add(version)
     session.flush()

@@ -15,15 +15,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import WorkingCalendar, end_of_day, wita_date
+from domain.document import DocumentFormat, version_hash
 from domain.errors import TransitionRefused
-from domain.plan import (
-    ActionPlan,
-    ShortText,
-    Text,
-    WholeNumber,
-    document_hash,
-    plan_document,
-)
+from domain.plan import ActionPlan, ShortText, Text, WholeNumber
 from domain.reports import QuarterlyReport, ReportState, Timeliness, timeliness
 from domain.roles import SYSTEM, Acting, Actor
 from domain.schedule import ResolvedSchedule
@@ -83,6 +77,17 @@ class ReminderKind(StrEnum):
     ESCALATION = "escalation"
 
 
+class SignatureMethod(StrEnum):
+    """How a cycle's signatories sign the approved document (`docs/signing.md`)."""
+
+    CONFIRMED = "confirmed"
+    """Signed in Komitmen by the signed-in signatory (the form before wet and TTE)."""
+    WET = "wet"
+    """Signed in ink and stamped on paper; the office uploads the scan."""
+    CERTIFIED = "certified"
+    """A certified electronic signature (TTE) through BSrE on the generated PDF."""
+
+
 class CommitmentSpec(BaseModel):
     """What a commitment is started with: fixed for its whole life."""
 
@@ -94,6 +99,7 @@ class CommitmentSpec(BaseModel):
     regency_name: str
     signatories: tuple[str, ...]
     ordered_signing: bool = False
+    signature_method: SignatureMethod = SignatureMethod.CONFIRMED
     schedule: ResolvedSchedule
     calendar: WorkingCalendar
 
@@ -155,6 +161,21 @@ class ReviewComment(BaseModel):
     text: Text
 
 
+class SignatureEvidence(BaseModel):
+    """The file behind a wet or certified signature, kept by the API before the signature.
+
+    A wet signature's evidence is the signed, stamped scan; a certified one's is the
+    PAdES-signed PDF the signing service returned, validated before it was accepted.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    media_type: str = Field(min_length=1, max_length=100)
+    document_id: str | None = Field(default=None, max_length=200)
+    """The signing service's id of the signed document (BSrE's `id_dokumen`)."""
+
+
 class Signature(BaseModel):
     """A signatory's signature on the approved document."""
 
@@ -167,6 +188,8 @@ class Signature(BaseModel):
     version: int
     document_hash: str
     signed_at: datetime
+    method: SignatureMethod = SignatureMethod.CONFIRMED
+    evidence: SignatureEvidence | None = None
 
 
 class Event(BaseModel):
@@ -190,6 +213,10 @@ class Event(BaseModel):
     deadlines: dict[DeadlineKey, datetime]
     reason: str | None = None
     plan: ActionPlan | None = None
+    document_format: DocumentFormat | None = None
+    """With a saved plan: the format of its document (`domain.document`)."""
+    version_hash: str | None = None
+    """With a saved plan: its document hash, which the record checks it reproduces."""
     comments: tuple[ReviewComment, ...] = ()
     reviewed_round: int | None = None
     signature: Signature | None = None
@@ -242,6 +269,8 @@ class Sign(BaseModel):
     model_config = ConfigDict(extra="forbid")
     actor: Actor
     document_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    evidence: SignatureEvidence | None = None
+    """Required when the cycle signs wet or certified; refused when it signs in Komitmen."""
 
 
 class Decline(BaseModel):
@@ -373,9 +402,7 @@ def owed_deadlines(
     """
     if stage is Stage.FOLLOW_UP:
         return [
-            key
-            for q, key in _REPORT_KEYS
-            if q not in locked and reports.get(q) in _OWED_REPORT
+            key for q, key in _REPORT_KEYS if q not in locked and reports.get(q) in _OWED_REPORT
         ]
     return list(_STAGE_OWES.get(stage, ()))
 
@@ -536,9 +563,7 @@ def missed_escalations(state: CommitmentState, now: datetime) -> list[ReminderIn
     return [
         i
         for i in reminder_intents(state)
-        if i.kind == ReminderKind.ESCALATION
-        and i.fires_at <= now
-        and escalation_key(i) not in sent
+        if i.kind == ReminderKind.ESCALATION and i.fires_at <= now and escalation_key(i) not in sent
     ]
 
 
@@ -645,19 +670,32 @@ def check_save_draft(state: CommitmentState, req: SaveDraft) -> None:
         )
 
 
-def apply_save_draft(state: CommitmentState, req: SaveDraft, now: datetime) -> Event:
-    """Store a new numbered version."""
+def apply_save_draft(
+    state: CommitmentState,
+    req: SaveDraft,
+    now: datetime,
+    document_format: DocumentFormat = DocumentFormat.TYPED,
+) -> Event:
+    """Store a new numbered version, its document written in `document_format`."""
     state.version += 1
     state.version_item_count = len(req.plan.items)
-    state.version_hash = document_hash(
-        plan_document(
-            cycle_id=state.spec.cycle_id,
-            regency_code=state.spec.regency_code,
-            version=state.version,
-            plan=req.plan,
-        )
+    state.version_hash = version_hash(
+        cycle_id=state.spec.cycle_id,
+        regency_code=state.spec.regency_code,
+        version=state.version,
+        plan=req.plan,
+        document_format=document_format,
     )
-    return _event(state, Action.SAVE_DRAFT, req.actor, state.stage, now, plan=req.plan)
+    return _event(
+        state,
+        Action.SAVE_DRAFT,
+        req.actor,
+        state.stage,
+        now,
+        plan=req.plan,
+        document_format=document_format,
+        version_hash=state.version_hash,
+    )
 
 
 def _require_version(given: int, expected: int | None, what: str) -> None:
@@ -739,6 +777,14 @@ def check_sign(state: CommitmentState, req: Sign) -> None:
     )
     if refusal is not None:
         raise TransitionRefused(refusal)
+    method = state.spec.signature_method
+    if method is not SignatureMethod.CONFIRMED and req.evidence is None:
+        raise TransitionRefused(
+            f"this cycle signs {method.value}: the signature needs its file "
+            "(the stamped scan, or the certified PDF)"
+        )
+    if method is SignatureMethod.CONFIRMED and req.evidence is not None:
+        raise TransitionRefused("this cycle signs in Komitmen: a signature takes no file")
     if req.document_hash != state.approved_hash:
         raise TransitionRefused(
             "stale document: the hash does not match the approved version "
@@ -755,9 +801,7 @@ def signing_refusal(
     only where it is None.
     """
     if office not in signatories:
-        return f"office '{office}' is not a required signatory; required: " + ", ".join(
-            signatories
-        )
+        return f"office '{office}' is not a required signatory; required: " + ", ".join(signatories)
     if office in signed:
         return f"office '{office}' has already signed"
     pending = [o for o in signatories if o not in signed]
@@ -777,6 +821,8 @@ def apply_sign(state: CommitmentState, req: Sign, now: datetime) -> Event:
         version=state.approved_version,
         document_hash=req.document_hash,
         signed_at=now,
+        method=state.spec.signature_method,
+        evidence=req.evidence,
     )
     state.signatures[signature.office] = signature
     before = state.stage

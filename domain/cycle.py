@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import WorkingCalendar
 from domain.catalog import Office
-from domain.commitment import CommitmentSpec
+from domain.commitment import CommitmentSpec, SignatureMethod
 from domain.plan import canonical_json
 from domain.roles import Actor
 from domain.schedule import ResolvedSchedule, ScheduleSpec
@@ -45,6 +45,7 @@ class CycleSpec(BaseModel):
     regencies: tuple[RegencyRef, ...] = Field(min_length=1)
     signatories: tuple[str, ...] = Field(default=DEFAULT_SIGNATORIES, min_length=1)
     ordered_signing: bool = False
+    signature_method: SignatureMethod = SignatureMethod.CONFIRMED
     schedule_rules: ScheduleSpec
     schedule: ResolvedSchedule
     calendar: WorkingCalendar
@@ -59,6 +60,7 @@ class CycleSpec(BaseModel):
             regency_name=regency.name,
             signatories=self.signatories,
             ordered_signing=self.ordered_signing,
+            signature_method=self.signature_method,
             schedule=self.schedule,
             calendar=self.calendar,
         )

@@ -113,6 +113,33 @@ def versions(session: Session, ref: CommitmentRef) -> Sequence[m.PlanVersion]:
     return reads.list_versions(session, commitment_id=ref.id)
 
 
+@dataclass(frozen=True)
+class VersionDocument:
+    """The exact bytes of a version's document, and what they hash to."""
+
+    content: bytes
+    document_format: int
+    document_hash: str
+
+
+def version_document(session: Session, ref: CommitmentRef, number: int) -> VersionDocument:
+    """The document a version's hash covers; NotFound for a version never saved, or one
+    recorded before documents were kept (its hash is in the audit trail)."""
+    version = reads.get_version(session, commitment_id=ref.id, number=number)
+    if version is None:
+        raise NotFound(f"commitment {ref.id} has no version {number}")
+    if version.document is None or version.document_hash is None:
+        raise NotFound(
+            f"version {number} of {ref.id} was recorded before documents were kept; "
+            "its hash is in the audit trail"
+        )
+    return VersionDocument(
+        content=version.document,
+        document_format=version.document_format or 1,
+        document_hash=version.document_hash,
+    )
+
+
 def comments(session: Session, ref: CommitmentRef) -> Sequence[m.ReviewComment]:
     """Review comments, oldest first."""
     return reads.list_comments(session, commitment_id=ref.id)

@@ -74,6 +74,13 @@ class VersionOut(BaseModel):
     round: int
     saved_by: str
     saved_at: datetime
+    document_format: int | None = Field(
+        description="how the version's document is written (README, 'The signed document')"
+    )
+    document_hash: str | None = Field(
+        description="SHA-256 of the bytes at .../versions/{number}/document"
+    )
+    verify_code: str | None = Field(description="the code printed on the plan, for /verify")
 
 
 class ItemOut(BaseModel):
@@ -137,6 +144,12 @@ class SignatureOut(BaseModel):
     nip: str | None
     document_hash: str
     signed_at: datetime
+    method: str = Field(description="confirmed (in Komitmen), wet (scan) or certified (TTE)")
+    evidence_sha256: str | None = Field(
+        description="SHA-256 of the stamped scan or of the certified PDF"
+    )
+    evidence_media_type: str | None
+    evidence_document_id: str | None = Field(description="the signing service's document id")
 
 
 class ReportOut(BaseModel):

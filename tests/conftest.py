@@ -16,6 +16,7 @@ from tests.smtp import SmtpSink
 from workflows.common import SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
+SPARE_NAMESPACES = ("spare-1", "spare-2", "spare-3")
 
 
 @pytest.fixture
@@ -53,6 +54,8 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
+        # Namespaces of their own for tests that run one cycle id more than once.
+        dev_server_extra_args=[arg for ns in SPARE_NAMESPACES for arg in ("--namespace", ns)],
     )
     try:
         yield env

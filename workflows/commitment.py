@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import commitment as c
     from domain.commitment import Audience, CommitmentSpec, CommitmentState, Event
     from domain.cycle import StageChanged
+    from domain.document import DocumentFormat
     from domain.errors import TransitionRefused
     from domain.stages import Stage
     from workflows.common import (
@@ -65,6 +66,10 @@ signalled at every change of stage, though it acts only on a commitment's end (i
 completes when all have ended, and a cancel reaches the open ones); where a commitment
 stands is the database's to show. bench/lifecycle.py measures both.
 """
+CANONICAL_DOCUMENT = "canonical-document"
+"""A plan saved since this change has its document written in the canonical format
+(`domain.document`, format 2): equal plans hash the same however their numbers were
+typed. Versions saved before keep the format they were saved, and signed, in."""
 
 
 class CommitmentInput(BaseModel):
@@ -182,7 +187,13 @@ class CommitmentWorkflow:
     @workflow.update
     async def save_draft(self, req: c.SaveDraft) -> ActionResult:
         """Save a new version of the action plan."""
-        return await self._act(req, lambda s: c.check_save_draft(s, req), c.apply_save_draft)
+        canonical = workflow.patched(CANONICAL_DOCUMENT)
+        written = DocumentFormat.CANONICAL if canonical else DocumentFormat.TYPED
+        return await self._act(
+            req,
+            lambda s: c.check_save_draft(s, req),
+            lambda s, r, now: c.apply_save_draft(s, r, now, written),
+        )
 
     @save_draft.validator
     def _validate_save_draft(self, req: c.SaveDraft) -> None:

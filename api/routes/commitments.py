@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from temporalio.client import Client
@@ -74,6 +74,32 @@ def version_items(
 ) -> list[ItemOut]:
     """The action items of one version, in order."""
     return views(ItemOut, commitments.version_items(session, ref, number))
+
+
+@router.get(
+    "/versions/{number}/document",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "description": "the exact bytes"}},
+)
+def version_document(
+    ref: CommitmentDep,
+    number: Annotated[int, Path(ge=1, le=MAX_NUMBER)],
+    session: SessionDep,
+) -> Response:
+    """The exact bytes this version's `document_hash` is the SHA-256 of (README, "The signed
+    document"): `curl ... | sha256sum` prints the hash. Served as stored, never re-encoded."""
+    document = commitments.version_document(session, ref, number)
+    return Response(
+        content=document.content,
+        media_type="application/json",
+        headers={
+            "X-Document-Hash": document.document_hash,
+            "X-Document-Format": str(document.document_format),
+            "Content-Disposition": (
+                f'inline; filename="document-{ref.regency_code}-v{number}.json"'
+            ),
+        },
+    )
 
 
 @router.get("/diff")

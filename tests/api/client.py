@@ -68,10 +68,14 @@ class Api:
             user.acting = Acting(acting).value
 
     async def start_cycle(
-        self, codes: list[str], year: int, schedule: dict[str, Any] | None = None
+        self,
+        codes: list[str],
+        year: int,
+        schedule: dict[str, Any] | None = None,
+        cycle_id: str | None = None,
     ) -> str:
         """Start a cycle over HTTP as the coordinator (default schedule of the year); its id."""
-        cycle_id = f"api-{uuid.uuid4().hex[:8]}"
+        cycle_id = cycle_id or f"api-{uuid.uuid4().hex[:8]}"
         self.k.cycle_id, self.k.codes = cycle_id, tuple(codes)
         body = {"cycle_id": cycle_id, "name": "Rakor", "year": year, "regency_codes": codes}
         if schedule is not None:

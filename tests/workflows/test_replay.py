@@ -17,6 +17,8 @@ v5: escalations whose time passed before the commitment owed the deadline are se
     after its drafting deadline; tests/workflows/test_missed_escalations.py records it).
     A quarter's report opens in the quarter's last month: that rule is carried by the
     cycle's spec (`ResolvedQuarter.opens`, absent from older specs), so it needs no patch.
+v6: a saved plan's document is written in the canonical format (CANONICAL_DOCUMENT,
+    `domain.document`); versions saved by earlier runs keep the typed format.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.commitment import (
+    CANONICAL_DOCUMENT,
     FEWER_COMMANDS,
     MAIL_OUTSIDE_LOCK,
     MISSED_ESCALATIONS,
@@ -45,7 +48,7 @@ NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
 
 def test_histories_of_every_version_are_present() -> None:
     versions = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
-    assert versions == ["v1", "v2", "v3", "v4", "v5"]
+    assert versions == ["v1", "v2", "v3", "v4", "v5", "v6"]
     for version in versions:
         extra = {"commitment-missed-escalation"} if version >= "v5" else set()
         assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES | extra, version
@@ -57,9 +60,14 @@ def _history(path: Path) -> WorkflowHistory:
 
 @pytest.mark.parametrize(
     ("change", "since"),
-    [(MAIL_OUTSIDE_LOCK, "v2"), (FEWER_COMMANDS, "v3"), (RECORD_LOCALLY, "v4")],
+    [
+        (MAIL_OUTSIDE_LOCK, "v2"),
+        (FEWER_COMMANDS, "v3"),
+        (RECORD_LOCALLY, "v4"),
+        (CANONICAL_DOCUMENT, "v6"),
+    ],
 )
-@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4", "v5"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4", "v5", "v6"])
 def test_only_runs_started_after_the_change_take_the_new_path(
     version: str, change: str, since: str
 ) -> None:
@@ -86,7 +94,7 @@ def test_a_missed_escalation_is_sent_under_its_patch_and_only_there() -> None:
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert "send_reminders" in sent
-    for version in ("v1", "v2", "v3", "v4", "v5"):
+    for version in ("v1", "v2", "v3", "v4", "v5", "v6"):
         for name in ("commitment-change-request", "commitment-decline"):
             assert not _marked(_history(ROOT / version / f"{name}.json"), MISSED_ESCALATIONS)
 
