@@ -23,13 +23,17 @@ from services.settings import Settings, get_settings
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Whatever is alive once the app starts serving (modules, routes, templates) lives as
     # long as the process. Frozen, it is no longer scanned by every full garbage
     # collection, each of which would otherwise stall a request for tens of milliseconds.
     gc.collect()
     gc.freeze()
     yield
+    # Certified signatures still waiting for BSrE stay recorded, waiting for a passphrase.
+    runtime: Runtime = app.state.runtime
+    if runtime.retries is not None:
+        await runtime.retries.close()
 
 
 def create_app(
@@ -46,7 +50,11 @@ def create_app(
     app.state.runtime = Runtime.of(settings, client_factory)
     install_error_handlers(app)
     app.add_exception_handler(PageAnswer, answer_page)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.max_scan_bytes,
+    )
     # Outermost, so a refused body's 413 carries the headers too.
     app.add_middleware(SecurityHeaders)
     app.include_router(health.router)

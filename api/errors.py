@@ -6,7 +6,11 @@ services.errors.Refusal        a refusal of the services (`STATUS_OF`):
 ├── NotFound             404   nothing by that id (or none the user may know of)
 ├── Conflict             409   where the target is: its state forbids the request
 │   └── ActionRefused    409   the workflow validator's reason (stage, version, quarter)
-└── LockedOut            429   too many failed sign-ins; Retry-After says when to try again
+├── LockedOut            429   too many failed sign-ins; Retry-After says when to try again
+├── FileTooLarge         413   a scan larger than allowed
+├── FileNotAccepted      415   a scan that is not a PDF, PNG or JPEG by its content
+├── ServiceFailed        502   the signing service returned a PDF that does not validate
+└── SignatureRefused     422   the signing service refused the signatory (passphrase, NIK)
 
 Mapped besides (see `install_error_handlers`):
 HTTPException                  its status and detail (400: why the body could not be read)
@@ -36,10 +40,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.errors import InvalidInput, UnknownRegency
 from services.errors import (
     Conflict,
+    FileNotAccepted,
+    FileTooLarge,
     LockedOut,
     NotFound,
     OutOfScope,
     Refusal,
+    ServiceFailed,
+    SignatureRefused,
     Unauthenticated,
 )
 from services.stored_answers import Replayed
@@ -99,6 +107,10 @@ STATUS_OF: dict[type[Refusal], int] = {
     NotFound: 404,
     Conflict: 409,
     LockedOut: 429,
+    FileTooLarge: 413,
+    FileNotAccepted: 415,
+    ServiceFailed: 502,
+    SignatureRefused: 422,
 }
 """The HTTP status of each refusal of the services (a subclass takes its parent's)."""
 

@@ -15,23 +15,36 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import problem
 
 
-class BodyLimit:
-    """ASGI middleware refusing request bodies over `max_bytes` with 413 problem details."""
+UPLOAD_PATHS = ("/sign/wet", "/page/sign-wet")
+"""Routes that take a signed scan: their bodies may be as large as a scan is allowed."""
+# A multipart body carries the scan and a few small fields besides.
+_MULTIPART_OVERHEAD = 64 * 1024
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodyLimit:
+    """ASGI middleware refusing request bodies over `max_bytes` with 413 problem details.
+
+    Uploads of a signed scan (UPLOAD_PATHS) may reach `upload_max_bytes` instead; the
+    route then says precisely how large the scan may be.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = max(max_bytes, upload_max_bytes + _MULTIPART_OVERHEAD)
 
-    def _detail(self) -> str:
-        return f"the request body is larger than {self.max_bytes} bytes"
+    def _detail(self, limit: int) -> str:
+        return f"the request body is larger than {limit} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = str(scope.get("path", "")).endswith(UPLOAD_PATHS)
+        limit = self.upload_max_bytes if upload else self.max_bytes
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await problem(Request(scope), 413, self._detail())(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await problem(Request(scope), 413, self._detail(limit))(scope, receive, send)
             return
         received = 0
 
@@ -39,9 +52,9 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > limit:
                 # Raised inside the route, so the app's error map answers it.
-                raise HTTPException(413, self._detail())
+                raise HTTPException(413, self._detail(limit))
             return message
 
         await self.app(scope, counted, send)

@@ -170,7 +170,7 @@ class AuditChainMoved(RuntimeError):
     """The chain head moved under a held lock; the transaction must roll back and retry."""
 
 
-def _insert(session: Session, model: type[m.Base]) -> Any:
+def dialect_insert(session: Session, model: type[m.Base]) -> Any:
     """An INSERT of the session's dialect, which can say ON CONFLICT DO NOTHING."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model)
@@ -185,7 +185,7 @@ def _lock_chain_head(session: Session, *, cycle_id: str) -> ChainHead:
     row = session.execute(_TOUCH_HEAD, {"cycle": cycle_id}).one_or_none()
     if row is None:
         session.execute(
-            _insert(session, m.AuditChainHead)
+            dialect_insert(session, m.AuditChainHead)
             .values(cycle_id=cycle_id, chain_seq=EMPTY_CHAIN.length, hash=EMPTY_CHAIN.hash)
             .on_conflict_do_nothing(index_elements=["cycle_id"])
         )
@@ -249,7 +249,7 @@ def _project_commitment(session: Session, *, event: Event, regency_name: str) ->
     if moved.rowcount == 0:
         # No row yet (the commitment's first change), or a newer change holds it.
         session.execute(
-            _insert(session, m.Commitment)
+            dialect_insert(session, m.Commitment)
             .values(
                 id=event.commitment_id,
                 cycle_id=event.cycle_id,

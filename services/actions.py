@@ -50,6 +50,7 @@ def build_cycle_spec(
     regency_codes: Sequence[str] = (),
     signatories: Sequence[str] = DEFAULT_SIGNATORIES,
     ordered_signing: bool = False,
+    signature_method: c.SignatureMethod = c.SignatureMethod.CONFIRMED,
 ) -> CycleSpec:
     """Resolve a coordinator's request into a cycle spec: regencies, dates and holidays."""
     regencies = [catalog.get(code) for code in regency_codes] or list(catalog.regencies)
@@ -62,6 +63,7 @@ def build_cycle_spec(
         regencies=tuple(RegencyRef(code=r.kemendagri_code, name=r.name) for r in regencies),
         signatories=tuple(signatories),
         ordered_signing=ordered_signing,
+        signature_method=signature_method,
         schedule_rules=schedule,
         schedule=resolve_schedule(schedule, year, calendar),
         calendar=calendar,

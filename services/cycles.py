@@ -195,6 +195,7 @@ def plan_cycle(user: AuthUser, body: StartCycleIn) -> CycleSpec:
             regency_codes=[catalog.get(code).kemendagri_code for code in body.regency_codes],
             signatories=body.signatories,
             ordered_signing=body.ordered_signing,
+            signature_method=body.signature_method,
         )
     except ScheduleError as bad:
         # The rules name a field of the schedule, which the body holds under "schedule".

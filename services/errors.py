@@ -6,9 +6,13 @@ Refusal                  a request the services will not carry out; `detail` say
 ├── NotFound             nothing by that id, or nothing the person may know of
 ├── Conflict             the target's state forbids the request
 │   └── ActionRefused    a workflow refused an action; `reason` is the workflow's
-└── LockedOut            too many failed sign-ins; `retry_after` seconds to wait
+├── LockedOut            too many failed sign-ins; `retry_after` seconds to wait
+├── FileTooLarge         a file handed in is larger than allowed
+├── FileNotAccepted      a file handed in is not of a kind accepted (by its content)
+├── ServiceFailed        an outside service (BSrE) answered with something unusable
+└── SignatureRefused     the signing service refused the signatory (passphrase, NIK)
 
-The JSON API maps them to 401, 403, 404, 409 and 429 (`api/errors.py`), the pages to
+The JSON API maps them to 401, 403, 404, 409, 429, 413, 415 and 502 (`api/errors.py`), the pages to
 their error page in the visitor's language, the CLI to `refused: ...` and exit 2.
 """
 
@@ -53,3 +57,19 @@ class LockedOut(Refusal):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed sign-ins; try again in {retry_after} s")
         self.retry_after = retry_after
+
+
+class FileTooLarge(Refusal):
+    """A file handed in is larger than allowed."""
+
+
+class FileNotAccepted(Refusal):
+    """A file handed in is not of a kind accepted; its content decides, not its name."""
+
+
+class ServiceFailed(Refusal):
+    """An outside service answered with something that cannot be accepted."""
+
+
+class SignatureRefused(Refusal):
+    """The signing service refused the signatory (wrong passphrase, NIK not registered)."""

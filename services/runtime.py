@@ -15,7 +15,9 @@ from temporalio.client import Client
 from db.session import session_factory, transaction
 from services.settings import Settings
 from services.signin import LoginThrottle
+from services.signing import Certifier, TteRetries, certifier_bsre
 from services.temporal import connect
+from services.tte import Bsre
 
 ClientFactory = Callable[[], Awaitable[Client]]
 
@@ -27,6 +29,9 @@ class Runtime:
     settings: Settings
     sessions: sessionmaker[Session]
     client_factory: ClientFactory
+    retries: TteRetries | None = None
+    """Certified signatures this process retries while BSrE is unreachable."""
+    bsre: Callable[[], Bsre] | None = None
     _client: Client | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -45,6 +50,23 @@ class Runtime:
         return LoginThrottle(
             max_failures=self.settings.login_max_failures,
             window=timedelta(minutes=self.settings.login_window_minutes),
+        )
+
+    def certifier(self, client: Client) -> Certifier:
+        """What a certified signature needs, this process's retries included."""
+        if self.retries is None:
+            self.retries = TteRetries(
+                first_pause=self.settings.tte_retry_seconds,
+                give_up_after=self.settings.tte_retry_minutes * 60,
+            )
+        if self.bsre is None:
+            self.bsre = certifier_bsre(self.settings)
+        return Certifier(
+            sessions=self.sessions,
+            client=client,
+            settings=self.settings,
+            retries=self.retries,
+            bsre=self.bsre,
         )
 
     async def client(self) -> Client:

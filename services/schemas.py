@@ -11,12 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from db import models as m
 from domain.audit import AuditContent
 from domain.catalog import Office, load_catalog
-from domain.commitment import DeadlineKey, ReviewComment
+from domain.commitment import DeadlineKey, ReviewComment, SignatureMethod
 from domain.cycle import CYCLE_ID_PATTERN, DEFAULT_SIGNATORIES
 from domain.errors import UnknownRegency
 from domain.plan import ActionPlan, ShortText, Text, WholeNumber
@@ -152,6 +152,24 @@ class SignatureOut(BaseModel):
     evidence_document_id: str | None = Field(description="the signing service's document id")
 
 
+class TteRequestOut(BaseModel):
+    """Where one office's certified signature (TTE) on one document stands."""
+
+    office: str
+    requested_by: str
+    document_hash: str
+    status: str = Field(
+        description="waiting (for the signing service), signed, refused (by it, or by the "
+        "workflow) or invalid (its PDF did not validate)"
+    )
+    attempts: int
+    last_error: str | None
+    retrying: bool = Field(description="whether this API process retries it on its own")
+    output_sha256: str | None = Field(description="SHA-256 of the certified PDF, once signed")
+    document_id: str | None = Field(description="the signing service's document id")
+    updated_at: datetime
+
+
 class ReportOut(BaseModel):
     """A quarter's report as last recorded."""
 
@@ -240,6 +258,10 @@ class StartCycleIn(_Body):
         max_length=len(Office),
     )
     ordered_signing: bool = False
+    signature_method: SignatureMethod = Field(
+        default=SignatureMethod.CONFIRMED,
+        description="confirmed (in Komitmen), wet (stamped scan) or certified (TTE via BSrE)",
+    )
     schedule: ScheduleSpec | None = Field(default=None, description="default: the year's")
 
     @field_validator("regency_codes")
@@ -300,6 +322,19 @@ class RequestChangesIn(_Body):
 
     version: WholeNumber = Field(ge=1, le=MAX_NUMBER)
     comments: tuple[ReviewComment, ...] = Field(min_length=1, max_length=500)
+
+
+class CertifiedSignIn(_Body):
+    """Sign the approved document with a certified electronic signature (TTE) through BSrE.
+
+    The passphrase goes to the signing service and nowhere else: it is never stored,
+    logged or echoed.
+    """
+
+    document_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    nik: str = Field(pattern=r"^[0-9]{16}$", description="the signatory's 16-digit NIK")
+    passphrase: SecretStr = Field(min_length=1, max_length=200)
+    acting: Acting | None = Field(default=None, description="if given, the signer's own on record")
 
 
 class SignIn(_Body):

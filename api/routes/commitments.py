@@ -12,21 +12,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from api.deps import CommitmentDep, CurrentUser, OpenCommitmentDep, SessionDep, TemporalDep
+from api.deps import (
+    CommitmentDep,
+    CurrentUser,
+    OpenCommitmentDep,
+    RuntimeDep,
+    SessionDep,
+    TemporalDep,
+)
 from api.idempotency import Idempotency, IdempotencyDep
+from domain.roles import Acting
 from domain.stages import Action
-from services import actions, commitments
+from services import actions, commitments, signing
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.schemas import (
     MAX_NUMBER,
     ActionOut,
     AuditOut,
+    CertifiedSignIn,
     CommentOut,
     CommitmentOut,
     DiffOut,
@@ -42,6 +51,7 @@ from services.schemas import (
     SignatureOut,
     SignIn,
     SubmitReportIn,
+    TteRequestOut,
     VersionIn,
     VersionOut,
     WithdrawIn,
@@ -249,3 +259,83 @@ async def extend_deadline(body: ExtendIn, ctx: ActionDep) -> ActionOut:
 async def withdraw(body: WithdrawIn, ctx: ActionDep) -> ActionOut:
     """Withdraw the regency from the cycle (coordinator)."""
     return await ctx.send(Action.WITHDRAW, body)
+
+
+# --- wet and certified signatures (services.signing) ------------------------------------
+
+
+@router.post("/sign/wet")
+async def sign_wet(
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    client: TemporalDep,
+    document_hash: Annotated[str, Form(pattern=r"^[0-9a-f]{64}$")],
+    scan: Annotated[UploadFile, File(description="the signed, stamped page(s): PDF, PNG or JPEG")],
+    acting: Annotated[Acting | None, Form()] = None,
+) -> ActionOut:
+    """Sign in a cycle that signs wet: the stamped scan (multipart) is checked by its
+    content (413 too large, 415 not a PDF, PNG or JPEG), kept, and its SHA-256 recorded
+    with the signature. A repeat after success is refused (409, already signed)."""
+    # One byte more than allowed is enough to know it is too large.
+    content = await scan.read(runtime.settings.max_scan_bytes + 1)
+    body = SignIn(document_hash=document_hash, acting=acting)
+    return await signing.sign_wet(
+        runtime.sessions, client, runtime.settings, user, ref, body, content
+    )
+
+
+@router.post(
+    "/sign/certified",
+    responses={202: {"model": TteRequestOut, "description": "waiting for the signing service"}},
+)
+async def sign_certified(
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    client: TemporalDep,
+    body: CertifiedSignIn,
+    response: Response,
+) -> TteRequestOut:
+    """Sign in a cycle that signs certified (TTE via BSrE): 200 once the signed PDF
+    validated and the signature is recorded; 202 while BSrE cannot be reached (the
+    request is kept and retried; GET .../sign/certified/{office} tells where it stands);
+    422 when BSrE refuses the signatory; 502 when its PDF does not validate."""
+    outcome = await signing.sign_certified(runtime.certifier(client), user, ref, body)
+    if outcome.status != "signed":
+        response.status_code = 202
+    return outcome
+
+
+@router.get("/sign/certified/{office}")
+async def certified_status(
+    ref: CommitmentDep,
+    runtime: RuntimeDep,
+    client: TemporalDep,
+    office: Annotated[str, Path(max_length=32)],
+    document_hash: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
+) -> TteRequestOut:
+    """Where an office's certified signature on a document stands."""
+    return signing.tte_status(runtime.certifier(client), ref, office, document_hash)
+
+
+@router.get(
+    "/signatures/{office}/file",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}}},
+)
+def signature_file(
+    ref: CommitmentDep, session: SessionDep, office: Annotated[str, Path(max_length=32)]
+) -> Response:
+    """The stamped scan or certified PDF behind an office's signature on the approved plan."""
+    kept = signing.signature_file(session, ref, office)
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+    name = f"tanda-tangan-{ref.regency_code}-{office}.{extension.get(kept.media_type, 'bin')}"
+    return Response(
+        content=kept.content,
+        media_type=kept.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-SHA256": kept.sha256,
+        },
+    )

@@ -106,10 +106,17 @@ class Api:
 
 
 @asynccontextmanager
-async def running_api(client: Client, db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
-    """A worker, the app bound to its task queue, and an httpx client on the app."""
+async def running_api(
+    client: Client, db_url: str, tmp_path: Path, **settings_changes: Any
+) -> AsyncIterator[Api]:
+    """A worker, the app bound to its task queue, and an httpx client on the app.
+
+    `settings_changes` change the app's settings (e.g. the BSrE service it signs with).
+    """
     async with running_komitmen(client, db_url, outbox=tmp_path / "outbox") as k:
-        settings = k.settings.model_copy(update={"temporal_task_queue": k.task_queue})
+        settings = k.settings.model_copy(
+            update={"temporal_task_queue": k.task_queue, **settings_changes}
+        )
 
         async def same_client() -> Client:
             return client
