@@ -76,8 +76,14 @@ async def saved_document(
             base = f"/cycles/{cycle}/commitments/53.01"
             saved = await api.post(f"{base}/save-draft", "operator-5301", typed(way))
             assert saved.status_code == 200, saved.text
-            document = await api.get(f"{base}/versions/1/document", "operator-5301")
+            assert (await api.post(f"{base}/submit", "operator-5301", {"version": 1})).is_success
+            assert (await api.post(f"{base}/approve", "reviewer", {"version": 1})).is_success
+            # The README's auditor: the approved version and its hash, then the bytes.
+            commitment = (await api.get(base, "reviewer")).json()
+            number = commitment["approved_version"]
+            document = await api.get(f"{base}/versions/{number}/document", "reviewer")
             assert document.status_code == 200, document.text
+            assert hashlib.sha256(document.content).hexdigest() == commitment["document_hash"]
             versions = (await api.get(f"{base}/versions", "operator-5301")).json()
             return document.content, dict(document.headers), versions[0]
 
