@@ -63,6 +63,7 @@ def cmd_cycle_start(args: argparse.Namespace, settings: Settings) -> int:
         regency_codes=codes,
         signatories=signatories,
         ordered_signing=args.ordered,
+        signature_method=args.signature_method,
         schedule=schedule_from(args),
     )
     with database(settings) as session:

@@ -213,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="offices in order, default bpbd_head,planning_head,regional_head",
     )
     start.add_argument("--ordered", action="store_true", help="signatures in the listed order")
+    start.add_argument(
+        "--signature-method",
+        choices=["confirmed", "wet", "certified"],
+        default="confirmed",
+        help="how offices sign: in Komitmen, wet (stamped scan) or certified (TTE via BSrE)",
+    )
     start.add_argument("--drafting-due", type=iso_date, metavar="DATE")
     start.add_argument("--signing-due", type=iso_date, metavar="DATE")
     start.add_argument("--review-days", type=int, metavar="N", help="working days for review")
