@@ -17,6 +17,8 @@ from api.pages.commitment import router as commitment_page_router
 from api.pages.document import router as document_router
 from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
+from api.pages.signing import router as signing_page_router
+from api.pages.verify import router as verify_router
 from api.routes import auth, commitments, cycles, exports, health, overdue
 from services.runtime import ClientFactory, Runtime
 from services.settings import Settings, get_settings
@@ -62,8 +64,11 @@ def create_app(
     for module in (auth, cycles, commitments, overdue, exports):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(pages_router)
+    # Before the commitment page's routes, whose /page/{action} would take /page/sign-wet.
+    app.include_router(signing_page_router)
     app.include_router(commitment_page_router)
     app.include_router(document_router)
     app.include_router(joint_router)
     app.include_router(manager_router)
+    app.include_router(verify_router)
     return app

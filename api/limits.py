@@ -14,9 +14,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem
 
-
 UPLOAD_PATHS = ("/sign/wet", "/page/sign-wet")
 """Routes that take a signed scan: their bodies may be as large as a scan is allowed."""
+
+
+def takes_upload(path: str) -> bool:
+    """Whether a route takes a scan or a file to check (`/verify/{code}/file`)."""
+    return path.endswith(UPLOAD_PATHS) or (path.startswith("/verify/") and path.endswith("/file"))
+
+
 # A multipart body carries the scan and a few small fields besides.
 _MULTIPART_OVERHEAD = 64 * 1024
 
@@ -40,7 +46,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = str(scope.get("path", "")).endswith(UPLOAD_PATHS)
+        upload = takes_upload(str(scope.get("path", "")))
         limit = self.upload_max_bytes if upload else self.max_bytes
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:

@@ -70,19 +70,24 @@ def format_deadline(dt: datetime, language: str = "id") -> str:
     return f"{weekday}, {day} pukul {local:%H.%M} WITA"
 
 
+def _locale(language: str) -> str:
+    # Babel's locale data, not the process locale: servers rarely have id_ID installed.
+    return "en_US" if normalize_language(language) == "en" else "id_ID"
+
+
 def format_number(x: Number, decimals: int = 0, language: str = "id") -> str:
     """Format a number with grouping: "1.250.000,50" (id) or "1,250,000.50" (en)."""
     if decimals < 0:
         raise ValueError(f"decimals must be >= 0, got {decimals}")
-    english = f"{x:,.{decimals}f}"
-    if normalize_language(language) == "en":
-        return english
-    return english.translate(str.maketrans(",.", ".,"))
+    # Exactly `decimals` places, rounded half to even (Babel's default quantization).
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(x, format=pattern, locale=_locale(language))
 
 
 def format_rupiah(x: Number) -> str:
     """Format an amount in whole rupiah: "Rp1.250.000", negative as "-Rp1.250.000"."""
-    digits = format_number(-x if x < 0 else x, 0, "id")
+    # The sign is written apart, so an amount that rounds to zero never reads "-Rp0".
+    digits = format_decimal(-x if x < 0 else x, format="#,##0", locale="id_ID")
     return f"-Rp{digits}" if x < 0 and digits != "0" else f"Rp{digits}"
 
 
@@ -116,7 +121,8 @@ def format_amount(value: Number, language: str = "id", *, rupiah: bool = False) 
     """
     exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     pattern = "#,##0" if exact == exact.to_integral_value() else "#,##0.00"
-    locale = "en_US" if normalize_language(language) == "en" else "id_ID"
-    digits = format_decimal(abs(exact), format=pattern, locale=locale, decimal_quantization=False)
+    digits = format_decimal(
+        abs(exact), format=pattern, locale=_locale(language), decimal_quantization=False
+    )
     sign = "-" if exact < 0 else ""
     return f"{sign}Rp{digits}" if rupiah else f"{sign}{digits}"

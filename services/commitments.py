@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db import mail, reads
+from db import files, mail, reads
 from db import models as m
 from domain.commitment import commitment_id, signing_refusal
 from domain.errors import TransitionRefused
@@ -180,6 +180,14 @@ class CommitmentRecord:
     signatures: Sequence[m.Signature]
     reports: Sequence[m.QuarterlyReport]
     audit: Sequence[m.AuditEvent]
+    tte: Sequence[m.TteRequest] = ()
+    """Certified signatures asked of BSrE, in the order asked."""
+
+    @property
+    def signature_method(self) -> str:
+        """How the cycle signs: confirmed, wet or certified (`services.signing`)."""
+        spec: dict[str, Any] = self.cycle.spec if self.cycle is not None else {}
+        return str(spec.get("signature_method", "confirmed"))
 
     @property
     def waiting_reports(self) -> list[m.QuarterlyReport]:
@@ -213,6 +221,7 @@ def read_commitment(session: Session, ref: CommitmentRef) -> CommitmentRecord:
         signatures=signatures(session, ref),
         reports=reports(session, ref),
         audit=audit(session, ref),
+        tte=files.tte_requests(session, commitment_id=ref.id),
     )
 
 

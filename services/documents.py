@@ -11,17 +11,163 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+import segno
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from db import models as m
 from domain.audit import ChainHead
 from domain.catalog import load_catalog
 from domain.cycle import cycle_document_hash
-from domain.display import acting_mark, format_date
+from domain.display import Language, acting_mark, format_date
+from domain.document import DocumentFormat, verification_code, version_hash
+from domain.plan import ActionItem, ActionPlan
+from domain.stages import STAGE_LABELS, Stage
 from services import audit, commitments, cycles
 from services.commitments import CommitmentRef
 from services.errors import NotFound
+
+# The words both renderings of a document (the HTML page and the PDF) print, so the two
+# say the same; the pages' own words stay in api/pages/i18n, which services may not import.
+WORDS: dict[Language, dict[str, str]] = {
+    "id": {
+        "plan_title": "Rencana Aksi Daerah Penanggulangan Bencana {regency}",
+        "cycle": "Siklus",
+        "version": "Versi",
+        "no": "No.",
+        "issue": "Isu strategis",
+        "phase": "Fase",
+        "activity": "Uraian aksi",
+        "indicator": "Indikator",
+        "target": "Target",
+        "quarters": "Triwulan",
+        "responsible": "Penanggung jawab",
+        "partners": "Mitra pentahelix",
+        "budget": "Pagu",
+        "source": "Sumber",
+        "location": "Lokasi",
+        "document_hash": "Hash dokumen (SHA-256)",
+        "document_format": "format dokumen {format}",
+        "chain_head": "Ujung rantai jejak audit siklus (SHA-256)",
+        "chain_entries": "entri",
+        "verify": "Periksa keaslian dokumen ini di {site} dengan kode",
+        "page_of": "Halaman {page} dari {pages}",
+        "stage": "Tahap",
+        "changes_requested": "Perlu Revisi",
+        "not_started": "Belum dimulai",
+        "title": "KOMITMEN BERSAMA",
+        "preamble": (
+            "Dalam {meeting}, {agency} bersama pemerintah {regencies} menyepakati komitmen "
+            "bersama penanggulangan bencana tahun {year}. Kami yang bertanda tangan di bawah "
+            "ini berkomitmen melaksanakan rencana aksi daerah pada fase {phases} untuk isu "
+            "strategis berikut:"
+        ),
+        "and": "dan",
+        "signed_by": "Penandatangan",
+        "unsigned": "belum ditandatangani",
+        "signed_count": "{signed} dari {required} tanda tangan",
+        "cycle_hash": "Hash dokumen siklus (SHA-256)",
+        "cycle_hash_rule": (
+            "SHA-256 atas JSON [[kode wilayah, hash dokumen atau null], ...] tanpa spasi, "
+            "diurutkan menurut kode wilayah."
+        ),
+    },
+    "en": {
+        "plan_title": "Regional Disaster Management Action Plan of {regency}",
+        "cycle": "Cycle",
+        "version": "Version",
+        "no": "No.",
+        "issue": "Strategic issue",
+        "phase": "Phase",
+        "activity": "Action",
+        "indicator": "Indicator",
+        "target": "Target",
+        "quarters": "Quarters",
+        "responsible": "Responsible unit",
+        "partners": "Pentahelix partners",
+        "budget": "Budget",
+        "source": "Source",
+        "location": "Location",
+        "document_hash": "Document hash (SHA-256)",
+        "document_format": "document format {format}",
+        "chain_head": "Head of the cycle's audit chain (SHA-256)",
+        "chain_entries": "entries",
+        "verify": "Check this document's authenticity at {site} with the code",
+        "page_of": "Page {page} of {pages}",
+        "stage": "Stage",
+        "changes_requested": "Changes requested",
+        "not_started": "Not started",
+        "title": "JOINT COMMITMENT",
+        "preamble": (
+            "At the {meeting}, {agency} and the governments of {regencies} agreed on a joint "
+            "commitment to disaster management for {year}. We, the undersigned, commit to "
+            "carrying out the regional action plans in the {phases} phases on the following "
+            "strategic issues:"
+        ),
+        "and": "and",
+        "signed_by": "Signatories",
+        "unsigned": "not yet signed",
+        "signed_count": "{signed} of {required} signatures",
+        "cycle_hash": "Cycle document hash (SHA-256)",
+        "cycle_hash_rule": (
+            "SHA-256 of the JSON [[regency code, document hash or null], ...] without spaces, "
+            "sorted by regency code."
+        ),
+    },
+}
+"""What the printed documents say, in Bahasa Indonesia and English."""
+
+
+def listed(names: Sequence[str], conjunction: str) -> str:
+    """Names as a sentence lists them: "A, B dan C"."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
+def stage_words(row: m.Commitment | None, language: Language) -> str:
+    """Where a regency's commitment stands, in words; drafting after a change request too."""
+    words = WORDS[language]
+    if row is None:
+        return words["not_started"]
+    stage = Stage(row.stage)
+    if stage is Stage.DRAFTING and row.round > 1:
+        return words["changes_requested"]
+    return STAGE_LABELS[language][stage]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """How a printed copy is checked: the short code, the page that checks it, its QR code."""
+
+    code: str
+    """`domain.document.verification_code` of the document hash: "7K3M-Q9XD-2P4A"."""
+    site: str
+    """The verification page without the code, as the sentence under the QR names it."""
+    url: str
+    """The full address the QR code encodes: the site and the code."""
+
+    def qr(self) -> segno.QRCode:
+        """The QR code of `url`; medium error correction survives a crease or a stain."""
+        return segno.make(self.url, error="m", micro=False)
+
+    def qr_svg(self) -> str:
+        """The QR code as inline SVG markup sized by its viewBox, for the HTML documents."""
+        # No width or height: the stylesheet sizes it, so it stays crisp on paper and phone.
+        return str(
+            self.qr().svg_inline(
+                scale=1, border=4, omitsize=True, svgclass="qr", lineclass=None, title=self.url
+            )
+        )
+
+
+def verification(document_hash: str, public_base_url: str) -> Verification:
+    """The verification of a document hash on the service reached at `public_base_url`."""
+    code = verification_code(document_hash)
+    site = f"{public_base_url.rstrip('/')}/verify"
+    return Verification(code=code, site=site, url=f"{site}/{code}")
 
 
 def nip_grouped(nip: str | None) -> str | None:
@@ -78,6 +224,42 @@ class PlanDocument:
     blocks: list[SignatureBlock]
     """The blocks of the signatures on the approved document, in signing order."""
     chain: ChainHead | None
+    issued_at: datetime
+    """When the document last changed: its last signature, else its version's save. A PDF
+    of it carries this as its creation date, so the same document gives the same bytes."""
+    document_format: DocumentFormat
+    """The format of the canonical document its hash covers (`domain.document`)."""
+
+    @property
+    def document_hash(self) -> str:
+        """The approved document's hash (SHA-256 of its canonical bytes)."""
+        return self.row.document_hash or ""
+
+
+def hashed_format(row: m.Commitment, items: Sequence[m.ActionItem]) -> DocumentFormat:
+    """The format whose bytes, recomputed from the stored items, give the approved hash.
+
+    A canonical document (format 2) is rebuilt from the items exactly; a typed one (format 1)
+    kept the numbers as the client sent them, which the stored items no longer show, so a
+    hash the canonical bytes do not give is a typed document's.
+    """
+    try:
+        plan = ActionPlan(
+            items=tuple(
+                ActionItem.model_validate({f: getattr(i, f) for f in ActionItem.model_fields})
+                for i in items
+            )
+        )
+    except ValidationError:
+        return DocumentFormat.TYPED
+    canonical = version_hash(
+        cycle_id=row.cycle_id,
+        regency_code=row.regency_code,
+        version=row.approved_version or 0,
+        plan=plan,
+        document_format=DocumentFormat.CANONICAL,
+    )
+    return DocumentFormat.CANONICAL if canonical == row.document_hash else DocumentFormat.TYPED
 
 
 def plan_document(session: Session, ref: CommitmentRef) -> PlanDocument:
@@ -87,12 +269,19 @@ def plan_document(session: Session, ref: CommitmentRef) -> PlanDocument:
         raise NotFound(f"commitment {ref.id} has no approved plan yet")
     cycle = cycles.get_cycle(session, ref.cycle_id)
     seat = load_catalog().get(ref.regency_code).seat
+    items = commitments.items_of(session, ref, row.approved_version)
+    signatures = approved_signatures(session, ref)
+    saved = [
+        v.saved_at for v in commitments.versions(session, ref) if v.number == row.approved_version
+    ]
     return PlanDocument(
         row=row,
         cycle=cycle,
-        items=commitments.items_of(session, ref, row.approved_version),
-        blocks=[signature_block(s, seat) for s in approved_signatures(session, ref)],
+        items=items,
+        blocks=[signature_block(s, seat) for s in signatures],
         chain=audit.chain_head(session, ref.cycle_id),
+        issued_at=max([s.signed_at for s in signatures] + saved, default=cycle.started_at),
+        document_format=hashed_format(row, items),
     )
 
 
@@ -124,6 +313,8 @@ class JointCommitment:
     required: int
     """How many offices must sign each regency's plan."""
     chain: ChainHead | None
+    issued_at: datetime
+    """When the document last changed: the last signature given, else the cycle's start."""
 
     @property
     def cycle_hash(self) -> str:
@@ -138,10 +329,12 @@ def joint_commitment(session: Session, cycle_id: str) -> JointCommitment:
     recorded = {r.regency_code: r for r in cycles.commitments(session, cycle.id)}
     catalog = load_catalog()
     regencies = []
+    signed_at = [cycle.started_at]
     for spec in sorted(cycle.spec.get("regencies", []), key=lambda r: str(r["code"])):
         code = spec["code"]
         row = recorded.get(code)
         signatures = _signatures(session, row)
+        signed_at += [s.signed_at for s in signatures]
         seat = catalog.get(code).seat
         regencies.append(
             SignedRegency(
@@ -157,6 +350,7 @@ def joint_commitment(session: Session, cycle_id: str) -> JointCommitment:
         regencies=regencies,
         required=len(required),
         chain=audit.chain_head(session, cycle.id),
+        issued_at=max(signed_at),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     # The largest request body the API reads: twice the largest valid plan (200 items
     # whose texts are all as long as allowed, about 1 MB); anything bigger is refused unread.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # The largest signed scan an office may upload (wet signatures): a few pages scanned
+    # at 300 dpi fit; its upload may be this much larger than max_body_bytes.
+    max_scan_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # A certified signature waiting for BSrE is retried by the API process that holds the
+    # passphrase: first after this many seconds, doubling, for at most tte_retry_minutes.
+    tte_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
+    tte_retry_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
     # Where people reach the API (scheme, host, port, any path prefix): links the API
     # writes (the overdue list's Link header, later mail) start here, never with the
     # Host a request names. Empty: http://{api_host}:{api_port}.
@@ -70,6 +77,14 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None
 
     digest_window_minutes: int = Field(default=15, ge=1, le=720)
+
+    # BSrE's Esign Client Service for certified electronic signatures (TTE); unset: off.
+    bsre_url: str | None = None
+    bsre_username: str = ""
+    bsre_password: SecretStr = SecretStr("")
+    # PEM file of the CA certificate(s) every signed PDF must chain to.
+    bsre_ca_file: Path | None = None
+    bsre_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     @model_validator(mode="after")
     def _client_certificate_whole(self) -> Settings:

@@ -29,6 +29,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
@@ -466,3 +467,19 @@ def signature_file(session: Session, ref: CommitmentRef, office: str) -> m.Store
             if kept is not None:
                 return kept
     raise NotFound(f"no file is kept for the signature of '{office}' on {ref.id}")
+
+
+class HoldsRetries(Protocol):
+    """What holds this process's retries (the Runtime)."""
+
+    retries: TteRetries | None
+
+
+def retrying(holder: HoldsRetries, request: m.TteRequest) -> bool:
+    """Whether this process is retrying a waiting request (it holds the passphrase)."""
+    if holder.retries is None:
+        return False
+    commitment = request.commitment_id
+    cycle_id, _, regency_code = commitment.rpartition(":")
+    key = TteKey(cycle_id, regency_code, request.document_hash, request.office)
+    return holder.retries.waiting(key)

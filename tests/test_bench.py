@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
-    "name", ["lifecycle", "fanout", "queries", "api_load", "memory", "reminders", "signin_burst"]
+    "name",
+    ["lifecycle", "fanout", "queries", "api_load", "memory", "reminders", "signin_burst", "pdf"],
 )
 def test_benchmark_explains_itself(name: str) -> None:
     done = subprocess.run(

@@ -13,6 +13,7 @@ uses a double-submit nonce: the same random value as a cookie and as a field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ from api.pages import i18n
 from domain.display import (
     Language,
     acting_mark,
+    format_amount,
     format_date,
     format_deadline,
     format_number,
@@ -62,6 +64,7 @@ def _environment() -> Environment:
     environment.filters["deadline"] = format_deadline
     environment.filters["number"] = format_number
     environment.filters["rupiah"] = format_rupiah
+    environment.filters["amount"] = amount
     environment.globals.update(
         stage_label=i18n.stage_label,
         issue_label=i18n.issue_label,
@@ -78,6 +81,14 @@ def _environment() -> Environment:
         budget_source_labels=i18n.BUDGET_SOURCES,
     )
     return environment
+
+
+def amount(value: Any, language: str = "id", rupiah: bool = False) -> str:
+    """An exact amount as the page's language writes and reads it back ("Rp150.000.000").
+
+    A report's items are JSON, where amounts are strings ("12.5"): read them exactly.
+    """
+    return format_amount(Decimal(str(value)), language, rupiah=rupiah)
 
 
 TEMPLATES = _environment()

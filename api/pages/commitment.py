@@ -42,9 +42,9 @@ from api.pages.base import (
     to_login,
 )
 from domain.display import Language
-from domain.reports import ProgressStatus
+from domain.reports import ProgressStatus, ReportState
 from domain.stages import Action
-from services import access, actions, commitments
+from services import access, actions, commitments, signing
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.database import transaction
@@ -87,8 +87,15 @@ def render_commitment(
     for comment in record.comments:
         by_item[comment.item_position].append(comment)
     if editor_rows is None:
-        editor_rows = forms.rows_from_items(record.items)
+        editor_rows = forms.rows_from_items(record.items, page.lang)
+    # A returned report comes back into its form as recorded, to be corrected there;
+    # what was just typed into a rejected form wins over it.
+    returned: forms.Fields = {}
+    for report in record.reports:
+        if report.state == ReportState.RETURNED.value and report.quarter in record.open_quarters:
+            returned = forms.report_fields(report.quarter, report.items, page.lang)
     spare = max((r.number for r in editor_rows), default=0) + 1
+    tte = [t for t in record.tte if t.document_hash == row.document_hash]
     return page.render(
         "commitment.html",
         status_code=status_code,
@@ -107,12 +114,17 @@ def render_commitment(
         notice=notice,
         refusal=refusal,
         errors=errors or {},
-        typed=typed or {},
+        typed={**returned, **(typed or {})},
         editor_rows=[*editor_rows, forms.ItemRow(number=spare)],
         approved=record.approved,
         open_quarters=record.open_quarters,
         waiting=record.waiting_reports,
         progress_statuses=list(ProgressStatus),
+        signature_method=record.signature_method,
+        tte=tte,
+        retrying_tte=any(signing.retrying(page.request.app.state.runtime, t) for t in tte),
+        document_pdf=f"/cycles/{row.cycle_id}/commitments/{row.regency_code}/document.pdf",
+        max_scan_mb=page.request.app.state.runtime.settings.max_scan_bytes // (1024 * 1024),
     )
 
 

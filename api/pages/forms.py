@@ -5,18 +5,25 @@ Field names: `item-<n>-<field>` for the action-plan editor (rows numbered from 1
 `comment-<position>` and `comment-general` for a change request, and
 `progress-<position>-<field>` for a quarterly report. A field error is keyed by the
 field's name, so the page shows it next to the input that caused it.
+
+Numbers are read in the page's language by `domain.numbers.parse_number` before a
+model sees them (`150.000.000` and `12,5` in Bahasa Indonesia), and put back into an
+input by `domain.display.format_amount` in the same form, so that saving a version
+again reads back the very same amounts. The JSON API keeps JSON numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from domain.commitment import ReviewComment
-from domain.display import Language
+from domain.display import Language, format_amount
+from domain.numbers import NumberRefused, parse_number
 from domain.plan import ActionPlan
 from domain.reports import QuarterlyReport
 
@@ -39,6 +46,8 @@ ITEM_LISTS = ("due_quarters", "partners")
 # A row whose typed fields are all empty is the editor's spare row: it is skipped.
 _TYPED = ("activity", "indicator", "target_value", "target_unit", "responsible_unit", "location")
 PROGRESS_FIELDS = ("status", "percent_realised", "narrative", "evidence")
+ITEM_NUMBERS = ("target_value", "budget_rp")
+"""The editor's fields typed as numbers in the page's language."""
 
 _MESSAGES: dict[Language, dict[str, str]] = {
     "id": {
@@ -47,6 +56,8 @@ _MESSAGES: dict[Language, dict[str, str]] = {
         "string_too_long": "Terlalu panjang.",
         "decimal_parsing": "Harus berupa angka.",
         "decimal_max_places": "Paling banyak dua angka di belakang koma.",
+        "decimal_max_digits": "Angkanya terlalu besar.",
+        "decimal_whole_digits": "Angkanya terlalu besar.",
         "greater_than_equal": "Tidak boleh kurang dari {ge}.",
         "less_than_equal": "Tidak boleh lebih dari {le}.",
         "enum": "Pilih salah satu pilihan.",
@@ -64,6 +75,8 @@ _MESSAGES: dict[Language, dict[str, str]] = {
         "string_too_long": "Too long.",
         "decimal_parsing": "Must be a number.",
         "decimal_max_places": "At most two decimal places.",
+        "decimal_max_digits": "The number is too large.",
+        "decimal_whole_digits": "The number is too large.",
         "greater_than_equal": "Must not be less than {ge}.",
         "less_than_equal": "Must not be more than {le}.",
         "enum": "Choose one of the options.",
@@ -111,20 +124,50 @@ def _one(fields: Fields, name: str) -> str:
     return values[0]
 
 
-def rows_from_items(items: Iterable[Any]) -> list[ItemRow]:
-    """Editor rows holding a saved version's items (database rows or ActionItems)."""
+def rows_from_items(items: Iterable[Any], lang: Language) -> list[ItemRow]:
+    """Editor rows holding a saved version's items (database rows or ActionItems).
+
+    Amounts are written as the page reads them back ("150.000.000", "12,50" in
+    Bahasa Indonesia), so saving the rows unchanged records the same amounts.
+    """
     rows = []
     for number, item in enumerate(items, start=1):
-        values = {name: _plain(getattr(item, name)) for name in ITEM_FIELDS}
+        values = {name: str(getattr(item, name)) for name in ITEM_FIELDS}
+        for name in ITEM_NUMBERS:
+            values[name] = format_amount(getattr(item, name), lang)
         lists = {name: [str(v) for v in getattr(item, name)] for name in ITEM_LISTS}
         rows.append(ItemRow(number=number, values=values, lists=lists))
     return rows
 
 
-def _plain(value: Any) -> str:
-    text = str(value)
-    # 25.00 reads better as 25 in an input box; the model accepts either.
-    return text[:-3] if text.endswith(".00") else text
+def report_fields(quarter: int, items: Iterable[Mapping[str, Any]], lang: Language) -> Fields:
+    """A saved report's items as the report form's fields, to correct a returned report."""
+    fields: dict[str, list[str]] = {"quarter": [str(quarter)]}
+    for item in items:
+        prefix = f"progress-{item['item_position']}-"
+        fields[prefix + "status"] = [str(item["status"])]
+        fields[prefix + "percent_realised"] = [
+            format_amount(Decimal(str(item["percent_realised"])), lang)
+        ]
+        fields[prefix + "narrative"] = [str(item.get("narrative", ""))]
+        fields[prefix + "evidence"] = ["\n".join(str(e) for e in item.get("evidence", ()))]
+    return fields
+
+
+def _read_number(
+    values: dict[str, Any], name: str, field_name: str, lang: Language, errors: dict[str, str]
+) -> None:
+    """Replace `values[name]` by the number typed there; a refusal goes to `errors`.
+
+    A refused value is dropped, so the model does not judge the text a second time.
+    """
+    if name not in values:
+        return  # nothing typed: the model says whether the field is required
+    try:
+        values[name] = parse_number(values[name], lang)
+    except NumberRefused as refused:
+        errors[field_name] = refused.message(lang)
+        del values[name]
 
 
 def rows_from_fields(fields: Fields) -> list[ItemRow]:
@@ -153,10 +196,22 @@ def plan_from_rows(rows: Sequence[ItemRow], lang: Language) -> ActionPlan:
     filled = [row for row in rows if not row.blank]
     if not filled:
         raise FormInvalid({"items": _MESSAGES[lang]["items_required"]})
+    refused: dict[str, str] = {}
+    payloads = []
+    for row in filled:
+        payload = row.payload()
+        for name in ITEM_NUMBERS:
+            _read_number(payload, name, f"item-{row.number}-{name}", lang, refused)
+        payloads.append(payload)
     try:
-        return ActionPlan.model_validate({"items": [row.payload() for row in filled]})
+        plan = ActionPlan.model_validate({"items": payloads})
     except ValidationError as invalid:
-        raise _invalid(invalid, lang, "item", [row.number for row in filled]) from None
+        found = _invalid(invalid, lang, "item", [row.number for row in filled]).errors
+        # A refused number's own message says more than "required" for the dropped value.
+        raise FormInvalid({**found, **refused}) from None
+    if refused:
+        raise FormInvalid(refused)
+    return plan
 
 
 def comments_from_fields(
@@ -181,23 +236,31 @@ def report_from_fields(
 ) -> QuarterlyReport:
     """A quarter's report from the progress rows; FormInvalid names each wrong field."""
     items = []
+    refused: dict[str, str] = {}
     numbered = list(positions)
     for position in numbered:
         prefix = f"progress-{position}-"
         evidence = [line.strip() for line in _one(fields, prefix + "evidence").splitlines()]
-        items.append(
-            {
-                "item_position": position,
-                "status": _one(fields, prefix + "status"),
-                "percent_realised": _one(fields, prefix + "percent_realised").strip() or None,
-                "narrative": _one(fields, prefix + "narrative"),
-                "evidence": [line for line in evidence if line],
-            }
-        )
+        item: dict[str, Any] = {
+            "item_position": position,
+            "status": _one(fields, prefix + "status"),
+            "narrative": _one(fields, prefix + "narrative"),
+            "evidence": [line for line in evidence if line],
+        }
+        # The label says "(%)", so "40%" is what some will type: the sign is dropped.
+        percent = _one(fields, prefix + "percent_realised").strip().removesuffix("%")
+        if percent.strip():
+            item["percent_realised"] = percent
+            _read_number(item, "percent_realised", prefix + "percent_realised", lang, refused)
+        items.append(item)
     try:
-        return QuarterlyReport.model_validate({"quarter": quarter, "items": items})
+        report = QuarterlyReport.model_validate({"quarter": quarter, "items": items})
     except ValidationError as invalid:
-        raise _invalid(invalid, lang, "progress", numbered) from None
+        found = _invalid(invalid, lang, "progress", numbered).errors
+        raise FormInvalid({**found, **refused}) from None
+    if refused:
+        raise FormInvalid(refused)
+    return report
 
 
 def model_or_invalid(model: type[BaseModel], data: dict[str, Any], lang: Language) -> Any:
@@ -213,8 +276,12 @@ def _invalid(
 ) -> FormInvalid:
     """Name each error by its form field: `<prefix>-<row number>-<field>` for list rows."""
     errors: dict[str, str] = {}
-    for error in invalid.errors():
+    found = invalid.errors()
+    for error in found:
         loc = error["loc"]
+        # When every row fails, the list is also "too short"; the rows' own errors say why.
+        if prefix and loc == ("items",) and error["type"] == "too_short" and len(found) > 1:
+            continue
         if prefix and len(loc) >= 3 and isinstance(loc[1], int):
             name = f"{prefix}-{numbers[loc[1]]}-{loc[2]}"
         else:

@@ -71,11 +71,56 @@ TEXT: dict[Language, dict[str, str]] = {
         "budget_source": "Sumber dana",
         "save_draft": "Simpan draf",
         "submit": "Ajukan untuk reviu",
+        "recorded_check": (
+            "Periksa angka yang tercatat pada versi {version} sebelum diajukan; "
+            "bila ada yang keliru, perbaiki drafnya dulu."
+        ),
+        "recorded_report": "Realisasi yang tercatat",
+        "target_example": "misalnya 12,5",
+        "budget_example": "misalnya 150.000.000",
+        "percent_example": "misalnya 12,5",
         "approve": "Setujui",
         "request_changes": "Minta revisi",
         "comment_on": "Catatan untuk aksi",
         "sign": "Tanda tangani",
         "signing_as": "Anda menandatangani sebagai",
+        "sign_wet": "Tanda tangan basah",
+        "sign_wet_print": "Cetak rencana aksi yang disetujui:",
+        "sign_wet_stamp": "Tanda tangani dengan tinta dan bubuhkan cap dinas.",
+        "sign_wet_upload": (
+            "Unggah pindaian halaman bertanda tangan (PDF, PNG atau JPEG, paling besar {mb} MB)"
+        ),
+        "sign_wet_submit": "Unggah dan tanda tangani",
+        "sign_certified": "Tanda tangan elektronik tersertifikasi (TTE BSrE)",
+        "sign_certified_intro": (
+            "Server mengirim PDF rencana aksi ke BSrE untuk ditandatangani dengan sertifikat "
+            "Anda. Passphrase tidak disimpan."
+        ),
+        "sign_certified_submit": "Tanda tangani dengan TTE",
+        "nik": "NIK (16 angka)",
+        "passphrase": "Passphrase TTE",
+        "download_pdf": "Unduh PDF",
+        "tte_waiting": (
+            "Tanda tangan elektronik Anda menunggu layanan BSrE (percobaan ke-{attempts}); "
+            "akan dicoba lagi otomatis."
+        ),
+        "tte_enter_again": (
+            "Jika belum berhasil dalam beberapa menit, masukkan passphrase lagi di bawah."
+        ),
+        "tte_refused": "BSrE menolak permintaan tanda tangan: periksa NIK dan passphrase.",
+        "tte_invalid": (
+            "PDF yang dikembalikan BSrE tidak lolos pemeriksaan tanda tangan; tidak ada yang "
+            "ditandatangani. Hubungi admin."
+        ),
+        "tte_form_invalid": "Isi NIK 16 angka dan passphrase.",
+        "scan_too_large": "Berkas pindaian terlalu besar: paling besar {mb} MB.",
+        "scan_not_accepted": (
+            "Berkas pindaian harus PDF, PNG atau JPEG (dinilai dari isinya, bukan namanya)."
+        ),
+        "method_confirmed": "Persetujuan di Komitmen",
+        "method_wet": "Tanda tangan basah (pindaian)",
+        "method_certified": "TTE tersertifikasi (BSrE)",
+        "signature_file": "Unduh berkas",
         "definitive_holder": "pejabat definitif",
         "acting_on_record": "(kedudukan jabatan yang tercatat pada akun Anda)",
         "decline": "Tolak tanda tangan",
@@ -199,11 +244,54 @@ TEXT: dict[Language, dict[str, str]] = {
         "budget_source": "Source of funds",
         "save_draft": "Save draft",
         "submit": "Submit for review",
+        "recorded_check": (
+            "Check the amounts recorded in version {version} before you submit; "
+            "if one is wrong, correct the draft first."
+        ),
+        "recorded_report": "Progress as recorded",
+        "target_example": "e.g. 12.5",
+        "budget_example": "e.g. 150,000,000",
+        "percent_example": "e.g. 12.5",
         "approve": "Approve",
         "request_changes": "Request changes",
         "comment_on": "Comment on action",
         "sign": "Sign",
         "signing_as": "You sign as",
+        "sign_wet": "Wet signature",
+        "sign_wet_print": "Print the approved action plan:",
+        "sign_wet_stamp": "Sign it in ink and apply the office stamp.",
+        "sign_wet_upload": "Upload the scan of the signed page (PDF, PNG or JPEG, at most {mb} MB)",
+        "sign_wet_submit": "Upload and sign",
+        "sign_certified": "Certified electronic signature (BSrE TTE)",
+        "sign_certified_intro": (
+            "The server sends the action plan's PDF to BSrE to be signed with your "
+            "certificate. The passphrase is not kept."
+        ),
+        "sign_certified_submit": "Sign with TTE",
+        "nik": "NIK (16 digits)",
+        "passphrase": "TTE passphrase",
+        "download_pdf": "Download PDF",
+        "tte_waiting": (
+            "Your electronic signature is waiting for the BSrE service (attempt {attempts}); "
+            "it is retried automatically."
+        ),
+        "tte_enter_again": (
+            "If it has not gone through in a few minutes, enter the passphrase again below."
+        ),
+        "tte_refused": "BSrE refused the signing request: check the NIK and passphrase.",
+        "tte_invalid": (
+            "The PDF BSrE returned failed the signature check; nothing was signed. Contact "
+            "the administrator."
+        ),
+        "tte_form_invalid": "Enter the 16-digit NIK and the passphrase.",
+        "scan_too_large": "The scan is too large: at most {mb} MB.",
+        "scan_not_accepted": (
+            "The scan must be a PDF, PNG or JPEG (judged by its content, not its name)."
+        ),
+        "method_confirmed": "Confirmed in Komitmen",
+        "method_wet": "Wet signature (scan)",
+        "method_certified": "Certified TTE (BSrE)",
+        "signature_file": "Download file",
         "definitive_holder": "the definitive office-holder",
         "acting_on_record": "(the acting status recorded on your account)",
         "decline": "Decline to sign",
@@ -439,4 +527,3 @@ def issue_label(issue: str, language: Language) -> str:
         return ISSUE_LABELS[language][StrategicIssue(issue)]
     except ValueError:
         return issue
-

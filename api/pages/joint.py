@@ -1,10 +1,11 @@
 """The joint commitment (komitmen bersama) of a cycle, ready to print.
 
-One HTML page with the documents' print stylesheet (A4 portrait; browsers print
-it to PDF): the preamble, the strategic issues committed to across the three
-phases, then every regency of the cycle with its stage, the hash of its signed
-action plan and its signature blocks, and at the bottom the cycle document hash
-(`domain.cycle.cycle_document_hash`), so a printed copy can be checked.
+One HTML page with the documents' print stylesheet (A4 portrait), and the same
+document as a PDF (`services.pdf`): the preamble, the strategic issues committed to
+across the three phases, then every regency of the cycle with its stage, the hash
+of its signed action plan and its signature blocks, and at the bottom the cycle
+document hash (`domain.cycle.cycle_document_hash`) with a QR code and the short
+code that check a printed copy at `{public URL}/verify`.
 
 Every signed-in user may read it, regency users included: all regencies sign the
 commitment jointly, and it shows what signing makes public (names, titles,
@@ -18,57 +19,18 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import CycleId, SessionDep
+from api.deps import CycleId, RuntimeDep, SessionDep
 from api.pages import i18n
 from api.pages.base import SignedInDep
-from api.pages.document import WORDS, render_document
+from api.pages.document import WORDS, pdf_response, render_document
 from domain.catalog import load_catalog
 from domain.display import Language
 from domain.plan import ISSUE_LABELS
-from services import documents
-from services.documents import SignatureBlock, SignedRegency
+from services import documents, pdf
+from services.documents import SignatureBlock, SignedRegency, listed
 from services.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
-
-JOINT_WORDS: dict[Language, dict[str, str]] = {
-    "id": {
-        "title": "KOMITMEN BERSAMA",
-        "preamble": (
-            "Dalam {meeting}, {agency} bersama pemerintah {regencies} menyepakati komitmen "
-            "bersama penanggulangan bencana tahun {year}. Kami yang bertanda tangan di bawah "
-            "ini berkomitmen melaksanakan rencana aksi daerah pada fase {phases} untuk isu "
-            "strategis berikut:"
-        ),
-        "and": "dan",
-        "signed_by": "Penandatangan",
-        "unsigned": "belum ditandatangani",
-        "signed_count": "{signed} dari {required} tanda tangan",
-        "cycle_hash": "Hash dokumen siklus (SHA-256)",
-        "cycle_hash_rule": (
-            "SHA-256 atas JSON [[kode wilayah, hash dokumen atau null], ...] tanpa spasi, "
-            "diurutkan menurut kode wilayah."
-        ),
-    },
-    "en": {
-        "title": "JOINT COMMITMENT",
-        "preamble": (
-            "At the {meeting}, {agency} and the governments of {regencies} agreed on a joint "
-            "commitment to disaster management for {year}. We, the undersigned, commit to "
-            "carrying out the regional action plans in the {phases} phases on the following "
-            "strategic issues:"
-        ),
-        "and": "and",
-        "signed_by": "Signatories",
-        "unsigned": "not yet signed",
-        "signed_count": "{signed} of {required} signatures",
-        "cycle_hash": "Cycle document hash (SHA-256)",
-        "cycle_hash_rule": (
-            "SHA-256 of the JSON [[regency code, document hash or null], ...] without spaces, "
-            "sorted by regency code."
-        ),
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -84,13 +46,6 @@ class RegencyEntry:
     signed: int
     required: int
     blocks: list[SignatureBlock]
-
-
-def listed(names: list[str], conjunction: str) -> str:
-    """Names as a sentence lists them: "A, B dan C"."""
-    if len(names) < 2:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
 
 
 def regency_entry(regency: SignedRegency, required: int, lang: Language) -> RegencyEntry:
@@ -113,7 +68,9 @@ def regency_entry(regency: SignedRegency, required: int, lang: Language) -> Rege
 
 
 @router.get("/cycles/{cycle_id}/document", response_class=HTMLResponse)
-def joint_document(cycle_id: CycleId, who: SignedInDep, session: SessionDep) -> Response:
+def joint_document(
+    cycle_id: CycleId, who: SignedInDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     """The cycle's joint commitment, printable: every regency's signatures and the cycle hash."""
     page = who.page
     try:
@@ -122,7 +79,7 @@ def joint_document(cycle_id: CycleId, who: SignedInDep, session: SessionDep) -> 
         raise who.refuse(404, "not_found", cycle_id) from None
     cycle = joint.cycle
     entries = [regency_entry(r, joint.required, page.lang) for r in joint.regencies]
-    words = {**WORDS[page.lang], **JOINT_WORDS[page.lang]}
+    words = WORDS[page.lang]
     province = load_catalog().province
     preamble = words["preamble"].format(
         meeting=cycle.name,
@@ -134,6 +91,7 @@ def joint_document(cycle_id: CycleId, who: SignedInDep, session: SessionDep) -> 
     return render_document(
         page,
         "joint.html",
+        documents.verification(joint.cycle_hash, runtime.settings.public_base_url),
         w=words,
         cycle=cycle,
         preamble=preamble,
@@ -141,4 +99,20 @@ def joint_document(cycle_id: CycleId, who: SignedInDep, session: SessionDep) -> 
         entries=entries,
         cycle_hash=joint.cycle_hash,
         chain=joint.chain,
+        pdf_href=f"/cycles/{cycle.id}/document.pdf",
     )
+
+
+@router.get("/cycles/{cycle_id}/document.pdf")
+def joint_document_pdf(
+    cycle_id: CycleId, who: SignedInDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The cycle's joint commitment as an A4 PDF, the same bytes for the same document."""
+    page = who.page
+    try:
+        joint = documents.joint_commitment(session, cycle_id)
+    except NotFound:
+        raise who.refuse(404, "not_found", cycle_id) from None
+    check = documents.verification(joint.cycle_hash, runtime.settings.public_base_url)
+    content = pdf.joint_pdf(joint, verify_url=check.url, language=page.lang)
+    return pdf_response(page, content, f"komitmen-bersama-{joint.cycle.id}.pdf")

@@ -186,8 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
             "revoke-tokens",
             cmd_users_revoke_tokens,
             "revoke every API token and page session of a person",
-            "Revoke every API token and page session of a person; "
-            "their password still signs in.",
+            "Revoke every API token and page session of a person; their password still signs in.",
         ),
     )
     for name, handler, short, long in person_commands:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,10 @@ def png_scan() -> bytes:
     return buffer.getvalue()
 
 
-async def approved(api: Api, method: str) -> tuple[str, str]:
+async def approved(api: Api, method: str, now: datetime) -> tuple[str, str]:
     """A 53.01 commitment in a cycle signing `method`, approved: (its base path, hash)."""
-    year, schedule = reporting_cycle_now()
+    year, rules = reporting_cycle(now)
+    schedule = rules.model_dump(mode="json")
     body = {
         "cycle_id": f"sign-{method}",
         "name": "Rakor",
@@ -63,14 +65,6 @@ async def approved(api: Api, method: str) -> tuple[str, str]:
     return base, ok.json()["document_hash"]
 
 
-_NOW: list[Any] = []
-
-
-def reporting_cycle_now() -> tuple[int, dict[str, Any]]:
-    year, schedule = reporting_cycle(_NOW[0])
-    return year, schedule.model_dump(mode="json")
-
-
 async def signatures(api: Api, base: str) -> list[dict[str, Any]]:
     response = await api.get(f"{base}/signatures", "reviewer")
     assert response.status_code == 200, response.text
@@ -80,9 +74,9 @@ async def signatures(api: Api, base: str) -> list[dict[str, Any]]:
 async def test_wet_signatures_with_stamped_scans(
     dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
-    _NOW[:] = [await dev_server_env.get_current_time()]
+    now = await dev_server_env.get_current_time()
     async with running_api(dev_server_env.client, db_url, tmp_path) as api:
-        base, document = await approved(api, "wet")
+        base, document = await approved(api, "wet", now)
         form = {"document_hash": document}
 
         # A plain click is not a wet signature.
@@ -158,7 +152,7 @@ async def until_status(
 async def test_certified_signatures_through_a_bsre_service(
     dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
 ) -> None:
-    _NOW[:] = [await dev_server_env.get_current_time()]
+    now = await dev_server_env.get_current_time()
     async with running_bsre(tmp_path) as bsre:
         for signer, nik in NIKS.items():
             bsre.add_user(nik, f"rahasia-{signer}")
@@ -170,7 +164,7 @@ async def test_certified_signatures_through_a_bsre_service(
             "tte_retry_seconds": 0.2,
         }
         async with running_api(dev_server_env.client, db_url, tmp_path, **changes) as api:
-            base, document = await approved(api, "certified")
+            base, document = await approved(api, "certified", now)
 
             def body(signer: str, passphrase: str | None = None) -> dict[str, Any]:
                 return {

@@ -155,3 +155,62 @@ async def test_every_role_works_a_commitment_through_in_chromium(
                 assert await phone.fits_width(), f"{path} scrolls sideways on a phone"
             await phone.screenshot("board-phone")
         assert [r[1] for r in api.commitment_rows()] == ["follow_up", "drafting"]
+
+
+async def test_an_officer_types_amounts_the_indonesian_way_in_chromium(
+    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    year = (await env.get_current_time()).astimezone(WITA).year + 1
+    async with running_api(env.client, db_url, tmp_path) as api:
+        api.set_password("operator-5301", PASSWORD)
+        cycle = await api.start_cycle(["53.01"], year)
+        base_path = f"/cycles/{cycle}/commitments/53.01"
+        async with served(api.app) as base, chromium() as browser:
+            officer = await sign_in_browser(browser, base, "operator-5301", PASSWORD, PHONE)
+            page = await officer.open(f"{base_path}/page")
+            await page.select_option("[name=item-1-strategic_issue]", "destana")
+            await page.select_option("[name=item-1-phase]", "pra_bencana")
+            await page.fill("[name=item-1-activity]", "Pembentukan Destana di Desa Oesao")
+            await page.fill("[name=item-1-indicator]", "Desa Tangguh Bencana terbentuk")
+            await page.fill("[name=item-1-target_unit]", "desa")
+            await page.check("[name=item-1-due_quarters][value='1']")
+            await page.fill("[name=item-1-responsible_unit]", "Bidang Pencegahan")
+            await page.fill("[name=item-1-location]", "Kupang Timur")
+            # First as an English reader would: refused next to the field, saying the form.
+            await page.fill("[name=item-1-target_value]", "12.5")
+            await page.fill("[name=item-1-budget_rp]", "150.000.000")
+            await officer.submit("form-save_draft")
+            error = await page.inner_text("label:has([name=item-1-target_value]) .field-error")
+            assert "misalnya 150.000.000 atau 12,5" in error
+            assert (
+                await page.locator("label:has([name=item-1-budget_rp]) .field-error").count() == 0
+            )
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            refused_shot = ARTIFACTS / "number-refused-phone.png"
+            await page.locator("#row-1").screenshot(path=str(refused_shot))
+            await page.fill("[name=item-1-target_value]", "12,5")
+            await officer.submit("form-save_draft")
+            assert "Draf tersimpan" in await page.inner_text(".notice")
+            assert await page.input_value("[name=item-1-budget_rp]") == "150.000.000"
+            assert await page.input_value("[name=item-1-target_value]") == "12,50"
+
+            # Before submitting, the page shows the amounts as they are recorded.
+            recorded = await page.inner_text("#form-submit #recorded-1")
+            assert "Pagu: Rp150.000.000" in recorded and "Target: 12,50 desa" in recorded
+            await page.locator("#form-submit").scroll_into_view_if_needed()
+            await page.locator("#form-submit").screenshot(path=str(ARTIFACTS / "submit-phone.png"))
+            assert await officer.fits_width()
+            await officer.submit("form-submit")
+            assert "Dalam Reviu" in await page.inner_text("p.status")
+
+            approved = await api.post(f"{base_path}/approve", "reviewer", {"version": 1})
+            assert approved.status_code == 200, approved.text
+            body = {"document_hash": approved.json()["document_hash"]}
+            for signer in ("kalak-5301", "bappeda-5301", "kada-5301"):
+                signed = await api.post(f"{base_path}/sign", signer, body)
+                assert signed.is_success, signed.text
+
+            page = await officer.open(f"{base_path}/document")
+            assert "Rp150.000.000" in await page.inner_text("#item-1")
+            await officer.screenshot("document-phone")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -12,11 +14,25 @@ from db.session import session_factory, transaction
 from domain.audit import ChainHead
 from domain.calendar import WITA
 from domain.cycle import cycle_document_hash
+from domain.document import verification_code
 from services.documents import nip_grouped, signed_title
 from tests.api.client import Api, running_api
 from tests.pages.test_pages import PLAN, sign_in
 
 NIP = "197503122000121003"
+LOCATION = "Desa Oelnasi, Kecamatan Kupang Tengah"
+
+
+def exact_plan() -> dict[str, Any]:
+    """The sample plan with a budget in cents, a location of its own and three partners."""
+    plan = copy.deepcopy(PLAN)
+    first = plan["items"][0]
+    first["budget_rp"] = "150000000.50"
+    first["location"] = LOCATION
+    first["partners"] = ["pemerintah", "akademisi", "media"]
+    # Text beyond Latin-1 (the PDF core fonts' limit) prints too.
+    first["activity"] = "Input data SPM ke e-SPM — pelatihan “operator” ≥ 2 orang"
+    return plan
 
 
 def test_nip_and_title_are_written_as_on_paper() -> None:
@@ -52,8 +68,9 @@ async def test_document_shows_the_approved_plan_signatures_and_hash(
         assert unauthenticated.status_code == 303
         assert unauthenticated.headers["location"].startswith("/login?next=")
 
+        plan = exact_plan()
         saved = await api.post(
-            f"{base}/save-draft", "operator-5301", {"plan": PLAN, "based_on_version": 0}
+            f"{base}/save-draft", "operator-5301", {"plan": plan, "based_on_version": 0}
         )
         assert saved.status_code == 200, saved.text
         assert (await api.post(f"{base}/submit", "operator-5301", {"version": 1})).is_success
@@ -87,17 +104,34 @@ async def test_document_shows_the_approved_plan_signatures_and_hash(
         assert "@media print" in stylesheet.text and "A4 landscape" in stylesheet.text
         assert document_hash in text
         head = chain_head(api, cycle)
-        assert f'id="chain-head">{head.hash}</code> ({head.length} entri;' in text
+        assert f'id="chain-head">{head.hash}</code> ({head.length} entri)' in text
         assert text.count('class="block"') == 3
         assert text.count("Oelamasi, ") == 3
         assert "Plt. BUPATI KUPANG," in text
         assert "NIP. 19750312 200012 1 003" in text
         assert text.count("NIP. ") == 1
-        for item in PLAN["items"]:
+        for item in plan["items"]:
             assert escape(item["activity"]) in text
             assert escape(item["indicator"]) in text
-        assert text.count('<tr id="item-') == len(PLAN["items"])
-        assert "Rp" in text
+            assert escape(item["location"]) in text
+        assert text.count('<tr id="item-') == len(plan["items"])
+        # Every field the hash covers, amounts exact: never rounded to whole rupiah.
+        assert ">Rp150.000.000,50<" in text and ">Rp25.000.000<" in text
+        assert f'data-label="Lokasi">{LOCATION}<' in text
+        assert ">Pemerintah, Akademisi, Media<" in text and ">I, II, III, IV<" in text
+        # A QR code and the short code to check a printed copy, not a command to run.
+        code = verification_code(document_hash)
+        assert '<svg viewBox="0 0 ' in text and 'class="qr"' in text and "<img" not in text
+        assert f'id="verification-code">{code}<' in text
+        public = api.k.settings.public_base_url
+        assert f"Periksa keaslian dokumen ini di {public}/verify dengan kode" in text
+        assert f"{public}/verify/{code}" in text  # the QR's title names what it encodes
+        assert "audit-verify" not in text
+        assert f'href="{document_url}.pdf"' in text and "Unduh PDF" in text
+        english = await api.http.get(document_url, params={"lang": "en"})
+        assert ">Rp150,000,000.50<" in english.text
+        assert f"Check this document&#39;s authenticity at {public}/verify" in english.text
+        await api.http.get(document_url, params={"lang": "id"})
 
         await sign_in(api, "operator-5371")
         outsider = await api.http.get(document_url)
@@ -194,6 +228,9 @@ async def test_joint_commitment_lists_every_regency_its_signatures_and_the_cycle
         cycle_hash = cycle_document_hash({"53.01": kupang_hash, "53.04": None, "53.71": None})
         assert f'id="cycle-hash">{cycle_hash}<' in text
         assert f'id="chain-head">{chain_head(api, cycle).hash}<' in text
+        assert f'id="verification-code">{verification_code(cycle_hash)}<' in text
+        assert 'class="qr"' in text and "audit-verify" not in text
+        assert f'href="{joint_url}.pdf"' in text
 
         english = await api.http.get(joint_url, params={"lang": "en"})
         assert english.status_code == 200

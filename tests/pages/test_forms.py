@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from api.pages import forms
 from domain.calendar import WITA
+from domain.display import Language
 from tests.api.client import Api, running_api
 from tests.pages.test_pages import hidden, sign_in
 from tests.schedules import reporting_cycle
@@ -31,6 +36,165 @@ ITEM = {
 def row(number: int, **changes: Any) -> dict[str, Any]:
     """The editor fields of one item row."""
     return {f"item-{number}-{name}": value for name, value in {**ITEM, **changes}.items()}
+
+
+EXPECTED_ID = (
+    "Tulis angka dengan titik sebagai pemisah ribuan dan koma untuk desimal, "
+    "misalnya 150.000.000 atau 12,5."
+)
+EXPECTED_EN = (
+    "Write the number with commas between thousands and a point for decimals, "
+    "e.g. 150,000,000 or 12.5."
+)
+
+
+def field_error(html: str, name: str) -> str | None:
+    """The error the page shows right after the input `name`, if any."""
+    match = re.search(
+        rf'name="{name}"[^>]*>\s*<span class="field-error" role="alert">([^<]*)</span>', html
+    )
+    return match.group(1) if match else None
+
+
+def input_value(html: str, name: str) -> str:
+    """The value an input of the page holds."""
+    match = re.search(rf'<input name="{name}"[^>]*value="([^"]*)"', html)
+    assert match is not None, f"no input {name}"
+    return match.group(1)
+
+
+def editor_rows(**numbers: tuple[str, str]) -> list[forms.ItemRow]:
+    """Editor rows of ITEM, each with its (target_value, budget_rp) as typed."""
+    rows = []
+    for number, (target, budget) in enumerate(numbers.values(), start=1):
+        fields = row(number, target_value=target, budget_rp=budget)
+        rows.extend(
+            forms.rows_from_fields(
+                {k: v if isinstance(v, list) else [v] for k, v in fields.items()}
+            )
+        )
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("language", "target", "budget", "expected"),
+    [
+        ("id", "12,5", "150.000.000", (Decimal("12.5"), Decimal(150_000_000))),
+        ("id", "1.250", "Rp 150.000.000", (Decimal(1250), Decimal(150_000_000))),
+        ("id", "2", "Rp150.000,-", (Decimal(2), Decimal(150_000))),
+        ("en", "12.5", "150,000,000", (Decimal("12.5"), Decimal(150_000_000))),
+        ("en", "1,250", "IDR 150,000,000", (Decimal(1250), Decimal(150_000_000))),
+    ],
+)
+def test_the_editor_reads_numbers_in_the_pages_language(
+    language: Language, target: str, budget: str, expected: tuple[Decimal, Decimal]
+) -> None:
+    plan = forms.plan_from_rows(editor_rows(a=(target, budget)), language)
+    assert (plan.items[0].target_value, plan.items[0].budget_rp) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "target", "budget", "errors"),
+    [
+        (
+            "id",
+            "1.5",
+            "150.000.000",
+            {"item-1-target_value": "Angka ini bisa terbaca keliru. " + EXPECTED_ID},
+        ),
+        (
+            "id",
+            "2",
+            "1.25.000",
+            {"item-1-budget_rp": "Angka ini bisa terbaca keliru. " + EXPECTED_ID},
+        ),
+        (
+            "id",
+            "0,125",
+            "-5",
+            {
+                "item-1-target_value": "Paling banyak dua angka di belakang koma. " + EXPECTED_ID,
+                "item-1-budget_rp": "Tidak boleh negatif. " + EXPECTED_ID,
+            },
+        ),
+        ("id", "dua", "0", {"item-1-target_value": "Bukan angka. " + EXPECTED_ID}),
+        (
+            "en",
+            "1,5",
+            "150.000.000",
+            {
+                "item-1-target_value": "This number could be misread. " + EXPECTED_EN,
+                "item-1-budget_rp": "This number could be misread. " + EXPECTED_EN,
+            },
+        ),
+        ("en", "2", "150.000", {"item-1-budget_rp": "At most two decimal places. " + EXPECTED_EN}),
+    ],
+)
+def test_a_refused_number_is_named_by_its_field_with_the_expected_form(
+    language: Language, target: str, budget: str, errors: dict[str, str]
+) -> None:
+    with pytest.raises(forms.FormInvalid) as invalid:
+        forms.plan_from_rows(editor_rows(a=(target, budget)), language)
+    assert invalid.value.errors == errors
+
+
+def test_a_number_refusal_comes_with_the_other_fields_errors() -> None:
+    rows = editor_rows(a=("1.5", "0"), b=("2", "0"))
+    rows[1].values["location"] = ""
+    with pytest.raises(forms.FormInvalid) as invalid:
+        forms.plan_from_rows(rows, "id")
+    assert invalid.value.errors == {
+        "item-1-target_value": "Angka ini bisa terbaca keliru. " + EXPECTED_ID,
+        "item-2-location": "Wajib diisi.",
+    }
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_saved_amounts_go_back_into_the_editor_and_read_back_the_same(language: Language) -> None:
+    plan = forms.plan_from_rows(
+        editor_rows(a=("12,5", "150.000.000"), b=("1.250", "1.250.000,05"), c=("0", "0")), "id"
+    )
+    rows = forms.rows_from_items(plan.items, language)
+    assert forms.plan_from_rows(rows, language) == plan
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "expected"),
+    [
+        ("id", "12,5", Decimal("12.5")),
+        ("id", "40%", Decimal(40)),
+        ("id", "100", Decimal(100)),
+        ("en", "12.5", Decimal("12.5")),
+    ],
+)
+def test_the_report_reads_percentages_in_the_pages_language(
+    language: Language, typed: str, expected: Decimal
+) -> None:
+    fields = {"progress-1-status": ["sesuai_jadwal"], "progress-1-percent_realised": [typed]}
+    report = forms.report_from_fields(fields, 1, [1], language)
+    assert report.items[0].percent_realised == expected
+    # A returned report comes back into the form as recorded, and reads back the same.
+    again = forms.report_fields(1, [report.items[0].model_dump(mode="json")], language)
+    assert forms.report_from_fields(again, 1, [1], language) == report
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "error"),
+    [
+        ("id", "12.5", "Angka ini bisa terbaca keliru. " + EXPECTED_ID),
+        ("id", "-1", "Tidak boleh negatif. " + EXPECTED_ID),
+        ("id", "", "Wajib diisi."),
+        ("id", "120", "Tidak boleh lebih dari 100."),
+        ("en", "12,5", "This number could be misread. " + EXPECTED_EN),
+    ],
+)
+def test_a_refused_percentage_is_named_by_its_field(
+    language: Language, typed: str, error: str
+) -> None:
+    fields = {"progress-1-status": ["sesuai_jadwal"], "progress-1-percent_realised": [typed]}
+    with pytest.raises(forms.FormInvalid) as invalid:
+        forms.report_from_fields(fields, 1, [1], language)
+    assert invalid.value.errors == {"progress-1-percent_realised": error}
 
 
 async def post_form(api: Api, page_url: str, action: str, fields: dict[str, Any]) -> Any:
@@ -60,7 +224,8 @@ async def test_a_commitment_goes_from_draft_to_verified_report_through_the_forms
             api, url, "save_draft", {"version": "0", **row(1, target_value="dua", activity="")}
         )
         assert bad.status_code == 422, bad.text
-        assert "Harus berupa angka." in bad.text and "Wajib diisi." in bad.text
+        assert "Bukan angka. Tulis angka dengan titik sebagai pemisah ribuan" in bad.text
+        assert "Wajib diisi." in bad.text
         assert 'value="dua"' in bad.text and "Kupang Timur" in bad.text
         assert api.commitment_rows()[0][3] == 0
 
@@ -211,3 +376,136 @@ async def test_forms_act_only_within_the_users_regency_and_role(
         assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
         assert [r[3] for r in api.commitment_rows()] == [0, 0]
         assert api.audit_rows() == 0
+
+
+async def test_amounts_are_typed_shown_and_recorded_the_indonesian_way(
+    time_skipping_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    # Last year's cycle: its first-quarter report is open today (see reporting_cycle).
+    year, schedule = reporting_cycle(await env.get_current_time())
+    async with running_api(env.client, db_url, tmp_path) as api:
+        cycle = await api.start_cycle(["53.01"], year, schedule.model_dump(mode="json"))
+        base = f"/cycles/{cycle}/commitments/53.01"
+        url = f"{base}/page"
+        await sign_in(api, "operator-5301")
+
+        # What a lenient reader would misread is refused next to its input, naming the form.
+        misread = {
+            "version": "0",
+            **row(1, target_value="1.5", budget_rp="Rp 1.25.000"),
+            **row(2, target_value="0,125", budget_rp="-5"),
+        }
+        bad = await post_form(api, url, "save_draft", misread)
+        assert bad.status_code == 422, bad.text
+        assert field_error(bad.text, "item-1-target_value") == (
+            "Angka ini bisa terbaca keliru. " + EXPECTED_ID
+        )
+        assert field_error(bad.text, "item-1-budget_rp") == (
+            "Angka ini bisa terbaca keliru. " + EXPECTED_ID
+        )
+        assert field_error(bad.text, "item-2-target_value") == (
+            "Paling banyak dua angka di belakang koma. " + EXPECTED_ID
+        )
+        assert field_error(bad.text, "item-2-budget_rp") == "Tidak boleh negatif. " + EXPECTED_ID
+        assert input_value(bad.text, "item-1-budget_rp") == "Rp 1.25.000"  # as typed
+        assert api.commitment_rows()[0][3] == 0
+
+        typed = {
+            "version": "0",
+            **row(1, target_value="12,5", budget_rp="150.000.000"),
+            **row(2, activity="Pelatihan relawan", target_value="1.250", budget_rp="Rp150.000,-"),
+        }
+        assert (await post_form(api, url, "save_draft", typed)).status_code == 303
+        items = (await api.get(f"{base}/versions/1/items", "operator-5301")).json()
+        amounts = [(Decimal(i["target_value"]), Decimal(i["budget_rp"])) for i in items]
+        assert amounts == [(Decimal("12.5"), Decimal(150_000_000)), (Decimal(1250), 150_000)]
+
+        # The editor holds the saved amounts as the page reads them; saving them unchanged
+        # records the very same amounts.
+        page = (await api.http.get(url)).text
+        shown = {
+            f"item-{n}-{name}": input_value(page, f"item-{n}-{name}")
+            for n in (1, 2)
+            for name in ("target_value", "budget_rp")
+        }
+        assert shown == {
+            "item-1-target_value": "12,50",
+            "item-1-budget_rp": "150.000.000",
+            "item-2-target_value": "1.250",
+            "item-2-budget_rp": "150.000",
+        }
+        again = {**typed, **shown, "version": "1"}
+        assert (await post_form(api, url, "save_draft", again)).status_code == 303
+        assert (await api.get(f"{base}/versions/2/items", "operator-5301")).json() == items
+
+        # Before it goes to review, the submit form shows each amount as recorded.
+        page = (await api.http.get(url)).text
+        submit_form = page[page.index('id="form-submit"') :]
+        submit_form = submit_form[: submit_form.index("</form>")]
+        assert "Target: <strong>12,50 desa</strong>" in submit_form
+        assert "Pagu: <strong>Rp150.000.000</strong>" in submit_form
+        assert "Pagu: <strong>Rp150.000</strong>" in submit_form
+
+        # In English the same amounts read the English way, and the Indonesian form is refused.
+        english = (await api.http.get(f"{url}?lang=en")).text
+        assert input_value(english, "item-1-budget_rp") == "150,000,000"
+        assert "Budget: <strong>Rp150,000,000</strong>" in english
+        refused = await post_form(api, url, "save_draft", {**typed, "version": "2"})
+        assert refused.status_code == 422
+        assert field_error(refused.text, "item-1-budget_rp") == (
+            "This number could be misread. " + EXPECTED_EN
+        )
+        assert field_error(refused.text, "item-2-target_value") == (
+            "At most two decimal places. " + EXPECTED_EN
+        )
+        await api.http.get(f"{url}?lang=id")
+
+        assert (await post_form(api, url, "submit", {"version": "2"})).status_code == 303
+        approved = await api.post(f"{base}/approve", "reviewer", {"version": 2})
+        assert approved.status_code == 200, approved.text
+        for signer in ("kalak-5301", "bappeda-5301", "kada-5301"):
+            body = {"document_hash": approved.json()["document_hash"]}
+            assert (await api.post(f"{base}/sign", signer, body)).is_success
+
+        # The report form shows what each action committed to, as recorded.
+        page = (await api.http.get(url)).text
+        report_form = page[page.index('id="form-submit_report"') :]
+        assert "Pagu: <strong>Rp150.000.000</strong>" in report_form
+        report = {
+            "quarter": "1",
+            **{f"progress-{p}-status": "sesuai_jadwal" for p in (1, 2)},
+            "progress-1-percent_realised": "12.5",
+            "progress-2-percent_realised": "40%",
+        }
+        wrong = await post_form(api, url, "submit_report", report)
+        assert wrong.status_code == 422
+        assert field_error(wrong.text, "progress-1-percent_realised") == (
+            "Angka ini bisa terbaca keliru. " + EXPECTED_ID
+        )
+        report["progress-1-percent_realised"] = "12,5"
+        assert (await post_form(api, url, "submit_report", report)).status_code == 303
+
+        # The reviewer sees the report as recorded, and returns it.
+        await sign_in(api, "reviewer")
+        review = (await api.http.get(url)).text
+        assert "Realisasi (%): <strong>12,50</strong>" in review
+        assert "Realisasi (%): <strong>40</strong>" in review
+        back = {"quarter": "1", "reason": "Lampirkan bukti."}
+        assert (await post_form(api, url, "return_report", back)).status_code == 303
+
+        # The returned report comes back into its form as recorded; sent again unchanged,
+        # it records the same figures.
+        await sign_in(api, "operator-5301")
+        page = (await api.http.get(url)).text
+        assert input_value(page, "progress-1-percent_realised") == "12,50"
+        assert input_value(page, "progress-2-percent_realised") == "40"
+        resent = {
+            **report,
+            "progress-1-percent_realised": "12,50",
+            "progress-2-percent_realised": "40",
+        }
+        assert (await post_form(api, url, "submit_report", resent)).status_code == 303
+        await sign_in(api, "reviewer")
+        review = (await api.http.get(url)).text
+        assert "Realisasi (%): <strong>12,50</strong>" in review

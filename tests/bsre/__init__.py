@@ -1,0 +1,1 @@
+"""The BSrE stand-in and the tests of services.tte against it."""
