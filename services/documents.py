@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import segno
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from db import models as m
@@ -22,8 +21,7 @@ from domain.audit import ChainHead
 from domain.catalog import load_catalog
 from domain.cycle import cycle_document_hash
 from domain.display import Language, acting_mark, format_date
-from domain.document import DocumentFormat, verification_code, version_hash
-from domain.plan import ActionItem, ActionPlan
+from domain.document import DocumentFormat, verification_code
 from domain.stages import STAGE_LABELS, Stage
 from services import audit, commitments, cycles
 from services.commitments import CommitmentRef
@@ -236,32 +234,6 @@ class PlanDocument:
         return self.row.document_hash or ""
 
 
-def hashed_format(row: m.Commitment, items: Sequence[m.ActionItem]) -> DocumentFormat:
-    """The format whose bytes, recomputed from the stored items, give the approved hash.
-
-    A canonical document (format 2) is rebuilt from the items exactly; a typed one (format 1)
-    kept the numbers as the client sent them, which the stored items no longer show, so a
-    hash the canonical bytes do not give is a typed document's.
-    """
-    try:
-        plan = ActionPlan(
-            items=tuple(
-                ActionItem.model_validate({f: getattr(i, f) for f in ActionItem.model_fields})
-                for i in items
-            )
-        )
-    except ValidationError:
-        return DocumentFormat.TYPED
-    canonical = version_hash(
-        cycle_id=row.cycle_id,
-        regency_code=row.regency_code,
-        version=row.approved_version or 0,
-        plan=plan,
-        document_format=DocumentFormat.CANONICAL,
-    )
-    return DocumentFormat.CANONICAL if canonical == row.document_hash else DocumentFormat.TYPED
-
-
 def plan_document(session: Session, ref: CommitmentRef) -> PlanDocument:
     """The approved plan of a commitment in scope; NotFound until it is approved."""
     row = ref.recorded()
@@ -271,17 +243,18 @@ def plan_document(session: Session, ref: CommitmentRef) -> PlanDocument:
     seat = load_catalog().get(ref.regency_code).seat
     items = commitments.items_of(session, ref, row.approved_version)
     signatures = approved_signatures(session, ref)
-    saved = [
-        v.saved_at for v in commitments.versions(session, ref) if v.number == row.approved_version
-    ]
+    version = next(
+        v for v in commitments.versions(session, ref) if v.number == row.approved_version
+    )
     return PlanDocument(
         row=row,
         cycle=cycle,
         items=items,
         blocks=[signature_block(s, seat) for s in signatures],
         chain=audit.chain_head(session, ref.cycle_id),
-        issued_at=max([s.signed_at for s in signatures] + saved, default=cycle.started_at),
-        document_format=hashed_format(row, items),
+        issued_at=max([s.signed_at for s in signatures], default=version.saved_at),
+        # Versions recorded before formats were kept were all written in the typed form.
+        document_format=DocumentFormat(version.document_format or DocumentFormat.TYPED),
     )
 
 
