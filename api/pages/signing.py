@@ -42,7 +42,7 @@ from services.errors import (
 from services.runtime import Runtime
 from services.schemas import CertifiedSignIn, SignIn
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 # What a person reads for each refusal of a signing form; the service's own words follow.
 _REFUSAL_WORDS: tuple[tuple[type[Refusal], str], ...] = (

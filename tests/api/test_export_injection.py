@@ -103,7 +103,9 @@ def test_tab_and_carriage_return_leads_are_neutralised_too() -> None:
     sheet = load_workbook(io.BytesIO(to_xlsx(table))).worksheets[0]
     for row, text in enumerate(texts, start=2):
         text_cell, number_cell = sheet.cell(row=row, column=1), sheet.cell(row=row, column=2)
-        # XML reads a carriage return back as a line feed; either way it stays text.
-        assert (text_cell.data_type, text_cell.value) == ("s", text.replace("\r", "\n"))
+        # openpyxl's own XML reader reads a carriage return back as a line feed; with lxml
+        # installed it stays a carriage return. Either way it stays text.
+        assert text_cell.data_type == "s"
+        assert text_cell.value in (text, text.replace("\r", "\n"))
         assert (number_cell.data_type, number_cell.value) == ("n", -3)
     assert [c.header for c in PLAN_COLUMNS].count("Uraian aksi") == 1

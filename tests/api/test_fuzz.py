@@ -9,6 +9,7 @@ aim at a real cycle and regency, so they get past the 404s into the routes' own 
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,16 @@ async def send(api: Api, case: Case[Any], auth: str | None) -> httpx.Response:
     kwargs.pop("auth", None)
     if not kwargs.get("cookies"):  # the API reads no cookies; httpx warns on an empty jar
         kwargs.pop("cookies", None)
+    if kwargs.get("files"):
+        # A multipart part must be text or bytes; a generated number or boolean is sent as the
+        # JSON text a client would have written.
+        kwargs["files"] = [
+            (name, (filename, value if isinstance(value, str | bytes) else json.dumps(value)))
+            for name, (filename, value) in kwargs["files"]
+        ]
     response = await api.http.request(**kwargs)
+    # A multipart body (a scan upload) is streamed; schemathesis reads it back when checking.
+    await response.request.aread()
     if auth and case.method == "DELETE" and response.status_code == 204:
         del api.tokens[auth]  # the case revoked the token: the next case gets a new one
     return response

@@ -81,6 +81,13 @@ class Rule(StrEnum):
         "as ALLOWED says for the stage; 403 for who the user is (outside their regency, "
         "or a role that never takes the action), else 409 for where the commitment is"
     )
+    FILE = "users whose scope covers the regency, 404 for a file never handed in; 403 outside"
+    LOOKUP = "anyone, signed in or not; 404 for a code no document has"
+    BACK = "anyone, signed in or not; 303 back to the code's page"
+    SIGN_WITH_FILE = (
+        "403 for who the user is (outside their regency, a role that never signs), "
+        "else 409: the walk's cycle signs in Komitmen, not wet or certified"
+    )
 
 
 C = "/cycles/{cycle_id}/commitments/{regency_code}"
@@ -100,7 +107,8 @@ API_ACTIONS = {
 }
 """The JSON action routes under C, and the action each sends to the workflow."""
 READS = ["", "/versions", "/versions/{number}/items", "/diff", "/comments", "/signatures"]
-READS += ["/reports", "/audit", "/reminders", "/page", "/document"]
+READS += ["/reports", "/audit", "/reminders", "/page", "/document", "/document.pdf"]
+READS += ["/versions/{number}/document"]
 """The read routes under C (the JSON API's and the pages')."""
 
 MATRIX: dict[tuple[str, str], Rule] = {
@@ -119,6 +127,20 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/cycles/{cycle_id}"): Rule.SIGNED_IN,
     # The joint commitment: every regency signs it, and it shows no plan's items.
     ("GET", "/cycles/{cycle_id}/document"): Rule.SIGNED_IN,
+    ("GET", "/cycles/{cycle_id}/document.pdf"): Rule.SIGNED_IN,
+    # Public verification of a printed copy (services/verify.py).
+    ("GET", "/verify"): Rule.PUBLIC,
+    ("GET", "/verify/{code}"): Rule.LOOKUP,
+    ("POST", "/verify/{code}/file"): Rule.LOOKUP,
+    ("GET", "/verify/{code}/file"): Rule.BACK,
+    # The files behind wet and certified signatures, and a certified signature's request.
+    ("GET", C + "/signatures/{office}/file"): Rule.FILE,
+    ("GET", C + "/page/signatures/{office}/file"): Rule.FILE,
+    ("GET", C + "/sign/certified/{office}"): Rule.FILE,
+    ("POST", C + "/sign/wet"): Rule.SIGN_WITH_FILE,
+    ("POST", C + "/sign/certified"): Rule.SIGN_WITH_FILE,
+    ("POST", C + "/page/sign-wet"): Rule.SIGN_WITH_FILE,
+    ("POST", C + "/page/sign-certified"): Rule.SIGN_WITH_FILE,
     ("POST", "/cycles"): Rule.COORDINATOR,
     ("POST", "/cycles/{cycle_id}/cancel"): Rule.COORDINATOR,
     ("GET", "/cycles/{cycle_id}/audit"): Rule.PROVINCE,
@@ -147,6 +169,10 @@ ALLOWED: dict[Stage, set[tuple[str, Action]]] = {
 regency's own officer and signatory are "officer" and "signatory", the province's
 people their usernames. Every other action must be refused."""
 APPROVED = {Stage.SIGNING, Stage.FOLLOW_UP}
+PRINTED = ("{regency_code}/document", "{regency_code}/document.pdf")
+"""The approved plan, printed: nothing to print before approval (a version's own document
+is there as soon as the version is)."""
+UNKNOWN_CODE = "0000-0000-0000"
 """The stages of the walk in which the commitment has an approved document."""
 
 POSITIONS = range(1, len(PLAN["items"]) + 1)
@@ -263,6 +289,9 @@ class Walk:
         """The concrete URLs the walk requests for a route template."""
         url = route.replace("{cycle_id}", self.cycle).replace("{regency_code}", code)
         url = url.replace("{number}", "1") + ("?from=1&to=1" if url.endswith("/diff") else "")
+        url = url.replace("{office}", "bpbd_head").replace("{code}", UNKNOWN_CODE)
+        if "/sign/certified/" in url:
+            url += "?document_hash=" + "0" * 64
         return [url.replace("{fmt}", fmt) for fmt in ("xlsx", "csv")] if "{fmt}" in url else [url]
 
     def secret(self, user: str) -> str:
@@ -354,6 +383,10 @@ async def try_reads(walk: Walk) -> None:
         where = (user, url, response.status_code)
         if rule is Rule.PUBLIC:
             assert response.status_code == 200, where
+        elif rule is Rule.LOOKUP:
+            assert response.status_code == 404, where
+        elif rule is Rule.BACK:
+            assert response.status_code == 303, where
         elif user is None:
             walk.signed_out(key, response)
         elif rule is Rule.PROVINCE and user in REGENCY:
@@ -361,7 +394,11 @@ async def try_reads(walk: Walk) -> None:
         elif rule is Rule.READ and not covers(user, code):
             walk.refused(key, response, 403, f"acts for regency {OWN} only")
             assert stages[code].value not in response.text, where
-        elif rule is Rule.READ and route.endswith("/document") and stages[code] not in APPROVED:
+        elif rule in (Rule.READ, Rule.FILE) and not covers(user, code):
+            walk.refused(key, response, 403, f"acts for regency {OWN} only")
+        elif rule is Rule.FILE:
+            assert response.status_code == 404, where  # the walk's cycle signs without files
+        elif rule is Rule.READ and route.endswith(PRINTED) and stages[code] not in APPROVED:
             assert response.status_code == 404, where  # nothing approved to print yet
         elif route == "/":
             assert response.status_code == 303, where
@@ -381,6 +418,50 @@ async def try_reads(walk: Walk) -> None:
         )
         for url in walk.urls(route, code)
     )
+
+
+async def try_signing_with_files(walk: Walk) -> None:
+    """Everyone (and no one) tries to sign with a scan or a TTE, and to check a file on
+    /verify: refused as SIGN_WITH_FILE and LOOKUP say, and nothing changes."""
+    before = walk.snapshot()
+    scan = {"scan": ("ttd.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    hashed = {"document_hash": "0" * 64}
+    tte = {**hashed, "nik": "5301010101800001", "passphrase": "rahasia"}
+    signers = {user for user in USERS if ROLES[user] is Role.SIGNATORY}
+
+    async def attempt(user: str | None, route: str, code: str) -> None:
+        key = ("POST", route)
+        url = walk.urls(route, code)[0]
+        page = key in walk.pages
+        csrf = {"csrf": csrf_token(walk.secret(user))} if user and page else {}
+        if route.endswith("wet"):
+            response = await walk.call(user, "POST", route, url=url, data=hashed | csrf, files=scan)
+        elif page:
+            response = await walk.call(user, "POST", route, url=url, data=tte | csrf)
+        else:
+            response = await walk.call(user, "POST", route, url=url, json=tte)
+        where = (user, url, response.status_code, response.text[:200])
+        if user is None:
+            walk.signed_out(key, response)
+        elif not covers(user, code):
+            walk.refused(key, response, 403, f"acts for regency {OWN} only")
+        elif user not in signers:
+            walk.refused(key, response, 403, "may not sign")
+        else:
+            assert response.status_code == 409, where
+            assert "signs confirmed" in response.text, where
+
+    routes = [r for (m, r), rule in MATRIX.items() if rule is Rule.SIGN_WITH_FILE]
+    await at_once(
+        attempt(user, route, code)
+        for route in routes
+        for user, code in product((None, *USERS), (OWN, OTHER))
+    )
+    for user in (None, *USERS):
+        key = "/verify/{code}/file"
+        checked = await walk.call(user, "POST", key, files={"file": ("x.pdf", b"%PDF-", "a/b")})
+        assert checked.status_code == 404, (user, checked.status_code)
+    assert walk.snapshot() == before
 
 
 async def try_actions(walk: Walk) -> None:
@@ -536,6 +617,7 @@ async def test_every_role_on_every_route_of_both_regencies(
         assert walk.stages() == {OWN: Stage.FOLLOW_UP, OTHER: Stage.DRAFTING}
         await try_reads(walk)
         await try_actions(walk)
+        await try_signing_with_files(walk)
 
         reported = await walk.act("operator-5301", f"{C}/reports", OWN, Action.SUBMIT_REPORT)
         assert reported.status_code == 200, reported.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,10 @@ async def approved(api: Api, method: str, now: datetime) -> tuple[str, str]:
     """A 53.01 commitment in a cycle signing `method`, approved: (its base path, hash)."""
     year, rules = reporting_cycle(now)
     schedule = rules.model_dump(mode="json")
+    # A cycle id of its own: the dev server outlives the test, and ids are never reused.
+    cycle_id = f"sign-{method}-{uuid.uuid4().hex[:8]}"
     body = {
-        "cycle_id": f"sign-{method}",
+        "cycle_id": cycle_id,
         "name": "Rakor",
         "year": year,
         "regency_codes": ["53.01"],
@@ -53,8 +56,8 @@ async def approved(api: Api, method: str, now: datetime) -> tuple[str, str]:
     }
     started = await api.http.post("/cycles", json=body, headers=api.token("koordinator"))
     assert started.status_code == 201, started.text
-    api.k.cycle_id, api.k.codes = f"sign-{method}", ("53.01",)
-    base = f"/cycles/sign-{method}/commitments/53.01"
+    api.k.cycle_id, api.k.codes = cycle_id, ("53.01",)
+    base = f"/cycles/{cycle_id}/commitments/53.01"
     saved = await api.post(
         f"{base}/save-draft", "operator-5301", {"plan": PLAN, "based_on_version": 0}
     )
