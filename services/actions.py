@@ -10,6 +10,7 @@ and how the body and the person become the workflow's request.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import commitment as c
@@ -128,10 +130,26 @@ async def act(
     handle = client.get_workflow_handle_for(
         CommitmentWorkflow.run, commitment_workflow_id(commitment_id)
     )
-    try:
-        return await handle.execute_update(update, request, id=update_id)
-    except WorkflowUpdateFailedError as failed:
-        raise ActionRefused(_reason(failed)) from None
+    # A run that continues as new (after each quarter locks) answers an update that reaches
+    # it mid-way "already completed"; the next run takes it. The same update id makes the
+    # retry the same update, so it is never applied twice.
+    update_id = update_id or str(uuid.uuid4())
+    for pause in (0.1, 0.3, 1.0, None):
+        try:
+            return await handle.execute_update(update, request, id=update_id)
+        except WorkflowUpdateFailedError as failed:
+            raise ActionRefused(_reason(failed)) from None
+        except RPCError as gone:
+            if gone.status != RPCStatusCode.NOT_FOUND:
+                raise
+            if pause is not None:
+                await asyncio.sleep(pause)
+    # Still no run: the commitment's workflow has ended (its last quarter locked, it was
+    # withdrawn or cancelled) since it was found open, which is where the commitment is.
+    raise ActionRefused(
+        "the commitment has ended (its last quarter locked, or it was withdrawn or cancelled) "
+        "while this request was on its way"
+    )
 
 
 @dataclass(frozen=True)
