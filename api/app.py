@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from api.errors import PROBLEM_RESPONSES, install_error_handlers
 from api.headers import SecurityHeaders
@@ -59,6 +60,8 @@ def create_app(
     )
     # Outermost, so a refused body's 413 carries the headers too.
     app.add_middleware(SecurityHeaders)
+    # Pages and JSON shrink to a fifth over gzip: what a phone on a slow link waits for.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(health.router)
 
     for module in (auth, cycles, commitments, overdue, exports):
