@@ -20,7 +20,7 @@ from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
 from api.pages.signing import router as signing_page_router
 from api.pages.verify import router as verify_router
-from api.routes import auth, commitments, cycles, exports, health, overdue
+from api.routes import auth, commitments, cycles, exports, health, me, overdue
 from services.runtime import ClientFactory, Runtime
 from services.settings import Settings, get_settings
 
@@ -64,7 +64,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(health.router)
 
-    for module in (auth, cycles, commitments, overdue, exports):
+    for module in (auth, me, cycles, commitments, overdue, exports):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(pages_router)
     # Before the commitment page's routes, whose /page/{action} would take /page/sign-wet.

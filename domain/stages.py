@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import TransitionRefused
+from domain.refusals import RefusalCode as R
+from domain.refusals import refused
 from domain.roles import Actor, Role
 
 
@@ -108,19 +109,21 @@ def check_transition(stage: Stage, action: Action, actor: Actor, regency_code: s
     """Return the rule for taking `action` now, or raise TransitionRefused saying why."""
     # Scope first: someone from another regency learns nothing about this commitment.
     if not actor.may_act_for(regency_code):
-        raise TransitionRefused(
-            f"{actor.name} acts for regency {actor.regency_code}, not {regency_code}"
+        raise refused(
+            R.OUT_OF_REGENCY, name=actor.name, own=str(actor.regency_code), regency=regency_code
         )
     rule = TRANSITIONS.get((stage, action))
     if rule is None:
         allowed = sorted(a.value for (s, a) in TRANSITIONS if s == stage)
-        raise TransitionRefused(
-            f"cannot {action.value} a commitment in stage '{stage.value}'"
-            + (f"; allowed now: {', '.join(allowed)}" if allowed else "")
+        raise refused(
+            R.WRONG_STAGE,
+            action=action.value,
+            stage=stage.value,
+            allowed=f"; allowed now: {', '.join(allowed)}" if allowed else "",
         )
     if actor.role not in rule.roles:
         roles = ", ".join(sorted(r.value for r in rule.roles))
-        raise TransitionRefused(f"role '{actor.role.value}' may not {action.value}; needs {roles}")
+        raise refused(R.WRONG_ROLE, role=actor.role.value, action=action.value, roles=roles)
     return rule
 
 
