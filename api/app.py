@@ -61,7 +61,7 @@ def create_app(
     # Outermost, so a refused body's 413 carries the headers too.
     app.add_middleware(SecurityHeaders)
     # Pages and JSON shrink to a fifth over gzip: what a phone on a slow link waits for.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
     app.include_router(health.router)
 
     for module in (auth, me, cycles, commitments, overdue, exports):

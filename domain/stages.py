@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.display import Language
 from domain.refusals import RefusalCode as R
 from domain.refusals import refused
 from domain.roles import Actor, Role
+from domain.words import NC_, by_language
 
 
 class Stage(StrEnum):
@@ -35,26 +37,17 @@ class Stage(StrEnum):
 
 TERMINAL = frozenset({Stage.COMPLETED, Stage.WITHDRAWN, Stage.CANCELLED})
 
-STAGE_LABELS: dict[str, dict[Stage, str]] = {
-    "id": {
-        Stage.DRAFTING: "Draf",
-        Stage.REVIEW: "Dalam Reviu",
-        Stage.SIGNING: "Disetujui, menunggu tanda tangan",
-        Stage.FOLLOW_UP: "Berjalan",
-        Stage.COMPLETED: "Selesai",
-        Stage.WITHDRAWN: "Ditarik",
-        Stage.CANCELLED: "Dibatalkan",
-    },
-    "en": {
-        Stage.DRAFTING: "Draft",
-        Stage.REVIEW: "In review",
-        Stage.SIGNING: "Approved, awaiting signatures",
-        Stage.FOLLOW_UP: "In progress",
-        Stage.COMPLETED: "Completed",
-        Stage.WITHDRAWN: "Withdrawn",
-        Stage.CANCELLED: "Cancelled",
-    },
+STAGE_LABELS_WORDS = {
+    Stage.DRAFTING: NC_("stage.drafting", "Draft"),
+    Stage.REVIEW: NC_("stage.review", "In review"),
+    Stage.SIGNING: NC_("stage.signing", "Approved, awaiting signatures"),
+    Stage.FOLLOW_UP: NC_("stage.follow_up", "Follow-up"),
+    Stage.COMPLETED: NC_("stage.completed", "Completed"),
+    Stage.WITHDRAWN: NC_("stage.withdrawn", "Withdrawn from the cycle"),
+    Stage.CANCELLED: NC_("stage.cancelled", "Cancelled"),
 }
+STAGE_LABELS: dict[Language, dict[Stage, str]] = by_language(STAGE_LABELS_WORDS)
+"""Each stage's one label, in every language (`domain.words`)."""
 
 
 class Action(StrEnum):

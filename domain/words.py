@@ -17,7 +17,7 @@ import sys
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -29,6 +29,9 @@ from domain.display import LANGUAGES, Language
 
 LOCALE = Path(__file__).parent / "locale"
 DOMAIN = "messages"
+
+
+K = TypeVar("K", bound=str)
 
 
 class Word(NamedTuple):
@@ -62,9 +65,14 @@ def translate(word: Word, language: Language) -> str:
     return str(translations(language).pgettext(word.context, word.text))
 
 
-def by_language(table: Mapping[str, Word]) -> dict[Language, dict[str, str]]:
+def by_language(table: Mapping[K, Word]) -> dict[Language, dict[K, str]]:
     """A table of marked words, translated into every language once."""
     return {lang: {key: translate(w, lang) for key, w in table.items()} for lang in LANGUAGES}
+
+
+def by_value(table: Mapping[Language, Mapping[K, str]]) -> dict[Language, dict[str, str]]:
+    """A label table keyed by plain strings (an enum's values), for rows read as text."""
+    return {lang: {str(k): v for k, v in labels.items()} for lang, labels in table.items()}
 
 
 def extracted(root: Path) -> Catalog:

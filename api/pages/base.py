@@ -12,6 +12,7 @@ uses a double-submit nonce: the same random value as a cookie and as a field.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -82,8 +83,23 @@ def _environment() -> Environment:
         field_words=i18n.FIELD_WORDS,
         issue_labels=ISSUE_LABELS,
         budget_source_labels=i18n.BUDGET_SOURCES,
+        asset=asset,
     )
     return environment
+
+
+def _version(name: str) -> str:
+    return hashlib.sha256((TEMPLATES_DIR / "static" / name).read_bytes()).hexdigest()[:12]
+
+
+STYLESHEET_VERSIONS = {name: _version(name) for name in ("komitmen.css", "document.css")}
+"""Each stylesheet's version, from its content: its URL changes exactly when it does, so
+browsers may keep it for a year (`asset`, and the stylesheet routes' Cache-Control)."""
+
+
+def asset(name: str) -> str:
+    """A stylesheet's URL, with the version that lets a browser cache it for good."""
+    return f"/static/{name}?v={STYLESHEET_VERSIONS[name]}"
 
 
 def amount(value: Any, language: str = "id", rupiah: bool = False) -> str:

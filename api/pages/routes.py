@@ -18,6 +18,7 @@ from api.deps import CycleId, RuntimeDep, SessionDep, client_address
 from api.pages.base import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
+    STYLESHEET_VERSIONS,
     TEMPLATES_DIR,
     LangCookie,
     LangQuery,
@@ -37,16 +38,26 @@ from services.errors import LockedOut
 router = APIRouter(include_in_schema=False)
 
 
+def _stylesheet(name: str, version: str | None) -> FileResponse:
+    # Asked for by its current version (`asset`), it never changes: a year in the cache.
+    # Without it, or by an old one, the browser asks again each time.
+    current = version == STYLESHEET_VERSIONS[name]
+    cache = "public, max-age=31536000, immutable" if current else "no-cache"
+    return FileResponse(
+        TEMPLATES_DIR / "static" / name, media_type="text/css", headers={"Cache-Control": cache}
+    )
+
+
 @router.get("/static/komitmen.css")
-def stylesheet() -> FileResponse:
+def stylesheet(v: Annotated[str | None, Query(max_length=64)] = None) -> FileResponse:
     """The pages' stylesheet."""
-    return FileResponse(TEMPLATES_DIR / "static" / "komitmen.css", media_type="text/css")
+    return _stylesheet("komitmen.css", v)
 
 
 @router.get("/static/document.css")
-def document_stylesheet() -> FileResponse:
+def document_stylesheet(v: Annotated[str | None, Query(max_length=64)] = None) -> FileResponse:
     """The printable documents' stylesheet (A4, print rules)."""
-    return FileResponse(TEMPLATES_DIR / "static" / "document.css", media_type="text/css")
+    return _stylesheet("document.css", v)
 
 
 @router.get("/login", response_class=HTMLResponse)

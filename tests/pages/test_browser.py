@@ -103,7 +103,7 @@ async def test_every_role_works_a_commitment_through_in_chromium(
                 await page.check("#form-sign [name=confirm]")
                 await signatory.submit("form-sign")
                 assert "Tanda tangan tercatat." in await page.inner_text(".notice")
-            assert "Berjalan" in await page.inner_text("p.status")
+            assert "Tindak Lanjut" in await page.inner_text("p.status")
             assert "Plt." in await page.inner_text("ul.signatures")
 
             manager = await sign_in_browser(browser, base, "manajer", PASSWORD)

@@ -368,7 +368,7 @@ async def test_each_job_stays_within_its_clicks_in_chromium(
                 assert "Tanda tangan tercatat." in await shown.inner_text(".notice")
                 clicks[f"sign {username}"] = signing.clicks
                 assert signing.clicks <= BUDGETS["sign"], (username, signing.clicks)
-            assert "Berjalan" in await shown.inner_text("p.status")
+            assert "Tindak Lanjut" in await shown.inner_text("p.status")
             await shoot(signatory, "signed")
 
             await officer.open(board)

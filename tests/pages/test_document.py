@@ -207,7 +207,7 @@ async def test_joint_commitment_lists_every_regency_its_signatures_and_the_cycle
         belu_part = text[sections[1] : sections[2]]
         kota_part = text[sections[2] :]
 
-        assert "Berjalan" in kupang_part and kupang_hash in kupang_part
+        assert "Tindak Lanjut" in kupang_part and kupang_hash in kupang_part
         assert kupang_part.count('class="block"') == 3
         assert kupang_part.count("Oelamasi, ") == 3
         assert "Plt. KEPALA" in kupang_part
