@@ -161,7 +161,10 @@ def mark_seen(session: Session, user: AuthUser, listed: TaskList, now: datetime)
     """Note that the person has seen their list; only when it held something new, so
     that opening it again writes nothing (on SQLite, a write takes the only write lock)."""
     if listed.unread or user.tasks_seen_at is None:
-        people.note_tasks_seen(session, user_id=user.id, at=now)
+        # What was listed is seen, even where its time runs ahead of this clock (a worker's
+        # clock a little ahead, or a test's skipped time): it must not stay new.
+        shown = [t.since for t in listed.tasks if t.since is not None]
+        people.note_tasks_seen(session, user_id=user.id, at=max([now, *shown]))
 
 
 def task_label(kind: TaskKind, quarter: int | None, language: Language) -> str:

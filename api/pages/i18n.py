@@ -18,7 +18,7 @@ from domain.plan import (
 )
 from domain.reports import PROGRESS_LABELS, REPORT_STATE_LABELS, TIMELINESS_LABELS
 from domain.stages import STAGE_LABELS, Stage
-from domain.words import NC_, by_language, by_value, translate
+from domain.words import NC_, by_language, translate
 
 LANG_COOKIE = "komitmen_lang"
 
@@ -289,11 +289,11 @@ _CHANGES_REQUESTED: dict[Language, str] = {
     lang: translate(NC_("stage.changes_requested", "Changes requested"), lang) for lang in LANGUAGES
 }
 
-PHASES = by_value(PHASE_LABELS)
+PHASES = PHASE_LABELS
 
-REPORT_STATES = by_value(REPORT_STATE_LABELS)
+REPORT_STATES = REPORT_STATE_LABELS
 
-TIMELINESS = by_value(TIMELINESS_LABELS)
+TIMELINESS = TIMELINESS_LABELS
 
 FIELD_WORDS = {
     "strategic_issue": "issue",
@@ -342,11 +342,11 @@ ACTION_DONE_WORDS = {
 }
 ACTION_DONE: dict[Language, dict[str, str]] = by_language(ACTION_DONE_WORDS)
 
-PROGRESS = by_value(PROGRESS_LABELS)
+PROGRESS = PROGRESS_LABELS
 
-BUDGET_SOURCES = by_value(BUDGET_SOURCE_LABELS)
+BUDGET_SOURCES = BUDGET_SOURCE_LABELS
 
-PARTNERS = by_value(PARTNER_LABELS)
+PARTNERS = PARTNER_LABELS
 
 QUARTERS = QUARTER_NUMERALS
 

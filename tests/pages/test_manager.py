@@ -124,7 +124,7 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
 
         await sign_in(api, "manajer")
         board = await api.http.get(f"/cycles/{cycle}/board", params={"lang": "id"})
-        assert f'href="/cycles/{cycle}/manager">Pantauan manajer</a>' in board.text
+        assert f'href="/cycles/{cycle}/manager">Pantauan pimpinan</a>' in board.text
         calm = await manager_page(api, cycle)
         assert overdue_rows(calm) == [] and "Tidak ada yang terlambat." in calm
         assert quarter_cells(calm)[("53.02", 1)] == "not_due|Belum jatuh tempo"
@@ -227,7 +227,7 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
         assert chart(locked)[("spm_reporting", "pra_bencana")] == "25,0%"
 
         english = await manager_page(api, cycle, lang="en")
-        assert "Manager view" in english and "Pantauan manajer" not in english
+        assert "Manager view" in english and "Pantauan pimpinan" not in english
         assert "Drafting the action plan" in english and " days" in english
         assert "Late<br><small>Waiting for verification</small>" in english
         assert "SPM reporting quality" in english and "25.0%" in english

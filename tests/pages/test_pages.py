@@ -174,5 +174,5 @@ async def test_board_highlights_what_is_overdue(
 
         await until(env, end_of_day(date(year, 1, 15)) + timedelta(days=2))
         after = await api.http.get(f"/cycles/{cycle}/board")
-        assert '<tr class="overdue">' in after.text
-        assert "Terlambat" in after.text
+        assert '<tr class="overdue" data-regency="53.01">' in after.text
+        assert "Melewati tenggat" in after.text
