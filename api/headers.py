@@ -81,8 +81,7 @@ class SecurityHeaders:
                 headers["Referrer-Policy"] = "same-origin"
                 if https:
                     headers["Strict-Transport-Security"] = HSTS
-                # Stylesheets hold nothing private: their own caching stands.
-                if (private or "set-cookie" in headers) and not path.startswith("/static/"):
+                if private or "set-cookie" in headers:
                     headers["Cache-Control"] = "no-store"
             await send(message)
 

@@ -19,9 +19,6 @@ from pydantic import (
     field_validator,
 )
 
-from domain.display import Language
-from domain.words import NC_, by_language
-
 # Tabs and line breaks are text; other control characters are not, and PostgreSQL
 # cannot store NUL at all: refusing them here keeps them out of every workflow.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -93,48 +90,24 @@ class BudgetSource(StrEnum):
     OTHER = "other"
 
 
-ISSUE_LABELS_WORDS = {
-    StrategicIssue.SPM_REPORTING: NC_("issue.spm_reporting", "SPM reporting quality"),
-    StrategicIssue.IKD_MEASUREMENT: NC_("issue.ikd_measurement", "IKD measurement"),
-    StrategicIssue.DISASTER_DATA: NC_("issue.disaster_data", "Disaster data management"),
-    StrategicIssue.DESTANA: NC_("issue.destana", "Resilient villages (Destana)"),
-    StrategicIssue.INCLUSIVE_DM: NC_("issue.inclusive_dm", "Inclusive disaster management"),
-    StrategicIssue.PENTAHELIX: NC_("issue.pentahelix", "Pentahelix collaboration"),
+ISSUE_LABELS: dict[str, dict[StrategicIssue, str]] = {
+    "id": {
+        StrategicIssue.SPM_REPORTING: "Kualitas pelaporan SPM",
+        StrategicIssue.IKD_MEASUREMENT: "Pengukuran IKD",
+        StrategicIssue.DISASTER_DATA: "Pengelolaan data bencana",
+        StrategicIssue.DESTANA: "Destana",
+        StrategicIssue.INCLUSIVE_DM: "Penanggulangan bencana inklusif",
+        StrategicIssue.PENTAHELIX: "Kolaborasi pentahelix",
+    },
+    "en": {
+        StrategicIssue.SPM_REPORTING: "SPM reporting quality",
+        StrategicIssue.IKD_MEASUREMENT: "IKD measurement",
+        StrategicIssue.DISASTER_DATA: "Disaster data management",
+        StrategicIssue.DESTANA: "Resilient villages (Destana)",
+        StrategicIssue.INCLUSIVE_DM: "Inclusive disaster management",
+        StrategicIssue.PENTAHELIX: "Pentahelix collaboration",
+    },
 }
-ISSUE_LABELS: dict[Language, dict[StrategicIssue, str]] = by_language(ISSUE_LABELS_WORDS)
-"""Each strategic issue's one label, in every language (`domain.words`)."""
-
-
-PHASE_LABELS_WORDS = {
-    Phase.PRA_BENCANA: NC_("phase.pra_bencana", "Pre-disaster"),
-    Phase.TANGGAP_DARURAT: NC_("phase.tanggap_darurat", "Emergency response"),
-    Phase.PASCA_BENCANA: NC_("phase.pasca_bencana", "Post-disaster"),
-}
-PHASE_LABELS: dict[Language, dict[Phase, str]] = by_language(PHASE_LABELS_WORDS)
-"""Each phase's one label; BPBD writes prabencana and pascabencana joined."""
-
-
-PARTNER_LABELS_WORDS = {
-    Partner.PEMERINTAH: NC_("partner.pemerintah", "Government"),
-    Partner.AKADEMISI: NC_("partner.akademisi", "Academia"),
-    Partner.DUNIA_USAHA: NC_("partner.dunia_usaha", "Business"),
-    Partner.MASYARAKAT: NC_("partner.masyarakat", "Community"),
-    Partner.MEDIA: NC_("partner.media", "Media"),
-}
-PARTNER_LABELS: dict[Language, dict[Partner, str]] = by_language(PARTNER_LABELS_WORDS)
-"""Each pentahelix partner's one label."""
-
-
-BUDGET_SOURCE_LABELS_WORDS = {
-    BudgetSource.APBD: NC_("budget_source.apbd", "APBD"),
-    BudgetSource.APBN: NC_("budget_source.apbn", "APBN"),
-    BudgetSource.PARTNER: NC_("budget_source.partner", "Partner"),
-    BudgetSource.OTHER: NC_("budget_source.other", "Other"),
-}
-BUDGET_SOURCE_LABELS: dict[Language, dict[BudgetSource, str]] = by_language(
-    BUDGET_SOURCE_LABELS_WORDS
-)
-"""Each budget source's one label."""
 
 
 class ActionItem(BaseModel):

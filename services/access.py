@@ -30,8 +30,6 @@ class AuthUser:
     office: str | None
     acting: Acting
     nip: str | None
-    tasks_seen_at: datetime | None = None
-    """When the person last opened their task list (`services.tasks`)."""
 
     @classmethod
     def of(cls, user: m.UserAccount) -> AuthUser:
@@ -45,7 +43,6 @@ class AuthUser:
             office=user.office,
             acting=Acting(user.acting),
             nip=user.nip,
-            tasks_seen_at=user.tasks_seen_at,
         )
 
     def actor(self, acting: Acting | None = None) -> Actor:
@@ -57,7 +54,6 @@ class AuthUser:
             office=self.office,
             acting=acting or self.acting,
             nip=self.nip,
-            username=self.username,
         )
 
     def covers(self, regency_code: str) -> bool:

@@ -119,12 +119,10 @@ WORDS: dict[Language, dict[str, str]] = {
 
 
 def listed(names: Sequence[str], conjunction: str) -> str:
-    """Names as a sentence lists them: "A dan B", "A, B, dan C" (as BPBD staff write)."""
+    """Names as a sentence lists them: "A, B dan C"."""
     if len(names) < 2:
         return "".join(names)
-    if len(names) == 2:
-        return f"{names[0]} {conjunction} {names[1]}"
-    return f"{', '.join(names[:-1])}, {conjunction} {names[-1]}"
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
 
 
 def stage_words(row: m.Commitment | None, language: Language) -> str:
