@@ -110,6 +110,44 @@ ISSUE_LABELS: dict[str, dict[StrategicIssue, str]] = {
 }
 
 
+PHASE_LABELS: dict[str, dict[str, str]] = {
+    "id": {
+        Phase.PRA_BENCANA: "Pra-bencana",
+        Phase.TANGGAP_DARURAT: "Tanggap darurat",
+        Phase.PASCA_BENCANA: "Pasca-bencana",
+    },
+    "en": {
+        Phase.PRA_BENCANA: "Pre-disaster",
+        Phase.TANGGAP_DARURAT: "Emergency response",
+        Phase.PASCA_BENCANA: "Post-disaster",
+    },
+}
+
+PARTNER_LABELS: dict[str, dict[str, str]] = {
+    "id": {
+        "pemerintah": "Pemerintah",
+        "akademisi": "Akademisi",
+        "dunia_usaha": "Dunia usaha",
+        "masyarakat": "Masyarakat",
+        "media": "Media",
+    },
+    "en": {
+        "pemerintah": "Government",
+        "akademisi": "Academia",
+        "dunia_usaha": "Business",
+        "masyarakat": "Community",
+        "media": "Media",
+    },
+}
+
+BUDGET_SOURCE_LABELS: dict[str, dict[str, str]] = {
+    "id": {"apbd": "APBD", "apbn": "APBN", "partner": "Mitra", "other": "Lainnya"},
+    "en": {"apbd": "APBD", "apbn": "APBN", "partner": "Partner", "other": "Other"},
+}
+"""Labels of phases, partners and budget sources, by language: one set for the pages,
+the printed documents and their PDFs."""
+
+
 class ActionItem(BaseModel):
     """One row of a regency's rencana aksi."""
 

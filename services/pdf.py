@@ -27,7 +27,13 @@ from domain.audit import ChainHead
 from domain.catalog import load_catalog
 from domain.display import QUARTER_NUMERALS, Language, format_amount, normalize_language
 from domain.document import verification_code
-from domain.plan import ISSUE_LABELS, StrategicIssue
+from domain.plan import (
+    BUDGET_SOURCE_LABELS,
+    ISSUE_LABELS,
+    PARTNER_LABELS,
+    PHASE_LABELS,
+    StrategicIssue,
+)
 from services.documents import (
     WORDS,
     JointCommitment,
@@ -42,39 +48,10 @@ FAMILY = "DejaVu"
 MARGIN = 12.0  # mm, as the HTML documents' @page
 GREY = (235, 235, 235)
 
-# The pages' labels live in api/pages/i18n, which services may not import.
-PHASES: dict[Language, dict[str, str]] = {
-    "id": {
-        "pra_bencana": "Pra-bencana",
-        "tanggap_darurat": "Tanggap darurat",
-        "pasca_bencana": "Pasca-bencana",
-    },
-    "en": {
-        "pra_bencana": "Pre-disaster",
-        "tanggap_darurat": "Emergency response",
-        "pasca_bencana": "Post-disaster",
-    },
-}
-PARTNERS: dict[Language, dict[str, str]] = {
-    "id": {
-        "pemerintah": "Pemerintah",
-        "akademisi": "Akademisi",
-        "dunia_usaha": "Dunia usaha",
-        "masyarakat": "Masyarakat",
-        "media": "Media",
-    },
-    "en": {
-        "pemerintah": "Government",
-        "akademisi": "Academia",
-        "dunia_usaha": "Business",
-        "masyarakat": "Community",
-        "media": "Media",
-    },
-}
-SOURCES: dict[Language, dict[str, str]] = {
-    "id": {"apbd": "APBD", "apbn": "APBN", "partner": "Mitra", "other": "Lainnya"},
-    "en": {"apbd": "APBD", "apbn": "APBN", "partner": "Partner", "other": "Other"},
-}
+# The pages' own labels (domain.plan), so the PDF says what the page says.
+PHASES = PHASE_LABELS
+PARTNERS = PARTNER_LABELS
+SOURCES = BUDGET_SOURCE_LABELS
 
 # Column widths of the plan's table in mm, 273 in all (A4 landscape less the margins).
 PLAN_COLUMNS = (

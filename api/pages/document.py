@@ -15,10 +15,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from api.deps import CycleId, RuntimeDep, SessionDep
 from api.pages import i18n
-from api.pages.base import TEMPLATES, Page, SignedInDep
+from api.pages.base import TEMPLATES, Page, SignedIn, SignedInDep
 from domain.catalog import load_catalog
 from domain.display import LANGUAGES, Language, format_amount
 from services import documents, pdf
@@ -61,6 +62,17 @@ def pdf_response(page: Page, content: bytes, filename: str) -> Response:
     )
 
 
+def _approved_plan(
+    who: SignedIn, session: Session, cycle_id: str, regency_code: str
+) -> documents.PlanDocument:
+    """The approved plan of a commitment in the person's scope, or the 403 or 404 page."""
+    ref = who.commitment(session, cycle_id, regency_code)
+    try:
+        return documents.plan_document(session, ref)
+    except NotFound:
+        raise who.refuse(404, "not_found", ref.id) from None
+
+
 @router.get("/cycles/{cycle_id}/commitments/{regency_code}/document", response_class=HTMLResponse)
 def plan_document(
     cycle_id: CycleId,
@@ -70,11 +82,7 @@ def plan_document(
     runtime: RuntimeDep,
 ) -> Response:
     """The regency's approved action plan, printable, with every signature and the hash."""
-    page, ref = who.page, who.commitment(session, cycle_id, regency_code)
-    try:
-        plan = documents.plan_document(session, ref)
-    except NotFound:
-        raise who.refuse(404, "not_found", ref.id) from None
+    page, plan = who.page, _approved_plan(who, session, cycle_id, regency_code)
     words = WORDS[page.lang]
     fmt = words["document_format"].format(format=int(plan.document_format))
     return render_document(
@@ -104,11 +112,7 @@ def plan_document_pdf(
     runtime: RuntimeDep,
 ) -> Response:
     """The regency's approved action plan as an A4 PDF, the same bytes for the same document."""
-    page, ref = who.page, who.commitment(session, cycle_id, regency_code)
-    try:
-        plan = documents.plan_document(session, ref)
-    except NotFound:
-        raise who.refuse(404, "not_found", ref.id) from None
+    page, plan = who.page, _approved_plan(who, session, cycle_id, regency_code)
     check = documents.verification(plan.document_hash, runtime.settings.public_base_url)
     content = pdf.plan_pdf(plan, verify_url=check.url, language=page.lang)
     filename = f"rencana-aksi-{plan.row.regency_code}-v{plan.row.approved_version}.pdf"

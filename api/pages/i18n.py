@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from domain.display import QUARTER_NUMERALS, Language, normalize_language
-from domain.plan import ISSUE_LABELS, Phase, StrategicIssue
+from domain.plan import (
+    BUDGET_SOURCE_LABELS,
+    ISSUE_LABELS,
+    PARTNER_LABELS,
+    PHASE_LABELS,
+    StrategicIssue,
+)
 from domain.stages import STAGE_LABELS, Stage
 
 LANG_COOKIE = "komitmen_lang"
@@ -357,18 +363,7 @@ TEXT: dict[Language, dict[str, str]] = {
 
 _CHANGES_REQUESTED: dict[Language, str] = {"id": "Perlu Revisi", "en": "Changes requested"}
 
-PHASES: dict[Language, dict[str, str]] = {
-    "id": {
-        Phase.PRA_BENCANA: "Pra-bencana",
-        Phase.TANGGAP_DARURAT: "Tanggap darurat",
-        Phase.PASCA_BENCANA: "Pasca-bencana",
-    },
-    "en": {
-        Phase.PRA_BENCANA: "Pre-disaster",
-        Phase.TANGGAP_DARURAT: "Emergency response",
-        Phase.PASCA_BENCANA: "Post-disaster",
-    },
-}
+PHASES = PHASE_LABELS
 
 REPORT_STATES: dict[Language, dict[str, str]] = {
     "id": {
@@ -482,27 +477,9 @@ PROGRESS: dict[Language, dict[str, str]] = {
     },
 }
 
-BUDGET_SOURCES: dict[Language, dict[str, str]] = {
-    "id": {"apbd": "APBD", "apbn": "APBN", "partner": "Mitra", "other": "Lainnya"},
-    "en": {"apbd": "APBD", "apbn": "APBN", "partner": "Partner", "other": "Other"},
-}
+BUDGET_SOURCES = BUDGET_SOURCE_LABELS
 
-PARTNERS: dict[Language, dict[str, str]] = {
-    "id": {
-        "pemerintah": "Pemerintah",
-        "akademisi": "Akademisi",
-        "dunia_usaha": "Dunia usaha",
-        "masyarakat": "Masyarakat",
-        "media": "Media",
-    },
-    "en": {
-        "pemerintah": "Government",
-        "akademisi": "Academia",
-        "dunia_usaha": "Business",
-        "masyarakat": "Community",
-        "media": "Media",
-    },
-}
+PARTNERS = PARTNER_LABELS
 
 QUARTERS = QUARTER_NUMERALS
 
