@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: up test crash bench lint chromium clean
+.PHONY: up test crash bench lint chromium axe clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(BIN)/.installed: pyproject.toml
 up: $(BIN)/.installed
 	$(BIN)/komitmen up
 
-test: $(BIN)/.installed lint chromium
+test: $(BIN)/.installed lint chromium axe
 	$(BIN)/pytest
 
 # The worker SIGKILLed a dozen times through a whole compressed cycle: about three minutes.
@@ -29,6 +29,13 @@ bench: $(BIN)/.installed
 chromium:
 	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y -q chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }; }
+
+# axe-core from the npm registry, injected by the page tests to check accessibility.
+AXE := tests/pages/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): tests/pages/axe/package.json tests/pages/axe/package-lock.json
+	cd tests/pages/axe && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -1,5 +1,10 @@
 """Activities that send reminders, escalations and notices by email, each exactly once.
 
+Every message links to the page of the commitment it is about (a digest, to each one's),
+under the public address people reach Komitmen at (`KOMITMEN_PUBLIC_URL`). A turn notice
+(`domain.turns`) tells the people whose turn an action made it, once each, and never the
+person who acted.
+
 Before a message goes out, one row per (what, recipient) is written with the
 message's id; after the server accepts it the rows are marked sent. A retry skips
 what is marked sent and resends the rest under the same Message-ID. The one gap
@@ -30,7 +35,15 @@ from activities.rendering import MailRenderer
 from db import mail, people, reads
 from db import models as m
 from db.session import transaction
-from domain.commitment import Audience, ReminderIntent, ReminderKind, ReviewComment
+from domain.commitment import (
+    Audience,
+    ReminderIntent,
+    ReminderKind,
+    ReviewComment,
+    split_commitment_id,
+)
+from domain.roles import Actor
+from domain.turns import Turn, page_path
 
 
 class ReminderBatch(BaseModel):
@@ -61,6 +74,8 @@ class ChangeNotice(BaseModel):
     version: int
     reviewer_name: str
     comments: list[ReviewComment]
+    actor: Actor | None = None
+    """Who asked for the changes (absent in runs before turn notices): never told of it."""
 
 
 class StatusNotice(BaseModel):
@@ -74,6 +89,24 @@ class StatusNotice(BaseModel):
     audience: Audience
     kind: Literal["decline", "return_report"]
     body: str
+
+
+class TurnNotice(BaseModel):
+    """Tell the people whose turn an action made it (`domain.turns`), at once."""
+
+    commitment_id: str
+    event_seq: int
+    cycle_name: str
+    regency_code: str
+    regency_name: str
+    turn: Turn
+    actor: Actor
+    version: int | None = None
+    """The plan version concerned (submitted, approved, signed)."""
+    quarter: int | None = None
+    """The quarter of a report."""
+    reason: str | None = None
+    """The reason given (a decline, a returned report)."""
 
 
 NOTICE_TITLES = {
@@ -115,7 +148,26 @@ def _resumed(groups: list[tuple[m.UserAccount, str]]) -> tuple[int, str]:
     return last.groups_done, chain
 
 
-def _entry(intent: ReminderIntent) -> dict[str, object]:
+def page_url(base_url: str, commitment_id: str) -> str:
+    """The address of a commitment's page under the public base address."""
+    return base_url + page_path(*split_commitment_id(commitment_id))
+
+
+def _is_actor(user: m.UserAccount, actor: Actor | None) -> bool:
+    """Whether the account is the person who acted (by username; by who they are before)."""
+    if actor is None:
+        return False
+    if actor.username is not None:
+        return user.username == actor.username
+    return (user.full_name, user.role, user.regency_code, user.office) == (
+        actor.name,
+        actor.role.value,
+        actor.regency_code,
+        actor.office,
+    )
+
+
+def _entry(intent: ReminderIntent, base_url: str) -> dict[str, object]:
     key = intent.deadline_key
     kind = "report" if key.quarter is not None else key.value
     return {
@@ -126,6 +178,7 @@ def _entry(intent: ReminderIntent) -> dict[str, object]:
         "due_at": intent.due_at,
         "days": intent.days,
         "cycle_name": intent.cycle_name,
+        "page_url": page_url(base_url, intent.commitment_id),
     }
 
 
@@ -133,13 +186,21 @@ class Notifier:
     """Resolves recipients, renders mail in each person's language, and sends it once."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], mailer: Mailer, renderer: MailRenderer, sender: str
+        self,
+        sessions: sessionmaker[Session],
+        mailer: Mailer,
+        renderer: MailRenderer,
+        sender: str,
+        *,
+        public_url: str,
     ) -> None:
-        """Hold the database, the mail transport, the templates and the From address."""
+        """Hold the database, the mail transport, the templates, the From address and the
+        public address that links in mail start with (`Settings.public_base_url`)."""
         self.sessions = sessions
         self.mailer = mailer
         self.renderer = renderer
         self.sender = sender
+        self.public_url = public_url.rstrip("/")
 
     @activity.defn(name="send_reminders")
     async def send_reminders(self, batch: ReminderBatch) -> int:
@@ -164,7 +225,7 @@ class Notifier:
                 commitment_ids=[i.commitment_id for i in intents],
                 intents=intents,
                 template="reminder_digest",
-                context={"entries": [_entry(i) for i in intents]},
+                context={"entries": [_entry(i, self.public_url) for i in intents]},
             )
             done, chain = done + 1, _chained(chain, user, kind)
             activity.heartbeat(ReminderProgress(groups_done=done, groups=len(groups), chain=chain))
@@ -212,9 +273,13 @@ class Notifier:
                 for c in notice.comments
                 if c.item_position is not None
             ],
+            "page_url": page_url(self.public_url, notice.commitment_id),
         }
+        users = await asyncio.to_thread(
+            self._recipients, notice.regency_code, (Audience.REGENCY_OFFICER,), (), notice.actor
+        )
         return await self._notify_each(
-            notice, Audience.REGENCY_OFFICER, "changes", "changes_requested", lambda _user: context
+            notice, users, "changes", "changes_requested", lambda _user: context
         )
 
     def _item_activities(self, notice: ChangeNotice) -> dict[int, str]:
@@ -231,25 +296,50 @@ class Notifier:
             "cycle_name": notice.cycle_name,
             "regency_name": notice.regency_name,
             "body": notice.body,
+            "page_url": page_url(self.public_url, notice.commitment_id),
         }
+        users = await asyncio.to_thread(
+            self._recipients, notice.regency_code, (notice.audience,), (), None
+        )
         return await self._notify_each(
             notice,
-            notice.audience,
+            users,
             "notice",
             "notice",
             lambda user: {**context, "title": NOTICE_TITLES[notice.kind][user.language]},
         )
 
+    @activity.defn(name="send_turn_notice")
+    async def send_turn_notice(self, notice: TurnNotice) -> int:
+        """Tell each person whose turn an action made it, once, in their language; never the
+        person who acted."""
+        turn = notice.turn
+        users = await asyncio.to_thread(
+            self._recipients, notice.regency_code, turn.audiences, turn.offices, notice.actor
+        )
+        context: dict[str, object] = {
+            "cycle_name": notice.cycle_name,
+            "regency_name": notice.regency_name,
+            "turn": turn.kind.value,
+            "actor_name": notice.actor.name,
+            "version": notice.version,
+            "quarter": notice.quarter,
+            "reason": notice.reason,
+            "page_url": page_url(self.public_url, notice.commitment_id),
+        }
+        return await self._notify_each(
+            notice, users, "turn", "turn", lambda user: {**context, "role": user.role}
+        )
+
     async def _notify_each(
         self,
-        notice: ChangeNotice | StatusNotice,
-        audience: Audience,
+        notice: ChangeNotice | StatusNotice | TurnNotice,
+        users: Sequence[m.UserAccount],
         kind: str,
         template: str,
         context_for: Callable[[m.UserAccount], dict[str, object]],
     ) -> int:
-        """Send one notice about one workflow event to everyone in the audience, once."""
-        users = await asyncio.to_thread(self._recipients, audience, notice.regency_code)
+        """Send one notice about one workflow event to each of `users`, once."""
         key = f"{notice.commitment_id}|event|{notice.event_seq}"
         sent = 0
         for user in users:
@@ -265,9 +355,23 @@ class Notifier:
             activity.heartbeat()
         return sent
 
-    def _recipients(self, audience: Audience, regency_code: str) -> list[m.UserAccount]:
+    def _recipients(
+        self,
+        regency_code: str,
+        audiences: Sequence[Audience],
+        offices: Sequence[str],
+        actor: Actor | None,
+    ) -> list[m.UserAccount]:
+        """The people of the audiences, each once, in order, leaving out the one who acted."""
+        found: dict[int, m.UserAccount] = {}
         with transaction(self.sessions) as session:
-            return list(people.recipients(session, audience=audience, regency_code=regency_code))
+            for audience in audiences:
+                for user in people.recipients(
+                    session, audience=audience, regency_code=regency_code, offices=offices
+                ):
+                    if not _is_actor(user, actor):
+                        found.setdefault(user.id, user)
+        return list(found.values())
 
     async def _deliver(
         self,
@@ -290,7 +394,7 @@ class Notifier:
         if intents is not None and len(pending) < len(keys):
             # Part of a digest went out on an earlier attempt: send only the rest.
             keep = [i for i, k in zip(intents, keys, strict=True) if k in pending]
-            context = {**context, "entries": [_entry(i) for i in keep]}
+            context = {**context, "entries": [_entry(i, self.public_url) for i in keep]}
         rendered = self.renderer.render(
             template, user.language, {"recipient_name": user.full_name, **context}
         )

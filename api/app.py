@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from api.errors import PROBLEM_RESPONSES, install_error_handlers
 from api.headers import SecurityHeaders
@@ -19,7 +20,7 @@ from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
 from api.pages.signing import router as signing_page_router
 from api.pages.verify import router as verify_router
-from api.routes import auth, commitments, cycles, exports, health, overdue
+from api.routes import auth, commitments, cycles, exports, health, me, overdue
 from services.runtime import ClientFactory, Runtime
 from services.settings import Settings, get_settings
 
@@ -59,9 +60,11 @@ def create_app(
     )
     # Outermost, so a refused body's 413 carries the headers too.
     app.add_middleware(SecurityHeaders)
+    # Pages and JSON shrink to a fifth over gzip: what a phone on a slow link waits for.
+    app.add_middleware(GZipMiddleware, minimum_size=500)
     app.include_router(health.router)
 
-    for module in (auth, cycles, commitments, overdue, exports):
+    for module in (auth, me, cycles, commitments, overdue, exports):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(pages_router)
     # Before the commitment page's routes, whose /page/{action} would take /page/sign-wet.

@@ -81,7 +81,8 @@ class SecurityHeaders:
                 headers["Referrer-Policy"] = "same-origin"
                 if https:
                     headers["Strict-Transport-Security"] = HSTS
-                if private or "set-cookie" in headers:
+                # Stylesheets hold nothing private: their own caching stands.
+                if (private or "set-cookie" in headers) and not path.startswith("/static/"):
                     headers["Cache-Control"] = "no-store"
             await send(message)
 

@@ -1,4 +1,4 @@
-"""Benchmark 3: the board, the overdue list and the quarterly rekap at 10,000 commitments.
+"""Benchmark 3: the board, the overdue list, the rekap and "Tugas saya" at 10,000 commitments.
 
 The database is filled directly (SQLAlchemy core, many rows per statement) with a
 mid-year snapshot of twenty 2026 cycles: 19 of 514 regencies (as many as Indonesia
@@ -12,7 +12,9 @@ Each read runs through the functions the app itself calls, in a fresh session pe
 run as a request would: the board's reads, `find_overdue` (a page of GET /overdue
 across cycles: the first, one halfway down the list, one back from there and the
 largest page; the first page of one cycle, as the manager page shows it, with and
-without filters), and the rekap export's reads and table. The statements each one
+without filters), the rekap export's reads and table, and the task list (GET /me/tasks
+and the home page, rendered) of one reviewer who reviews and verifies every regency,
+with the unread count every page's header shows. The statements each one
 sends are captured and explained (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on
 PostgreSQL), so the JSON shows which index every statement uses.
 
@@ -43,6 +45,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
+from api.pages import i18n
+from api.pages.base import TEMPLATES
 from bench.common import national_catalog, percentile, write_result
 from db import models as m
 from db import reads as db_reads
@@ -58,6 +62,7 @@ from services.access import AuthUser
 from services.actions import build_cycle_spec
 from services.exports import rekap_table
 from services.overdue import DEFAULT_PAGE, MAX_PAGE, Cursor, find_overdue
+from services.tasks import running_cycles, tasks_for, unread_count
 from tests.databases import database
 
 TARGET_P95_MS = 50.0
@@ -74,6 +79,18 @@ MANAGER = AuthUser(
     acting=Acting.DEFINITIVE,
     nip=None,
 )
+REVIEWER = AuthUser(
+    id=0,
+    username="reviewer",
+    full_name="Reviewer Bench",
+    role=Role.REVIEWER,
+    regency_code=None,
+    office=None,
+    acting=Acting.DEFINITIVE,
+    nip=None,
+    tasks_seen_at=SNAPSHOT - timedelta(days=30),
+)
+"""The one reviewer of every commitment: every plan in review, every report waiting."""
 # Stages of a mid-year snapshot and how often each occurs.
 STAGE_WEIGHTS = {
     Stage.DRAFTING: 5,
@@ -381,6 +398,51 @@ def overdue(**filters: Any) -> Read:
     return run
 
 
+def my_tasks(user: AuthUser) -> Read:
+    """GET /me/tasks: the person's tasks across every open cycle."""
+
+    def run(session: Session) -> object:
+        return tasks_for(session, user, SNAPSHOT).tasks
+
+    return run
+
+
+def inbox(user: AuthUser) -> Read:
+    """The home page ("Tugas saya"): the tasks, the running cycles, the page rendered.
+
+    Its one write, noting that the list was seen, is left out: a read is measured.
+    """
+    template = TEMPLATES.get_template("pages/tasks.html")
+
+    def run(session: Session) -> object:
+        listed = tasks_for(session, user, SNAPSHOT)
+        running = running_cycles(session)
+        template.render(
+            lang="id",
+            t=i18n.TEXT["id"],
+            path="/",
+            user=user,
+            csrf="",
+            listed=listed,
+            running=running,
+            no_cycles=False,
+            query="",
+            unread=0,
+        )
+        return listed.tasks
+
+    return run
+
+
+def header_count(user: AuthUser) -> Read:
+    """The unread count every page's header shows the signed-in person."""
+
+    def run(session: Session) -> object:
+        return [unread_count(session, user)]
+
+    return run
+
+
 def rekap(cycle_id: str, regencies: dict[str, Regency]) -> Read:
     """The quarterly rekap export's reads and table (the file encoding left out)."""
 
@@ -433,6 +495,12 @@ def reads(generator: Generator) -> dict[str, Read]:
             limit=DEFAULT_PAGE,
         ),
         f"rekap ({CYCLE_SIZE} regencies)": rekap(big, catalog),
+        # The reviewer's own work over every cycle, as JSON and as the home page, and the
+        # unread count in the header of every other page.
+        "me/tasks, reviewer": my_tasks(REVIEWER),
+        "me/tasks, manager": my_tasks(MANAGER),
+        "inbox page, reviewer": inbox(REVIEWER),
+        "inbox header count, reviewer": header_count(REVIEWER),
     }
 
 
@@ -586,6 +654,8 @@ GROUPS = {
     "overdue, every filter": "overdue_one_cycle",
     "overdue, all cycles": "overdue_all_cycles",
     "rekap": "rekap",
+    "me/tasks": "me_tasks",
+    "inbox": "inbox",
 }
 
 

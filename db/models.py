@@ -90,6 +90,8 @@ class UserAccount(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     nik: Mapped[str | None] = mapped_column(String(16), default=None)
     """The signatory's NIK, which a certified signature (TTE) is requested under."""
+    tasks_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the person last opened their task list: tasks that arose later are unread."""
 
     __table_args__ = (Index("ix_user_account_role_regency", "role", "regency_code"),)
 
@@ -294,6 +296,9 @@ class QuarterlyReport(OfCommitment, Base):
     __table_args__ = (
         UniqueConstraint("commitment_id", "quarter"),
         Index("ix_quarterly_report_quarter_state", "quarter", "timeliness"),
+        # The reviewer's task list reads the reports waiting for verification, oldest first,
+        # and counts them; with the commitment in it, the count reads no report row.
+        Index("ix_quarterly_report_state_submitted_at", "state", "submitted_at", "commitment_id"),
     )
 
 

@@ -94,6 +94,8 @@ def recipients(
             query = query.where(m.UserAccount.role == "reviewer")
         case Audience.MANAGER:
             query = query.where(m.UserAccount.role == "manager")
+        case Audience.COORDINATOR:
+            query = query.where(m.UserAccount.role == "coordinator")
     return session.scalars(query.order_by(m.UserAccount.id)).all()
 
 
@@ -129,6 +131,13 @@ def deactivate_user(session: Session, *, username: str) -> m.UserAccount | None:
     revoke them too with `revoke_user_tokens`.
     """
     return _change_active_user(session, username, active=False)
+
+
+def note_tasks_seen(session: Session, *, user_id: int, at: datetime) -> None:
+    """Record that the person opened their task list at `at`."""
+    session.execute(
+        update(m.UserAccount).where(m.UserAccount.id == user_id).values(tasks_seen_at=at)
+    )
 
 
 def token_digest(token: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select, tuple_, union
+from sqlalchemy import ColumnElement, case, func, or_, select, tuple_, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db import models as m
@@ -286,3 +286,244 @@ def count_audit(session: Session, *, cycle_id: str | None = None) -> int:
     if cycle_id is not None:
         query = query.where(m.AuditEvent.cycle_id == cycle_id)
     return session.scalar(query) or 0
+
+
+# --- each person's tasks (services.tasks) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCommitment:
+    """What a person's task list needs of an open commitment, read as plain columns."""
+
+    id: str
+    cycle_id: str
+    regency_code: str
+    regency_name: str
+    stage: str
+    round: int
+    document_hash: str | None
+    deadlines: dict[str, Any]
+    overdue_since: datetime | None
+    updated_at: datetime
+    report_states: dict[int, str] = field(default_factory=dict)
+    """The state of each quarter's report, for a commitment in follow-up."""
+
+
+def task_commitments(
+    session: Session, *, stages: Sequence[str], regency_code: str | None = None
+) -> list[TaskCommitment]:
+    """Commitments in the given stages (of one regency, or all), with their reports' states.
+
+    Two queries at most: the commitments, and the reports of those in follow-up.
+    """
+    query = select(
+        m.Commitment.id,
+        m.Commitment.cycle_id,
+        m.Commitment.regency_code,
+        m.Commitment.regency_name,
+        m.Commitment.stage,
+        m.Commitment.round,
+        m.Commitment.document_hash,
+        m.Commitment.deadlines,
+        m.Commitment.overdue_since,
+        m.Commitment.updated_at,
+    ).where(m.Commitment.stage.in_(stages))
+    if regency_code is not None:
+        query = query.where(m.Commitment.regency_code == regency_code)
+    rows = {row.id: TaskCommitment(*row) for row in session.execute(query)}
+    following = [cid for cid, row in rows.items() if row.stage == "follow_up"]
+    if following:
+        reports = session.execute(
+            select(
+                m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter, m.QuarterlyReport.state
+            ).where(m.QuarterlyReport.commitment_id.in_(following))
+        )
+        for commitment_id, quarter, state in reports:
+            rows[commitment_id].report_states[quarter] = state
+    return list(rows.values())
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingReport:
+    """A quarterly report submitted and waiting for the reviewer."""
+
+    commitment_id: str
+    cycle_id: str
+    regency_code: str
+    regency_name: str
+    quarter: int
+    submitted_at: datetime | None
+
+
+def _waiting() -> Any:
+    """The reports waiting for verification in a commitment still in follow-up (a withdrawn
+    or cancelled one may have left one waiting)."""
+    return (
+        select(m.QuarterlyReport.commitment_id)
+        .join(m.Commitment, m.QuarterlyReport.commitment_id == m.Commitment.id)
+        .where(m.QuarterlyReport.state == "submitted", m.Commitment.stage == "follow_up")
+    )
+
+
+def waiting_reports(session: Session, *, limit: int) -> list[WaitingReport]:
+    """The `limit` reports waiting longest for verification; one query, along the index."""
+    query = (
+        _waiting()
+        .add_columns(
+            m.Commitment.cycle_id,
+            m.Commitment.regency_code,
+            m.Commitment.regency_name,
+            m.QuarterlyReport.quarter,
+            m.QuarterlyReport.submitted_at,
+        )
+        .order_by(m.QuarterlyReport.submitted_at, m.QuarterlyReport.commitment_id)
+        .limit(limit)
+    )
+    return [WaitingReport(*row) for row in session.execute(query)]
+
+
+def count_waiting_reports(session: Session, *, since: datetime | None) -> tuple[int, int]:
+    """How many reports wait for verification, and how many were submitted after `since`."""
+    submitted = m.QuarterlyReport.submitted_at
+    newly = submitted > since if since is not None else submitted.is_not(None)
+    counted = _waiting().with_only_columns(func.count(), func.count(case((newly, 1))))
+    total, new = session.execute(counted).one()
+    return int(total or 0), int(new or 0)
+
+
+def count_new_for_reviewer(session: Session, *, since: datetime | None) -> int:
+    """Commitments that came into review, and reports submitted, after `since` (all if None)."""
+    reviews = select(func.count()).select_from(m.Commitment).where(m.Commitment.stage == "review")
+    if since is not None:
+        reviews = reviews.where(m.Commitment.updated_at > since)
+    return (session.scalar(reviews) or 0) + count_waiting_reports(session, since=since)[1]
+
+
+def count_overdue(session: Session, *, since: datetime | None) -> tuple[int, int]:
+    """How many commitments are overdue, and how many of them fell overdue after `since`."""
+    overdue = m.Commitment.overdue_since
+    newly = overdue > since if since is not None else overdue.is_not(None)
+    total, new = session.execute(
+        select(func.count(), func.count(case((newly, 1)))).where(overdue.is_not(None))
+    ).one()
+    return int(total or 0), int(new or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleTerms:
+    """What the task list needs of a cycle: its name, who signs in what order, when reports open."""
+
+    id: str
+    name: str
+    year: int
+    signatories: list[str]
+    ordered_signing: bool
+    report_opens: list[str | None]
+    """Per quarter, when its report opens (ISO text); None where the schedule has no opening."""
+
+
+def cycle_terms(session: Session, *, cycle_ids: Sequence[str]) -> dict[str, CycleTerms]:
+    """Name and signing and reporting terms of the given cycles, read from their specs' parts.
+
+    A spec holds every regency of its cycle; only the parts named are read out of it.
+    """
+    if not cycle_ids:
+        return {}
+    query = select(
+        m.Cycle.id,
+        m.Cycle.name,
+        m.Cycle.year,
+        m.Cycle.spec["signatories"],
+        m.Cycle.spec["ordered_signing"],
+        m.Cycle.spec[("schedule", "quarters")],
+    ).where(m.Cycle.id.in_(list(cycle_ids)))
+    terms = {}
+    for cycle_id, name, year, signatories, ordered, quarters in session.execute(query):
+        opens = [q.get("opens") for q in quarters or []]
+        terms[cycle_id] = CycleTerms(
+            cycle_id, name, year, list(signatories or []), bool(ordered), opens
+        )
+    return terms
+
+
+def signed_offices(session: Session, *, commitment_ids: Sequence[str]) -> dict[str, set[str]]:
+    """The offices that have signed each commitment's current approved document."""
+    if not commitment_ids:
+        return {}
+    rows = session.execute(
+        select(m.Signature.commitment_id, m.Signature.office)
+        .join(m.Commitment, m.Signature.commitment_id == m.Commitment.id)
+        .where(
+            m.Signature.commitment_id.in_(list(commitment_ids)),
+            m.Signature.document_hash == m.Commitment.document_hash,
+        )
+    )
+    signed: dict[str, set[str]] = defaultdict(set)
+    for commitment_id, office in rows:
+        signed[commitment_id].add(office)
+    return dict(signed)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundCommitment:
+    """A commitment found by its regency's name or code, in a cycle that has not ended."""
+
+    id: str
+    cycle_id: str
+    cycle_name: str
+    cycle_year: int
+    regency_code: str
+    regency_name: str
+    stage: str
+    round: int
+    next_due_at: datetime | None
+    overdue_since: datetime | None
+
+
+def search_commitments(
+    session: Session,
+    *,
+    name: str,
+    code_prefix: str | None,
+    regency_code: str | None = None,
+    limit: int,
+) -> list[FoundCommitment]:
+    """Commitments of running cycles whose regency's name contains `name` (any case) or whose
+    code starts with `code_prefix`; newest cycle first, then by regency code."""
+    escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    matches: ColumnElement[bool] = func.lower(m.Commitment.regency_name).like(
+        f"%{escaped}%", escape="\\"
+    )
+    if code_prefix is not None:
+        matches = or_(matches, m.Commitment.regency_code.startswith(code_prefix, autoescape=True))
+    query = (
+        select(
+            m.Commitment.id,
+            m.Commitment.cycle_id,
+            m.Cycle.name,
+            m.Cycle.year,
+            m.Commitment.regency_code,
+            m.Commitment.regency_name,
+            m.Commitment.stage,
+            m.Commitment.round,
+            m.Commitment.next_due_at,
+            m.Commitment.overdue_since,
+        )
+        .join(m.Cycle, m.Commitment.cycle_id == m.Cycle.id)
+        .where(m.Cycle.ended_at.is_(None), matches)
+        .order_by(m.Cycle.started_at.desc(), m.Commitment.regency_code)
+        .limit(limit)
+    )
+    if regency_code is not None:
+        query = query.where(m.Commitment.regency_code == regency_code)
+    return [FoundCommitment(*tuple(row)) for row in session.execute(query)]
+
+
+def running_cycle_names(session: Session) -> list[tuple[str, str, int]]:
+    """(id, name, year) of every cycle that has not ended, newest first; no spec is read."""
+    query = (
+        select(m.Cycle.id, m.Cycle.name, m.Cycle.year)
+        .where(m.Cycle.ended_at.is_(None))
+        .order_by(m.Cycle.started_at.desc())
+    )
+    return [(cycle_id, name, year) for cycle_id, name, year in session.execute(query)]

@@ -18,6 +18,8 @@ from domain.calendar import WorkingCalendar, end_of_day, wita_date
 from domain.document import DocumentFormat, version_hash
 from domain.errors import TransitionRefused
 from domain.plan import ActionPlan, ShortText, Text, WholeNumber
+from domain.refusals import RefusalCode as R
+from domain.refusals import refused
 from domain.reports import QuarterlyReport, ReportState, Timeliness, timeliness
 from domain.roles import SYSTEM, Acting, Actor
 from domain.schedule import ResolvedSchedule
@@ -68,6 +70,7 @@ class Audience(StrEnum):
     SIGNATORY = "signatory"
     REGENCY_HEAD = "regency_head"
     MANAGER = "manager"
+    COORDINATOR = "coordinator"
 
 
 class ReminderKind(StrEnum):
@@ -112,6 +115,12 @@ class CommitmentSpec(BaseModel):
 def commitment_id(cycle_id: str, regency_code: str) -> str:
     """A commitment's id: its cycle and its regency's Kemendagri code."""
     return f"{cycle_id}:{regency_code}"
+
+
+def split_commitment_id(commitment_id: str) -> tuple[str, str]:
+    """The cycle id and regency code a commitment's id is made of."""
+    cycle_id, _, regency_code = commitment_id.rpartition(":")
+    return cycle_id, regency_code
 
 
 class ReportRecord(BaseModel):
@@ -664,10 +673,7 @@ def check_save_draft(state: CommitmentState, req: SaveDraft) -> None:
     """Refuse a save outside drafting, by the wrong person, or over a newer version."""
     _check(state, Action.SAVE_DRAFT, req.actor)
     if req.based_on_version != state.version:
-        raise TransitionRefused(
-            f"stale version: this edit started from version {req.based_on_version}, "
-            f"but version {state.version} has been saved since; reload and edit again"
-        )
+        raise refused(R.STALE_EDIT, based_on=req.based_on_version, latest=state.version)
 
 
 def apply_save_draft(
@@ -700,14 +706,14 @@ def apply_save_draft(
 
 def _require_version(given: int, expected: int | None, what: str) -> None:
     if expected is None or given != expected:
-        raise TransitionRefused(f"stale version: {what} is version {expected}, not {given}")
+        raise refused(R.STALE_VERSION, what=what, expected=str(expected), given=given)
 
 
 def check_submit(state: CommitmentState, req: Submit) -> None:
     """Refuse submitting anything but the latest saved version."""
     _check(state, Action.SUBMIT, req.actor)
     if state.version == 0:
-        raise TransitionRefused("nothing to submit: save a draft first")
+        raise refused(R.NOTHING_TO_SUBMIT)
     _require_version(req.version, state.version, "the latest saved draft")
 
 
@@ -744,9 +750,8 @@ def check_request_changes(state: CommitmentState, req: RequestChanges) -> None:
     _require_version(req.version, state.submitted_version, "the submitted draft")
     for c in req.comments:
         if c.item_position is not None and c.item_position > state.version_item_count:
-            raise TransitionRefused(
-                f"comment on item {c.item_position}, but the draft has "
-                f"{state.version_item_count} items"
+            raise refused(
+                R.NO_SUCH_ITEM_COMMENTED, item=c.item_position, count=state.version_item_count
             )
 
 
@@ -776,37 +781,33 @@ def check_sign(state: CommitmentState, req: Sign) -> None:
         ordered=state.spec.ordered_signing,
     )
     if refusal is not None:
-        raise TransitionRefused(refusal)
+        raise refusal
     method = state.spec.signature_method
     if method is not SignatureMethod.CONFIRMED and req.evidence is None:
-        raise TransitionRefused(
-            f"this cycle signs {method.value}: the signature needs its file "
-            "(the stamped scan, or the certified PDF)"
-        )
+        raise refused(R.FILE_REQUIRED, method=method.value)
     if method is SignatureMethod.CONFIRMED and req.evidence is not None:
-        raise TransitionRefused("this cycle signs in Komitmen: a signature takes no file")
+        raise refused(R.FILE_NOT_TAKEN)
     if req.document_hash != state.approved_hash:
-        raise TransitionRefused(
-            "stale document: the hash does not match the approved version "
-            f"{state.approved_version} ({state.approved_hash})"
+        raise refused(
+            R.STALE_DOCUMENT, version=str(state.approved_version), hash=str(state.approved_hash)
         )
 
 
 def signing_refusal(
     office: str | None, *, signatories: Sequence[str], signed: Collection[str], ordered: bool
-) -> str | None:
+) -> TransitionRefused | None:
     """Why this office may not sign the approved document now; None if it may.
 
-    The workflow refuses a signature with this reason; the pages offer the signing form
-    only where it is None.
+    The workflow raises this refusal; the pages offer the signing form only where it is
+    None.
     """
     if office not in signatories:
-        return f"office '{office}' is not a required signatory; required: " + ", ".join(signatories)
+        return refused(R.NOT_A_SIGNATORY, office=str(office), required=", ".join(signatories))
     if office in signed:
-        return f"office '{office}' has already signed"
+        return refused(R.ALREADY_SIGNED, office=str(office))
     pending = [o for o in signatories if o not in signed]
     if ordered and pending[0] != office:
-        return f"signing order: '{pending[0]}' signs first"
+        return refused(R.NOT_YOUR_TURN, first=pending[0])
     return None
 
 
@@ -837,7 +838,7 @@ def check_decline(state: CommitmentState, req: Decline) -> None:
     """Refuse a decline from an office not asked to sign or already signed."""
     _check(state, Action.DECLINE, req.actor)
     if req.actor.office not in state.pending_offices:
-        raise TransitionRefused(f"office '{req.actor.office}' has no signature pending")
+        raise refused(R.NO_SIGNATURE_PENDING, office=str(req.actor.office))
 
 
 def apply_decline(state: CommitmentState, req: Decline, now: datetime) -> Event:
@@ -852,25 +853,19 @@ def check_submit_report(state: CommitmentState, req: SubmitReport, now: datetime
     _check(state, Action.SUBMIT_REPORT, req.actor)
     q = req.report.quarter
     if q in state.locked or now > state.deadlines[lock_key(q)]:
-        raise TransitionRefused(f"quarter {q} is locked; reports can no longer be submitted")
+        raise refused(R.QUARTER_LOCKED, quarter=q)
     opens = state.spec.schedule.quarters[q - 1].opens
     if opens is not None and now < opens:
-        raise TransitionRefused(
-            f"the quarter {q} report opens on {opens:%Y-%m-%d} (WITA), in the quarter's last "
-            "month; it cannot be submitted before"
-        )
+        raise refused(R.REPORT_NOT_OPEN, quarter=q, opens=f"{opens:%Y-%m-%d}")
     record = state.reports.get(q)
     if record is not None and record.state != ReportState.RETURNED:
-        raise TransitionRefused(f"the quarter {q} report is already {record.state.value}")
+        raise refused(R.REPORT_ALREADY, quarter=q, state=record.state.value)
     positions = [i.item_position for i in req.report.items]
     if len(set(positions)) != len(positions):
-        raise TransitionRefused("an item is reported twice")
+        raise refused(R.ITEM_REPORTED_TWICE)
     beyond = [p for p in positions if p > state.approved_item_count]
     if beyond:
-        raise TransitionRefused(
-            f"item {beyond[0]} does not exist; the approved plan has "
-            f"{state.approved_item_count} items"
-        )
+        raise refused(R.NO_SUCH_ITEM_REPORTED, item=beyond[0], count=state.approved_item_count)
 
 
 def apply_submit_report(state: CommitmentState, req: SubmitReport, now: datetime) -> Event:
@@ -901,7 +896,7 @@ def apply_submit_report(state: CommitmentState, req: SubmitReport, now: datetime
 def _check_submitted(state: CommitmentState, quarter: int) -> ReportRecord:
     record = state.reports.get(quarter)
     if record is None or record.state != ReportState.SUBMITTED:
-        raise TransitionRefused(f"no quarter {quarter} report is waiting for verification")
+        raise refused(R.NO_REPORT_WAITING, quarter=quarter)
     return record
 
 
@@ -934,7 +929,7 @@ def check_return_report(state: CommitmentState, req: ReturnReport) -> None:
     _check(state, Action.RETURN_REPORT, req.actor)
     _check_submitted(state, req.quarter)
     if req.quarter in state.locked:
-        raise TransitionRefused(f"quarter {req.quarter} is locked; verify the report instead")
+        raise refused(R.VERIFY_INSTEAD, quarter=req.quarter)
 
 
 def apply_return_report(state: CommitmentState, req: ReturnReport, now: datetime) -> Event:
@@ -971,24 +966,17 @@ def check_extend(state: CommitmentState, req: ExtendDeadline) -> None:
     _check(state, Action.EXTEND_DEADLINE, req.actor)
     current = state.deadlines.get(req.key)
     if current is None:
-        raise TransitionRefused(f"deadline '{req.key.value}' does not apply now")
+        raise refused(R.DEADLINE_NOT_APPLICABLE, key=req.key.value)
     q = req.key.quarter
     if q is not None and q in state.locked:
-        raise TransitionRefused(f"quarter {q} is locked; its deadlines can no longer move")
+        raise refused(R.DEADLINE_LOCKED, quarter=q)
     if state.stage not in _EXTENDABLE_IN.get(req.key, set(Stage)):
-        raise TransitionRefused(
-            f"deadline '{req.key.value}' has been met; the commitment is in stage "
-            f"'{state.stage.value}'"
-        )
+        raise refused(R.DEADLINE_MET, key=req.key.value, stage=state.stage.value)
     if end_of_day(req.until) <= current:
-        raise TransitionRefused(
-            f"an extension must be later than the current deadline {current.date().isoformat()}"
-        )
+        raise refused(R.EXTENSION_NOT_LATER, current=current.date().isoformat())
     if end_of_day(req.until) > current + MAX_EXTENSION:
         latest = wita_date(current + MAX_EXTENSION).isoformat()
-        raise TransitionRefused(
-            f"an extension moves a deadline at most {MAX_EXTENSION.days} days, to {latest}"
-        )
+        raise refused(R.EXTENSION_TOO_FAR, days=MAX_EXTENSION.days, latest=latest)
 
 
 def apply_extend(state: CommitmentState, req: ExtendDeadline, now: datetime) -> Event:

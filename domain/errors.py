@@ -9,7 +9,7 @@ DomainError                        a domain rule refused something
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -48,11 +48,19 @@ class ScheduleError(InvalidInput):
 
 
 class TransitionRefused(DomainError):
-    """A stage change that is not allowed for this actor at this moment."""
+    """A stage change that is not allowed for this actor at this moment.
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    `code` and `params` say why in a form each door words in its reader's language
+    (`domain.refusals`); `reason` is the English sentence. Build one with `refused(...)`.
+    """
+
+    def __init__(
+        self, reason: str, code: str = "refused", params: Mapping[str, str | int] | None = None
+    ) -> None:
+        super().__init__(reason, code, dict(params or {}))
         self.reason = reason
+        self.code = code
+        self.params: dict[str, str | int] = dict(params or {})
 
     def __str__(self) -> str:
         return self.reason

@@ -19,6 +19,9 @@ from pydantic import (
     field_validator,
 )
 
+from domain.display import Language
+from domain.words import NC_, by_language
+
 # Tabs and line breaks are text; other control characters are not, and PostgreSQL
 # cannot store NUL at all: refusing them here keeps them out of every workflow.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -90,62 +93,48 @@ class BudgetSource(StrEnum):
     OTHER = "other"
 
 
-ISSUE_LABELS: dict[str, dict[StrategicIssue, str]] = {
-    "id": {
-        StrategicIssue.SPM_REPORTING: "Kualitas pelaporan SPM",
-        StrategicIssue.IKD_MEASUREMENT: "Pengukuran IKD",
-        StrategicIssue.DISASTER_DATA: "Pengelolaan data bencana",
-        StrategicIssue.DESTANA: "Destana",
-        StrategicIssue.INCLUSIVE_DM: "Penanggulangan bencana inklusif",
-        StrategicIssue.PENTAHELIX: "Kolaborasi pentahelix",
-    },
-    "en": {
-        StrategicIssue.SPM_REPORTING: "SPM reporting quality",
-        StrategicIssue.IKD_MEASUREMENT: "IKD measurement",
-        StrategicIssue.DISASTER_DATA: "Disaster data management",
-        StrategicIssue.DESTANA: "Resilient villages (Destana)",
-        StrategicIssue.INCLUSIVE_DM: "Inclusive disaster management",
-        StrategicIssue.PENTAHELIX: "Pentahelix collaboration",
-    },
+ISSUE_LABELS_WORDS = {
+    StrategicIssue.SPM_REPORTING: NC_("issue.spm_reporting", "SPM reporting quality"),
+    StrategicIssue.IKD_MEASUREMENT: NC_("issue.ikd_measurement", "IKD measurement"),
+    StrategicIssue.DISASTER_DATA: NC_("issue.disaster_data", "Disaster data management"),
+    StrategicIssue.DESTANA: NC_("issue.destana", "Resilient villages (Destana)"),
+    StrategicIssue.INCLUSIVE_DM: NC_("issue.inclusive_dm", "Inclusive disaster management"),
+    StrategicIssue.PENTAHELIX: NC_("issue.pentahelix", "Pentahelix collaboration"),
 }
+ISSUE_LABELS: dict[Language, dict[StrategicIssue, str]] = by_language(ISSUE_LABELS_WORDS)
+"""Each strategic issue's one label, in every language (`domain.words`)."""
 
 
-PHASE_LABELS: dict[str, dict[str, str]] = {
-    "id": {
-        Phase.PRA_BENCANA: "Pra-bencana",
-        Phase.TANGGAP_DARURAT: "Tanggap darurat",
-        Phase.PASCA_BENCANA: "Pasca-bencana",
-    },
-    "en": {
-        Phase.PRA_BENCANA: "Pre-disaster",
-        Phase.TANGGAP_DARURAT: "Emergency response",
-        Phase.PASCA_BENCANA: "Post-disaster",
-    },
+PHASE_LABELS_WORDS = {
+    Phase.PRA_BENCANA: NC_("phase.pra_bencana", "Pre-disaster"),
+    Phase.TANGGAP_DARURAT: NC_("phase.tanggap_darurat", "Emergency response"),
+    Phase.PASCA_BENCANA: NC_("phase.pasca_bencana", "Post-disaster"),
 }
+PHASE_LABELS: dict[Language, dict[Phase, str]] = by_language(PHASE_LABELS_WORDS)
+"""Each phase's one label; BPBD writes prabencana and pascabencana joined."""
 
-PARTNER_LABELS: dict[str, dict[str, str]] = {
-    "id": {
-        "pemerintah": "Pemerintah",
-        "akademisi": "Akademisi",
-        "dunia_usaha": "Dunia usaha",
-        "masyarakat": "Masyarakat",
-        "media": "Media",
-    },
-    "en": {
-        "pemerintah": "Government",
-        "akademisi": "Academia",
-        "dunia_usaha": "Business",
-        "masyarakat": "Community",
-        "media": "Media",
-    },
-}
 
-BUDGET_SOURCE_LABELS: dict[str, dict[str, str]] = {
-    "id": {"apbd": "APBD", "apbn": "APBN", "partner": "Mitra", "other": "Lainnya"},
-    "en": {"apbd": "APBD", "apbn": "APBN", "partner": "Partner", "other": "Other"},
+PARTNER_LABELS_WORDS = {
+    Partner.PEMERINTAH: NC_("partner.pemerintah", "Government"),
+    Partner.AKADEMISI: NC_("partner.akademisi", "Academia"),
+    Partner.DUNIA_USAHA: NC_("partner.dunia_usaha", "Business"),
+    Partner.MASYARAKAT: NC_("partner.masyarakat", "Community"),
+    Partner.MEDIA: NC_("partner.media", "Media"),
 }
-"""Labels of phases, partners and budget sources, by language: one set for the pages,
-the printed documents and their PDFs."""
+PARTNER_LABELS: dict[Language, dict[Partner, str]] = by_language(PARTNER_LABELS_WORDS)
+"""Each pentahelix partner's one label."""
+
+
+BUDGET_SOURCE_LABELS_WORDS = {
+    BudgetSource.APBD: NC_("budget_source.apbd", "APBD"),
+    BudgetSource.APBN: NC_("budget_source.apbn", "APBN"),
+    BudgetSource.PARTNER: NC_("budget_source.partner", "Partner"),
+    BudgetSource.OTHER: NC_("budget_source.other", "Other"),
+}
+BUDGET_SOURCE_LABELS: dict[Language, dict[BudgetSource, str]] = by_language(
+    BUDGET_SOURCE_LABELS_WORDS
+)
+"""Each budget source's one label."""
 
 
 class ActionItem(BaseModel):

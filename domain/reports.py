@@ -9,7 +9,9 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.display import Language
 from domain.plan import Printable, WholeNumber
+from domain.words import NC_, by_language
 
 
 class ProgressStatus(StrEnum):
@@ -69,3 +71,34 @@ def timeliness(submitted_at: datetime, due: datetime, lock: datetime) -> Timelin
     if submitted_at <= lock:
         return Timeliness.LATE
     return Timeliness.MISSING
+
+
+REPORT_STATE_LABELS_WORDS = {
+    ReportState.SUBMITTED: NC_("report_state.submitted", "Submitted"),
+    ReportState.RETURNED: NC_("report_state.returned", "Returned"),
+    ReportState.VERIFIED: NC_("report_state.verified", "Verified"),
+    ReportState.MISSING: NC_("report_state.missing", "Not reported"),
+}
+REPORT_STATE_LABELS: dict[Language, dict[ReportState, str]] = by_language(REPORT_STATE_LABELS_WORDS)
+"""Each report state's one label."""
+
+
+TIMELINESS_LABELS_WORDS = {
+    Timeliness.ON_TIME: NC_("timeliness.on_time", "On time"),
+    Timeliness.LATE: NC_("timeliness.late", "Late"),
+    Timeliness.MISSING: NC_("timeliness.missing", "Not reported"),
+}
+TIMELINESS_LABELS: dict[Language, dict[Timeliness, str]] = by_language(TIMELINESS_LABELS_WORDS)
+"""Each report's timeliness, one label each: "Terlambat" is a report that came in late,
+and nothing else."""
+
+
+PROGRESS_LABELS_WORDS = {
+    ProgressStatus.BELUM_MULAI: NC_("progress.belum_mulai", "Not started"),
+    ProgressStatus.SESUAI_JADWAL: NC_("progress.sesuai_jadwal", "On schedule"),
+    ProgressStatus.BERISIKO: NC_("progress.berisiko", "At risk"),
+    ProgressStatus.TERLAMBAT: NC_("progress.terlambat", "Behind schedule"),
+    ProgressStatus.SELESAI: NC_("progress.selesai", "Done"),
+}
+PROGRESS_LABELS: dict[Language, dict[ProgressStatus, str]] = by_language(PROGRESS_LABELS_WORDS)
+"""Each item's progress status, one label each."""

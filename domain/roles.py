@@ -47,6 +47,9 @@ class Actor(BaseModel):
     office: str | None = None
     acting: Acting = Acting.DEFINITIVE
     nip: str | None = Field(default=None, pattern=r"^\d{18}$")
+    username: str | None = Field(default=None, max_length=64)
+    """The account that acted, so mail about the action leaves that person out; None in
+    actions recorded before it was carried, and for the system."""
 
     def may_act_for(self, regency_code: str) -> bool:
         """Whether this actor's scope covers the given regency."""

@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import TransitionRefused
+from domain.display import Language
+from domain.refusals import RefusalCode as R
+from domain.refusals import refused
 from domain.roles import Actor, Role
+from domain.words import NC_, by_language
 
 
 class Stage(StrEnum):
@@ -34,26 +37,17 @@ class Stage(StrEnum):
 
 TERMINAL = frozenset({Stage.COMPLETED, Stage.WITHDRAWN, Stage.CANCELLED})
 
-STAGE_LABELS: dict[str, dict[Stage, str]] = {
-    "id": {
-        Stage.DRAFTING: "Draf",
-        Stage.REVIEW: "Dalam Reviu",
-        Stage.SIGNING: "Disetujui, menunggu tanda tangan",
-        Stage.FOLLOW_UP: "Berjalan",
-        Stage.COMPLETED: "Selesai",
-        Stage.WITHDRAWN: "Ditarik",
-        Stage.CANCELLED: "Dibatalkan",
-    },
-    "en": {
-        Stage.DRAFTING: "Draft",
-        Stage.REVIEW: "In review",
-        Stage.SIGNING: "Approved, awaiting signatures",
-        Stage.FOLLOW_UP: "In progress",
-        Stage.COMPLETED: "Completed",
-        Stage.WITHDRAWN: "Withdrawn",
-        Stage.CANCELLED: "Cancelled",
-    },
+STAGE_LABELS_WORDS = {
+    Stage.DRAFTING: NC_("stage.drafting", "Draft"),
+    Stage.REVIEW: NC_("stage.review", "In review"),
+    Stage.SIGNING: NC_("stage.signing", "Approved, awaiting signatures"),
+    Stage.FOLLOW_UP: NC_("stage.follow_up", "Follow-up"),
+    Stage.COMPLETED: NC_("stage.completed", "Completed"),
+    Stage.WITHDRAWN: NC_("stage.withdrawn", "Withdrawn from the cycle"),
+    Stage.CANCELLED: NC_("stage.cancelled", "Cancelled"),
 }
+STAGE_LABELS: dict[Language, dict[Stage, str]] = by_language(STAGE_LABELS_WORDS)
+"""Each stage's one label, in every language (`domain.words`)."""
 
 
 class Action(StrEnum):
@@ -108,19 +102,21 @@ def check_transition(stage: Stage, action: Action, actor: Actor, regency_code: s
     """Return the rule for taking `action` now, or raise TransitionRefused saying why."""
     # Scope first: someone from another regency learns nothing about this commitment.
     if not actor.may_act_for(regency_code):
-        raise TransitionRefused(
-            f"{actor.name} acts for regency {actor.regency_code}, not {regency_code}"
+        raise refused(
+            R.OUT_OF_REGENCY, name=actor.name, own=str(actor.regency_code), regency=regency_code
         )
     rule = TRANSITIONS.get((stage, action))
     if rule is None:
         allowed = sorted(a.value for (s, a) in TRANSITIONS if s == stage)
-        raise TransitionRefused(
-            f"cannot {action.value} a commitment in stage '{stage.value}'"
-            + (f"; allowed now: {', '.join(allowed)}" if allowed else "")
+        raise refused(
+            R.WRONG_STAGE,
+            action=action.value,
+            stage=stage.value,
+            allowed=f"; allowed now: {', '.join(allowed)}" if allowed else "",
         )
     if actor.role not in rule.roles:
         roles = ", ".join(sorted(r.value for r in rule.roles))
-        raise TransitionRefused(f"role '{actor.role.value}' may not {action.value}; needs {roles}")
+        raise refused(R.WRONG_ROLE, role=actor.role.value, action=action.value, roles=roles)
     return rule
 
 

@@ -53,6 +53,7 @@ class DemoUser:
             regency_code=self.regency_code,
             office=self.office.value if self.office else None,
             acting=self.acting,
+            username=self.username,
         )
 
 

@@ -62,7 +62,9 @@ def build_worker(
         settings.smtp_starttls,
         settings.outbox,
     )
-    notifier = Notifier(sessions, mailer, MailRenderer(), settings.mail_from)
+    notifier = Notifier(
+        sessions, mailer, MailRenderer(), settings.mail_from, public_url=settings.public_base_url
+    )
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
@@ -73,6 +75,7 @@ def build_worker(
             notifier.send_reminders,
             notifier.send_change_notice,
             notifier.send_status_notice,
+            notifier.send_turn_notice,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=settings.workflow_cache_size,

@@ -30,6 +30,8 @@ class AuthUser:
     office: str | None
     acting: Acting
     nip: str | None
+    tasks_seen_at: datetime | None = None
+    """When the person last opened their task list (`services.tasks`)."""
 
     @classmethod
     def of(cls, user: m.UserAccount) -> AuthUser:
@@ -43,6 +45,7 @@ class AuthUser:
             office=user.office,
             acting=Acting(user.acting),
             nip=user.nip,
+            tasks_seen_at=user.tasks_seen_at,
         )
 
     def actor(self, acting: Acting | None = None) -> Actor:
@@ -54,6 +57,7 @@ class AuthUser:
             office=self.office,
             acting=acting or self.acting,
             nip=self.nip,
+            username=self.username,
         )
 
     def covers(self, regency_code: str) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -27,6 +27,7 @@ from domain import commitment as c
 from domain.calendar import load_calendar
 from domain.catalog import Catalog
 from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle, CycleSpec, CycleStatus, RegencyRef
+from domain.refusals import RefusalCode, refused
 from domain.reports import QuarterlyReport
 from domain.roles import Actor, Role
 from domain.schedule import ScheduleSpec, resolve_schedule
@@ -138,7 +139,7 @@ async def act(
         try:
             return await handle.execute_update(update, request, id=update_id)
         except WorkflowUpdateFailedError as failed:
-            raise ActionRefused(_reason(failed)) from None
+            raise _refusal(failed) from None
         except RPCError as gone:
             if gone.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -146,10 +147,8 @@ async def act(
                 await asyncio.sleep(pause)
     # Still no run: the commitment's workflow has ended (its last quarter locked, it was
     # withdrawn or cancelled) since it was found open, which is where the commitment is.
-    raise ActionRefused(
-        "the commitment has ended (its last quarter locked, or it was withdrawn or cancelled) "
-        "while this request was on its way"
-    )
+    ended = refused(RefusalCode.COMMITMENT_ENDED)
+    raise ActionRefused(ended.reason, ended.code, ended.params)
 
 
 @dataclass(frozen=True)
@@ -264,7 +263,7 @@ async def cancel_cycle(
     try:
         status = await handle.execute_update(CycleWorkflow.cancel, request)
     except WorkflowUpdateFailedError as failed:
-        raise ActionRefused(_reason(failed)) from None
+        raise _refusal(failed) from None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settle_within.total_seconds()
     while status.open and loop.time() < deadline:
@@ -298,3 +297,13 @@ async def extend_everywhere(
 def _reason(failed: WorkflowUpdateFailedError) -> str:
     cause = failed.cause
     return str(getattr(cause, "message", None) or cause or failed)
+
+
+def _refusal(failed: WorkflowUpdateFailedError) -> ActionRefused:
+    """The workflow's refusal: its reason, and its code and parameters where it sent them."""
+    cause = failed.cause
+    details = cause.details if isinstance(cause, ApplicationError) else ()
+    coded = details[0] if details and isinstance(details[0], dict) else {}
+    return ActionRefused(
+        _reason(failed), str(coded.get("code", "refused")), dict(coded.get("params") or {})
+    )

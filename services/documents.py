@@ -119,10 +119,12 @@ WORDS: dict[Language, dict[str, str]] = {
 
 
 def listed(names: Sequence[str], conjunction: str) -> str:
-    """Names as a sentence lists them: "A, B dan C"."""
+    """Names as a sentence lists them: "A dan B", "A, B, dan C" (as BPBD staff write)."""
     if len(names) < 2:
         return "".join(names)
-    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+    if len(names) == 2:
+        return f"{names[0]} {conjunction} {names[1]}"
+    return f"{', '.join(names[:-1])}, {conjunction} {names[-1]}"
 
 
 def stage_words(row: m.Commitment | None, language: Language) -> str:

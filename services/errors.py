@@ -44,11 +44,16 @@ class Conflict(Refusal):
 
 
 class ActionRefused(Conflict):
-    """A workflow refused an action; `reason` says why."""
+    """A workflow refused an action; `reason` says why in English, `code` and `params` in
+    the form each door words in its reader's language (`domain.refusals`)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(
+        self, reason: str, code: str = "refused", params: dict[str, str | int] | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+        self.params: dict[str, str | int] = params or {}
 
 
 class LockedOut(Refusal):

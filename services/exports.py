@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from db import models as m
 from db import reads
+from domain import plan as labels
+from domain import reports as report_labels
 from domain.calendar import WITA
 from domain.catalog import Regency, load_catalog
 from domain.plan import ISSUE_LABELS, BudgetSource, Partner, Phase, StrategicIssue
@@ -36,35 +38,12 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"
 
-PHASE_LABELS = {
-    Phase.PRA_BENCANA: "Pra-bencana",
-    Phase.TANGGAP_DARURAT: "Tanggap darurat",
-    Phase.PASCA_BENCANA: "Pasca-bencana",
-}
-PARTNER_LABELS = {
-    Partner.PEMERINTAH: "Pemerintah",
-    Partner.AKADEMISI: "Akademisi",
-    Partner.DUNIA_USAHA: "Dunia usaha",
-    Partner.MASYARAKAT: "Masyarakat",
-    Partner.MEDIA: "Media",
-}
-SOURCE_LABELS = {
-    BudgetSource.APBD: "APBD",
-    BudgetSource.APBN: "APBN",
-    BudgetSource.PARTNER: "Mitra",
-    BudgetSource.OTHER: "Lainnya",
-}
-REPORT_STATE_LABELS = {
-    ReportState.SUBMITTED: "Diajukan",
-    ReportState.RETURNED: "Dikembalikan",
-    ReportState.VERIFIED: "Diverifikasi",
-    ReportState.MISSING: "Tidak ada",
-}
-TIMELINESS_LABELS = {
-    Timeliness.ON_TIME: "Tepat waktu",
-    Timeliness.LATE: "Terlambat",
-    Timeliness.MISSING: "Tidak ada",
-}
+# Exports are read in Indonesian offices: each label is the pages' own (`domain.words`).
+PHASE_LABELS = labels.PHASE_LABELS["id"]
+PARTNER_LABELS = labels.PARTNER_LABELS["id"]
+SOURCE_LABELS = labels.BUDGET_SOURCE_LABELS["id"]
+REPORT_STATE_LABELS = report_labels.REPORT_STATE_LABELS["id"]
+TIMELINESS_LABELS = report_labels.TIMELINESS_LABELS["id"]
 NOT_YET = "Belum ada laporan"
 """State of a quarter with no report recorded yet (not submitted, not yet locked)."""
 BASIS_APPROVED = "disetujui"

@@ -34,6 +34,7 @@ from domain.plan import (
     PHASE_LABELS,
     StrategicIssue,
 )
+from domain.words import by_value
 from services.documents import (
     WORDS,
     JointCommitment,
@@ -48,10 +49,10 @@ FAMILY = "DejaVu"
 MARGIN = 12.0  # mm, as the HTML documents' @page
 GREY = (235, 235, 235)
 
-# The pages' own labels (domain.plan), so the PDF says what the page says.
-PHASES = PHASE_LABELS
-PARTNERS = PARTNER_LABELS
-SOURCES = BUDGET_SOURCE_LABELS
+# Each label is the one the pages show (`domain.words`).
+PHASES = by_value(PHASE_LABELS)
+PARTNERS = by_value(PARTNER_LABELS)
+SOURCES = by_value(BUDGET_SOURCE_LABELS)
 
 # Column widths of the plan's table in mm, 273 in all (A4 landscape less the margins).
 PLAN_COLUMNS = (

@@ -339,7 +339,7 @@ def _refuse_early(session: Session, ref: CommitmentRef, user: AuthUser, document
         ordered=bool(spec.get("ordered_signing")),
     )
     if refusal is not None:
-        raise Conflict(refusal)
+        raise Conflict(refusal.reason)
 
 
 def _pdf_to_sign(session: Session, ref: CommitmentRef, settings: Settings) -> bytes:

@@ -53,6 +53,7 @@ class Komitmen:
                 regency_code=user.regency_code,
                 office=user.office,
                 acting=acting,
+                username=user.username,
             )
 
     async def start(

@@ -118,10 +118,10 @@ def test_a_commitment_from_draft_to_follow_up(stack: Stack) -> None:
     assert claimed.stderr.startswith("refused: ") and "definitive on record" in claimed.stderr
     run("sign", *where, "--as", "bappeda-5301")
     # The demo directory's Bupati Kupang is a Plt. on record; --acting plt agrees with it.
-    assert "Berjalan" in run("sign", *where, "--acting", "plt", "--as", "kada-5301").stdout
+    assert "Tindak Lanjut" in run("sign", *where, "--acting", "plt", "--as", "kada-5301").stdout
 
     shown = run("show", *where).stdout
-    assert "Berjalan" in shown
+    assert "Tindak Lanjut" in shown
     assert "Plt. Bupati Kupang" in shown
     assert "Target desa tangguh terlalu rendah" in shown
 

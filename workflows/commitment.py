@@ -10,16 +10,16 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import ChangeNotice, ReminderBatch, StatusNotice
+    from activities.notify import ChangeNotice, ReminderBatch, StatusNotice, TurnNotice
     from domain import commitment as c
     from domain.commitment import Audience, CommitmentSpec, CommitmentState, Event
     from domain.cycle import StageChanged
     from domain.document import DocumentFormat
     from domain.errors import TransitionRefused
     from domain.stages import Stage
+    from domain.turns import TurnKind, turn_after
     from workflows.common import (
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         OVERDUE,
         STAGE,
         cycle_workflow_id,
+        refusal_error,
+        refusing,
     )
 
 Req = TypeVar("Req", bound=BaseModel)
@@ -70,6 +72,17 @@ CANONICAL_DOCUMENT = "canonical-document"
 """A plan saved since this change has its document written in the canonical format
 (`domain.document`, format 2): equal plans hash the same however their numbers were
 typed. Versions saved before keep the format they were saved, and signed, in."""
+TURN_NOTICES = "turn-notices"
+"""Whoever an action makes it the turn of is told at once (`domain.turns`): the reviewers
+of a submitted plan or report, the offices that sign an approved plan (in a fixed order,
+each in its turn), the reviewers and officers of a declined signature, the officers and
+the coordinator of a fully signed plan, the officers of a returned or verified report.
+
+Before this change only a change request, a decline (to the reviewers) and a returned
+report were told, the last two by a `send_status_notice`; since, a decline and a return
+go out as turn notices instead, so nobody gets two mails for one event. Asked only where
+an event passes a turn, so runs whose events pass none record no marker.
+"""
 
 
 class CommitmentInput(BaseModel):
@@ -197,7 +210,8 @@ class CommitmentWorkflow:
 
     @save_draft.validator
     def _validate_save_draft(self, req: c.SaveDraft) -> None:
-        c.check_save_draft(self.state, req)
+        with refusing():
+            c.check_save_draft(self.state, req)
 
     @workflow.update
     async def submit(self, req: c.Submit) -> ActionResult:
@@ -206,7 +220,8 @@ class CommitmentWorkflow:
 
     @submit.validator
     def _validate_submit(self, req: c.Submit) -> None:
-        c.check_submit(self.state, req)
+        with refusing():
+            c.check_submit(self.state, req)
 
     @workflow.update
     async def approve(self, req: c.Approve) -> ActionResult:
@@ -215,7 +230,8 @@ class CommitmentWorkflow:
 
     @approve.validator
     def _validate_approve(self, req: c.Approve) -> None:
-        c.check_approve(self.state, req)
+        with refusing():
+            c.check_approve(self.state, req)
 
     @workflow.update
     async def request_changes(self, req: c.RequestChanges) -> ActionResult:
@@ -234,13 +250,16 @@ class CommitmentWorkflow:
             version=req.version,
             reviewer_name=req.actor.name,
             comments=list(req.comments),
+            # Carried only in runs that know turn notices, whose payloads may then change.
+            actor=req.actor if workflow.patched(TURN_NOTICES) else None,
         )
         await self._post("send_change_notice", notice)
         return result
 
     @request_changes.validator
     def _validate_request_changes(self, req: c.RequestChanges) -> None:
-        c.check_request_changes(self.state, req)
+        with refusing():
+            c.check_request_changes(self.state, req)
 
     @workflow.update
     async def sign(self, req: c.Sign) -> ActionResult:
@@ -249,12 +268,15 @@ class CommitmentWorkflow:
 
     @sign.validator
     def _validate_sign(self, req: c.Sign) -> None:
-        c.check_sign(self.state, req)
+        with refusing():
+            c.check_sign(self.state, req)
 
     @workflow.update
     async def decline(self, req: c.Decline) -> ActionResult:
         """Decline to sign; the commitment returns to review."""
         result = await self._act(req, lambda s: c.check_decline(s, req), c.apply_decline)
+        if workflow.patched(TURN_NOTICES):
+            return result  # `_act` sent the turn notice, to the reviewers and the officers
         await self._notify(
             result.seq,
             Audience.REVIEWER,
@@ -265,7 +287,8 @@ class CommitmentWorkflow:
 
     @decline.validator
     def _validate_decline(self, req: c.Decline) -> None:
-        c.check_decline(self.state, req)
+        with refusing():
+            c.check_decline(self.state, req)
 
     @workflow.update
     async def submit_report(self, req: c.SubmitReport) -> ActionResult:
@@ -276,7 +299,8 @@ class CommitmentWorkflow:
 
     @submit_report.validator
     def _validate_submit_report(self, req: c.SubmitReport) -> None:
-        c.check_submit_report(self.state, req, workflow.now())
+        with refusing():
+            c.check_submit_report(self.state, req, workflow.now())
 
     @workflow.update
     async def verify_report(self, req: c.VerifyReport) -> ActionResult:
@@ -285,7 +309,8 @@ class CommitmentWorkflow:
 
     @verify_report.validator
     def _validate_verify_report(self, req: c.VerifyReport) -> None:
-        c.check_verify_report(self.state, req)
+        with refusing():
+            c.check_verify_report(self.state, req)
 
     @workflow.update
     async def return_report(self, req: c.ReturnReport) -> ActionResult:
@@ -293,6 +318,8 @@ class CommitmentWorkflow:
         result = await self._act(
             req, lambda s: c.check_return_report(s, req), c.apply_return_report
         )
+        if workflow.patched(TURN_NOTICES):
+            return result  # `_act` sent the turn notice, with the reason
         await self._notify(
             result.seq, Audience.REGENCY_OFFICER, "return_report", f"Q{req.quarter}: {req.reason}"
         )
@@ -300,7 +327,8 @@ class CommitmentWorkflow:
 
     @return_report.validator
     def _validate_return_report(self, req: c.ReturnReport) -> None:
-        c.check_return_report(self.state, req)
+        with refusing():
+            c.check_return_report(self.state, req)
 
     @workflow.update
     async def extend_deadline(self, req: c.ExtendDeadline) -> ActionResult:
@@ -309,7 +337,8 @@ class CommitmentWorkflow:
 
     @extend_deadline.validator
     def _validate_extend_deadline(self, req: c.ExtendDeadline) -> None:
-        c.check_extend(self.state, req)
+        with refusing():
+            c.check_extend(self.state, req)
 
     @workflow.update
     async def withdraw(self, req: c.Withdraw) -> ActionResult:
@@ -318,7 +347,8 @@ class CommitmentWorkflow:
 
     @withdraw.validator
     def _validate_withdraw(self, req: c.Withdraw) -> None:
-        c.check_withdraw(self.state, req)
+        with refusing():
+            c.check_withdraw(self.state, req)
 
     @workflow.signal
     async def cancel(self, req: c.Cancel) -> None:
@@ -346,12 +376,11 @@ class CommitmentWorkflow:
                 check(self.state)
             except TransitionRefused as refused:
                 # Another action won the race since validation: refuse this one.
-                raise ApplicationError(
-                    str(refused), type="TransitionRefused", non_retryable=True
-                ) from None
+                raise refusal_error(refused) from None
             event = apply(self.state, req, workflow.now())
             await self._record(event)
             await self._escalate_missed()
+            await self._pass_turn(event)
         self._changed = True
         s = self.state
         return ActionResult(
@@ -386,6 +415,32 @@ class CommitmentWorkflow:
             return
         c.mark_escalated(self.state, missed, adopt=True)
         await self._post("send_reminders", ReminderBatch(intents=missed))
+
+    async def _pass_turn(self, event: Event) -> None:
+        """Tell at once whoever the event made it the turn of (`domain.turns`)."""
+        turn = turn_after(event, self.state)
+        # A change request's turn message is its own notice, which carries the comments.
+        if turn is None or turn.kind is TurnKind.CHANGES_REQUESTED:
+            return
+        # Asked only when a turn passes, so runs whose events pass none record no marker.
+        if not workflow.patched(TURN_NOTICES):
+            return
+        spec = self.state.spec
+        # A submission concerns the version just submitted, later steps the approved one.
+        plan_version = event.version if turn.kind is TurnKind.SUBMITTED else event.approved_version
+        notice = TurnNotice(
+            commitment_id=spec.commitment_id,
+            event_seq=event.seq,
+            cycle_name=spec.cycle_name,
+            regency_code=spec.regency_code,
+            regency_name=spec.regency_name,
+            turn=turn,
+            actor=event.actor,
+            version=None if event.quarter is not None else plan_version,
+            quarter=event.quarter,
+            reason=event.reason,
+        )
+        await self._post("send_turn_notice", notice)
 
     async def _record(self, event: Event) -> None:
         """Record the event; show the new stage in search attributes, and an end to the cycle."""

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+from domain.errors import TransitionRefused
 
 CYCLE = SearchAttributeKey.for_keyword("Cycle")
 REGENCY = SearchAttributeKey.for_keyword("RegencyCode")
@@ -57,3 +62,23 @@ def cycle_workflow_id(cycle_id: str) -> str:
 def commitment_workflow_id(commitment_id: str) -> str:
     """The workflow id of a commitment, from its id `<cycle>:<regency code>`."""
     return f"commitment:{commitment_id}"
+
+
+def refusal_error(refused: TransitionRefused) -> ApplicationError:
+    """A refusal as the update's failure: the English reason, and the code and parameters
+    in its details, so that each door words it in its reader's language."""
+    return ApplicationError(
+        refused.reason,
+        {"code": refused.code, "params": refused.params},
+        type="TransitionRefused",
+        non_retryable=True,
+    )
+
+
+@contextmanager
+def refusing() -> Iterator[None]:
+    """Turn a domain refusal inside an update validator into the update's failure."""
+    try:
+        yield
+    except TransitionRefused as refused:
+        raise refusal_error(refused) from None

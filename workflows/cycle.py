@@ -8,7 +8,6 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -16,7 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from domain import commitment as c
     from domain.commitment import CommitmentState, ReminderIntent
     from domain.cycle import CancelCycle, CycleEvent, CycleSpec, CycleStatus, StageChanged
-    from domain.errors import TransitionRefused
+    from domain.refusals import RefusalCode as R
+    from domain.refusals import refused
     from domain.roles import SYSTEM, Actor, Role
     from domain.stages import Stage
     from workflows.commitment import CommitmentInput, CommitmentWorkflow
@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         REGENCY,
         STAGE,
         commitment_workflow_id,
+        refusal_error,
     )
 
 
@@ -171,11 +172,7 @@ class CycleWorkflow:
     async def cancel(self, req: CancelCycle) -> CycleStatus:
         """Cancel the cycle: every open commitment ends as cancelled."""
         if self._state.status != "running":
-            raise ApplicationError(
-                f"the cycle is already {self._state.status}",
-                type="TransitionRefused",
-                non_retryable=True,
-            )
+            raise refusal_error(refused(R.CYCLE_ENDED, status=self._state.status))
         self._state.status = "cancelled"
         await self._record("cancelled", req.actor, reason=req.reason, ended=True)
         open_codes = [code for code, stage in self._state.stages.items() if not stage.is_terminal]
@@ -189,11 +186,9 @@ class CycleWorkflow:
     @cancel.validator
     def _validate_cancel(self, req: CancelCycle) -> None:
         if req.actor.role != Role.COORDINATOR:
-            raise TransitionRefused(
-                f"role '{req.actor.role.value}' may not cancel a cycle; needs coordinator"
-            )
+            raise refusal_error(refused(R.CYCLE_ROLE, role=req.actor.role.value))
         if self._state.status != "running":
-            raise TransitionRefused(f"the cycle is already {self._state.status}")
+            raise refusal_error(refused(R.CYCLE_ENDED, status=self._state.status))
 
     async def _record(
         self,

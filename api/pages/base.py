@@ -12,8 +12,11 @@ uses a double-submit nonce: the same random value as a cookie and as a field.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -37,11 +40,12 @@ from domain.display import (
 )
 from domain.errors import UnknownRegency
 from domain.plan import ISSUE_LABELS
-from services import access, commitments, cycles
+from domain.refusals import refusal_text
+from services import access, commitments, cycles, tasks
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.cycles import CycleRecord
-from services.errors import NotFound, OutOfScope
+from services.errors import ActionRefused, NotFound, OutOfScope, Refusal
 
 SESSION_COOKIE = "komitmen_session"
 LOGIN_COOKIE = "komitmen_login"
@@ -79,8 +83,23 @@ def _environment() -> Environment:
         field_words=i18n.FIELD_WORDS,
         issue_labels=ISSUE_LABELS,
         budget_source_labels=i18n.BUDGET_SOURCES,
+        asset=asset,
     )
     return environment
+
+
+def _version(name: str) -> str:
+    return hashlib.sha256((TEMPLATES_DIR / "static" / name).read_bytes()).hexdigest()[:12]
+
+
+STYLESHEET_VERSIONS = {name: _version(name) for name in ("komitmen.css", "document.css")}
+"""Each stylesheet's version, from its content: its URL changes exactly when it does, so
+browsers may keep it for a year (`asset`, and the stylesheet routes' Cache-Control)."""
+
+
+def asset(name: str) -> str:
+    """A stylesheet's URL, with the version that lets a browser cache it for good."""
+    return f"/static/{name}?v={STYLESHEET_VERSIONS[name]}"
 
 
 def amount(value: Any, language: str = "id", rupiah: bool = False) -> str:
@@ -104,10 +123,15 @@ class Page:
         self.switched = switched
         session_token = request.cookies.get(SESSION_COOKIE)
         self.csrf = security.csrf_token(session_token) if session_token else ""
+        self.unread: Callable[[], int] | None = None
+        """Counts the signed-in person's new tasks for the header, if anyone is signed in."""
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> Response:
         """Render `pages/<template>` with the words of the page's language."""
         values = {"user": None, "csrf": self.csrf, **context}
+        if "unread" not in values:
+            # Counted only for a page that shows a signed-in person's header.
+            values["unread"] = self.unread() if values["user"] and self.unread else None
         html = TEMPLATES.get_template(f"pages/{template}").render(
             lang=self.lang, t=i18n.TEXT[self.lang], path=self.request.url.path, **values
         )
@@ -169,7 +193,11 @@ def visit(
     lang_cookie: LangCookie = None,
 ) -> Visit:
     """The page request's language and signed-in user."""
-    return Visit(page_for(request, lang, lang_cookie), access.user_for_token(session, token))
+    page = page_for(request, lang, lang_cookie)
+    user = access.user_for_token(session, token)
+    if user is not None:
+        page.unread = partial(tasks.unread_count, session, user)
+    return Visit(page, user)
 
 
 VisitDep = Annotated[Visit, Depends(visit)]
@@ -252,3 +280,10 @@ def scoped_commitment(
     if ref.row is None:
         raise PageAnswer(page.error(user, 404, "not_found", ref.id))
     return ref
+
+
+def refusal_words(page: Page, refused: Refusal) -> str:
+    """What a refusal says, in the page's language where the rules gave it a code."""
+    if isinstance(refused, ActionRefused):
+        return refusal_text(refused.code, refused.params, page.lang)
+    return refused.detail

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
@@ -38,13 +39,16 @@ from api.pages.base import (
     SessionCookie,
     SignedInDep,
     page_for,
+    refusal_words,
     scoped_commitment,
     to_login,
 )
+from domain.calendar import WITA
+from domain.catalog import Office, load_catalog
 from domain.display import Language
 from domain.reports import ProgressStatus, ReportState
-from domain.stages import Action
-from services import access, actions, commitments, signing
+from domain.stages import Action, Stage
+from services import access, actions, commitments, documents, signing
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.database import transaction
@@ -86,16 +90,20 @@ def render_commitment(
     by_item: dict[int | None, list[Any]] = defaultdict(list)
     for comment in record.comments:
         by_item[comment.item_position].append(comment)
+    # The comments of the latest change request are open while the officer answers them;
+    # once a revised version is submitted they are answered and fold away like older ones.
+    open_round = row.round - 1 if row.stage == Stage.DRAFTING.value and row.round > 1 else None
     if editor_rows is None:
         editor_rows = forms.rows_from_items(record.items, page.lang)
+    filled, spare = forms.with_spare_rows(editor_rows)
     # A returned report comes back into its form as recorded, to be corrected there;
     # what was just typed into a rejected form wins over it.
     returned: forms.Fields = {}
     for report in record.reports:
         if report.state == ReportState.RETURNED.value and report.quarter in record.open_quarters:
             returned = forms.report_fields(report.quarter, report.items, page.lang)
-    spare = max((r.number for r in editor_rows), default=0) + 1
     tte = [t for t in record.tte if t.document_hash == row.document_hash]
+    documents_path = f"/cycles/{row.cycle_id}/commitments/{row.regency_code}/document"
     return page.render(
         "commitment.html",
         status_code=status_code,
@@ -103,29 +111,146 @@ def render_commitment(
         row=row,
         items=record.items,
         comments=by_item,
+        open_round=open_round,
+        open_comments=sum(1 for c in record.comments if c.round == open_round),
         signatures=record.signatures,
+        signatories=signatories(record),
+        ordered_signing=bool(_spec(record).get("ordered_signing")),
         reports=record.reports,
         audit=record.audit,
         revising=row.round > 1,
         versions=record.versions,
         diff=_diff(session, ref, diff),
+        round_diff=_round_diff(session, ref, record),
         can=commitments.available_actions(record, user),
         actions=Action,
         notice=notice,
         refusal=refusal,
         errors=errors or {},
+        error_links=error_links(errors or {}, page.lang),
         typed={**returned, **(typed or {})},
-        editor_rows=[*editor_rows, forms.ItemRow(number=spare)],
+        editor_rows=filled,
+        spare_rows=spare,
         approved=record.approved,
+        approved_by_position={i.position: i for i in record.approved},
         open_quarters=record.open_quarters,
         waiting=record.waiting_reports,
         progress_statuses=list(ProgressStatus),
         signature_method=record.signature_method,
         tte=tte,
         retrying_tte=any(signing.retrying(page.request.app.state.runtime, t) for t in tte),
-        document_pdf=f"/cycles/{row.cycle_id}/commitments/{row.regency_code}/document.pdf",
+        w=documents.WORDS[page.lang],
+        document_html=documents_path if row.approved_version and row.document_hash else None,
+        document_pdf=f"{documents_path}.pdf",
+        joint_document=f"/cycles/{row.cycle_id}/document",
         max_scan_mb=page.request.app.state.runtime.settings.max_scan_bytes // (1024 * 1024),
     )
+
+
+def _spec(record: commitments.CommitmentRecord) -> dict[str, Any]:
+    return record.cycle.spec if record.cycle is not None else {}
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """An office that signs the approved plan: its title, and its signature once given."""
+
+    office: str
+    title: str
+    signature: Any | None
+    signs_next: bool
+
+
+def signatories(record: commitments.CommitmentRecord) -> list[Signatory]:
+    """The offices that sign the approved plan, in the cycle's order, signed or not yet.
+
+    Titles of offices still to sign are the ones in force today (WITA); a signature
+    keeps the title it was given under.
+    """
+    row = record.row
+    if not row.document_hash:
+        return []
+    spec = _spec(record)
+    offices: list[str] = list(spec.get("signatories", ()))
+    signed = {s.office: s for s in record.signatures if s.document_hash == row.document_hash}
+    pending = [office for office in offices if office not in signed]
+    regency = load_catalog().get(row.regency_code)
+    today = datetime.now(WITA).date()
+    found = []
+    for office in offices:
+        signature = signed.get(office)
+        if signature is not None:
+            title = signature.title
+        else:
+            try:
+                title = regency.title_of(Office(office), today)
+            except (ValueError, LookupError):
+                title = office
+        # Only an ordered cycle has a next signatory; otherwise any pending office may sign.
+        next_one = bool(spec.get("ordered_signing")) and bool(pending) and pending[0] == office
+        found.append(Signatory(office, title, signature, next_one))
+    return found
+
+
+@dataclass(frozen=True)
+class ErrorLink:
+    """One line of the error summary: the field it links to, what it is, what is wrong."""
+
+    anchor: str
+    label: str
+    message: str
+
+
+# Fields that are not a single input: where the summary sends the reader instead.
+_ANCHORS = {"items": "form-save_draft", "version": "actions", "document_hash": "form-sign"}
+_LABELS = {
+    "comment-general": "general_comments",
+    "confirm": "confirm_read",
+    "items": "items",
+    "version": "version",
+    "document_hash": "document_hash",
+    "quarter": "quarter",
+    "reason": "reason",
+    "nik": "nik",
+    "passphrase": "passphrase",
+    "scan": "sign_wet",
+}
+_PROGRESS_WORDS = {
+    "status": "state",
+    "percent_realised": "percent_realised",
+    "narrative": "narrative",
+    "evidence": "evidence",
+}
+
+
+def error_links(errors: dict[str, str], lang: Language) -> list[ErrorLink]:
+    """The error summary of a rejected form: each wrong field, linked by its id."""
+    text = i18n.TEXT[lang]
+    links = []
+    for name, message in errors.items():
+        parts = name.split("-", 2)
+        if len(parts) == 3 and parts[1].isdigit() and parts[0] in ("item", "progress"):
+            words = i18n.FIELD_WORDS if parts[0] == "item" else _PROGRESS_WORDS
+            row_label = text["action_no" if parts[0] == "item" else "report_action_no"]
+            field_label = text.get(words.get(parts[2], ""), parts[2])
+            label = f"{row_label.format(n=parts[1])} · {field_label}"
+        else:
+            label = text.get(_LABELS.get(name, ""), name)
+        links.append(ErrorLink(_ANCHORS.get(name, name), label, message))
+    return links
+
+
+def _round_diff(
+    session: Session, ref: CommitmentRef, record: commitments.CommitmentRecord
+) -> dict[str, Any] | None:
+    """What changed since the version the reviewer last sent back, for the next review."""
+    reviewed = [c.version for c in record.comments]
+    latest = record.row.latest_version
+    if not reviewed or max(reviewed) >= latest:
+        return None
+    older = max(reviewed)
+    found = commitments.diff(session, ref, older, latest)
+    return {"from": older, "to": latest, "changes": found.changes}
 
 
 def _diff(
@@ -213,6 +338,22 @@ def _request_changes(f: _Form) -> BaseModel:
     return f.read(RequestChangesIn, version=version, comments=comments)
 
 
+def _sign(f: _Form) -> BaseModel:
+    # Both the confirmation and the hash are named at once, so one retry fixes both.
+    errors: dict[str, str] = {}
+    try:
+        forms.require_confirmation(bool(_first(f.fields, forms.CONFIRM)), f.lang)
+    except forms.FormInvalid as unconfirmed:
+        errors.update(unconfirmed.errors)
+    try:
+        body = f.read(SignIn, "document_hash")
+    except forms.FormInvalid as invalid:
+        errors.update(invalid.errors)
+    if errors:
+        raise forms.FormInvalid(errors)
+    return body
+
+
 def _submit_report(f: _Form) -> BaseModel:
     quarter = f.read(QuarterIn, "quarter").quarter
     positions = f.positions(f.ref.recorded().approved_version)
@@ -225,8 +366,9 @@ BODIES: dict[Action, Callable[[_Form], BaseModel]] = {
     Action.SUBMIT: lambda f: f.read(VersionIn, "version"),
     Action.APPROVE: lambda f: f.read(VersionIn, "version"),
     Action.REQUEST_CHANGES: _request_changes,
-    # The acting status is the signer's own on record: the form offers no choice.
-    Action.SIGN: lambda f: f.read(SignIn, "document_hash"),
+    # The acting status is the signer's own on record: the form offers no choice; the
+    # signer ticks that they read the plan shown above the form and agree with it.
+    Action.SIGN: _sign,
     Action.DECLINE: lambda f: f.read(ReasonIn, "reason"),
     Action.SUBMIT_REPORT: _submit_report,
     Action.VERIFY_REPORT: lambda f: f.read(QuarterIn, "quarter"),
@@ -284,7 +426,8 @@ async def act_on_page(
     except ActionRefused as refused:
         with transaction(runtime.sessions) as session:
             fresh = commitments.find_commitment(session, user, cycle_id, regency_code)
-            return _again(page, session, user, fresh, fields, chosen, refusal=refused.reason)
+            words = refusal_words(page, refused)
+            return _again(page, session, user, fresh, fields, chosen, refusal=words)
     target = request.url.path.rsplit("/", 1)[0]
     return RedirectResponse(f"{target}?done={chosen.value}", status_code=303)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from api.pages import i18n
 from domain.commitment import ReviewComment
 from domain.display import Language, format_amount
 from domain.numbers import NumberRefused, parse_number
@@ -184,6 +185,30 @@ def rows_from_fields(fields: Fields) -> list[ItemRow]:
         lists = {name: list(fields.get(prefix + name, [])) for name in ITEM_LISTS}
         rows.append(ItemRow(number=number, values=values, lists=lists))
     return rows
+
+
+SPARE_ROWS = 3
+"""Empty rows the editor offers for new actions, so several are added with one save."""
+
+
+def with_spare_rows(rows: Sequence[ItemRow]) -> tuple[list[ItemRow], list[ItemRow]]:
+    """The rows with something typed, and SPARE_ROWS empty ones numbered after them.
+
+    Rows sent back empty are dropped, so a rejected form does not grow by the spare rows.
+    """
+    filled = [row for row in rows if not row.blank]
+    first = max((row.number for row in filled), default=0) + 1
+    return filled, [ItemRow(number=n) for n in range(first, first + SPARE_ROWS)]
+
+
+CONFIRM = "confirm"
+"""The signing forms' checkbox: the signer has read the plan and agrees with it."""
+
+
+def require_confirmation(ticked: bool, lang: Language) -> None:
+    """FormInvalid, keyed by the checkbox, unless the signer ticked the confirmation."""
+    if not ticked:
+        raise FormInvalid({CONFIRM: i18n.TEXT[lang]["confirm_required"]})
 
 
 def _is_item_field(name: str) -> bool:

@@ -1,4 +1,4 @@
-"""The page routes of signing in and out, the home page and a cycle's board.
+"""The page routes of signing in and out, the home page ("Tugas saya"), search and a cycle's board.
 
 What every page shares (language, the signed-in person, templates, CSRF) is in
 `api/pages/base.py`.
@@ -6,8 +6,9 @@ What every page shares (language, the signed-in person, templates, CSRF) is in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -17,6 +18,7 @@ from api.deps import CycleId, RuntimeDep, SessionDep, client_address
 from api.pages.base import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
+    STYLESHEET_VERSIONS,
     TEMPLATES_DIR,
     LangCookie,
     LangQuery,
@@ -29,22 +31,33 @@ from api.pages.base import (
     secure,
 )
 from domain.plan import Printable
-from services import access, cycles, signin
+from domain.stages import Stage
+from services import access, cycles, signin, tasks
 from services.errors import LockedOut
 
 router = APIRouter(include_in_schema=False)
 
 
+def _stylesheet(name: str, version: str | None) -> FileResponse:
+    # Asked for by its current version (`asset`), it never changes: a year in the cache.
+    # Without it, or by an old one, the browser asks again each time.
+    current = version == STYLESHEET_VERSIONS[name]
+    cache = "public, max-age=31536000, immutable" if current else "no-cache"
+    return FileResponse(
+        TEMPLATES_DIR / "static" / name, media_type="text/css", headers={"Cache-Control": cache}
+    )
+
+
 @router.get("/static/komitmen.css")
-def stylesheet() -> FileResponse:
+def stylesheet(v: Annotated[str | None, Query(max_length=64)] = None) -> FileResponse:
     """The pages' stylesheet."""
-    return FileResponse(TEMPLATES_DIR / "static" / "komitmen.css", media_type="text/css")
+    return _stylesheet("komitmen.css", v)
 
 
 @router.get("/static/document.css")
-def document_stylesheet() -> FileResponse:
+def document_stylesheet(v: Annotated[str | None, Query(max_length=64)] = None) -> FileResponse:
     """The printable documents' stylesheet (A4, print rules)."""
-    return FileResponse(TEMPLATES_DIR / "static" / "document.css", media_type="text/css")
+    return _stylesheet("document.css", v)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -154,20 +167,86 @@ def logout(
     return response
 
 
-@router.get("/")
+@router.get("/", response_class=HTMLResponse)
 def home(who: SignedInDep, session: SessionDep) -> Response:
-    """The newest cycle's board."""
-    page, user = who.page, who.user
-    known = cycles.list_cycles(session)
-    if not known:
-        return page.render("error.html", user=user, title=page_text(page, "no_cycles"), detail="")
-    return RedirectResponse(f"/cycles/{known[0].id}/board", status_code=303)
+    """The person's own work across every open cycle ("Tugas saya"), and a search box."""
+    now = datetime.now(UTC)
+    listed = tasks.tasks_for(session, who.user, now)
+    # The "new" marks are the person's last visit's; from now on they have seen them.
+    tasks.mark_seen(session, who.user, listed, now)
+    running = tasks.running_cycles(session)
+    no_cycles = not running and not cycles.list_cycles(session)
+    return who.page.render(
+        "tasks.html",
+        user=who.user,
+        listed=listed,
+        running=running,
+        no_cycles=no_cycles,
+        query="",
+        unread=0,
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(
+    who: SignedInDep,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100), Printable] = "",
+) -> Response:
+    """Commitments of running cycles in the person's scope, by regency name or code."""
+    found = tasks.search(session, who.user, q)
+    return who.page.render("search.html", user=who.user, query=q.strip(), found=found)
+
+
+BOARD_SORTS = ("regency", "stage", "due")
+_STAGE_ORDER = {stage.value: n for n, stage in enumerate(Stage)}
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _board_key(sort: str) -> Callable[[cycles.BoardRow], tuple[Any, ...]]:
+    """How the board orders its rows: by the cycle's order of regencies, stage or deadline."""
+
+    def key(r: cycles.BoardRow) -> tuple[Any, ...]:
+        row = r.row
+        if sort == "stage":
+            # Not yet recorded comes first: it has not even begun drafting.
+            return (_STAGE_ORDER[row.stage] if row else -1, r.revising, r.code)
+        if sort == "due":
+            return ((row.next_due_at if row and row.next_due_at else _LATEST), r.code)
+        return (r.code,)
+
+    return key
 
 
 @router.get("/cycles/{cycle_id}/board", response_class=HTMLResponse)
-def board(cycle_id: CycleId, who: SignedInDep, session: SessionDep) -> Response:
-    """The cycle's regencies: stage, round, next deadline, overdue, reports verified."""
+def board(
+    cycle_id: CycleId,
+    who: SignedInDep,
+    session: SessionDep,
+    sort: Annotated[str, Query(max_length=20)] = "regency",
+    stage: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """The cycle's regencies: stage, round, next deadline, overdue, reports verified.
+
+    `sort` orders them by regency (the cycle's order), stage or next deadline; `stage`
+    shows one stage only. Plain links, so the page needs no script.
+    """
+    if sort not in BOARD_SORTS or (stage is not None and stage not in _STAGE_ORDER):
+        raise who.refuse(400, "bad_filter", f"sort={sort} stage={stage}")
     cycle = who.cycle(session, cycle_id)
     rows = cycles.board(session, who.user, cycle)
+    if stage is not None:
+        rows = [r for r in rows if r.row is not None and r.row.stage == stage]
+    rows.sort(key=_board_key(sort))
     known = cycles.list_cycles(session)
-    return who.page.render("board.html", user=who.user, cycle=cycle, cycles=known, rows=rows)
+    return who.page.render(
+        "board.html",
+        user=who.user,
+        cycle=cycle,
+        cycles=known,
+        rows=rows,
+        sort=sort,
+        stage=stage,
+        sorts=BOARD_SORTS,
+        stages=[s.value for s in Stage],
+    )

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from api import security
 from api.deps import CycleId, RuntimeDep, TemporalDep
+from api.pages import forms
 from api.pages.base import (
     LangCookie,
     Page,
@@ -22,6 +23,7 @@ from api.pages.base import (
     SignedInDep,
     page_for,
     page_text,
+    refusal_words,
     scoped_commitment,
     to_login,
 )
@@ -59,7 +61,7 @@ def _refusal_text(page: Page, refused: Refusal, runtime: Runtime) -> str:
         if isinstance(refused, kind):
             megabytes = runtime.settings.max_scan_bytes // (1024 * 1024)
             return f"{page_text(page, key).format(mb=megabytes)} ({refused.detail})"
-    return refused.detail
+    return refusal_words(page, refused)
 
 
 async def _signed_form(
@@ -91,15 +93,39 @@ def _again(
     runtime: Runtime,
     user: AuthUser,
     ref: CommitmentRef,
-    refusal: str,
+    refusal: str | None,
     status: int,
     typed: dict[str, list[str]] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Response:
     with transaction(runtime.sessions) as session:
         fresh = scoped_commitment(page, session, user, ref.cycle_id, ref.regency_code)
         return render_commitment(
-            page, session, user, fresh, status_code=status, refusal=refusal, typed=typed
+            page,
+            session,
+            user,
+            fresh,
+            status_code=status,
+            refusal=refusal,
+            typed=typed,
+            errors=errors,
         )
+
+
+def _unconfirmed(
+    page: Page,
+    runtime: Runtime,
+    user: AuthUser,
+    ref: CommitmentRef,
+    form: dict[str, str | UploadFile],
+    typed: dict[str, list[str]] | None = None,
+) -> Response | None:
+    """The page again with the confirmation's error (422) if the signer did not tick it."""
+    try:
+        forms.require_confirmation(bool(_text(form, forms.CONFIRM)), page.lang)
+    except forms.FormInvalid as invalid:
+        return _again(page, runtime, user, ref, None, 422, typed, invalid.errors)
+    return None
 
 
 def _done(request: Request) -> RedirectResponse:
@@ -127,6 +153,9 @@ async def sign_wet_page(
     if isinstance(answer, Response):
         return answer
     page, user, ref, form = answer
+    unconfirmed = _unconfirmed(page, runtime, user, ref, form)
+    if unconfirmed is not None:
+        return unconfirmed
     scan = form.get("scan")
     content = b""
     if isinstance(scan, UploadFile):
@@ -161,6 +190,9 @@ async def sign_certified_page(
     page, user, ref, form = answer
     # The NIK comes back into the form after a refusal; the passphrase never does.
     typed = {"nik": [_text(form, "nik")]}
+    unconfirmed = _unconfirmed(page, runtime, user, ref, form, typed)
+    if unconfirmed is not None:
+        return unconfirmed
     try:
         body = CertifiedSignIn(
             document_hash=_text(form, "document_hash"),

@@ -13,19 +13,18 @@ from pydantic import ValidationError
 from domain.calendar import WITA
 from domain.commitment import DeadlineKey
 from domain.display import QUARTER_NUMERALS, acting_mark, format_date, format_number
+from domain.plan import BUDGET_SOURCE_LABELS
+from domain.reports import REPORT_STATE_LABELS, TIMELINESS_LABELS
 from domain.stages import STAGE_LABELS, Stage
+from domain.words import by_value
 
 STAGES = STAGE_LABELS["id"]
 CYCLE_STATUS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan"}
 QUARTERS = QUARTER_NUMERALS
-REPORT_STATE = {
-    "submitted": "Diajukan",
-    "returned": "Dikembalikan",
-    "verified": "Terverifikasi",
-    "missing": "Tidak masuk",
-}
-BUDGET_SOURCE = {"apbd": "APBD", "apbn": "APBN", "partner": "mitra", "other": "lainnya"}
-TIMELINESS = {"on_time": "Tepat waktu", "late": "Terlambat", "missing": "Tidak masuk"}
+# The pages' labels (`domain.words`): one label for each state, whichever door shows it.
+REPORT_STATE = by_value(REPORT_STATE_LABELS)["id"]
+BUDGET_SOURCE = by_value(BUDGET_SOURCE_LABELS)["id"]
+TIMELINESS = by_value(TIMELINESS_LABELS)["id"]
 
 
 def deadline_label(key: str) -> str:

@@ -20,7 +20,7 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.mail import Mail, SmtpMailer
-from activities.notify import ChangeNotice, Notifier, ReminderBatch, ReminderProgress
+from activities.notify import ChangeNotice, Notifier, ReminderBatch, ReminderProgress, TurnNotice
 from activities.rendering import MailRenderer
 from db import models as m
 from db import people, records
@@ -44,12 +44,14 @@ from domain.commitment import (
 from domain.cycle import CycleEvent
 from domain.roles import Actor, Role
 from domain.schedule import default_schedule
+from domain.turns import Turn, TurnKind
 from komitmen.demo import sample_plan, seed_demo_users
 from services.actions import build_cycle_spec
 from tests.smtp import SmtpSink, free_port
 
 CATALOG = load_catalog()
 SENDER = "Komitmen <komitmen@example.org>"
+PUBLIC = "https://komitmen.example.org/"
 COORDINATOR = Actor(name="Koordinator BPBD Provinsi NTT", role=Role.COORDINATOR)
 CYCLE_A = ("rakor-2026", "Rakor PB NTT 2026")
 CYCLE_B = ("rakor-2026-susulan", "Rakor PB NTT 2026 Susulan")
@@ -153,7 +155,9 @@ def world(db_url: str) -> Iterator[World]:
 
 
 def notifier(world: World, port: int) -> Notifier:
-    return Notifier(world.sessions, SmtpMailer("127.0.0.1", port), MailRenderer(), SENDER)
+    return Notifier(
+        world.sessions, SmtpMailer("127.0.0.1", port), MailRenderer(), SENDER, public_url=PUBLIC
+    )
 
 
 async def send_reminders(notifier: Notifier, intents: list[ReminderIntent]) -> int:
@@ -220,6 +224,12 @@ async def test_reminders_to_one_person_go_out_as_one_digest(
     assert "Kamis, 15 Januari 2026 pukul 23.59 WITA" in text
     assert text.count("7 hari lagi") == 2
     assert "Rakor PB NTT 2026 Susulan" in html and "WITA" in html
+    # One link per entry, to each commitment's own page, under the public address.
+    pages = [
+        "https://komitmen.example.org/cycles/rakor-2026/commitments/53.01/page",
+        "https://komitmen.example.org/cycles/rakor-2026-susulan/commitments/53.01/page",
+    ]
+    assert all(f"Halaman     : {page}\n" in text and f'href="{page}"' in html for page in pages)
 
     text, html = bodies(reviewer)
     assert "Reviu rencana aksi - Kabupaten Timor Tengah Selatan" in text
@@ -372,7 +382,7 @@ async def test_a_retry_after_a_partial_failure_does_not_repeat_what_went_out(
 ) -> None:
     batch = digest_batch(world)
     flaky = FailingOnceFor(SmtpMailer("127.0.0.1", smtp_sink.port), OFFICER_5301)
-    activity = Notifier(world.sessions, flaky, MailRenderer(), SENDER)
+    activity = Notifier(world.sessions, flaky, MailRenderer(), SENDER, public_url=PUBLIC)
 
     with pytest.raises(ConnectionResetError):
         await send_reminders(activity, batch)
@@ -425,7 +435,7 @@ async def failed_first_attempt(
     """A digest batch whose first attempt sends the reviewer's, then fails on the officer's."""
     batch = digest_batch(world)
     flaky = FailingOnceFor(SmtpMailer("127.0.0.1", smtp_sink.port), OFFICER_5301)
-    noted = ClaimsNoted(world.sessions, flaky, MailRenderer(), SENDER)
+    noted = ClaimsNoted(world.sessions, flaky, MailRenderer(), SENDER, public_url=PUBLIC)
     noted.claimed = []
     heartbeats: list[ReminderProgress] = []
     with pytest.raises(ConnectionResetError):
@@ -549,7 +559,9 @@ async def test_a_batch_longer_than_the_heartbeat_timeout_completes_in_one_attemp
     batch = ReminderBatch(intents=[world.intent("rakor-2026:53.01", DeadlineKey.DRAFTING, 7)])
 
     sent = await send_through_temporal(
-        dev_server_env, Notifier(world.sessions, slow, MailRenderer(), SENDER), batch
+        dev_server_env,
+        Notifier(world.sessions, slow, MailRenderer(), SENDER, public_url=PUBLIC),
+        batch,
     )
 
     # 12 messages of 0.2 s each: more than twice the heartbeat timeout, in one attempt.
@@ -562,7 +574,7 @@ async def test_a_stuck_attempt_times_out_and_the_retry_resumes_after_its_heartbe
 ) -> None:
     officers = with_officers(world, 11)
     stuck = Slow(SmtpMailer("127.0.0.1", smtp_sink.port), pause=0.05, hang_at=4)
-    notifier = ClaimsNoted(world.sessions, stuck, MailRenderer(), SENDER)
+    notifier = ClaimsNoted(world.sessions, stuck, MailRenderer(), SENDER, public_url=PUBLIC)
     notifier.claimed = []
     batch = ReminderBatch(intents=[world.intent("rakor-2026:53.01", DeadlineKey.DRAFTING, 7)])
 
@@ -640,6 +652,8 @@ async def test_a_change_notice_reaches_the_regency_officers_once_escaped(
         assert "&lt;script&gt;alert(" in html
         assert "honor tim" in html and "IKD &amp; honor" in html
         assert "Butir 2: Penilaian mandiri Indeks Ketahanan Daerah (71 indikator)" in html
+        page = "https://komitmen.example.org/cycles/rakor-2026/commitments/53.01/page"
+        assert f"\n{page}\n" in text and f'href="{page}"' in html
     text, _ = bodies(to_person(smtp_sink, "operator2-5301@example.org")[0])
     assert text.startswith("Yth. Bapak/Ibu Maria Bunga,")
 
@@ -648,3 +662,97 @@ async def test_a_change_notice_reaches_the_regency_officers_once_escaped(
     claims = world.claims()
     assert [(c.kind, c.dedupe_key) for c in claims] == [("changes", "rakor-2026:53.01|event|4")] * 2
     assert all(c.sent_at is not None and c.deadline_key is None for c in claims)
+
+
+# --- turn notices ------------------------------------------------------------------------
+
+
+def turn_notice(turn: Turn, actor: Actor, seq: int = 9, **fields: object) -> TurnNotice:
+    return TurnNotice.model_validate(
+        {
+            "commitment_id": "rakor-2026:53.01",
+            "event_seq": seq,
+            "cycle_name": "Rakor PB NTT 2026",
+            "regency_code": "53.01",
+            "regency_name": "Kabupaten Kupang",
+            "turn": turn,
+            "actor": actor,
+            **fields,
+        }
+    )
+
+
+def demo_actor(world: World, username: str) -> Actor:
+    with world.sessions() as session:
+        user = people.get_user(session, username=username)
+        assert user is not None
+        return Actor(
+            name=user.full_name,
+            role=Role(user.role),
+            regency_code=user.regency_code,
+            office=user.office,
+            username=user.username,
+        )
+
+
+async def test_a_turn_notice_goes_to_each_person_of_its_audiences_once_in_their_language(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    with transaction(world.sessions) as session:
+        session.execute(
+            update(m.UserAccount)
+            .where(m.UserAccount.username == "operator-5301")
+            .values(language="en")
+        )
+    activity = notifier(world, smtp_sink.port)
+    declined = turn_notice(
+        Turn(kind=TurnKind.DECLINED, audiences=(Audience.REVIEWER, Audience.REGENCY_OFFICER)),
+        demo_actor(world, "kada-5301"),
+        version=1,
+        reason="Pagu <Destana> belum sesuai",
+    )
+
+    assert await ActivityEnvironment().run(activity.send_turn_notice, declined) == 2
+    assert await ActivityEnvironment().run(activity.send_turn_notice, declined) == 0
+    [reviewer] = to_person(smtp_sink, REVIEWER)
+    [officer] = to_person(smtp_sink, OFFICER_5301)
+    assert len(smtp_sink.messages) == 2
+    assert subject(reviewer) == "Penandatanganan ditolak: Kabupaten Kupang (Rakor PB NTT 2026)"
+    assert subject(officer) == "Signature declined: Kabupaten Kupang (Rakor PB NTT 2026)"
+    text, html = bodies(reviewer)
+    assert "mereviunya kembali" in text and "Alasan:\nPagu <Destana> belum sesuai" in text
+    assert "Pagu &lt;Destana&gt; belum sesuai" in html
+    page = "https://komitmen.example.org/cycles/rakor-2026/commitments/53.01/page"
+    assert f"\n{page}\n" in text and f'href="{page}"' in html
+    text, _ = bodies(officer)
+    assert text.startswith("Dear Operator BPBD Kabupaten Kupang,")
+    assert "The reviewer will follow it up" in text
+    claims = world.claims()
+    assert [(c.kind, c.dedupe_key) for c in claims] == [("turn", "rakor-2026:53.01|event|9")] * 2
+
+
+async def test_a_turn_notice_leaves_out_the_person_who_acted(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    """The offices told of an approval, one of them named as the actor (no such action
+    exists, but it is the simplest audience that holds the actor)."""
+    activity = notifier(world, smtp_sink.port)
+    approved = Turn(
+        kind=TurnKind.APPROVED,
+        audiences=(Audience.SIGNATORY,),
+        offices=("bpbd_head", "planning_head", "regional_head"),
+    )
+    by_username = turn_notice(approved, demo_actor(world, "kalak-5301"), seq=10)
+    assert await ActivityEnvironment().run(activity.send_turn_notice, by_username) == 2
+    assert sorted(str(m["To"]) for m in smtp_sink.messages) == [
+        "bappeda-5301@example.org",
+        "kada-5301@example.org",
+    ]
+    # An actor recorded without a username is recognised by who they are.
+    anonymous = demo_actor(world, "bappeda-5301").model_copy(update={"username": None})
+    again = turn_notice(approved, anonymous, seq=11)
+    assert await ActivityEnvironment().run(activity.send_turn_notice, again) == 2
+    assert sorted(str(m["To"]) for m in smtp_sink.messages[2:]) == [
+        "kada-5301@example.org",
+        "kalak-5301@example.org",
+    ]

@@ -13,6 +13,8 @@ from activities.rendering import MailRenderer, RenderedMail
 from domain.calendar import WITA
 
 DUE = datetime(2026, 4, 20, 23, 59, tzinfo=WITA)
+PAGE = "https://komitmen.example.org/cycles/rakor-2026/commitments/53.01/page"
+ALOR = "https://komitmen.example.org/cycles/rakor-2026/commitments/53.05/page"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Entry:
     due_at: datetime
     days: int
     cycle_name: str
+    page_url: str
 
 
 def entry(**overrides: object) -> dict[str, object]:
@@ -37,6 +40,7 @@ def entry(**overrides: object) -> dict[str, object]:
         "due_at": DUE,
         "days": 7,
         "cycle_name": "Rakor PB NTT 2025",
+        "page_url": PAGE,
     }
     return {**base, **overrides}
 
@@ -158,6 +162,7 @@ def test_digest_of_several_entries(renderer: MailRenderer) -> None:
             due_at=datetime(2026, 5, 4, 15, 59, tzinfo=UTC),
             days=1,
             cycle_name="Rakor PB NTT 2025",
+            page_url=ALOR,
         ),
         entry(kind="escalation", regency_name="Kota Kupang", days=-3),
     ]
@@ -169,6 +174,9 @@ def test_digest_of_several_entries(renderer: MailRenderer) -> None:
     assert "Status      : besok\n" in mail.text
     assert "3. [Eskalasi] Laporan triwulan I - Kota Kupang\n" in mail.text
     assert "Status      : terlambat 3 hari\n" in mail.text
+    # Each entry links to its own commitment's page.
+    assert f"   Halaman     : {ALOR}\n" in mail.text and mail.text.count(PAGE) == 2
+    assert f'href="{ALOR}"' in mail.html and mail.html.count(f'href="{PAGE}"') == 2
     # Both closing requests, each its own paragraph.
     assert "melalui aplikasi Komitmen.\n\nTenggat yang telah terlewati" in mail.text
 
@@ -196,6 +204,7 @@ def changes_context(**overrides: object) -> dict[str, object]:
         "round": 2,
         "version": 3,
         "reviewer_name": "Petrus Kanisius",
+        "page_url": PAGE,
         "general_comment": "Lengkapi indikator dan satuan.\nSesuaikan pagu dengan DPA.",
         "item_comments": [
             {"item_position": 1, "activity": "Sosialisasi SPM", "text": "Target belum terukur."},
@@ -213,6 +222,7 @@ def test_changes_requested_in_indonesian(renderer: MailRenderer) -> None:
     mail = renderer.render("changes_requested", "id", changes_context())
     assert mail.subject == "Perlu Revisi: rencana aksi Kabupaten Sikka (putaran 2)"
     assert "direviu dengan hasil Perlu Revisi" in mail.text
+    assert f"Buka halaman komitmen:\n{PAGE}\n" in mail.text and f'href="{PAGE}"' in mail.html
     assert "Kabupaten/kota : Kabupaten Sikka\n" in mail.text
     assert "Versi          : 3\n" in mail.text
     assert "Putaran reviu  : 2\n" in mail.text
@@ -276,12 +286,14 @@ def test_notice(renderer: MailRenderer, language: str) -> None:
             "regency_name": "Kabupaten Malaka",
             "title": "Ditolak oleh penandatangan",
             "body": "Bupati Malaka menolak menandatangani.\n\nAlasan: <pagu> belum final.",
+            "page_url": PAGE,
         },
     )
     assert mail.subject == "Ditolak oleh penandatangan: Kabupaten Malaka (Rakor PB NTT 2025)"
     assert "Bupati Malaka menolak menandatangani.\n\nAlasan: <pagu> belum final." in mail.text
     assert "Alasan: &lt;pagu&gt; belum final." in mail.html
     assert "Kabupaten Malaka" in mail.html
+    assert f"\n{PAGE}\n" in mail.text and f'href="{PAGE}"' in mail.html
     if language == "id":
         assert "Perihal        : Ditolak oleh penandatangan\n" in mail.text
     else:
@@ -298,6 +310,7 @@ def test_subject_is_one_line(renderer: MailRenderer) -> None:
             "regency_name": "Kota Kupang",
             "title": "Judul\r\npanjang",
             "body": "Isi.",
+            "page_url": PAGE,
         },
     )
     assert mail.subject == "Judul panjang: Kota Kupang (Siklus 2026)"
@@ -327,3 +340,143 @@ def test_custom_templates_dir(tmp_path: Path) -> None:
         text="Paid Rp1.250.000 on 20 April 2026\n",
         html="<p>1,250,000.50 &lt;Ana&gt;</p>",
     )
+
+
+def turn_context(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "recipient_name": "Reviewer BPBD Provinsi NTT",
+        "cycle_name": "Rakor PB NTT 2025",
+        "regency_name": "Kabupaten Kupang",
+        "turn": "submitted",
+        "actor_name": "Operator BPBD <Kupang>",
+        "version": 2,
+        "quarter": None,
+        "reason": None,
+        "role": "reviewer",
+        "page_url": PAGE,
+    }
+    return {**base, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "happened", "todo"),
+    [
+        (
+            "id",
+            "Rencana aksi diajukan untuk reviu: Kabupaten Kupang (Rakor PB NTT 2025)",
+            "Rencana aksi telah diajukan untuk reviu oleh Operator BPBD <Kupang>.",
+            "Mohon Bapak/Ibu mereviu rencana aksi ini",
+        ),
+        (
+            "en",
+            "Action plan submitted for review: Kabupaten Kupang (Rakor PB NTT 2025)",
+            "The action plan has been submitted for review by Operator BPBD <Kupang>.",
+            "Please review the action plan",
+        ),
+    ],
+)
+def test_turn_notice_names_what_happened_what_to_do_and_links_the_page(
+    renderer: MailRenderer, language: str, subject: str, happened: str, todo: str
+) -> None:
+    mail = renderer.render("turn", language, turn_context())
+    assert mail.subject == subject
+    assert happened in mail.text and todo in mail.text
+    assert "Operator BPBD &lt;Kupang&gt;" in mail.html
+    assert f"\n{PAGE}\n" in mail.text and f'href="{PAGE}"' in mail.html
+    assert ("Versi          : 2" if language == "id" else "Version      : 2") in mail.text
+
+
+@pytest.mark.parametrize(
+    ("turn", "quarter", "role", "id_subject", "en_subject", "id_todo"),
+    [
+        (
+            "approved",
+            None,
+            "signatory",
+            "Rencana aksi disetujui, menunggu tanda tangan",
+            "Action plan approved, awaiting signatures",
+            "menandatangani komitmen ini",
+        ),
+        (
+            "signed",
+            None,
+            "signatory",
+            "Giliran tanda tangan",
+            "Your turn to sign",
+            "menandatangani komitmen ini",
+        ),
+        (
+            "declined",
+            None,
+            "reviewer",
+            "Penandatanganan ditolak",
+            "Signature declined",
+            "mereviunya kembali",
+        ),
+        (
+            "declined",
+            None,
+            "regency_officer",
+            "Penandatanganan ditolak",
+            "Signature declined",
+            "Pereviu akan menindaklanjutinya",
+        ),
+        (
+            "fully_signed",
+            None,
+            "regency_officer",
+            "Komitmen ditandatangani lengkap",
+            "Commitment fully signed",
+            "melaporkan kemajuan rencana aksi setiap triwulan",
+        ),
+        (
+            "fully_signed",
+            None,
+            "coordinator",
+            "Komitmen ditandatangani lengkap",
+            "Commitment fully signed",
+            "untuk diketahui",
+        ),
+        (
+            "report_submitted",
+            3,
+            "reviewer",
+            "Laporan triwulan III diajukan untuk verifikasi",
+            "Q3 report submitted for verification",
+            "memverifikasi laporan ini",
+        ),
+        (
+            "report_returned",
+            3,
+            "regency_officer",
+            "Laporan triwulan III dikembalikan",
+            "Q3 report returned",
+            "memperbaiki laporan",
+        ),
+        (
+            "report_verified",
+            3,
+            "regency_officer",
+            "Laporan triwulan III diverifikasi",
+            "Q3 report verified",
+            "tidak ada tindakan lagi",
+        ),
+    ],
+)
+def test_every_turn_has_its_words_in_both_languages(
+    renderer: MailRenderer,
+    turn: str,
+    quarter: int | None,
+    role: str,
+    id_subject: str,
+    en_subject: str,
+    id_todo: str,
+) -> None:
+    context = turn_context(turn=turn, quarter=quarter, role=role, reason="Data <belum> lengkap")
+    indonesian = renderer.render("turn", "id", context)
+    english = renderer.render("turn", "en", context)
+    assert indonesian.subject.startswith(id_subject + ": Kabupaten Kupang")
+    assert english.subject.startswith(en_subject + ": Kabupaten Kupang")
+    assert id_todo in indonesian.text
+    assert "Alasan:\nData <belum> lengkap" in indonesian.text
+    assert "Data &lt;belum&gt; lengkap" in english.html

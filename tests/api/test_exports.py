@@ -207,7 +207,7 @@ async def test_exports_match_the_database(
             return moment.astimezone(WITA).replace(tzinfo=None)
 
         row = rekap[1]
-        assert row[4:7] == ["Diverifikasi", "Tepat waktu", q1.submitted_by]
+        assert row[4:7] == ["Terverifikasi", "Tepat waktu", q1.submitted_by]
         assert abs(row[7] - wita(q1.submitted_at)).total_seconds() < 1
         assert row[8] == q1.verified_by == "Reviewer BPBD Provinsi NTT"
         assert abs(row[9] - wita(q1.verified_at)).total_seconds() < 1

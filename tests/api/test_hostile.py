@@ -324,7 +324,7 @@ async def test_markup_in_text_is_escaped_on_every_page_and_in_every_email(
 
         messages = outbox_messages(tmp_path / "outbox")
         kinds = {name.split(".", 1)[0] for name, _ in messages}
-        assert kinds == {"changes", "notice", "digest", "escalation"}, kinds
+        assert kinds == {"changes", "turn", "digest", "escalation"}, kinds
         for name, message in messages:
             part = message.get_body(preferencelist=("html",))
             assert part is not None, name

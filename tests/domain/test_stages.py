@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from domain.display import LANGUAGES, Language
 from domain.errors import TransitionRefused
 from domain.roles import Actor, Role
 from domain.stages import STAGE_LABELS, TRANSITIONS, Action, Stage, check_transition
@@ -147,8 +148,8 @@ def test_is_regency_role(role: Role, regency_role: bool) -> None:
     assert role.is_regency_role is regency_role
 
 
-@pytest.mark.parametrize("language", ["id", "en"])
-def test_every_stage_has_a_label(language: str) -> None:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_stage_has_a_label(language: Language) -> None:
     labels = STAGE_LABELS[language]
     assert set(labels) == set(Stage)
     assert all(label.strip() for label in labels.values())
@@ -159,3 +160,6 @@ def test_labels_exist_in_exactly_two_languages() -> None:
     assert set(STAGE_LABELS) == {"id", "en"}
     assert STAGE_LABELS["id"][Stage.REVIEW] == "Dalam Reviu"
     assert STAGE_LABELS["en"][Stage.REVIEW] == "In review"
+    # The words BPBD staff use.
+    assert STAGE_LABELS["id"][Stage.FOLLOW_UP] == "Tindak Lanjut"
+    assert STAGE_LABELS["id"][Stage.WITHDRAWN] == "Dikeluarkan dari siklus"

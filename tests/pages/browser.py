@@ -76,9 +76,10 @@ class Person:
         return self.page
 
     async def submit(self, form_id: str) -> None:
-        """Press a form's submit button and wait for the page that answers."""
+        """Press a form's submit button (in the form, or one naming it) and wait for the answer."""
+        button = f"#{form_id} button[type=submit], button[type=submit][form={form_id}]"
         async with self.page.expect_navigation():
-            await self.page.click(f"#{form_id} button[type=submit]")
+            await self.page.click(button)
 
     async def screenshot(self, name: str) -> Path:
         """Save a full-page screenshot as a test artefact."""

@@ -38,7 +38,8 @@ async def test_every_role_works_a_commitment_through_in_chromium(
         manager_path = f"/cycles/{cycle}/manager"
         async with served(api.app) as base, chromium() as browser:
             coordinator = await sign_in_browser(browser, base, "koordinator", PASSWORD)
-            assert coordinator.page.url == base + board_path
+            assert coordinator.page.url == base + "/"  # "Tugas saya" (tests/pages/test_tasks.py)
+            await coordinator.open(board_path)
             assert await coordinator.page.locator("tr.overdue").count() == 0
 
             officer = await sign_in_browser(browser, base, "operator-5301", PASSWORD)
@@ -68,7 +69,8 @@ async def test_every_role_works_a_commitment_through_in_chromium(
             assert "Perlu Revisi" in await page.inner_text("p.status")
 
             page = await officer.open(page_path)
-            assert "Sebutkan jumlah relawan yang dilatih." in await page.inner_text("#item-1")
+            # The comment stands in the editor's row of the action it concerns.
+            assert "Sebutkan jumlah relawan yang dilatih." in await page.inner_text("#row-1")
             await page.fill("[name=item-1-activity]", "Pembentukan Destana dan 30 relawan di Oesao")
             await officer.submit("form-save_draft")
             await officer.submit("form-submit")
@@ -98,9 +100,10 @@ async def test_every_role_works_a_commitment_through_in_chromium(
                 assert await page.locator("#form-sign [name=acting]").count() == 0
                 signing_as = await page.inner_text("#form-sign .signing-as")
                 assert f"Anda menandatangani sebagai {shown}" in signing_as
+                await page.check("#form-sign [name=confirm]")
                 await signatory.submit("form-sign")
                 assert "Tanda tangan tercatat." in await page.inner_text(".notice")
-            assert "Berjalan" in await page.inner_text("p.status")
+            assert "Tindak Lanjut" in await page.inner_text("p.status")
             assert "Plt." in await page.inner_text("ul.signatures")
 
             manager = await sign_in_browser(browser, base, "manajer", PASSWORD)

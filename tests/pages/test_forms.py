@@ -300,7 +300,9 @@ async def test_a_commitment_goes_from_draft_to_verified_report_through_the_forms
             assert malformed.headers["content-type"].startswith("text/html")
             assert "Isinya tidak berbentuk seperti yang diminta" in malformed.text
             assert 'id="form-sign"' in malformed.text  # the form is there to try again
-            signed = await post_form(api, url, "sign", {"document_hash": document_hash})
+            signed = await post_form(
+                api, url, "sign", {"document_hash": document_hash, "confirm": "ya"}
+            )
             assert signed.status_code == 303, signed.text
             after = await api.http.get(url)
             assert 'id="form-sign"' not in after.text  # this office has signed
@@ -313,7 +315,7 @@ async def test_a_commitment_goes_from_draft_to_verified_report_through_the_forms
         page = await api.http.get(url)
         assert 'id="form-decline"' in page.text
         signed = await post_form(
-            api, url, "sign", {"document_hash": hidden(page.text, "document_hash")}
+            api, url, "sign", {"document_hash": hidden(page.text, "document_hash"), "confirm": "ya"}
         )
         assert signed.status_code == 303
         assert "Plt." in (await api.http.get(url)).text

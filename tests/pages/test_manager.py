@@ -124,7 +124,7 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
 
         await sign_in(api, "manajer")
         board = await api.http.get(f"/cycles/{cycle}/board", params={"lang": "id"})
-        assert f'href="/cycles/{cycle}/manager">Pantauan manajer</a>' in board.text
+        assert f'href="/cycles/{cycle}/manager">Pantauan pimpinan</a>' in board.text
         calm = await manager_page(api, cycle)
         assert overdue_rows(calm) == [] and "Tidak ada yang terlambat." in calm
         assert quarter_cells(calm)[("53.02", 1)] == "not_due|Belum jatuh tempo"
@@ -166,7 +166,7 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
             assert shown.status_code == 200, shown.text
             assert overdue_rows(shown.text) == expected, query
         chosen = await manager_page(api, cycle, stage="follow_up")
-        assert '<option value="follow_up" selected>Berjalan</option>' in chosen
+        assert '<option value="follow_up" selected>Tindak Lanjut</option>' in chosen
         for bad in ({"stage": "lost"}, {"quarter": "5"}, {"regency": "99.99"}):
             refused = await api.http.get(f"/cycles/{cycle}/manager", params=bad)
             assert refused.status_code == 422 and "Saringan tidak dikenal" in refused.text
@@ -194,7 +194,7 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
         for key in bars:
             assert (bars[key], table[key]) == expected_chart.get(key, ("—", "—")), key
         assert '<svg role="img" aria-labelledby="progress-title progress-desc"' in page
-        assert "<title>Destana, Pra-bencana: 0,0% (1 aksi)</title>" in page
+        assert "<title>Destana, Prabencana: 0,0% (1 aksi)</title>" in page
 
         # Kota Kupang's officer sees Kota Kupang only.
         await sign_in(api, "operator-5371")
@@ -218,16 +218,16 @@ async def test_manager_view_follows_deadlines_reports_and_progress(
         assert cells[("53.71", 1)] == "late submitted|Terlambat Menunggu verifikasi"
         assert cells[("53.01", 1)] == "no_plan|Belum ada rencana bertanda tangan"
         assert totals(locked) == {
-            1: "Tepat waktu: 1 Terlambat: 1 Tidak masuk: 0",
-            2: "Tepat waktu: 0 Terlambat: 0 Tidak masuk: 0",
-            3: "Tepat waktu: 0 Terlambat: 0 Tidak masuk: 0",
-            4: "Tepat waktu: 0 Terlambat: 0 Tidak masuk: 0",
+            1: "Tepat waktu: 1 Terlambat: 1 Tidak dilaporkan: 0",
+            2: "Tepat waktu: 0 Terlambat: 0 Tidak dilaporkan: 0",
+            3: "Tepat waktu: 0 Terlambat: 0 Tidak dilaporkan: 0",
+            4: "Tepat waktu: 0 Terlambat: 0 Tidak dilaporkan: 0",
         }
         # A waiting report is not counted until it is verified.
         assert chart(locked)[("spm_reporting", "pra_bencana")] == "25,0%"
 
         english = await manager_page(api, cycle, lang="en")
-        assert "Manager view" in english and "Pantauan manajer" not in english
+        assert "Manager view" in english and "Pantauan pimpinan" not in english
         assert "Drafting the action plan" in english and " days" in english
         assert "Late<br><small>Waiting for verification</small>" in english
         assert "SPM reporting quality" in english and "25.0%" in english

@@ -32,6 +32,7 @@ async def send_scan(person: Person, scan: tuple[str, bytes, str]) -> None:
         "#form-sign input[name=scan]",
         files=[FilePayload(name=name, mimeType=media_type, buffer=content)],
     )
+    await person.page.check("#form-sign [name=confirm]")
     await person.submit("form-sign")
 
 
@@ -102,6 +103,7 @@ async def test_certified_signing_on_the_page(
                 async def sign(passphrase: str) -> None:
                     await page.fill("#form-sign [name=nik]", NIKS["kalak-5301"])
                     await page.fill("#form-sign [name=passphrase]", passphrase)
+                    await page.check("#form-sign [name=confirm]")
                     await head.submit("form-sign")
 
                 await sign("salah-sekali")

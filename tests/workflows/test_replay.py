@@ -19,6 +19,9 @@ v5: escalations whose time passed before the commitment owed the deadline are se
     cycle's spec (`ResolvedQuarter.opens`, absent from older specs), so it needs no patch.
 v6: a saved plan's document is written in the canonical format (CANONICAL_DOCUMENT,
     `domain.document`); versions saved by earlier runs keep the typed format.
+v7: whoever an action makes it the turn of is told at once by `send_turn_notice`
+    (TURN_NOTICES, `domain.turns`); a decline and a returned report go out that way instead
+    of by `send_status_notice`.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from workflows.commitment import (
     MAIL_OUTSIDE_LOCK,
     MISSED_ESCALATIONS,
     RECORD_LOCALLY,
+    TURN_NOTICES,
     CommitmentWorkflow,
 )
 from workflows.cycle import CycleWorkflow
@@ -44,11 +48,12 @@ from workflows.cycle import CycleWorkflow
 ROOT = Path(__file__).parent / "histories"
 HISTORIES = sorted(ROOT.glob("v*/*.json"))
 NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
+VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7"]
 
 
 def test_histories_of_every_version_are_present() -> None:
     versions = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
-    assert versions == ["v1", "v2", "v3", "v4", "v5", "v6"]
+    assert versions == VERSIONS
     for version in versions:
         extra = {"commitment-missed-escalation"} if version >= "v5" else set()
         assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES | extra, version
@@ -65,9 +70,10 @@ def _history(path: Path) -> WorkflowHistory:
         (FEWER_COMMANDS, "v3"),
         (RECORD_LOCALLY, "v4"),
         (CANONICAL_DOCUMENT, "v6"),
+        (TURN_NOTICES, "v7"),
     ],
 )
-@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4", "v5", "v6"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_only_runs_started_after_the_change_take_the_new_path(
     version: str, change: str, since: str
 ) -> None:
@@ -94,7 +100,7 @@ def test_a_missed_escalation_is_sent_under_its_patch_and_only_there() -> None:
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert "send_reminders" in sent
-    for version in ("v1", "v2", "v3", "v4", "v5", "v6"):
+    for version in VERSIONS:
         for name in ("commitment-change-request", "commitment-decline"):
             assert not _marked(_history(ROOT / version / f"{name}.json"), MISSED_ESCALATIONS)
 
@@ -150,3 +156,22 @@ def test_since_v4_changes_are_recorded_locally_and_the_cycle_hears_only_of_the_e
     assert records(after) == (0, recorded_before)
     # Neither run reaches its end (both continue as new after their first quarter).
     assert signals(before) > 0 and signals(after) == 0
+
+
+def _scheduled(history: WorkflowHistory) -> list[str]:
+    return [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+
+
+def test_since_v7_a_decline_is_told_as_a_turn_and_no_longer_as_a_status_notice() -> None:
+    """The same declined commitment: v6 sends a status notice, v7 turn notices instead
+    (submitted, approved, declined, approved again, fully signed, a first-quarter report
+    submitted and verified), and never both for one event."""
+    before, after = (_history(ROOT / v / "commitment-decline.json") for v in ("v6", "v7"))
+    assert "send_status_notice" in _scheduled(before)
+    assert "send_turn_notice" not in _scheduled(before)
+    assert "send_status_notice" not in _scheduled(after)
+    assert _scheduled(after).count("send_turn_notice") == 7

@@ -12,6 +12,9 @@ The story (year Y = the year after the server's clock):
 - 53.07 reports the first quarter late (after due, before lock);
 - 53.08 never reports the second quarter: it is missing at the lock;
 - 53.09's third-quarter report is returned once and corrected in time.
+
+Besides reminders and escalations, every action that passes a turn tells the people whose
+turn it is at once (tests/workflows/test_turns.py walks one commitment through each).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from workflows.commitment import CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
 
 # Histories recorded by today's code; older folders hold runs of earlier workflow code.
-HISTORIES = Path(__file__).parent / "histories" / "v6"
+HISTORIES = Path(__file__).parent / "histories" / "v7"
 ALL = load_catalog().codes()
 LATE_DRAFT, EXTENDED, WITHDRAWN = "53.04", "53.05", "53.06"
 CHANGES, DECLINE, LATE_Q1, MISSING_Q2, RETURNED_Q3 = "53.02", "53.03", "53.07", "53.08", "53.09"
@@ -352,12 +355,34 @@ def check_database(url: str) -> None:
             "digest": 12,
             "escalation": 5,
             "changes": 1,
-            "notice": 2,
+            "turn": TURN_MESSAGES,
         }
 
 
+# A regency's plain path passes 14 turns' messages: submitted (the reviewer), approved (its
+# three offices), fully signed (its officer and the coordinator), and each quarter's report
+# submitted (the reviewer) and verified (its officer). 53.02 submits twice; 53.03's decline
+# tells the reviewer and its officer and the re-approval the one office left; 53.08 never
+# reports the second quarter; 53.09's returned report is returned and submitted again.
+TURN_MESSAGES = 21 * 14 + 1 + (2 + 1) - 2 + 2
+
+
 def check_mail(messages: list[EmailMessage]) -> None:
-    """Exactly the reminders, escalations and notices the story calls for, once each."""
+    """Exactly the reminders, escalations, notices and turn messages the story calls for."""
+    turns = [msg for msg in messages if str(msg["Message-ID"]).startswith("<turn.")]
+    assert len(turns) == TURN_MESSAGES
+    assert len({(msg["To"], msg["Message-ID"]) for msg in turns}) == TURN_MESSAGES
+    told = by_recipient(turns)
+    assert told[("reviewer@example.org", "Rencana aksi diajukan untuk reviu")] == 22
+    assert told[("reviewer@example.org", "Penandatanganan ditolak")] == 1
+    assert told[("operator-5303@example.org", "Penandatanganan ditolak")] == 1
+    assert told[("kada-5303@example.org", "Rencana aksi disetujui, menunggu tanda tangan")] == 2
+    assert told[("kalak-5303@example.org", "Rencana aksi disetujui, menunggu tanda tangan")] == 1
+    assert told[("koordinator@example.org", "Komitmen ditandatangani lengkap")] == 21
+    assert told[("operator-5309@example.org", "Laporan triwulan III dikembalikan")] == 1
+    assert told[("operator-5308@example.org", "Laporan triwulan II diverifikasi")] == 0
+    assert not any(to == "manajer@example.org" for to, _ in told)
+    messages = [msg for msg in messages if msg not in turns]
     assert by_recipient(messages) == {
         ("operator-5304@example.org", "Pengingat"): 3,
         ("kalak-5304@example.org", "Eskalasi"): 1,
@@ -369,8 +394,6 @@ def check_mail(messages: list[EmailMessage]) -> None:
         ("operator-5308@example.org", "Pengingat"): 3,
         ("kalak-5308@example.org", "Eskalasi"): 1,
         ("operator-5302@example.org", "Perlu Revisi"): 1,
-        ("reviewer@example.org", "Penandatanganan ditolak"): 1,
-        ("operator-5309@example.org", "Laporan triwulan dikembalikan"): 1,
     }
     extended = [msg for msg in messages if msg["To"] == "operator-5305@example.org"]
     assert all("29 Januari" in str(msg["Subject"]) for msg in extended)

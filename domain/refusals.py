@@ -1,0 +1,193 @@
+"""Every refusal the transition rules can give: a code, its parameters, and its words.
+
+A refusal travels as a code and parameters (`TransitionRefused.code`, `.params`; across
+Temporal in the ApplicationError's details) so that each door words it in the reader's
+language: the JSON API keeps the English reason, the pages and the mail render
+`refusal_text(code, params, language)`. The English wording is the API's `detail` as it
+has always been, so clients matching on it keep working; the Indonesian is in the
+catalogs (`domain.words`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from domain.display import normalize_language
+from domain.errors import TransitionRefused
+from domain.words import NC_, Word, translate
+
+
+class RefusalCode(StrEnum):
+    """Why the rules refuse an action."""
+
+    OUT_OF_REGENCY = "out_of_regency"
+    WRONG_STAGE = "wrong_stage"
+    WRONG_ROLE = "wrong_role"
+    STALE_EDIT = "stale_edit"
+    STALE_VERSION = "stale_version"
+    NOTHING_TO_SUBMIT = "nothing_to_submit"
+    NO_SUCH_ITEM_COMMENTED = "no_such_item_commented"
+    NOT_A_SIGNATORY = "not_a_signatory"
+    ALREADY_SIGNED = "already_signed"
+    NOT_YOUR_TURN = "not_your_turn"
+    FILE_REQUIRED = "file_required"
+    FILE_NOT_TAKEN = "file_not_taken"
+    STALE_DOCUMENT = "stale_document"
+    NO_SIGNATURE_PENDING = "no_signature_pending"
+    QUARTER_LOCKED = "quarter_locked"
+    REPORT_NOT_OPEN = "report_not_open"
+    REPORT_ALREADY = "report_already"
+    ITEM_REPORTED_TWICE = "item_reported_twice"
+    NO_SUCH_ITEM_REPORTED = "no_such_item_reported"
+    NO_REPORT_WAITING = "no_report_waiting"
+    VERIFY_INSTEAD = "verify_instead"
+    DEADLINE_NOT_APPLICABLE = "deadline_not_applicable"
+    DEADLINE_LOCKED = "deadline_locked"
+    DEADLINE_MET = "deadline_met"
+    EXTENSION_NOT_LATER = "extension_not_later"
+    EXTENSION_TOO_FAR = "extension_too_far"
+    CYCLE_ROLE = "cycle_role"
+    CYCLE_ENDED = "cycle_ended"
+    COMMITMENT_ENDED = "commitment_ended"
+
+
+Params = Mapping[str, str | int]
+
+_WORDS: dict[RefusalCode, Word] = {
+    RefusalCode.OUT_OF_REGENCY: NC_(
+        "refusal.out_of_regency",
+        "{name} acts for regency {own}, not {regency}",
+    ),
+    RefusalCode.WRONG_STAGE: NC_(
+        "refusal.wrong_stage",
+        "cannot {action} a commitment in stage '{stage}'{allowed}",
+    ),
+    RefusalCode.WRONG_ROLE: NC_(
+        "refusal.wrong_role",
+        "role '{role}' may not {action}; needs {roles}",
+    ),
+    RefusalCode.STALE_EDIT: NC_(
+        "refusal.stale_edit",
+        "stale version: this edit started from version {based_on}, but version {latest} has "
+        "been saved since; reload and edit again",
+    ),
+    RefusalCode.STALE_VERSION: NC_(
+        "refusal.stale_version",
+        "stale version: {what} is version {expected}, not {given}",
+    ),
+    RefusalCode.NOTHING_TO_SUBMIT: NC_(
+        "refusal.nothing_to_submit",
+        "nothing to submit: save a draft first",
+    ),
+    RefusalCode.NO_SUCH_ITEM_COMMENTED: NC_(
+        "refusal.no_such_item_commented",
+        "comment on item {item}, but the draft has {count} items",
+    ),
+    RefusalCode.NOT_A_SIGNATORY: NC_(
+        "refusal.not_a_signatory",
+        "office '{office}' is not a required signatory; required: {required}",
+    ),
+    RefusalCode.ALREADY_SIGNED: NC_(
+        "refusal.already_signed",
+        "office '{office}' has already signed",
+    ),
+    RefusalCode.NOT_YOUR_TURN: NC_("refusal.not_your_turn", "signing order: '{first}' signs first"),
+    RefusalCode.FILE_REQUIRED: NC_(
+        "refusal.file_required",
+        "this cycle signs {method}: the signature needs its file (the stamped scan, or the "
+        "certified PDF)",
+    ),
+    RefusalCode.FILE_NOT_TAKEN: NC_(
+        "refusal.file_not_taken",
+        "this cycle signs in Komitmen: a signature takes no file",
+    ),
+    RefusalCode.STALE_DOCUMENT: NC_(
+        "refusal.stale_document",
+        "stale document: the hash does not match the approved version {version} ({hash})",
+    ),
+    RefusalCode.NO_SIGNATURE_PENDING: NC_(
+        "refusal.no_signature_pending",
+        "office '{office}' has no signature pending",
+    ),
+    RefusalCode.QUARTER_LOCKED: NC_(
+        "refusal.quarter_locked",
+        "quarter {quarter} is locked; reports can no longer be submitted",
+    ),
+    RefusalCode.REPORT_NOT_OPEN: NC_(
+        "refusal.report_not_open",
+        "the quarter {quarter} report opens on {opens} (WITA), in the quarter's last month; it "
+        "cannot be submitted before",
+    ),
+    RefusalCode.REPORT_ALREADY: NC_(
+        "refusal.report_already",
+        "the quarter {quarter} report is already {state}",
+    ),
+    RefusalCode.ITEM_REPORTED_TWICE: NC_(
+        "refusal.item_reported_twice",
+        "an item is reported twice",
+    ),
+    RefusalCode.NO_SUCH_ITEM_REPORTED: NC_(
+        "refusal.no_such_item_reported",
+        "item {item} does not exist; the approved plan has {count} items",
+    ),
+    RefusalCode.NO_REPORT_WAITING: NC_(
+        "refusal.no_report_waiting",
+        "no quarter {quarter} report is waiting for verification",
+    ),
+    RefusalCode.VERIFY_INSTEAD: NC_(
+        "refusal.verify_instead",
+        "quarter {quarter} is locked; verify the report instead",
+    ),
+    RefusalCode.DEADLINE_NOT_APPLICABLE: NC_(
+        "refusal.deadline_not_applicable",
+        "deadline '{key}' does not apply now",
+    ),
+    RefusalCode.DEADLINE_LOCKED: NC_(
+        "refusal.deadline_locked",
+        "quarter {quarter} is locked; its deadlines can no longer move",
+    ),
+    RefusalCode.DEADLINE_MET: NC_(
+        "refusal.deadline_met",
+        "deadline '{key}' has been met; the commitment is in stage '{stage}'",
+    ),
+    RefusalCode.EXTENSION_NOT_LATER: NC_(
+        "refusal.extension_not_later",
+        "an extension must be later than the current deadline {current}",
+    ),
+    RefusalCode.EXTENSION_TOO_FAR: NC_(
+        "refusal.extension_too_far",
+        "an extension moves a deadline at most {days} days, to {latest}",
+    ),
+    RefusalCode.CYCLE_ROLE: NC_(
+        "refusal.cycle_role",
+        "role '{role}' may not cancel a cycle; needs coordinator",
+    ),
+    RefusalCode.CYCLE_ENDED: NC_("refusal.cycle_ended", "the cycle is already {status}"),
+    RefusalCode.COMMITMENT_ENDED: NC_(
+        "refusal.commitment_ended",
+        "the commitment has ended (its last quarter locked, or it was withdrawn or cancelled) "
+        "while this request was on its way",
+    ),
+}
+
+
+def refusal_text(code: str, params: Params, language: str = "id") -> str:
+    """A refusal in the reader's language; a code or parameters this version does not know
+    (from a newer or older worker) give a general sentence rather than a wrong one."""
+    lang = normalize_language(language)
+    general = "Permintaan ditolak." if lang == "id" else "The request was refused."
+    try:
+        return translate(_WORDS[RefusalCode(code)], lang).format(**params)
+    except (ValueError, KeyError, IndexError):
+        return general
+
+
+def english_reason(code: RefusalCode, params: Params) -> str:
+    """The English reason, as the JSON API's `detail` has always worded it."""
+    return _WORDS[code].text.format(**params)
+
+
+def refused(code: RefusalCode, **params: str | int) -> TransitionRefused:
+    """The refusal of `code` with its parameters, its reason in English."""
+    return TransitionRefused(english_reason(code, params), code.value, params)
