@@ -50,6 +50,21 @@ class RefusalCode(StrEnum):
     CYCLE_ROLE = "cycle_role"
     CYCLE_ENDED = "cycle_ended"
     COMMITMENT_ENDED = "commitment_ended"
+    # Refused by the services, before a workflow is asked (`services.errors.Refusal.coded`).
+    OUTSIDE_SCOPE = "outside_scope"
+    ROLE_NOT_ALLOWED = "role_not_allowed"
+    ACTING_NOT_ON_RECORD = "acting_not_on_record"
+    COMMITMENT_CLOSED = "commitment_closed"
+    SCAN_TOO_LARGE = "scan_too_large"
+    SCAN_EMPTY = "scan_empty"
+    PDF_INCOMPLETE = "pdf_incomplete"
+    SCAN_WRONG_TYPE = "scan_wrong_type"
+    WRONG_METHOD = "wrong_method"
+    TTE_NOT_CONFIGURED = "tte_not_configured"
+    OFFICE_SIGNED_DOCUMENT = "office_signed_document"
+    STALE_DOCUMENT_HASH = "stale_document_hash"
+    TTE_REFUSED = "tte_refused"
+    TTE_INVALID = "tte_invalid"
 
 
 Params = Mapping[str, str | int]
@@ -168,6 +183,49 @@ _WORDS: dict[RefusalCode, Word] = {
         "refusal.commitment_ended",
         "the commitment has ended (its last quarter locked, or it was withdrawn or cancelled) "
         "while this request was on its way",
+    ),
+    RefusalCode.OUTSIDE_SCOPE: NC_(
+        "refusal.outside_scope", "{name} ({role}) acts for regency {own} only"
+    ),
+    RefusalCode.ROLE_NOT_ALLOWED: NC_(
+        "refusal.role_not_allowed", "role '{role}' may not do this; needs {roles}"
+    ),
+    RefusalCode.ACTING_NOT_ON_RECORD: NC_(
+        "refusal.acting_not_on_record",
+        "{name} signs as {acting} on record, not {claimed}; an acting status is recorded on "
+        "the person by a coordinator, not claimed when signing",
+    ),
+    RefusalCode.COMMITMENT_CLOSED: NC_(
+        "refusal.commitment_closed", "commitment {commitment} has ended ({stage})"
+    ),
+    RefusalCode.SCAN_TOO_LARGE: NC_(
+        "refusal.scan_too_large", "the scan is {size} bytes; at most {limit} are accepted"
+    ),
+    RefusalCode.SCAN_EMPTY: NC_("refusal.scan_empty", "the scan is empty"),
+    RefusalCode.PDF_INCOMPLETE: NC_(
+        "refusal.pdf_incomplete", "the PDF is incomplete (no %%EOF at its end)"
+    ),
+    RefusalCode.SCAN_WRONG_TYPE: NC_(
+        "refusal.scan_wrong_type",
+        "the scan must be a PDF, PNG or JPEG file; its content is none of these",
+    ),
+    RefusalCode.WRONG_METHOD: NC_(
+        "refusal.wrong_method", "cycle {cycle} signs {method}, not {wanted}"
+    ),
+    RefusalCode.TTE_NOT_CONFIGURED: NC_(
+        "refusal.tte_not_configured", "certified signing is not configured here: {why}"
+    ),
+    RefusalCode.OFFICE_SIGNED_DOCUMENT: NC_(
+        "refusal.office_signed_document", "office '{office}' has already signed this document"
+    ),
+    RefusalCode.STALE_DOCUMENT_HASH: NC_(
+        "refusal.stale_document_hash",
+        "stale document: the approved version's hash is {expected}, not {given}",
+    ),
+    RefusalCode.TTE_REFUSED: NC_("refusal.tte_refused", "the signing service refused: {message}"),
+    RefusalCode.TTE_INVALID: NC_(
+        "refusal.tte_invalid",
+        "the signing service returned a PDF that does not validate: {reason}",
     ),
 }
 

@@ -2,8 +2,11 @@
 
 Source strings are English and live in the code, each marked with `NC_(context, text)`
 (the context names where it is used, e.g. "page.sign" or "refusal.quarter_locked", so the
-same English word can be worded differently in Indonesian where it means another thing).
-Babel extracts them (`python -m domain.words extract`, keyword `NC_:1c,2`) into
+same English word can be worded differently in Indonesian where it means another thing),
+and in the mail templates of `templates/email/`, as `pgettext(context, text)` and
+`npgettext(context, singular, plural, n)` calls (contexts "mail.…", see
+`activities.rendering`). Babel extracts both (`python -m domain.words extract`: keyword
+`NC_:1c,2` in the code, Jinja's extractor in the templates) into
 `domain/locale/messages.pot`, and the translations live in
 `domain/locale/<language>/LC_MESSAGES/messages.po`: Bahasa Indonesia complete, English
 empty (the source text is English). The catalogs are compiled in memory when first used,
@@ -75,18 +78,55 @@ def by_value(table: Mapping[Language, Mapping[K, str]]) -> dict[Language, dict[s
     return {lang: {str(k): v for k, v in labels.items()} for lang, labels in table.items()}
 
 
+CODE = ("domain", "services", "api", "activities")
+"""The packages whose code marks words with `NC_`."""
+
+MAIL_TEMPLATES = "templates/email"
+"""The mail templates, whose words are `pgettext`/`npgettext` calls (`activities.rendering`)."""
+
+# Parsed as `activities.rendering` loads them: i18n extension, trimmed blocks, newstyle.
+TEMPLATE_OPTIONS = {
+    "extensions": "jinja2.ext.i18n",
+    "trim_blocks": "true",
+    "lstrip_blocks": "true",
+    "newstyle_gettext": "true",
+    # A template Jinja cannot parse fails the extraction instead of being skipped.
+    "silent": "false",
+}
+
+
 def extracted(root: Path) -> Catalog:
-    """Every marked word in the code under `root`, as a catalog template."""
+    """Every marked word in the code and the mail templates under `root`, as a catalog
+    template."""
     template = Catalog(project="Komitmen", charset="utf-8")
-    for package in ("domain", "services", "api", "activities"):
-        found = extract_from_dir(
-            root / package,
-            method_map=[("**.py", "python")],
-            keywords={"NC_": ((1, "c"), 2)},
-            comment_tags=(),
+    sources = [
+        (
+            package,
+            extract_from_dir(
+                root / package,
+                method_map=[("**.py", "python")],
+                keywords={"NC_": ((1, "c"), 2)},
+                comment_tags=(),
+            ),
         )
+        for package in CODE
+    ]
+    jinja = "jinja2.ext:babel_extract"
+    sources.append(
+        (
+            MAIL_TEMPLATES,
+            extract_from_dir(
+                root / MAIL_TEMPLATES,
+                method_map=[("**.html", jinja), ("**.txt", jinja), ("**.jinja", jinja)],
+                options_map={"**": TEMPLATE_OPTIONS},
+                keywords={"pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)},
+                comment_tags=(),
+            ),
+        )
+    )
+    for folder, found in sources:
         for filename, lineno, message, _comments, context in found:
-            template.add(message, locations=[(f"{package}/{filename}", lineno)], context=context)
+            template.add(message, locations=[(f"{folder}/{filename}", lineno)], context=context)
     return template
 
 

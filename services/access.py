@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db import models as m
 from db import people
 from domain.catalog import load_catalog
+from domain.refusals import RefusalCode as R
 from domain.roles import Acting, Actor, Role, covers
 from services.errors import OutOfScope, Unauthenticated
 
@@ -32,6 +33,9 @@ class AuthUser:
     nip: str | None
     tasks_seen_at: datetime | None = None
     """When the person last opened their task list (`services.tasks`)."""
+    language: str = "id"
+    """The language on the person's record: their mail's, and their pages' until they
+    choose another on a page."""
 
     @classmethod
     def of(cls, user: m.UserAccount) -> AuthUser:
@@ -45,6 +49,7 @@ class AuthUser:
             office=user.office,
             acting=Acting(user.acting),
             nip=user.nip,
+            language=user.language,
             tasks_seen_at=user.tasks_seen_at,
         )
 
@@ -88,8 +93,8 @@ def scoped_regency(regency_code: str, user: AuthUser) -> str:
     """
     code = load_catalog().get(regency_code).kemendagri_code
     if not user.covers(code):
-        raise OutOfScope(
-            f"{user.username} ({user.role.value}) acts for regency {user.regency_code} only"
+        raise OutOfScope.coded(
+            R.OUTSIDE_SCOPE, name=user.username, role=user.role.value, own=str(user.regency_code)
         )
     return code
 
@@ -98,4 +103,4 @@ def require_role(user: AuthUser, *roles: Role) -> None:
     """Refuse with OutOfScope unless the person has one of the roles."""
     if user.role not in roles:
         names = ", ".join(r.value for r in roles)
-        raise OutOfScope(f"role '{user.role.value}' may not do this; needs {names}")
+        raise OutOfScope.coded(R.ROLE_NOT_ALLOWED, role=user.role.value, roles=names)

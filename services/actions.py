@@ -212,11 +212,15 @@ def request_for(action: Action, user: AuthUser, body: BaseModel) -> BaseModel:
     roles = roles_for(action)
     if user.role not in roles:
         names = ", ".join(sorted(r.value for r in roles))
-        raise OutOfScope(f"role '{user.role.value}' may not {action.value}; needs {names}")
+        raise OutOfScope.coded(
+            RefusalCode.WRONG_ROLE, role=user.role.value, action=action.value, roles=names
+        )
     if isinstance(body, s.SignIn) and body.acting not in (None, user.acting):
-        raise OutOfScope(
-            f"{user.username} signs as {user.acting.value} on record, not {body.acting.value}; "
-            "an acting status is recorded on the person by a coordinator, not claimed when signing"
+        raise OutOfScope.coded(
+            RefusalCode.ACTING_NOT_ON_RECORD,
+            name=user.username,
+            acting=user.acting.value,
+            claimed=body.acting.value,
         )
     return step.request(user, body)
 

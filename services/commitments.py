@@ -17,6 +17,7 @@ from db import files, mail, reads
 from db import models as m
 from domain.commitment import commitment_id, signing_refusal
 from domain.errors import TransitionRefused
+from domain.refusals import RefusalCode as R
 from domain.reports import ReportState
 from domain.stages import Action, Stage, check_transition
 from services.access import AuthUser, scoped_regency
@@ -46,7 +47,7 @@ class CommitmentRef:
     def ensure_open(self) -> None:
         """Conflict if the commitment has ended: nothing more can be done to it."""
         if self.row is not None and Stage(self.row.stage).is_terminal:
-            raise Conflict(f"commitment {self.id} has ended ({self.row.stage})")
+            raise Conflict.coded(R.COMMITMENT_CLOSED, commitment=self.id, stage=self.row.stage)
 
 
 def find_commitment(

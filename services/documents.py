@@ -23,98 +23,61 @@ from domain.cycle import cycle_document_hash
 from domain.display import Language, acting_mark, format_date
 from domain.document import DocumentFormat, verification_code
 from domain.stages import STAGE_LABELS, Stage
+from domain.words import NC_, by_language
 from services import audit, commitments, cycles
 from services.commitments import CommitmentRef
 from services.errors import NotFound
 
 # The words both renderings of a document (the HTML page and the PDF) print, so the two
 # say the same; the pages' own words stay in api/pages/i18n, which services may not import.
-WORDS: dict[Language, dict[str, str]] = {
-    "id": {
-        "plan_title": "Rencana Aksi Daerah Penanggulangan Bencana {regency}",
-        "cycle": "Siklus",
-        "version": "Versi",
-        "no": "No.",
-        "issue": "Isu strategis",
-        "phase": "Fase",
-        "activity": "Uraian aksi",
-        "indicator": "Indikator",
-        "target": "Target",
-        "quarters": "Triwulan",
-        "responsible": "Penanggung jawab",
-        "partners": "Mitra pentahelix",
-        "budget": "Pagu",
-        "source": "Sumber",
-        "location": "Lokasi",
-        "document_hash": "Hash dokumen (SHA-256)",
-        "document_format": "format dokumen {format}",
-        "chain_head": "Ujung rantai jejak audit siklus (SHA-256)",
-        "chain_entries": "entri",
-        "verify": "Periksa keaslian dokumen ini di {site} dengan kode",
-        "page_of": "Halaman {page} dari {pages}",
-        "stage": "Tahap",
-        "changes_requested": "Perlu Revisi",
-        "not_started": "Belum dimulai",
-        "title": "KOMITMEN BERSAMA",
-        "preamble": (
-            "Dalam {meeting}, {agency} bersama pemerintah {regencies} menyepakati komitmen "
-            "bersama penanggulangan bencana tahun {year}. Kami yang bertanda tangan di bawah "
-            "ini berkomitmen melaksanakan rencana aksi daerah pada fase {phases} untuk isu "
-            "strategis berikut:"
-        ),
-        "and": "dan",
-        "signed_by": "Penandatangan",
-        "unsigned": "belum ditandatangani",
-        "signed_count": "{signed} dari {required} tanda tangan",
-        "cycle_hash": "Hash dokumen siklus (SHA-256)",
-        "cycle_hash_rule": (
-            "SHA-256 atas JSON [[kode wilayah, hash dokumen atau null], ...] tanpa spasi, "
-            "diurutkan menurut kode wilayah."
-        ),
-    },
-    "en": {
-        "plan_title": "Regional Disaster Management Action Plan of {regency}",
-        "cycle": "Cycle",
-        "version": "Version",
-        "no": "No.",
-        "issue": "Strategic issue",
-        "phase": "Phase",
-        "activity": "Action",
-        "indicator": "Indicator",
-        "target": "Target",
-        "quarters": "Quarters",
-        "responsible": "Responsible unit",
-        "partners": "Pentahelix partners",
-        "budget": "Budget",
-        "source": "Source",
-        "location": "Location",
-        "document_hash": "Document hash (SHA-256)",
-        "document_format": "document format {format}",
-        "chain_head": "Head of the cycle's audit chain (SHA-256)",
-        "chain_entries": "entries",
-        "verify": "Check this document's authenticity at {site} with the code",
-        "page_of": "Page {page} of {pages}",
-        "stage": "Stage",
-        "changes_requested": "Changes requested",
-        "not_started": "Not started",
-        "title": "JOINT COMMITMENT",
-        "preamble": (
-            "At the {meeting}, {agency} and the governments of {regencies} agreed on a joint "
-            "commitment to disaster management for {year}. We, the undersigned, commit to "
-            "carrying out the regional action plans in the {phases} phases on the following "
-            "strategic issues:"
-        ),
-        "and": "and",
-        "signed_by": "Signatories",
-        "unsigned": "not yet signed",
-        "signed_count": "{signed} of {required} signatures",
-        "cycle_hash": "Cycle document hash (SHA-256)",
-        "cycle_hash_rule": (
-            "SHA-256 of the JSON [[regency code, document hash or null], ...] without spaces, "
-            "sorted by regency code."
-        ),
-    },
+DOCUMENT_WORDS = {
+    "plan_title": NC_(
+        "document.plan_title",
+        "Regional Disaster Management Action Plan of {regency}",
+    ),
+    "cycle": NC_("document.cycle", "Cycle"),
+    "version": NC_("document.version", "Version"),
+    "no": NC_("document.no", "No."),
+    "issue": NC_("document.issue", "Strategic issue"),
+    "phase": NC_("document.phase", "Phase"),
+    "activity": NC_("document.activity", "Action"),
+    "indicator": NC_("document.indicator", "Indicator"),
+    "target": NC_("document.target", "Target"),
+    "quarters": NC_("document.quarters", "Quarters"),
+    "responsible": NC_("document.responsible", "Responsible unit"),
+    "partners": NC_("document.partners", "Pentahelix partners"),
+    "budget": NC_("document.budget", "Budget"),
+    "source": NC_("document.source", "Source"),
+    "location": NC_("document.location", "Location"),
+    "document_hash": NC_("document.document_hash", "Document hash (SHA-256)"),
+    "document_format": NC_("document.document_format", "document format {format}"),
+    "chain_head": NC_("document.chain_head", "Head of the cycle's audit chain (SHA-256)"),
+    "chain_entries": NC_("document.chain_entries", "entries"),
+    "verify": NC_("document.verify", "Check this document's authenticity at {site} with the code"),
+    "page_of": NC_("document.page_of", "Page {page} of {pages}"),
+    "stage": NC_("document.stage", "Stage"),
+    "changes_requested": NC_("document.changes_requested", "Changes requested"),
+    "not_started": NC_("document.not_started", "Not started"),
+    "title": NC_("document.title", "JOINT COMMITMENT"),
+    "preamble": NC_(
+        "document.preamble",
+        "At the {meeting}, {agency} and the governments of {regencies} agreed on a joint "
+        "commitment to disaster management for {year}. We, the undersigned, commit to "
+        "carrying out the regional action plans in the {phases} phases on the following "
+        "strategic issues:",
+    ),
+    "and": NC_("document.and", "and"),
+    "signed_by": NC_("document.signed_by", "Signatories"),
+    "unsigned": NC_("document.unsigned", "not yet signed"),
+    "signed_count": NC_("document.signed_count", "{signed} of {required} signatures"),
+    "cycle_hash": NC_("document.cycle_hash", "Cycle document hash (SHA-256)"),
+    "cycle_hash_rule": NC_(
+        "document.cycle_hash_rule",
+        "SHA-256 of the JSON [[regency code, document hash or null], ...] without spaces,"
+        " sorted by regency code.",
+    ),
 }
+WORDS: dict[Language, dict[str, str]] = by_language(DOCUMENT_WORDS)
 """What the printed documents say, in Bahasa Indonesia and English."""
 
 

@@ -18,13 +18,31 @@ their error page in the visitor's language, the CLI to `refused: ...` and exit 2
 
 from __future__ import annotations
 
+from typing import Self
+
+from domain.refusals import RefusalCode, english_reason
+
 
 class Refusal(Exception):
-    """A request the services will not carry out."""
+    """A request the services will not carry out.
 
-    def __init__(self, detail: str) -> None:
+    `detail` is the English sentence the JSON API has always answered with; where the
+    refusal has a `code` (`domain.refusals.RefusalCode`) and its `params`, the pages and
+    the mail word it in the reader's language instead.
+    """
+
+    def __init__(
+        self, detail: str, code: str | None = None, params: dict[str, str | int] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.code = code
+        self.params: dict[str, str | int] = params or {}
+
+    @classmethod
+    def coded(cls, code: RefusalCode, **params: str | int) -> Self:
+        """The refusal of `code`, its detail the English reason (`domain.refusals`)."""
+        return cls(english_reason(code, params), code.value, params)
 
 
 class Unauthenticated(Refusal):
@@ -47,13 +65,13 @@ class ActionRefused(Conflict):
     """A workflow refused an action; `reason` says why in English, `code` and `params` in
     the form each door words in its reader's language (`domain.refusals`)."""
 
+    code: str
+
     def __init__(
         self, reason: str, code: str = "refused", params: dict[str, str | int] | None = None
     ) -> None:
-        super().__init__(reason)
+        super().__init__(reason, code, params)
         self.reason = reason
-        self.code = code
-        self.params: dict[str, str | int] = params or {}
 
 
 class LockedOut(Refusal):

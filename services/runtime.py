@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +32,10 @@ class Runtime:
     retries: TteRetries | None = None
     """Certified signatures this process retries while BSrE is unreachable."""
     bsre: Callable[[], Bsre] | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """What "now" is for the work a person is shown (`services.tasks`): the wall clock.
+    A test whose workflows run on the time-skipping server's clock sets it to that clock,
+    so the list judges deadlines and report openings at the workflows' time."""
     _client: Client | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -40,6 +40,7 @@ from db import models as m
 from db.session import transaction
 from domain.commitment import Sign, SignatureEvidence, SignatureMethod, signing_refusal
 from domain.document import verification_code
+from domain.refusals import RefusalCode as R
 from domain.stages import Action
 from services import actions, cycles, documents, pdf
 from services import schemas as s
@@ -81,15 +82,13 @@ def scan_type(content: bytes, max_bytes: int) -> str:
     JPEG (a file named .pdf that is not one is refused, a PDF named .jpg is taken).
     """
     if len(content) > max_bytes:
-        raise FileTooLarge(
-            f"the scan is {len(content):,} bytes; at most {max_bytes:,} are accepted"
-        )
+        raise FileTooLarge.coded(R.SCAN_TOO_LARGE, size=f"{len(content):,}", limit=f"{max_bytes:,}")
     if not content:
-        raise FileNotAccepted("the scan is empty")
+        raise FileNotAccepted.coded(R.SCAN_EMPTY)
     if content.startswith(b"%PDF-"):
         # A PDF ends with %%EOF (perhaps followed by a line break): a cut-off upload doesn't.
         if b"%%EOF" not in content[-1024:]:
-            raise FileNotAccepted("the PDF is incomplete (no %%EOF at its end)")
+            raise FileNotAccepted.coded(R.PDF_INCOMPLETE)
         return PDF
     return _image_type(content)
 
@@ -107,7 +106,7 @@ def _image_type(content: bytes) -> str:
         return "image/png"
     if kind == "JPEG":
         return "image/jpeg"
-    raise FileNotAccepted("the scan must be a PDF, PNG or JPEG file; its content is none of these")
+    raise FileNotAccepted.coded(R.SCAN_WRONG_TYPE)
 
 
 def _sha256(content: bytes) -> str:
@@ -127,7 +126,9 @@ def signature_method(session: Session, ref: CommitmentRef) -> SignatureMethod:
 def _require_method(session: Session, ref: CommitmentRef, wanted: SignatureMethod) -> None:
     method = signature_method(session, ref)
     if method is not wanted:
-        raise Conflict(f"cycle {ref.cycle_id} signs {method.value}, not {wanted.value}")
+        raise Conflict.coded(
+            R.WRONG_METHOD, cycle=ref.cycle_id, method=method.value, wanted=wanted.value
+        )
 
 
 async def sign_wet(
@@ -234,7 +235,7 @@ def certifier_bsre(settings: Settings) -> Callable[[], Bsre]:
             try:
                 built.append(bsre_from_settings(settings))
             except TteNotConfigured as off:
-                raise Conflict(f"certified signing is not configured here: {off}") from None
+                raise Conflict.coded(R.TTE_NOT_CONFIGURED, why=str(off)) from None
         return built[0]
 
     return bsre
@@ -280,7 +281,7 @@ async def sign_certified(
             session, commitment_id=ref.id, document_hash=body.document_hash, office=user.office
         )
         if row is not None and row.status == "signed":
-            raise Conflict(f"office '{user.office}' has already signed this document")
+            raise Conflict.coded(R.OFFICE_SIGNED_DOCUMENT, office=user.office)
         original = _pdf_to_sign(session, ref, certifier.settings)
         digest = _sha256(original)
         files.put_file(session, sha256=digest, content=original, media_type=PDF, now=_now())
@@ -326,9 +327,8 @@ def _refuse_early(session: Session, ref: CommitmentRef, user: AuthUser, document
     # What the workflow would refuse, refused before the signatory's passphrase goes out.
     row = ref.recorded()
     if document_hash != row.document_hash:
-        raise Conflict(
-            f"stale document: the approved version's hash is {row.document_hash}, "
-            f"not {document_hash}"
+        raise Conflict.coded(
+            R.STALE_DOCUMENT_HASH, expected=str(row.document_hash), given=document_hash
         )
     spec = cycles.get_cycle(session, ref.cycle_id).spec
     signed = {sig.office for sig in documents.approved_signatures(session, ref)}
@@ -339,7 +339,7 @@ def _refuse_early(session: Session, ref: CommitmentRef, user: AuthUser, document
         ordered=bool(spec.get("ordered_signing")),
     )
     if refusal is not None:
-        raise Conflict(refusal.reason)
+        raise Conflict(refusal.reason, refusal.code, refusal.params)
 
 
 def _pdf_to_sign(session: Session, ref: CommitmentRef, settings: Settings) -> bytes:
@@ -383,16 +383,14 @@ async def _attempt(
         return False
     except TteRefused as refused:
         _settle(certifier, ref, key, "refused", refused.message)
-        raise SignatureRefused(f"the signing service refused: {refused.message}") from None
+        raise SignatureRefused.coded(R.TTE_REFUSED, message=refused.message) from None
     try:
         validation = await asyncio.to_thread(
             validate_signed_pdf, signed.content, original=sent, trust_roots=bsre.trust_roots
         )
     except InvalidSignedPdf as invalid:
         _settle(certifier, ref, key, "invalid", invalid.reason)
-        raise ServiceFailed(
-            f"the signing service returned a PDF that does not validate: {invalid.reason}"
-        ) from None
+        raise ServiceFailed.coded(R.TTE_INVALID, reason=invalid.reason) from None
     digest = _sha256(signed.content)
     with transaction(certifier.sessions) as session:
         files.put_file(session, sha256=digest, content=signed.content, media_type=PDF, now=_now())

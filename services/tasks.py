@@ -33,6 +33,7 @@ from domain.display import QUARTER_NUMERALS, Language
 from domain.errors import UnknownRegency
 from domain.roles import Role
 from domain.stages import Stage
+from domain.words import NC_, by_language
 from services.access import AuthUser
 
 LIMIT = 200
@@ -57,34 +58,26 @@ class TaskKind(StrEnum):
     OVERDUE_REPORT = "overdue_report"
 
 
-TASK_LABELS: dict[Language, dict[TaskKind, str]] = {
-    "id": {
-        TaskKind.DRAFT: "Susun dan ajukan rencana aksi",
-        TaskKind.REVISE: "Perbaiki rencana aksi sesuai catatan reviu",
-        TaskKind.REVIEW: "Reviu rencana aksi",
-        TaskKind.SIGN: "Tanda tangani rencana aksi",
-        TaskKind.REPORT: "Tindak Lanjut: kirim laporan triwulan {quarter}",
-        TaskKind.FIX_REPORT: "Tindak Lanjut: perbaiki laporan triwulan {quarter} yang dikembalikan",
-        TaskKind.VERIFY_REPORT: "Tindak Lanjut: verifikasi laporan triwulan {quarter}",
-        TaskKind.OVERDUE_DRAFTING: "Melewati tenggat: penyusunan rencana aksi",
-        TaskKind.OVERDUE_REVIEW: "Melewati tenggat: reviu rencana aksi",
-        TaskKind.OVERDUE_SIGNING: "Melewati tenggat: penandatanganan",
-        TaskKind.OVERDUE_REPORT: "Melewati tenggat: laporan triwulan {quarter}",
-    },
-    "en": {
-        TaskKind.DRAFT: "Draft and submit the action plan",
-        TaskKind.REVISE: "Revise the action plan as the review asks",
-        TaskKind.REVIEW: "Review the action plan",
-        TaskKind.SIGN: "Sign the action plan",
-        TaskKind.REPORT: "Follow-up: send the quarter {quarter} report",
-        TaskKind.FIX_REPORT: "Follow-up: correct the returned quarter {quarter} report",
-        TaskKind.VERIFY_REPORT: "Follow-up: verify the quarter {quarter} report",
-        TaskKind.OVERDUE_DRAFTING: "Overdue: drafting the action plan",
-        TaskKind.OVERDUE_REVIEW: "Overdue: reviewing the action plan",
-        TaskKind.OVERDUE_SIGNING: "Overdue: signing",
-        TaskKind.OVERDUE_REPORT: "Overdue: the quarter {quarter} report",
-    },
+TASK_LABEL_WORDS = {
+    TaskKind.DRAFT: NC_("task.draft", "Draft and submit the action plan"),
+    TaskKind.REVISE: NC_("task.revise", "Revise the action plan as the review asks"),
+    TaskKind.REVIEW: NC_("task.review", "Review the action plan"),
+    TaskKind.SIGN: NC_("task.sign", "Sign the action plan"),
+    TaskKind.REPORT: NC_("task.report", "Follow-up: send the quarter {quarter} report"),
+    TaskKind.FIX_REPORT: NC_(
+        "task.fix_report",
+        "Follow-up: correct the returned quarter {quarter} report",
+    ),
+    TaskKind.VERIFY_REPORT: NC_(
+        "task.verify_report",
+        "Follow-up: verify the quarter {quarter} report",
+    ),
+    TaskKind.OVERDUE_DRAFTING: NC_("task.overdue_drafting", "Overdue: drafting the action plan"),
+    TaskKind.OVERDUE_REVIEW: NC_("task.overdue_review", "Overdue: reviewing the action plan"),
+    TaskKind.OVERDUE_SIGNING: NC_("task.overdue_signing", "Overdue: signing"),
+    TaskKind.OVERDUE_REPORT: NC_("task.overdue_report", "Overdue: the quarter {quarter} report"),
 }
+TASK_LABELS: dict[Language, dict[TaskKind, str]] = by_language(TASK_LABEL_WORDS)
 """What each kind of task reads as, in both languages (the JSON carries both)."""
 
 _OVERDUE_KINDS = {

@@ -6,10 +6,10 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import Client
@@ -41,6 +41,15 @@ class Komitmen:
     task_queue: str
     cycle_id: str = ""
     codes: tuple[str, ...] = ()
+    started: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Every cycle the test started (setting `codes` records `cycle_id`'s), all stopped at
+    the end: a workflow left running on the shared time-skipping server stalls its clock
+    for every later test."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "codes" and self.__dict__.get("cycle_id"):
+            self.started[self.cycle_id] = value
 
     def actor(self, username: str, acting: Acting = Acting.DEFINITIVE) -> Actor:
         """The actor behind a demo user."""
@@ -80,10 +89,10 @@ class Komitmen:
 
     async def stop_workflows(self) -> None:
         """Terminate what the test left running: without a worker, it would stall the clock."""
-        if not self.cycle_id:
-            return
-        ids = [cycle_workflow_id(self.cycle_id)]
-        ids += [commitment_workflow_id(f"{self.cycle_id}:{code}") for code in self.codes]
+        ids = []
+        for cycle_id, codes in self.started.items():
+            ids.append(cycle_workflow_id(cycle_id))
+            ids += [commitment_workflow_id(f"{cycle_id}:{code}") for code in codes]
         for workflow_id in ids:
             with contextlib.suppress(RPCError):  # it had already ended
                 await self.client.get_workflow_handle(workflow_id).terminate("test finished")

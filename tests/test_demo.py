@@ -127,8 +127,7 @@ async def test_the_demo_shows_every_stage_reminders_and_escalation(
     assert (WAITING, "digest", "signing", 7, f"kada-{waiting}@example.org") in sent
     # (Each office was told at approval that it was its turn: a turn notice, not a reminder.)
     assert not any(
-        s[0] == WAITING and s[1] != "turn" and s[4] == f"kalak-{waiting}@example.org"
-        for s in sent
+        s[0] == WAITING and s[1] != "turn" and s[4] == f"kalak-{waiting}@example.org" for s in sent
     )
     escalated = [
         path.name

@@ -45,7 +45,7 @@ from services import access, commitments, cycles, tasks
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.cycles import CycleRecord
-from services.errors import ActionRefused, NotFound, OutOfScope, Refusal
+from services.errors import NotFound, OutOfScope, Refusal
 
 SESSION_COOKIE = "komitmen_session"
 LOGIN_COOKIE = "komitmen_login"
@@ -274,7 +274,7 @@ def scoped_commitment(
     try:
         ref = commitments.find_commitment(session, user, cycle_id, regency_code)
     except OutOfScope as refused:
-        raise PageAnswer(page.error(user, 403, "forbidden", refused.detail)) from None
+        raise PageAnswer(page.error(user, 403, "forbidden", refusal_words(page, refused))) from None
     except UnknownRegency as unknown:
         raise PageAnswer(page.error(user, 404, "not_found", unknown.message)) from None
     if ref.row is None:
@@ -284,6 +284,6 @@ def scoped_commitment(
 
 def refusal_words(page: Page, refused: Refusal) -> str:
     """What a refusal says, in the page's language where the rules gave it a code."""
-    if isinstance(refused, ActionRefused):
+    if refused.code is not None:
         return refusal_text(refused.code, refused.params, page.lang)
     return refused.detail

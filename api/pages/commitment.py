@@ -416,9 +416,11 @@ async def act_on_page(
             body = BODIES[chosen](_Form(fields, ref, session, page.lang))
             workflow_request = actions.request_for(chosen, user, body)
         except OutOfScope as refused:
-            return page.error(user, 403, "forbidden", refused.detail)
+            return page.error(user, 403, "forbidden", refusal_words(page, refused))
         except Conflict as ended:
-            return _again(page, session, user, ref, fields, chosen, refusal=ended.detail)
+            return _again(
+                page, session, user, ref, fields, chosen, refusal=refusal_words(page, ended)
+            )
         except forms.FormInvalid as invalid:
             return _again(page, session, user, ref, fields, chosen, errors=invalid.errors)
     try:

@@ -30,6 +30,8 @@ from api.pages.base import (
     safe_next,
     secure,
 )
+from api.pages.i18n import LANG_COOKIE
+from domain.display import normalize_language
 from domain.plan import Printable
 from domain.stages import Stage
 from services import access, cycles, signin, tasks
@@ -133,8 +135,18 @@ def login(
         return login_page(
             page, error=page_text(page, "wrong_credentials"), username=username, next_=next_
         )
-    _, token = signed_in
+    user, token = signed_in
     response = RedirectResponse(safe_next(next_), status_code=303)
+    if lang_cookie is None:
+        # Until they choose on a page, people read the pages in their record's language.
+        response.set_cookie(
+            LANG_COOKIE,
+            normalize_language(user.language),
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=secure(request),
+        )
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -168,9 +180,9 @@ def logout(
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(who: SignedInDep, session: SessionDep) -> Response:
+def home(who: SignedInDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     """The person's own work across every open cycle ("Tugas saya"), and a search box."""
-    now = datetime.now(UTC)
+    now = runtime.clock()
     listed = tasks.tasks_for(session, who.user, now)
     # The "new" marks are the person's last visit's; from now on they have seen them.
     tasks.mark_seen(session, who.user, listed, now)

@@ -60,7 +60,9 @@ def _refusal_text(page: Page, refused: Refusal, runtime: Runtime) -> str:
     for kind, key in _REFUSAL_WORDS:
         if isinstance(refused, kind):
             megabytes = runtime.settings.max_scan_bytes // (1024 * 1024)
-            return f"{page_text(page, key).format(mb=megabytes)} ({refused.detail})"
+            words = page_text(page, key).format(mb=megabytes)
+            # The limit in MB says it all; other refusals add their reason.
+            return words if kind is FileTooLarge else f"{words} ({refusal_words(page, refused)})"
     return refusal_words(page, refused)
 
 
@@ -166,7 +168,7 @@ async def sign_wet_page(
     except ValidationError:
         return _again(page, runtime, user, ref, page_text(page, "form_expired"), 422)
     except OutOfScope as refused:
-        return page.error(user, 403, "forbidden", refused.detail)
+        return page.error(user, 403, "forbidden", refusal_words(page, refused))
     except Refusal as refused:
         status = _STATUS.get(type(refused), 409)
         return _again(page, runtime, user, ref, _refusal_text(page, refused, runtime), status)
@@ -204,9 +206,9 @@ async def sign_certified_page(
     try:
         outcome = await signing.sign_certified(runtime.certifier(client), user, ref, body)
     except OutOfScope as refused:
-        return page.error(user, 403, "forbidden", refused.detail)
+        return page.error(user, 403, "forbidden", refusal_words(page, refused))
     except Conflict as refused:
-        return _again(page, runtime, user, ref, refused.detail, 409, typed)
+        return _again(page, runtime, user, ref, refusal_words(page, refused), 409, typed)
     except Refusal as refused:
         status = _STATUS.get(type(refused), 409)
         text = _refusal_text(page, refused, runtime)

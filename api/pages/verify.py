@@ -27,226 +27,164 @@ from api.deps import RuntimeDep, SessionDep, client_address
 from api.pages.base import LangCookie, LangQuery, Page, PageAnswer, page_for
 from domain.display import Language
 from domain.document import normalize_code
+from domain.words import NC_, by_language
 from services import documents, verify
 from services.verify import FileCheck, LookupLimit, Verdict, VerifyResult
 
 router = APIRouter(include_in_schema=False)
 
-WORDS: dict[Language, dict[str, str]] = {
-    "id": {
-        "title": "Periksa keaslian dokumen",
-        "intro": (
-            "Ketik kode yang tercetak di samping kode QR pada rencana aksi atau komitmen "
-            "bersama, misalnya 7K3M-Q9XD-2P4A."
-        ),
-        "code_label": "Kode verifikasi",
-        "code_hint": (
-            "12 huruf dan angka. Huruf kecil, tanpa tanda hubung, dan huruf I, L atau O "
-            "(dibaca 1, 1 dan 0) juga diterima."
-        ),
-        "check": "Periksa",
-        "other_code": "Periksa kode lain",
-        "code": "Kode",
-        "verdict_valid": "Dokumen terdaftar dan sah",
-        "verdict_incomplete": "Dokumen terdaftar, tanda tangan belum lengkap",
-        "verdict_superseded": "Dokumen terdaftar, tetapi bukan versi yang disetujui",
-        "verdict_ended": "Dokumen terdaftar, tetapi tidak berlaku lagi",
-        "verdict_chain_broken": "Dokumen terdaftar, tetapi catatannya tidak utuh",
-        "verdict_unknown": "Kode tidak dikenal",
-        "verdict_malformed": "Bukan kode verifikasi",
-        "verdict_limited": "Terlalu banyak pemeriksaan",
-        "explain_valid": (
-            "Kode ini milik dokumen yang tercatat di Komitmen. Cocokkan keterangan di bawah "
-            "dengan dokumen yang Anda pegang."
-        ),
-        "explain_incomplete": (
-            "Ini versi rencana aksi yang disetujui, tetapi belum semua pejabat menandatanganinya."
-        ),
-        "explain_superseded": (
-            "Kode ini milik versi rencana aksi yang tercatat, tetapi bukan versi yang "
-            "disetujui; yang berlaku adalah versi yang disetujui."
-        ),
-        "explain_ended": "Komitmen ini sudah ditarik atau siklusnya dibatalkan.",
-        "explain_chain_broken": (
-            "Jejak audit siklus dokumen ini tidak lolos pemeriksaan: catatannya tampak diubah "
-            "di luar Komitmen. Jangan mengandalkan dokumen ini sebelum dipastikan oleh BPBD "
-            "Provinsi NTT."
-        ),
-        "explain_unknown": (
-            "Tidak ada dokumen Komitmen dengan kode ini saat ini. Periksa kembali kode yang "
-            "Anda ketik."
-        ),
-        "explain_malformed": ("Kode terdiri atas 12 huruf dan angka, misalnya 7K3M-Q9XD-2P4A."),
-        "explain_limited": (
-            "Dari alamat Anda sudah ada {limit} pemeriksaan dalam satu menit. "
-            "Coba lagi dalam {seconds} detik."
-        ),
-        "document": "Dokumen",
-        "joint_title": "Komitmen bersama penanggulangan bencana",
-        "cycle": "Siklus",
-        "regency": "Kabupaten/kota",
-        "version": "Versi",
-        "approved_yes": "versi yang disetujui",
-        "approved_other": "bukan versi yang disetujui (yang disetujui: versi {version})",
-        "approved_none": "belum ada versi yang disetujui",
-        "document_hash": "Hash dokumen (SHA-256)",
-        "document_format": "Format dokumen",
-        "cycle_hash": "Hash dokumen siklus (SHA-256)",
-        "signatures": "Tanda tangan",
-        "signed_count": "{signed} dari {required}",
-        "no_signatures": "Belum ada tanda tangan pada versi ini.",
-        "signed_at": "Waktu",
-        "method": "Cara",
-        "evidence_wet": "SHA-256 pindaian",
-        "evidence_certified": "SHA-256 PDF bertanda tangan",
-        "method_confirmed": "Dikonfirmasi di Komitmen",
-        "method_wet": "Tanda tangan basah (pindaian)",
-        "method_certified": "Tanda tangan elektronik tersertifikasi (TTE)",
-        "regencies": "Kabupaten/kota",
-        "unsigned": "tanda tangan belum lengkap",
-        "chain": "Jejak audit siklus",
-        "chain_intact": "Utuh ({entries} entri)",
-        "chain_broken": "Tidak utuh: {reason}",
-        "break_edited": "ada entri yang diubah setelah dicatat",
-        "break_missing": "ada entri yang dihapus",
-        "break_out_of_order": "ada entri yang disisipkan",
-        "break_unlinked": "ada entri yang diganti",
-        "break_truncated": "entri terakhir dihapus",
-        "break_head_mismatch": "ujung rantai tidak cocok dengan entri terakhir",
-        "break_no_trail": "seluruh jejak audit hilang",
-        "file_title": "Periksa berkas PDF",
-        "file_intro": (
-            "Pilih berkas PDF bertanda tangan (atau pindaiannya) yang Anda pegang. SHA-256-nya "
-            "dibandingkan dengan berkas yang tercatat; berkas Anda tidak disimpan. Di komputer, "
-            "perintah sha256sum memberi hash yang sama."
-        ),
-        "file_label": "Berkas (paling besar {mb} MB)",
-        "file_button": "Periksa berkas",
-        "file_missing": "Pilih berkas dulu.",
-        "file_too_large": "Berkas lebih besar dari {mb} MB; tidak ada berkas tercatat sebesar itu.",
-        "file_sha": "SHA-256 berkas Anda",
-        "file_match": "Berkas ini sama dengan yang tercatat:",
-        "match_evidence_wet": "pindaian bertanda tangan {title}, {name}",
-        "match_evidence_certified": "PDF bertanda tangan elektronik {title}, {name}",
-        "match_evidence_confirmed": "berkas tanda tangan {title}, {name}",
-        "match_document": "dokumen kanonik yang hashnya tercetak",
-        "match_generated_pdf": "PDF yang dibuat Komitmen untuk dokumen ini ({language})",
-        "language_id": "Bahasa Indonesia",
-        "language_en": "bahasa Inggris",
-        "file_no_match": (
-            "Berkas ini tidak sama dengan berkas mana pun yang tercatat untuk dokumen ini."
-        ),
-        "file_no_match_note": (
-            "PDF yang diunduh sebelum tanda tangan terakhir atau sebelum catatan baru berbeda "
-            "isinya; yang menentukan adalah kode dan hash dokumen yang tercetak."
-        ),
-    },
-    "en": {
-        "title": "Check a document",
-        "intro": (
-            "Type the code printed beside the QR code on the action plan or the joint "
-            "commitment, e.g. 7K3M-Q9XD-2P4A."
-        ),
-        "code_label": "Verification code",
-        "code_hint": (
-            "12 letters and digits. Lowercase, no dashes, and the letters I, L or O (read as "
-            "1, 1 and 0) are accepted too."
-        ),
-        "check": "Check",
-        "other_code": "Check another code",
-        "code": "Code",
-        "verdict_valid": "Registered and valid document",
-        "verdict_incomplete": "Registered document, not yet fully signed",
-        "verdict_superseded": "Registered document, but not the approved version",
-        "verdict_ended": "Registered document, no longer in force",
-        "verdict_chain_broken": "Registered document, but its record is not intact",
-        "verdict_unknown": "Unknown code",
-        "verdict_malformed": "Not a verification code",
-        "verdict_limited": "Too many checks",
-        "explain_valid": (
-            "This code belongs to a document recorded in Komitmen. Compare what follows with "
-            "the document you hold."
-        ),
-        "explain_incomplete": (
-            "This is the approved version of the action plan, but not every official has "
-            "signed it yet."
-        ),
-        "explain_superseded": (
-            "This code belongs to a recorded version of the action plan, but not the approved "
-            "one; the approved version is the one in force."
-        ),
-        "explain_ended": "This commitment was withdrawn, or its cycle cancelled.",
-        "explain_chain_broken": (
-            "The audit trail of this document's cycle fails its check: its record appears to "
-            "have been altered outside Komitmen. Do not rely on this document until BPBD "
-            "Provinsi NTT confirms it."
-        ),
-        "explain_unknown": (
-            "No Komitmen document has this code at present. Check the code you typed."
-        ),
-        "explain_malformed": "A code has 12 letters and digits, e.g. 7K3M-Q9XD-2P4A.",
-        "explain_limited": (
-            "Your address has made {limit} checks within a minute. Try again in {seconds} seconds."
-        ),
-        "document": "Document",
-        "joint_title": "Joint commitment on disaster management",
-        "cycle": "Cycle",
-        "regency": "Regency/city",
-        "version": "Version",
-        "approved_yes": "the approved version",
-        "approved_other": "not the approved version (approved: version {version})",
-        "approved_none": "no version approved yet",
-        "document_hash": "Document hash (SHA-256)",
-        "document_format": "Document format",
-        "cycle_hash": "Cycle document hash (SHA-256)",
-        "signatures": "Signatures",
-        "signed_count": "{signed} of {required}",
-        "no_signatures": "No signature on this version yet.",
-        "signed_at": "When",
-        "method": "How",
-        "evidence_wet": "SHA-256 of the scan",
-        "evidence_certified": "SHA-256 of the signed PDF",
-        "method_confirmed": "Confirmed in Komitmen",
-        "method_wet": "Wet ink signature (scan)",
-        "method_certified": "Certified electronic signature (TTE)",
-        "regencies": "Regencies/cities",
-        "unsigned": "not yet fully signed",
-        "chain": "Audit trail of the cycle",
-        "chain_intact": "Intact ({entries} entries)",
-        "chain_broken": "Not intact: {reason}",
-        "break_edited": "an entry was changed after it was recorded",
-        "break_missing": "an entry was deleted",
-        "break_out_of_order": "an entry was inserted",
-        "break_unlinked": "an entry was replaced",
-        "break_truncated": "the last entries were deleted",
-        "break_head_mismatch": "the chain's end does not match its last entry",
-        "break_no_trail": "the whole audit trail is missing",
-        "file_title": "Check a PDF file",
-        "file_intro": (
-            "Choose the signed PDF (or its scan) you hold. Its SHA-256 is compared with the "
-            "files on record; your file is not kept. On a computer, sha256sum prints the "
-            "same hash."
-        ),
-        "file_label": "File (at most {mb} MB)",
-        "file_button": "Check file",
-        "file_missing": "Choose a file first.",
-        "file_too_large": "The file is larger than {mb} MB; no file on record is that large.",
-        "file_sha": "SHA-256 of your file",
-        "file_match": "This file is the same as one on record:",
-        "match_evidence_wet": "the signed scan of {title}, {name}",
-        "match_evidence_certified": "the electronically signed PDF of {title}, {name}",
-        "match_evidence_confirmed": "the signature file of {title}, {name}",
-        "match_document": "the canonical document whose hash is printed",
-        "match_generated_pdf": "the PDF Komitmen generates of this document ({language})",
-        "language_id": "Bahasa Indonesia",
-        "language_en": "English",
-        "file_no_match": "This file is not the same as any file on record for this document.",
-        "file_no_match_note": (
-            "A PDF downloaded before the last signature or a later record differs; what "
-            "counts is the code and the document hash printed on it."
-        ),
-    },
+WORDS_SOURCE = {
+    "title": NC_("verify.title", "Check a document"),
+    "intro": NC_(
+        "verify.intro",
+        "Type the code printed beside the QR code on the action plan or the joint "
+        "commitment, e.g. 7K3M-Q9XD-2P4A.",
+    ),
+    "code_label": NC_("verify.code_label", "Verification code"),
+    "code_hint": NC_(
+        "verify.code_hint",
+        "12 letters and digits. Lowercase, no dashes, and the letters I, L or O (read as "
+        "1, 1 and 0) are accepted too.",
+    ),
+    "check": NC_("verify.check", "Check"),
+    "other_code": NC_("verify.other_code", "Check another code"),
+    "code": NC_("verify.code", "Code"),
+    "verdict_valid": NC_("verify.verdict_valid", "Registered and valid document"),
+    "verdict_incomplete": NC_(
+        "verify.verdict_incomplete",
+        "Registered document, not yet fully signed",
+    ),
+    "verdict_superseded": NC_(
+        "verify.verdict_superseded",
+        "Registered document, but not the approved version",
+    ),
+    "verdict_ended": NC_("verify.verdict_ended", "Registered document, no longer in force"),
+    "verdict_chain_broken": NC_(
+        "verify.verdict_chain_broken",
+        "Registered document, but its record is not intact",
+    ),
+    "verdict_unknown": NC_("verify.verdict_unknown", "Unknown code"),
+    "verdict_malformed": NC_("verify.verdict_malformed", "Not a verification code"),
+    "verdict_limited": NC_("verify.verdict_limited", "Too many checks"),
+    "explain_valid": NC_(
+        "verify.explain_valid",
+        "This code belongs to a document recorded in Komitmen. Compare what follows with "
+        "the document you hold.",
+    ),
+    "explain_incomplete": NC_(
+        "verify.explain_incomplete",
+        "This is the approved version of the action plan, but not every official has "
+        "signed it yet.",
+    ),
+    "explain_superseded": NC_(
+        "verify.explain_superseded",
+        "This code belongs to a recorded version of the action plan, but not the approved"
+        " one; the approved version is the one in force.",
+    ),
+    "explain_ended": NC_(
+        "verify.explain_ended",
+        "This commitment was withdrawn, or its cycle cancelled.",
+    ),
+    "explain_chain_broken": NC_(
+        "verify.explain_chain_broken",
+        "The audit trail of this document's cycle fails its check: its record appears to "
+        "have been altered outside Komitmen. Do not rely on this document until BPBD "
+        "Provinsi NTT confirms it.",
+    ),
+    "explain_unknown": NC_(
+        "verify.explain_unknown",
+        "No Komitmen document has this code at present. Check the code you typed.",
+    ),
+    "explain_malformed": NC_(
+        "verify.explain_malformed",
+        "A code has 12 letters and digits, e.g. 7K3M-Q9XD-2P4A.",
+    ),
+    "explain_limited": NC_(
+        "verify.explain_limited",
+        "Your address has made {limit} checks within a minute. Try again in {seconds} seconds.",
+    ),
+    "document": NC_("verify.document", "Document"),
+    "joint_title": NC_("verify.joint_title", "Joint commitment on disaster management"),
+    "cycle": NC_("verify.cycle", "Cycle"),
+    "regency": NC_("verify.regency", "Regency/city"),
+    "version": NC_("verify.version", "Version"),
+    "approved_yes": NC_("verify.approved_yes", "the approved version"),
+    "approved_other": NC_(
+        "verify.approved_other",
+        "not the approved version (approved: version {version})",
+    ),
+    "approved_none": NC_("verify.approved_none", "no version approved yet"),
+    "document_hash": NC_("verify.document_hash", "Document hash (SHA-256)"),
+    "document_format": NC_("verify.document_format", "Document format"),
+    "cycle_hash": NC_("verify.cycle_hash", "Cycle document hash (SHA-256)"),
+    "signatures": NC_("verify.signatures", "Signatures"),
+    "signed_count": NC_("verify.signed_count", "{signed} of {required}"),
+    "no_signatures": NC_("verify.no_signatures", "No signature on this version yet."),
+    "signed_at": NC_("verify.signed_at", "When"),
+    "method": NC_("verify.method", "How"),
+    "evidence_wet": NC_("verify.evidence_wet", "SHA-256 of the scan"),
+    "evidence_certified": NC_("verify.evidence_certified", "SHA-256 of the signed PDF"),
+    "method_confirmed": NC_("verify.method_confirmed", "Confirmed in Komitmen"),
+    "method_wet": NC_("verify.method_wet", "Wet ink signature (scan)"),
+    "method_certified": NC_("verify.method_certified", "Certified electronic signature (TTE)"),
+    "regencies": NC_("verify.regencies", "Regencies/cities"),
+    "unsigned": NC_("verify.unsigned", "not yet fully signed"),
+    "chain": NC_("verify.chain", "Audit trail of the cycle"),
+    "chain_intact": NC_("verify.chain_intact", "Intact ({entries} entries)"),
+    "chain_broken": NC_("verify.chain_broken", "Not intact: {reason}"),
+    "break_edited": NC_("verify.break_edited", "an entry was changed after it was recorded"),
+    "break_missing": NC_("verify.break_missing", "an entry was deleted"),
+    "break_out_of_order": NC_("verify.break_out_of_order", "an entry was inserted"),
+    "break_unlinked": NC_("verify.break_unlinked", "an entry was replaced"),
+    "break_truncated": NC_("verify.break_truncated", "the last entries were deleted"),
+    "break_head_mismatch": NC_(
+        "verify.break_head_mismatch",
+        "the chain's end does not match its last entry",
+    ),
+    "break_no_trail": NC_("verify.break_no_trail", "the whole audit trail is missing"),
+    "file_title": NC_("verify.file_title", "Check a PDF file"),
+    "file_intro": NC_(
+        "verify.file_intro",
+        "Choose the signed PDF (or its scan) you hold. Its SHA-256 is compared with the "
+        "files on record; your file is not kept. On a computer, sha256sum prints the same"
+        " hash.",
+    ),
+    "file_label": NC_("verify.file_label", "File (at most {mb} MB)"),
+    "file_button": NC_("verify.file_button", "Check file"),
+    "file_missing": NC_("verify.file_missing", "Choose a file first."),
+    "file_too_large": NC_(
+        "verify.file_too_large",
+        "The file is larger than {mb} MB; no file on record is that large.",
+    ),
+    "file_sha": NC_("verify.file_sha", "SHA-256 of your file"),
+    "file_match": NC_("verify.file_match", "This file is the same as one on record:"),
+    "match_evidence_wet": NC_("verify.match_evidence_wet", "the signed scan of {title}, {name}"),
+    "match_evidence_certified": NC_(
+        "verify.match_evidence_certified",
+        "the electronically signed PDF of {title}, {name}",
+    ),
+    "match_evidence_confirmed": NC_(
+        "verify.match_evidence_confirmed",
+        "the signature file of {title}, {name}",
+    ),
+    "match_document": NC_("verify.match_document", "the canonical document whose hash is printed"),
+    "match_generated_pdf": NC_(
+        "verify.match_generated_pdf",
+        "the PDF Komitmen generates of this document ({language})",
+    ),
+    "language_id": NC_("verify.language_id", "Bahasa Indonesia"),
+    "language_en": NC_("verify.language_en", "English"),
+    "file_no_match": NC_(
+        "verify.file_no_match",
+        "This file is not the same as any file on record for this document.",
+    ),
+    "file_no_match_note": NC_(
+        "verify.file_no_match_note",
+        "A PDF downloaded before the last signature or a later record differs; what "
+        "counts is the code and the document hash printed on it.",
+    ),
 }
+WORDS: dict[Language, dict[str, str]] = by_language(WORDS_SOURCE)
 """The verification page's words, in Bahasa Indonesia and English."""
 
 STATUS = {Verdict.UNKNOWN: 404, Verdict.MALFORMED: 422}

@@ -6,18 +6,16 @@ opening the page marks it seen).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, RuntimeDep, SessionDep
 from services.tasks import TaskList, tasks_for
 
 router = APIRouter(tags=["me"])
 
 
 @router.get("/me/tasks")
-def my_tasks(user: CurrentUser, session: SessionDep) -> TaskList:
+def my_tasks(user: CurrentUser, session: SessionDep, runtime: RuntimeDep) -> TaskList:
     """Your work across every open cycle: overdue first, then by due date.
 
     A regency officer drafts and reports, the reviewer reviews and verifies, a
@@ -27,4 +25,4 @@ def my_tasks(user: CurrentUser, session: SessionDep) -> TaskList:
     200 tasks; `more` counts the rest, `unread` those new since the person last
     opened the page.
     """
-    return tasks_for(session, user, datetime.now(UTC))
+    return tasks_for(session, user, runtime.clock())

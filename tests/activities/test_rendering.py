@@ -1,4 +1,4 @@
-"""Email templates in Bahasa Indonesia and English, rendered with real context."""
+"""Email templates, one set for Bahasa Indonesia and English, rendered with real context."""
 
 from __future__ import annotations
 
@@ -327,8 +327,8 @@ def test_missing_context_key_fails(renderer: MailRenderer) -> None:
 
 
 def test_custom_templates_dir(tmp_path: Path) -> None:
-    folder = tmp_path / "email" / "en"
-    folder.mkdir(parents=True)
+    folder = tmp_path / "email"
+    folder.mkdir()
     (folder / "hello.subject.txt").write_text("Hi {{ name }}\n")
     (folder / "hello.txt").write_text("Paid {{ amount | rupiah }} on {{ day | date }}")
     (folder / "hello.html").write_text("<p>{{ amount | number(2) }} {{ name }}</p>")

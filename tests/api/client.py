@@ -38,6 +38,11 @@ class Api:
         """The database URL."""
         return self.k.settings.db_url
 
+    def set_clock(self, moment: datetime) -> None:
+        """Show people their work as at `moment`, the time-skipping server's clock after
+        a test has let it run (`services.runtime.Runtime.clock`)."""
+        self.app.state.runtime.clock = lambda: moment
+
     def token(self, username: str) -> dict[str, str]:
         """Authorization headers for a user (a token issued straight in the database)."""
         if username not in self.tokens:

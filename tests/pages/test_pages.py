@@ -86,10 +86,12 @@ async def test_login_form_sets_an_httponly_session_and_logout_revokes_it(
         )
         assert login.status_code == 303
         assert login.headers["location"] == "/"
-        cookie = login.headers["set-cookie"].lower()
-        assert cookie.startswith("komitmen_session=")
+        cookies = {c.split("=", 1)[0]: c.lower() for c in login.headers.get_list("set-cookie")}
+        cookie = cookies["komitmen_session"]
         assert "httponly" in cookie and "samesite=lax" in cookie
         assert "secure" not in cookie  # plain http here; https requests get Secure
+        # The pages speak the language on the person's record until they choose another.
+        assert cookies["komitmen_lang"].startswith("komitmen_lang=id;")
 
         home = await api.http.get("/")
         assert home.status_code == 200 and "Belum ada siklus komitmen." in home.text
@@ -121,11 +123,12 @@ async def test_board_and_commitment_page_follow_the_commitment(
         assert (await api.post(f"{base}/submit", "operator-5301", {"version": 1})).is_success
 
         await sign_in(api, "manajer")
+        # The manager's record says English, so the pages do, until a page says otherwise.
         home = await api.http.get("/")
-        assert home.status_code == 200 and "Tugas saya" in home.text
+        assert home.status_code == 200 and "My tasks" in home.text
         assert f'href="/cycles/{cycle}/board"' in home.text
-        board = await api.http.get(f"/cycles/{cycle}/board")
-        assert board.status_code == 200
+        board = await api.http.get(f"/cycles/{cycle}/board", params={"lang": "id"})
+        assert board.status_code == 200 and "komitmen_lang=id" in board.headers["set-cookie"]
         assert "Kabupaten Kupang" in board.text and "Kota Kupang" in board.text
         assert "Dalam Reviu" in board.text
         assert "WITA" in board.text and "0/4" in board.text
