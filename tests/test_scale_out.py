@@ -397,12 +397,17 @@ async def test_a_cycle_survives_losing_a_worker_and_an_api(cluster: Cluster) -> 
             stream = reads.list_audit(session, cycle_id=cycle, stream=commitment_id(cycle, code))
             recorded = Counter(e.action for e in stream if e.action in AUDITED.values())
             assert recorded == Counter(AUDITED[a] for a in driver.sent[code]), code
-        # Each change request told its regency's officer once, and nothing else was sent.
+        # Each change request told its regency's officer once; each commitment's turns
+        # (submitted, approved, signed, report in, verified) were told too, and nothing else
+        # was sent. Once each: a mail's key is unique in its table.
         mail = db_mail.list_reminders(session, cycle_id=cycle)
         assert all(r.sent_at is not None for r in mail)
-        assert sorted((r.kind, r.commitment_id) for r in mail) == sorted(
+        assert {r.kind for r in mail} == {"changes", "turn"}
+        assert sorted((r.kind, r.commitment_id) for r in mail if r.kind == "changes") == sorted(
             ("changes", commitment_id(cycle, code)) for code in REVISED
         )
+        told = {r.commitment_id for r in mail if r.kind == "turn"}
+        assert told == {commitment_id(cycle, code) for code in CODES}
     assert driver.answered == sum(len(actions) for actions in driver.sent.values())
     print(
         f"scale-out: {driver.answered} actions over 2 APIs and 2 workers, one of each "

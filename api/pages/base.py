@@ -78,6 +78,7 @@ def _environment() -> Environment:
         timeliness=i18n.TIMELINESS,
         quarters=i18n.QUARTERS,
         action_labels=i18n.ACTION_LABELS,
+        role_labels=i18n.ROLE_LABELS,
         progress_labels=i18n.PROGRESS,
         partner_labels=i18n.PARTNERS,
         field_words=i18n.FIELD_WORDS,

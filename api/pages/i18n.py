@@ -17,8 +17,9 @@ from domain.plan import (
     StrategicIssue,
 )
 from domain.reports import PROGRESS_LABELS, REPORT_STATE_LABELS, TIMELINESS_LABELS
+from domain.roles import Role
 from domain.stages import STAGE_LABELS, Stage
-from domain.words import NC_, by_language, translate
+from domain.words import NC_, by_language, by_value, translate
 
 LANG_COOKIE = "komitmen_lang"
 
@@ -328,6 +329,17 @@ ACTION_LABELS_WORDS = {
 }
 ACTION_LABELS: dict[Language, dict[str, str]] = by_language(ACTION_LABELS_WORDS)
 """What an audit row's action reads as; unknown actions show their code."""
+
+ROLE_LABELS_WORDS = {
+    Role.COORDINATOR: NC_("role.coordinator", "Coordinator"),
+    Role.REVIEWER: NC_("role.reviewer", "Reviewer"),
+    Role.MANAGER: NC_("role.manager", "Manager"),
+    Role.REGENCY_OFFICER: NC_("role.regency_officer", "Regency officer"),
+    Role.SIGNATORY: NC_("role.signatory", "Signatory"),
+}
+ROLE_LABELS: dict[Language, dict[str, str]] = by_value(by_language(ROLE_LABELS_WORDS))
+"""Each role's one label, as the audit timeline shows who acted; unknown roles show their
+code."""
 
 ACTION_DONE_WORDS = {
     "save_draft": NC_("done.save_draft", "Draft saved as a new version."),

@@ -263,6 +263,16 @@ def text_of(response: httpx.Response) -> str:
     return " ".join(str(cell) for cells in sheet.iter_rows(values_only=True) for cell in cells)
 
 
+def page_words(why: str) -> str:
+    """What the error page says in Bahasa Indonesia where the JSON API's detail says `why`
+    (the refusal's code worded in the page's language, `domain.refusals`)."""
+    if why.startswith("acts for regency "):
+        return f"hanya bertugas untuk kabupaten/kota {why.split()[3]}"
+    if why.startswith(("may not", "needs")):
+        return "Peran Anda tidak dapat melakukan tindakan ini."
+    return why
+
+
 @dataclass
 class Walk:
     """The app, the cycle under test, and the routes tried so far."""
@@ -362,7 +372,8 @@ class Walk:
         """Refused with the status, saying why: a problem document, or the error page."""
         assert response.status_code == status, (route, response.status_code, response.text[:300])
         if route in self.pages:
-            assert why in response.text, (route, why)
+            said = page_words(why)
+            assert said in response.text, (route, said)
         else:
             assert response.headers["content-type"] == PROBLEM_JSON, route
             assert why in response.json()["detail"], (route, response.json())
@@ -461,7 +472,9 @@ async def try_signing_with_files(walk: Walk) -> None:
             walk.refused(key, response, 403, "may not sign")
         else:
             assert response.status_code == 409, where
-            assert "signs confirmed" in response.text, where
+            # The page words the refusal's code in its language; the API keeps the English.
+            said = "menggunakan cara tanda tangan lain" if page else "signs confirmed"
+            assert said in response.text, where
 
     routes = [r for (m, r), rule in MATRIX.items() if rule is Rule.SIGN_WITH_FILE]
     await at_once(
@@ -498,7 +511,7 @@ async def try_actions(walk: Walk) -> None:
         elif route == PAGE_FORM and stage.is_terminal:
             # The page refuses before reading the form: the commitment has ended.
             assert response.status_code == 409, (where, response.text[:300])
-            assert "has ended" in response.text, where
+            assert "Komitmen ini sudah berakhir" in response.text, where
         elif stage.is_terminal:
             assert response.status_code == 409, (where, response.text[:300])
         elif route == PAGE_FORM and action is Action.SUBMIT_REPORT and stage not in APPROVED:

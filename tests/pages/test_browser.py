@@ -107,7 +107,8 @@ async def test_every_role_works_a_commitment_through_in_chromium(
             assert "Plt." in await page.inner_text("ul.signatures")
 
             manager = await sign_in_browser(browser, base, "manajer", PASSWORD)
-            await manager.open(board_path)
+            # The demo manager reads English on record; here they switch to Indonesian.
+            await manager.open(board_path + "?lang=id")
             assert await manager.page.locator("tr.overdue").count() == 0
             page = await manager.open(manager_path)
             assert await page.locator("table.overdue-list tbody tr").count() == 0

@@ -368,7 +368,8 @@ async def test_forms_act_only_within_the_users_regency_and_role(
             f"{other}/save_draft", data={**fields, "csrf": hidden(page.text, "csrf")}
         )
         # Who the reviewer is, not where the commitment is: 403, the error page.
-        assert as_reviewer.status_code == 403 and "may not save_draft" in as_reviewer.text
+        assert as_reviewer.status_code == 403
+        assert "Peran Anda tidak dapat melakukan tindakan ini." in as_reviewer.text
         assert "Akses ditolak" in as_reviewer.text
         unknown = await api.http.post(f"{other}/launch", data={"csrf": hidden(page.text, "csrf")})
         assert unknown.status_code == 404

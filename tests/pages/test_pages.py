@@ -153,6 +153,9 @@ async def test_board_and_commitment_page_follow_the_commitment(
         assert "&lt;script&gt;alert(&#39;reviu&#39;)&lt;/script&gt;" in page.text
         assert "Perlu Revisi" in page.text and "Rp" in page.text
         assert "request_changes" in page.text  # the audit timeline
+        # Who acted reads as their role's label, never its code.
+        assert "(Operator kabupaten/kota)" in page.text and "(Reviewer)" in page.text
+        assert "(regency_officer)" not in page.text
 
         await sign_in(api, "operator-5371")
         own_board = await api.http.get(f"/cycles/{cycle}/board")
