@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from temporalio.api.workflowservice.v1 import ListOpenWorkflowExecutionsRequest
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from services.temporal import register_search_attributes
@@ -37,9 +33,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
-async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server from the installed binary (no download)."""
+@pytest.fixture
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server from the installed binary (no download), one
+    per test: it starts in about 0.1 s, and a server shared across tests let one test's
+    leftovers (a workflow still open, hours of retried activities) slow or stall the
+    clock of every later test."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(BIN / "temporal-test-server"),
@@ -49,54 +48,6 @@ async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
-
-
-@pytest.fixture
-async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server of the test's own, for a test that leaves the server slow to
-    skip afterwards (a mail outage's hours of retried activities), so later tests share
-    a server that skips at full speed."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-    )
-    try:
-        await register_search_attributes(env.client, "default")
-        yield env
-    finally:
-        await env.shutdown()
-
-
-@pytest.fixture
-async def time_skipping_env(
-    time_skipping_server: WorkflowEnvironment,
-) -> AsyncIterator[WorkflowEnvironment]:
-    """The shared time-skipping server, left with nothing running when the test ends.
-
-    The server skips time only while no workflow waits on a worker: one a test leaves
-    open (a cycle it started but did not stop, a test that failed half-way) would stall
-    the clock of every later test, so whatever is still open is terminated here.
-    """
-    yield time_skipping_server
-    await terminate_open_workflows(time_skipping_server.client)
-
-
-async def terminate_open_workflows(client: Client) -> None:
-    """Terminate every open workflow of the default namespace (the test server lists them
-    with ListOpenWorkflowExecutions; it has no visibility queries)."""
-    service = client.workflow_service
-    for _ in range(10):  # a bound: the list shrinks by each page terminated
-        listed = await service.list_open_workflow_executions(
-            ListOpenWorkflowExecutionsRequest(namespace=client.namespace, maximum_page_size=1000)
-        )
-        if not listed.executions:
-            return
-        for execution in listed.executions:
-            handle = client.get_workflow_handle(
-                execution.execution.workflow_id, run_id=execution.execution.run_id
-            )
-            with contextlib.suppress(RPCError):  # it ended meanwhile
-                await handle.terminate("the test ended")
 
 
 @pytest.fixture(scope="session")

@@ -54,9 +54,9 @@ def reminder_rows(url: str) -> list[m.ReminderSent]:
 
 
 async def test_reminders_survive_a_mail_server_outage(
-    own_time_skipping_env: WorkflowEnvironment, tmp_path: Path
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    env = own_time_skipping_env
+    env = time_skipping_env
     y = (await env.get_current_time()).astimezone(WITA).year + 1
     port = free_port()
     received: list[EmailMessage] = []
