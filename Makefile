@@ -17,9 +17,10 @@ up: $(BIN)/.installed
 test: $(BIN)/.installed lint chromium axe
 	$(BIN)/pytest
 
-# The worker SIGKILLed a dozen times through a whole compressed cycle: about three minutes.
+# The long scenarios (tests marked slow): the worker SIGKILLed a dozen times through a
+# whole compressed cycle (about three minutes) and a mail server outage (two and a half).
 crash: $(BIN)/.installed
-	$(BIN)/pytest -m slow -s tests/test_worker_crash.py
+	$(BIN)/pytest -m slow -s tests/test_worker_crash.py tests/workflows/test_mail_outage.py
 
 # Benchmarks of issue 5 (bench/): minutes each; rewrites the README's table of results.
 bench: $(BIN)/.installed

@@ -16,6 +16,7 @@ from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -53,6 +54,8 @@ def reminder_rows(url: str) -> list[m.ReminderSent]:
         return list(s.scalars(select(m.ReminderSent).order_by(m.ReminderSent.id)).all())
 
 
+# Two and a half minutes of retried hours: run by `make crash` with the other long scenarios.
+@pytest.mark.slow
 async def test_reminders_survive_a_mail_server_outage(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
