@@ -147,15 +147,20 @@ class Page:
     def remember(self, response: Response) -> Response:
         """Keep a language chosen with `?lang=` in a cookie."""
         if self.switched:
-            response.set_cookie(
-                i18n.LANG_COOKIE,
-                self.lang,
-                max_age=365 * 24 * 3600,
-                httponly=True,
-                samesite="lax",
-                secure=secure(self.request),
-            )
+            keep_language(response, self.request, self.lang)
         return response
+
+
+def keep_language(response: Response, request: Request, lang: str) -> None:
+    """Set the language cookie that later pages read, for a year."""
+    response.set_cookie(
+        i18n.LANG_COOKIE,
+        lang,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=secure(request),
+    )
 
 
 def page_for(request: Request, lang: str | None, lang_cookie: str | None) -> Page:

@@ -25,12 +25,12 @@ from api.pages.base import (
     Page,
     SessionCookie,
     SignedInDep,
+    keep_language,
     page_for,
     page_text,
     safe_next,
     secure,
 )
-from api.pages.i18n import LANG_COOKIE
 from domain.display import normalize_language
 from domain.plan import Printable
 from domain.stages import Stage
@@ -139,14 +139,7 @@ def login(
     response = RedirectResponse(safe_next(next_), status_code=303)
     if lang_cookie is None:
         # Until they choose on a page, people read the pages in their record's language.
-        response.set_cookie(
-            LANG_COOKIE,
-            normalize_language(user.language),
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="lax",
-            secure=secure(request),
-        )
+        keep_language(response, request, normalize_language(user.language))
     response.set_cookie(
         SESSION_COOKIE,
         token,
