@@ -23,7 +23,7 @@ import asyncio
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import BaseModel
@@ -35,6 +35,7 @@ from activities.rendering import MailRenderer
 from db import mail, people, reads
 from db import models as m
 from db.session import transaction
+from domain.calendar import wita_date
 from domain.commitment import (
     Audience,
     ReminderIntent,
@@ -182,6 +183,15 @@ def _entry(intent: ReminderIntent, base_url: str) -> dict[str, object]:
     }
 
 
+def scheduled_day() -> date | None:
+    """The WITA day the workflow asked for this activity: the day whose office holders a
+    notice goes to (the workflow's clock, which a test may run ahead of the wall's)."""
+    try:
+        return wita_date(activity.info().scheduled_time)
+    except RuntimeError:  # called outside an activity, as a unit test may
+        return None
+
+
 class Notifier:
     """Resolves recipients, renders mail in each person's language, and sends it once."""
 
@@ -242,6 +252,7 @@ class Notifier:
                     audience=intent.audience,
                     regency_code=intent.regency_code,
                     offices=intent.offices,
+                    on=wita_date(intent.fires_at),
                 ):
                     # Escalations go out on their own, reminders gather into a digest.
                     kind = (
@@ -276,7 +287,12 @@ class Notifier:
             "page_url": page_url(self.public_url, notice.commitment_id),
         }
         users = await asyncio.to_thread(
-            self._recipients, notice.regency_code, (Audience.REGENCY_OFFICER,), (), notice.actor
+            self._recipients,
+            notice.regency_code,
+            (Audience.REGENCY_OFFICER,),
+            (),
+            notice.actor,
+            scheduled_day(),
         )
         return await self._notify_each(
             notice, users, "changes", "changes_requested", lambda _user: context
@@ -299,7 +315,7 @@ class Notifier:
             "page_url": page_url(self.public_url, notice.commitment_id),
         }
         users = await asyncio.to_thread(
-            self._recipients, notice.regency_code, (notice.audience,), (), None
+            self._recipients, notice.regency_code, (notice.audience,), (), None, scheduled_day()
         )
         return await self._notify_each(
             notice,
@@ -315,7 +331,12 @@ class Notifier:
         person who acted."""
         turn = notice.turn
         users = await asyncio.to_thread(
-            self._recipients, notice.regency_code, turn.audiences, turn.offices, notice.actor
+            self._recipients,
+            notice.regency_code,
+            turn.audiences,
+            turn.offices,
+            notice.actor,
+            scheduled_day(),
         )
         context: dict[str, object] = {
             "cycle_name": notice.cycle_name,
@@ -361,13 +382,15 @@ class Notifier:
         audiences: Sequence[Audience],
         offices: Sequence[str],
         actor: Actor | None,
+        on: date | None,
     ) -> list[m.UserAccount]:
-        """The people of the audiences, each once, in order, leaving out the one who acted."""
+        """The people of the audiences, each once, in order, leaving out the one who acted;
+        signatories as they hold their offices on day `on`."""
         found: dict[int, m.UserAccount] = {}
         with transaction(self.sessions) as session:
             for audience in audiences:
                 for user in people.recipients(
-                    session, audience=audience, regency_code=regency_code, offices=offices
+                    session, audience=audience, regency_code=regency_code, offices=offices, on=on
                 ):
                     if not _is_actor(user, actor):
                         found.setdefault(user.id, user)

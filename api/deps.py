@@ -65,7 +65,7 @@ BearerToken = Annotated[str, Depends(bearer_token)]
 def current_user(runtime: RuntimeDep, token: BearerToken) -> AuthUser:
     """The user holding the request's token; 401 if it is unknown or revoked."""
     with transaction(runtime.sessions) as session:
-        return access.authenticate(session, token)
+        return access.authenticate(session, token, runtime.clock())
 
 
 CurrentUser = Annotated[AuthUser, Depends(current_user)]

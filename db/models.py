@@ -7,7 +7,7 @@ already there (see the unique constraints).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -92,6 +92,8 @@ class UserAccount(Base):
     """The signatory's NIK, which a certified signature (TTE) is requested under."""
     tasks_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     """When the person last opened their task list: tasks that arose later are unread."""
+    pangkat: Mapped[str | None] = mapped_column(String(64), default=None)
+    jabatan: Mapped[str | None] = mapped_column(String(200), default=None)
 
     __table_args__ = (Index("ix_user_account_role_regency", "role", "regency_code"),)
 
@@ -234,8 +236,62 @@ class Signature(OfCommitment, Base):
     evidence_sha256: Mapped[str | None] = mapped_column(String(64))
     evidence_media_type: Mapped[str | None] = mapped_column(String(100))
     evidence_document_id: Mapped[str | None] = mapped_column(String(200))
+    # What the signature block prints beyond the title (`domain.offices.block_lines`):
+    # the signer's pangkat/golongan and, for a.n., their own title, as they were that day.
+    pangkat: Mapped[str | None] = mapped_column(String(64))
+    own_title: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (UniqueConstraint("commitment_id", "document_hash", "office"),)
+
+
+class OfficeAssignment(Base):
+    """That a person holds or acts for a regency's office over a period, by a decree (SK).
+
+    `domain.offices` says who signs on a day; an assignment is ended (its `valid_until`
+    set) or withdrawn (`withdrawn_at`, kept for the record), never deleted.
+    """
+
+    __tablename__ = "office_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    regency_code: Mapped[str] = mapped_column(String(16))
+    office: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    acting: Mapped[str] = mapped_column(String(16))
+    sk_number: Mapped[str] = mapped_column(String(120))
+    valid_from: Mapped[date | None]
+    valid_until: Mapped[date | None]
+    own_title: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_office_assignment_regency_code_office", "regency_code", "office"),
+        Index("ix_office_assignment_user_id", "user_id"),
+    )
+
+
+class RegencyTitle(Base):
+    """An office's title or the planning agency's name in one regency from a date on.
+
+    Recorded by a coordinator when a regency's own regulation changes it; it holds from
+    `valid_from` until a later row of the same kind, and over the catalog's data
+    (`domain.catalog`) from that date on.
+    """
+
+    __tablename__ = "regency_title"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    regency_code: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    valid_from: Mapped[date]
+    source: Mapped[str] = mapped_column(String(300))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("regency_code", "kind", "valid_from"),)
 
 
 class StoredFile(Base):

@@ -13,14 +13,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from db import models as m
+from db import offices as office_records
+from domain.calendar import wita_date
+from domain.catalog import Office
 from domain.commitment import Audience
+from domain.offices import in_force
 
 
 def add_user(
@@ -65,6 +69,11 @@ def get_user(session: Session, *, username: str) -> m.UserAccount | None:
     )
 
 
+def find_user(session: Session, *, username: str) -> m.UserAccount | None:
+    """The user with this username, active or not (for the record of what they did)."""
+    return session.scalar(select(m.UserAccount).where(m.UserAccount.username == username))
+
+
 def list_users(session: Session, *, regency_code: str | None = None) -> Sequence[m.UserAccount]:
     """Active users, optionally only those of one regency."""
     query = select(m.UserAccount).where(m.UserAccount.active.is_(True))
@@ -74,21 +83,29 @@ def list_users(session: Session, *, regency_code: str | None = None) -> Sequence
 
 
 def recipients(
-    session: Session, *, audience: Audience, regency_code: str, offices: Sequence[str] = ()
+    session: Session,
+    *,
+    audience: Audience,
+    regency_code: str,
+    offices: Sequence[str] = (),
+    on: date | None = None,
 ) -> Sequence[m.UserAccount]:
-    """The people of an audience for one regency's commitment."""
+    """The people of an audience for one regency's commitment.
+
+    Signatories (and the regency's head, the BPBD head) are whoever holds or acts for
+    the office on day `on` (WITA; today if None), as `services.access.signing_office`
+    lets them sign.
+    """
     query = select(m.UserAccount).where(m.UserAccount.active.is_(True))
     regency = m.UserAccount.regency_code == regency_code
     match audience:
         case Audience.REGENCY_OFFICER:
             query = query.where(m.UserAccount.role == "regency_officer", regency)
         case Audience.SIGNATORY:
-            query = query.where(
-                m.UserAccount.role == "signatory", regency, m.UserAccount.office.in_(offices)
-            )
+            return office_holders(session, regency_code=regency_code, offices=offices, on=on)
         case Audience.REGENCY_HEAD:
-            query = query.where(
-                m.UserAccount.role == "signatory", regency, m.UserAccount.office == "bpbd_head"
+            return office_holders(
+                session, regency_code=regency_code, offices=[Office.BPBD_HEAD.value], on=on
             )
         case Audience.REVIEWER:
             query = query.where(m.UserAccount.role == "reviewer")
@@ -97,6 +114,38 @@ def recipients(
         case Audience.COORDINATOR:
             query = query.where(m.UserAccount.role == "coordinator")
     return session.scalars(query.order_by(m.UserAccount.id)).all()
+
+
+def office_holders(
+    session: Session, *, regency_code: str, offices: Sequence[str], on: date | None = None
+) -> list[m.UserAccount]:
+    """The active signatories who sign for `offices` of a regency on day `on`.
+
+    An office with assignments on record is held by the one in force that day (none in
+    a gap); an office without any by the signatories whose account names it.
+    """
+    day = on or wita_date(datetime.now(UTC))
+    recorded = office_records.assignments(session, regency_code=regency_code, offices=offices)
+    assigned = {a.office.value for a in recorded}
+    usernames = set()
+    for office in offices:
+        if office in assigned:
+            signer = in_force(recorded, Office(office), day)
+            if signer is not None:
+                usernames.add(signer.username)
+    query = select(m.UserAccount).where(
+        m.UserAccount.active.is_(True),
+        m.UserAccount.role == "signatory",
+        m.UserAccount.regency_code == regency_code,
+    )
+    legacy = [o for o in offices if o not in assigned]
+    found = [
+        user
+        for user in session.scalars(query.order_by(m.UserAccount.id))
+        if user.username in usernames
+        or (user.office in legacy and not office_records.has_assignments(session, user_id=user.id))
+    ]
+    return found
 
 
 def set_password(session: Session, *, username: str, password_hash: str) -> bool:

@@ -104,9 +104,19 @@ def record_cycle_event(session: Session, *, event: CycleEvent) -> bool:
 
 
 def record_event(
-    session: Session, *, event: Event, regency_name: str, signature_title: str | None = None
+    session: Session,
+    *,
+    event: Event,
+    regency_name: str,
+    signature_title: str | None = None,
+    signer_pangkat: str | None = None,
+    signer_own_title: str | None = None,
 ) -> bool:
-    """Record one commitment change and its payload; False if it was recorded before."""
+    """Record one commitment change and its payload; False if it was recorded before.
+
+    With a signature: the office's title that day, and the signer's pangkat and (a.n.)
+    own title, which its block prints (`domain.offices.block_lines`).
+    """
     if _already_recorded(session, stream=event.commitment_id, seq=event.seq):
         return False
     _project_commitment(session, event=event, regency_name=regency_name)
@@ -143,6 +153,8 @@ def record_event(
                 evidence_sha256=sig.evidence.sha256 if sig.evidence else None,
                 evidence_media_type=sig.evidence.media_type if sig.evidence else None,
                 evidence_document_id=sig.evidence.document_id if sig.evidence else None,
+                pangkat=signer_pangkat,
+                own_title=signer_own_title,
             )
         )
     if event.quarter is not None:

@@ -49,6 +49,8 @@ class OfficeTitle(BaseModel):
     title: str = Field(min_length=1)
     valid_from: date | None = None
     valid_until: date | None = None
+    source: str | None = None
+    """Where the title comes from (a regulation, or what is still to be confirmed)."""
 
     @model_validator(mode="after")
     def _period_not_reversed(self) -> OfficeTitle:
@@ -66,6 +68,23 @@ class OfficeTitle(BaseModel):
         return starts_ok and ends_ok
 
 
+class AgencyName(BaseModel):
+    """The planning agency's name in a regency over a period (ends inclusive, None open)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    valid_from: date | None = None
+    valid_until: date | None = None
+    source: str | None = None
+
+    def covers(self, on: date) -> bool:
+        """True when this name is the one in force on date `on`."""
+        return (self.valid_from is None or self.valid_from <= on) and (
+            self.valid_until is None or on <= self.valid_until
+        )
+
+
 class Regency(BaseModel):
     """A kabupaten or kota, its two codes, its seat and its office titles."""
 
@@ -78,8 +97,11 @@ class Regency(BaseModel):
     kind: Literal["kabupaten", "kota"]
     head_title: str
     planning_agency: str
+    """The planning agency's name today: Bappeda, Bapperida or Bappelitbangda."""
     seat: str
     office_titles: tuple[OfficeTitle, ...] = ()
+    planning_agencies: tuple[AgencyName, ...] = ()
+    """The agency's names over time, where it was renamed; empty: `planning_agency` always."""
 
     @model_validator(mode="after")
     def _periods_do_not_overlap(self) -> Regency:
@@ -104,6 +126,13 @@ class Regency(BaseModel):
             if entry.office is office and entry.covers(on):
                 return entry.title
         raise LookupError(f"{self.name} has no title for {office.value} on {on.isoformat()}")
+
+    def agency_on(self, on: date) -> str:
+        """The planning agency's name on `on`."""
+        for entry in self.planning_agencies:
+            if entry.covers(on):
+                return entry.name
+        return self.planning_agency
 
 
 class Province(BaseModel):

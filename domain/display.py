@@ -96,6 +96,7 @@ ACTING_MARK: dict[Acting, str] = {
     Acting.PLT: "Plt.",
     Acting.PLH: "Plh.",
     Acting.PJ: "Pj.",
+    Acting.PJS: "Pjs.",
     Acting.AN: "a.n.",
 }
 """The mark before an acting official's or an a.n. signer's title; none when definitive."""
@@ -105,7 +106,7 @@ QUARTER_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
 def acting_mark(acting: str) -> str:
-    """The mark of an acting official (Plt., Plh., Pj.) or an a.n. signer; empty if definitive."""
+    """The mark of an acting official (Plt., Plh., Pj., Pjs.) or a.n. signer; "" if definitive."""
     try:
         return ACTING_MARK.get(Acting(acting), "")
     except ValueError:

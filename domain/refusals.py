@@ -65,6 +65,13 @@ class RefusalCode(StrEnum):
     STALE_DOCUMENT_HASH = "stale_document_hash"
     TTE_REFUSED = "tte_refused"
     TTE_INVALID = "tte_invalid"
+    # Refused when an office's assignment is recorded (`domain.offices`).
+    ACTING_NOT_FOR_OFFICE = "acting_not_for_office"
+    SK_REQUIRED = "sk_required"
+    OWN_TITLE_REQUIRED = "own_title_required"
+    PERIOD_REVERSED = "period_reversed"
+    ASSIGNMENT_OVERLAP = "assignment_overlap"
+    NOT_REGENCY_SIGNATORY = "not_regency_signatory"
 
 
 Params = Mapping[str, str | int]
@@ -226,6 +233,30 @@ _WORDS: dict[RefusalCode, Word] = {
     RefusalCode.TTE_INVALID: NC_(
         "refusal.tte_invalid",
         "the signing service returned a PDF that does not validate: {reason}",
+    ),
+    RefusalCode.ACTING_NOT_FOR_OFFICE: NC_(
+        "refusal.acting_not_for_office",
+        "{mark} is not a way to hold office '{office}' (Permendagri 1/2023, Art. 44); "
+        "allowed: {allowed}",
+    ),
+    RefusalCode.SK_REQUIRED: NC_(
+        "refusal.sk_required", "an assignment needs the number of its decree (SK)"
+    ),
+    RefusalCode.OWN_TITLE_REQUIRED: NC_(
+        "refusal.own_title_required",
+        "signing a.n. needs the signer's own title, printed below the office's",
+    ),
+    RefusalCode.PERIOD_REVERSED: NC_(
+        "refusal.period_reversed", "the period ends ({end}) before it starts ({start})"
+    ),
+    RefusalCode.ASSIGNMENT_OVERLAP: NC_(
+        "refusal.assignment_overlap",
+        "the period overlaps the assignment of {username} ({mark}, {start} to {end}, SK {sk}); "
+        "end that one first",
+    ),
+    RefusalCode.NOT_REGENCY_SIGNATORY: NC_(
+        "refusal.not_regency_signatory",
+        "{username} is not an active signatory of regency {regency}",
     ),
 }
 

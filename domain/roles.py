@@ -27,12 +27,14 @@ class Acting(StrEnum):
 
     AN ("a.n.", atas nama) is someone signing on behalf of the office-holder, e.g.
     the Sekretaris Daerah for the Bupati; the office and its title stay the holder's.
+    Which marks an office allows is `domain.offices.ACTING_FOR` (Permendagri 1/2023, Art. 44).
     """
 
     DEFINITIVE = "definitive"
     PLT = "plt"
     PLH = "plh"
     PJ = "pj"
+    PJS = "pjs"
     AN = "an"
 
 

@@ -22,6 +22,7 @@ from domain.catalog import load_catalog
 from domain.cycle import cycle_document_hash
 from domain.display import Language, acting_mark, format_date
 from domain.document import DocumentFormat, verification_code
+from domain.offices import block_lines
 from domain.stages import STAGE_LABELS, Stage
 from domain.words import NC_, by_language
 from services import audit, commitments, cycles
@@ -144,30 +145,42 @@ def nip_grouped(nip: str | None) -> str | None:
 
 
 def signed_title(title: str, acting: str) -> str:
-    """The title as a signature block writes it: "Plt. BUPATI KUPANG,", "a.n. BUPATI KUPANG,"."""
-    # An a.n. signer's own title ("Sekretaris Daerah,") would go on the next line, but a
-    # signature records only the office signed for: the name and NIP identify the signer.
+    """The title as a signature block's first line writes it: "Plt. BUPATI KUPANG,"."""
     mark = acting_mark(acting)
     return f"{mark} {title.upper()}," if mark else f"{title.upper()},"
 
 
 @dataclass(frozen=True)
 class SignatureBlock:
-    """One signature block: place and date, title, name and NIP."""
+    """One signature block: place and date, title (and an a.n. signer's own), name, pangkat
+    and NIP, each as Permendagri 1/2023 Art. 44 shows it (`domain.offices.block_lines`)."""
 
     place_and_date: str
     title: str
     name: str
     nip: str | None
+    own_title: str | None = None
+    pangkat: str | None = None
 
 
 def signature_block(signature: m.Signature, seat: str) -> SignatureBlock:
     """The block of one signature; the date is the signing day in WITA."""
+    lines = block_lines(
+        office=signature.office,
+        acting=signature.acting,
+        office_title=signature.title,
+        name=signature.signer_name,
+        pangkat=signature.pangkat,
+        nip=signature.nip,
+        own_title=signature.own_title,
+    )
     return SignatureBlock(
         place_and_date=f"{seat}, {format_date(signature.signed_at, 'id')}",
-        title=signed_title(signature.title, signature.acting),
-        name=signature.signer_name,
-        nip=nip_grouped(signature.nip),
+        title=lines.title,
+        name=lines.name,
+        nip=nip_grouped(lines.nip),
+        own_title=lines.own_title,
+        pangkat=lines.pangkat,
     )
 
 

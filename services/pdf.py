@@ -199,22 +199,27 @@ def block_lines(
     """The most lines a place, a title and a name take in a row of blocks `width` mm wide."""
     pdf.set_font(FAMILY, size=9)
     place = max((len(pdf.lines_of(b.place_and_date, width - 2)) for b in blocks), default=1)
-    title = max((len(pdf.lines_of(b.title, width - 2)) for b in blocks), default=1)
+    title = max((len(pdf.lines_of(heading(b), width - 2)) for b in blocks), default=1)
     pdf.set_font(FAMILY, "B", 9)
     name = max((len(pdf.lines_of(b.name, width - 2)) for b in blocks), default=1)
     return place, title, name
 
 
+def heading(block: SignatureBlock) -> str:
+    """The office's title, and an a.n. signer's own title on the line below it."""
+    return f"{block.title}\n{block.own_title}" if block.own_title else block.title
+
+
 def row_height(pdf: Document, blocks: Sequence[SignatureBlock], width: float) -> float:
-    """How tall a row of signature blocks `width` mm wide is, NIP line included."""
+    """How tall a row of signature blocks `width` mm wide is, pangkat and NIP lines included."""
     place, title, name = block_lines(pdf, blocks, width)
-    return SIGN_LINE * (place + title + name + 1) + SIGN_SPACE
+    return SIGN_LINE * (place + title + name + 2) + SIGN_SPACE
 
 
 def signature_row(pdf: Document, blocks: Sequence[SignatureBlock], width: float) -> None:
     """Signature blocks side by side, `width` mm each; names line up under the longest title."""
     place, title, name = block_lines(pdf, blocks, width)
-    height = SIGN_LINE * (place + title + name + 1) + SIGN_SPACE
+    height = row_height(pdf, blocks, width)
     pdf.keep(height + 2)
     top = pdf.y
     names_at = top + SIGN_LINE * (place + title) + SIGN_SPACE
@@ -224,12 +229,15 @@ def signature_row(pdf: Document, blocks: Sequence[SignatureBlock], width: float)
         pdf.set_font(FAMILY, "", 9)
         pdf.left_lines(width - 2, SIGN_LINE, block.place_and_date)
         pdf.set_xy(x, top + SIGN_LINE * place)
-        pdf.left_lines(width - 2, SIGN_LINE, block.title)
+        pdf.left_lines(width - 2, SIGN_LINE, heading(block))
         pdf.set_xy(x, names_at)
         pdf.set_font(FAMILY, "BU", 9)
         pdf.left_lines(width - 2, SIGN_LINE, block.name)
         pdf.set_xy(x, names_at + SIGN_LINE * name)
         pdf.set_font(FAMILY, "", 9)
+        if block.pangkat:
+            pdf.cell(width - 2, SIGN_LINE, block.pangkat)
+            pdf.set_xy(x, names_at + SIGN_LINE * (name + 1))
         if block.nip:
             pdf.cell(width - 2, SIGN_LINE, f"NIP. {block.nip}")
     pdf.set_xy(pdf.l_margin, top + height)

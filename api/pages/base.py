@@ -27,7 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.orm import Session
 
 from api import security
-from api.deps import SessionDep
+from api.deps import RuntimeDep, SessionDep
 from api.pages import i18n
 from domain.display import (
     Language,
@@ -194,13 +194,14 @@ class Visit:
 def visit(
     request: Request,
     session: SessionDep,
+    runtime: RuntimeDep,
     token: SessionCookie = None,
     lang: LangQuery = None,
     lang_cookie: LangCookie = None,
 ) -> Visit:
     """The page request's language and signed-in user."""
     page = page_for(request, lang, lang_cookie)
-    user = access.user_for_token(session, token)
+    user = access.user_for_token(session, token, runtime.clock())
     if user is not None:
         page.unread = partial(tasks.unread_count, session, user)
     return Visit(page, user)

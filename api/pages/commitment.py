@@ -402,7 +402,7 @@ async def act_on_page(
             fields[name].append(value)
     # Short transactions only: the workflow's activities write while the update runs.
     with transaction(runtime.sessions) as session:
-        user = access.user_for_token(session, token)
+        user = access.user_for_token(session, token, runtime.clock())
         if user is None:
             return to_login(request)
         if not security.same_secret(page.csrf, _first(fields, "csrf")):

@@ -80,7 +80,7 @@ async def _signed_form(
     submitted = await request.form(max_files=1, max_fields=8)
     form = dict(submitted.items())
     with transaction(runtime.sessions) as session:
-        user = access.user_for_token(session, token)
+        user = access.user_for_token(session, token, runtime.clock())
         if user is None:
             return to_login(request)
         csrf = form.get("csrf")

@@ -52,6 +52,11 @@ SAMPLE: dict[str, str | int] = {
     "why": "KOMITMEN_BSRE_URL is not set",
     "message": "passphrase salah",
     "reason": "the signature does not cover the whole file",
+    "mark": "Pj.",
+    "start": "2026-01-05",
+    "end": "2026-12-31",
+    "username": "kalak.kupang",
+    "sk": "800/123/BKPSDM/2026",
 }
 # Words that give an English sentence away; none of them is Indonesian.
 ENGLISH = re.compile(
