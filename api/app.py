@@ -18,6 +18,7 @@ from api.pages.commitment import router as commitment_page_router
 from api.pages.document import router as document_router
 from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
+from api.pages.offices import router as offices_router
 from api.pages.signing import router as signing_page_router
 from api.pages.verify import router as verify_router
 from api.routes import auth, commitments, cycles, exports, health, me, overdue
@@ -73,5 +74,6 @@ def create_app(
     app.include_router(document_router)
     app.include_router(joint_router)
     app.include_router(manager_router)
+    app.include_router(offices_router)
     app.include_router(verify_router)
     return app

@@ -141,14 +141,27 @@ def assign(
     return row
 
 
+def _recorded_assignment(
+    session: Session, assignment_id: int, regency_code: str
+) -> m.OfficeAssignment:
+    row = offices.get_assignment(session, assignment_id=assignment_id)
+    if row is None or row.withdrawn_at is not None or row.regency_code != regency_code:
+        raise NotFound(f"no assignment {assignment_id} in regency {regency_code}")
+    return row
+
+
 def end_assignment(
-    session: Session, user: AuthUser, assignment_id: int, last_day: date
+    session: Session,
+    user: AuthUser,
+    assignment_id: int,
+    last_day: date,
+    regency_code: str,
+    *,
+    now: datetime,
 ) -> Assignment:
     """Set the last day of an assignment (coordinator); Conflict if that would reverse it."""
     require_role(user, Role.COORDINATOR)
-    row = offices.get_assignment(session, assignment_id=assignment_id)
-    if row is None or row.withdrawn_at is not None:
-        raise NotFound(f"no assignment {assignment_id}")
+    row = _recorded_assignment(session, assignment_id, regency_code)
     if row.valid_from is not None and last_day < row.valid_from:
         raise Conflict.coded(
             R.PERIOD_REVERSED, start=row.valid_from.isoformat(), end=last_day.isoformat()
@@ -159,13 +172,11 @@ def end_assignment(
 
 
 def withdraw_assignment(
-    session: Session, user: AuthUser, assignment_id: int, *, now: datetime
+    session: Session, user: AuthUser, assignment_id: int, regency_code: str, *, now: datetime
 ) -> None:
     """Withdraw an assignment recorded by mistake (coordinator); kept for the record."""
     require_role(user, Role.COORDINATOR)
-    row = offices.get_assignment(session, assignment_id=assignment_id)
-    if row is None or row.withdrawn_at is not None:
-        raise NotFound(f"no assignment {assignment_id}")
+    _recorded_assignment(session, assignment_id, regency_code)
     offices.withdraw_assignment(session, assignment_id=assignment_id, now=now)
 
 

@@ -31,6 +31,7 @@ TEXT_WORDS = {
     "password": NC_("page.password", "Password"),
     "wrong_credentials": NC_("page.wrong_credentials", "Wrong username or password."),
     "board": NC_("page.board", "Cycle board"),
+    "offices_nav": NC_("page.offices_nav", "Officials"),
     "no_cycles": NC_("page.no_cycles", "No commitment cycle yet."),
     "regency": NC_("page.regency", "Regency/city"),
     "stage": NC_("page.stage", "Stage"),

@@ -46,6 +46,9 @@ class Me(BaseModel):
     role: str
     regency_code: str | None
     office: str | None
+    """The office the person signs for today (by the assignment in force), if any."""
+    acting: str
+    """How they hold it today: definitive, plt, plh, pj, pjs or an."""
 
 
 @router.post("/token", status_code=status.HTTP_201_CREATED, responses=problem_responses(429))
@@ -88,4 +91,5 @@ def me(user: CurrentUser) -> Me:
         role=user.role.value,
         regency_code=user.regency_code,
         office=user.office,
+        acting=user.acting.value,
     )

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import update
 from temporalio.client import Client
@@ -80,6 +81,7 @@ class Story:
     cycle_id: str
     regency_code: str
     regency_name: str
+    app: FastAPI
     seen: int = 0
 
     async def act(
@@ -182,6 +184,7 @@ async def story(
                     cycle_id=cycle_id,
                     regency_name=load_catalog().get(code).name,
                     regency_code=code,
+                    app=app,
                 )
 
 
