@@ -41,6 +41,7 @@ from domain.display import (
 from domain.errors import UnknownRegency
 from domain.plan import ISSUE_LABELS
 from domain.refusals import refusal_text
+from domain.roles import Role
 from services import access, commitments, cycles, tasks
 from services.access import AuthUser
 from services.commitments import CommitmentRef
@@ -245,6 +246,13 @@ class SignedIn:
     def refuse(self, status: int, key: str, detail: str) -> PageAnswer:
         """The error page, as an answer to raise."""
         return PageAnswer(self.page.error(self.user, status, key, detail))
+
+    def require(self, *roles: Role) -> None:
+        """Go no further (the 403 page, saying why) unless the person has one of the roles."""
+        try:
+            access.require_role(self.user, *roles)
+        except OutOfScope as refused:
+            raise self.refuse(403, "forbidden", refusal_words(self.page, refused)) from None
 
     def cycle(self, session: Session, cycle_id: str) -> CycleRecord:
         """A recorded cycle, or the 404 page."""

@@ -93,8 +93,7 @@ OptionalText = Annotated[str, Form(max_length=300)]
 
 
 def _coordinator(who: SignedIn) -> None:
-    if who.user.role is not Role.COORDINATOR:
-        raise who.refuse(403, "forbidden", "")
+    who.require(Role.COORDINATOR)
 
 
 def _regency_code(who: SignedIn, code: str) -> str:

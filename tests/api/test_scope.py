@@ -148,6 +148,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", C + "/page/sign-wet"): Rule.SIGN_WITH_FILE,
     ("POST", C + "/page/sign-certified"): Rule.SIGN_WITH_FILE,
     ("POST", "/cycles"): Rule.COORDINATOR,
+    # The desk of offices: who holds or acts for each, by SK, and titles per date.
+    ("GET", "/offices"): Rule.COORDINATOR,
+    ("GET", "/offices/{regency_code}"): Rule.COORDINATOR,
+    ("POST", "/offices/{regency_code}/assign"): Rule.COORDINATOR,
+    ("POST", "/offices/{regency_code}/assignments/{assignment_id}/end"): Rule.COORDINATOR,
+    ("POST", "/offices/{regency_code}/assignments/{assignment_id}/withdraw"): Rule.COORDINATOR,
+    ("POST", "/offices/{regency_code}/titles"): Rule.COORDINATOR,
     ("POST", "/cycles/{cycle_id}/cancel"): Rule.COORDINATOR,
     ("GET", "/cycles/{cycle_id}/audit"): Rule.PROVINCE,
     ("GET", "/cycles/{cycle_id}/commitments"): Rule.OWN_ROWS,
@@ -203,7 +210,26 @@ FORMS: dict[Action, dict[str, Any]] = {
 def coordinator_bodies(year: int) -> dict[str, dict[str, Any]]:
     """A well-formed body for each coordinator-only route."""
     start = {"cycle_id": "lain", "name": "Rakor", "year": year, "regency_codes": [OWN]}
-    return {"/cycles": start, "/cycles/{cycle_id}/cancel": {"reason": "Ditunda"}}
+    assignment = {
+        "office": "bpbd_head",
+        "username": "kalak-5301",
+        "acting": "plt",
+        "sk_number": "800/1/2026",
+        "valid_from": f"{year}-01-02",
+    }
+    return {
+        "/cycles": start,
+        "/cycles/{cycle_id}/cancel": {"reason": "Ditunda"},
+        "/offices/{regency_code}/assign": assignment,
+        "/offices/{regency_code}/assignments/{assignment_id}/end": {"last_day": f"{year}-12-31"},
+        "/offices/{regency_code}/assignments/{assignment_id}/withdraw": {},
+        "/offices/{regency_code}/titles": {
+            "kind": "bpbd_head",
+            "title": "Kepala BPBD Kabupaten Kupang",
+            "valid_from": f"{year}-01-02",
+            "source": "Perda 1/2026",
+        },
+    }
 
 
 def api_body(action: Action, signing_due: date) -> dict[str, Any]:
@@ -306,6 +332,7 @@ class Walk:
         url = route.replace("{cycle_id}", self.cycle).replace("{regency_code}", code)
         url = url.replace("{number}", "1") + ("?from=1&to=1" if url.endswith("/diff") else "")
         url = url.replace("{office}", "bpbd_head").replace("{code}", UNKNOWN_CODE)
+        url = url.replace("{assignment_id}", "1")
         if url == "/search":
             url += "?q=kupang"  # both regencies' names hold it
         if "/sign/certified/" in url:
@@ -410,6 +437,8 @@ async def try_reads(walk: Walk) -> None:
             walk.signed_out(key, response)
         elif rule is Rule.PROVINCE and user in REGENCY:
             walk.refused(key, response, 403, "may not do this")
+        elif rule is Rule.COORDINATOR and user != "koordinator":
+            walk.refused(key, response, 403, "needs coordinator")
         elif rule is Rule.READ and not covers(user, code):
             walk.refused(key, response, 403, f"acts for regency {OWN} only")
             assert stages[code].value not in response.text, where
@@ -544,12 +573,17 @@ async def try_coordinating(walk: Walk) -> None:
     cycles = len((await walk.call("manajer", "GET", "/cycles")).json())
     bodies = coordinator_bodies(walk.year)
     for (method, route), rule in MATRIX.items():
-        if rule is not Rule.COORDINATOR:
+        if rule is not Rule.COORDINATOR or method == "GET":  # GETs: try_reads
             continue
         for user in (None, *USERS):
             if user == "koordinator":
                 continue
-            response = await walk.call(user, method, route, json=bodies[route])
+            if (method, route) in walk.pages:
+                # A page form, well formed and with its CSRF token: refused for who sent it.
+                csrf = {"csrf": csrf_token(walk.secret(user))} if user else {}
+                response = await walk.call(user, method, route, data=bodies[route] | csrf)
+            else:
+                response = await walk.call(user, method, route, json=bodies[route])
             if user is None:
                 walk.signed_out((method, route), response)
             else:
