@@ -64,6 +64,8 @@ class RegencyOffices:
     agency: str
     """The planning agency's name today."""
     signatories: list[m.UserAccount]
+    names: dict[str, str]
+    """The full name of each signatory by username, as the desk shows assignments."""
 
 
 def recorded_titles(session: Session, regency_code: str) -> list[RecordedTitle]:
@@ -95,14 +97,16 @@ def regency_offices(
                 gaps=gaps(mine, office, today, today + GAP_HORIZON) if mine else [],
             )
         )
+    signatories = [
+        u for u in people.list_users(session, regency_code=code) if u.role == Role.SIGNATORY
+    ]
     return RegencyOffices(
         regency=regency,
         offices=views,
         titles=list(offices.regency_titles(session, regency_code=code)),
         agency=title_on(regency, PLANNING_AGENCY, today, titles),
-        signatories=[
-            u for u in people.list_users(session, regency_code=code) if u.role == Role.SIGNATORY
-        ],
+        signatories=signatories,
+        names={u.username: u.full_name for u in signatories},
     )
 
 

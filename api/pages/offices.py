@@ -239,7 +239,6 @@ def assign(
     try:
         offices.assign(session, who.user, assignment, now=runtime.clock())
     except Refusal as refused:
-        session.rollback()
         return _desk(
             who,
             session,
@@ -275,7 +274,6 @@ def end_assignment(
     try:
         offices.end_assignment(session, who.user, assignment_id, day, code, now=runtime.clock())
     except Refusal as refused:
-        session.rollback()
         return _desk(
             who, session, runtime, code, status=409, error=refusal_words(who.page, refused)
         )
@@ -299,7 +297,6 @@ def withdraw_assignment(
     try:
         offices.withdraw_assignment(session, who.user, assignment_id, code, now=runtime.clock())
     except Refusal as refused:
-        session.rollback()
         return _desk(
             who, session, runtime, code, status=404, error=refusal_words(who.page, refused)
         )
