@@ -110,6 +110,16 @@ def regency_offices(
     )
 
 
+def office_title(session: Session, regency_code: str, office: str, on: date) -> str:
+    """An office's title in a regency on day `on` (as recorded, else the catalog's); the
+    office's own name if the catalog has no title for it."""
+    regency = load_catalog().get(regency_code)
+    try:
+        return title_on(regency, office, on, recorded_titles(session, regency.kemendagri_code))
+    except (ValueError, LookupError):
+        return office
+
+
 def assign(
     session: Session, user: AuthUser, assignment: Assignment, *, now: datetime
 ) -> m.OfficeAssignment:

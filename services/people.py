@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from db import models as m
 from db import people
+from domain.calendar import wita_date
 from domain.roles import Actor
-from services.access import AuthUser
+from services.access import AuthUser, as_signer
 from services.errors import Conflict, NotFound
 from services.signin import revoke_all_tokens
 
@@ -27,9 +28,15 @@ def list_people(session: Session, regency_code: str | None = None) -> Sequence[m
 
 
 def find_person(session: Session, username: str) -> AuthUser | None:
-    """The active person with this username; None if there is none."""
+    """The active person with this username; None if there is none.
+
+    A signatory comes with the office and acting status they hold today (WITA), as
+    `services.access.signing_office` resolves them from the assignments in force.
+    """
     user = people.get_user(session, username=username)
-    return AuthUser.of(user) if user is not None else None
+    if user is None:
+        return None
+    return as_signer(session, AuthUser.of(user), wita_date(datetime.now(UTC)))
 
 
 def get_person(session: Session, username: str) -> AuthUser:

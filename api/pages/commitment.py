@@ -44,7 +44,6 @@ from api.pages.base import (
     to_login,
 )
 from domain.calendar import WITA
-from domain.catalog import Office, load_catalog
 from domain.display import Language
 from domain.reports import ProgressStatus, ReportState
 from domain.stages import Action, Stage
@@ -53,6 +52,7 @@ from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.database import transaction
 from services.errors import ActionRefused, Conflict, OutOfScope
+from services.offices import office_title
 from services.schemas import (
     QuarterIn,
     ReasonIn,
@@ -114,7 +114,7 @@ def render_commitment(
         open_round=open_round,
         open_comments=sum(1 for c in record.comments if c.round == open_round),
         signatures=record.signatures,
-        signatories=signatories(record),
+        signatories=signatories(session, record),
         ordered_signing=bool(_spec(record).get("ordered_signing")),
         reports=record.reports,
         audit=record.audit,
@@ -161,7 +161,7 @@ class Signatory:
     signs_next: bool
 
 
-def signatories(record: commitments.CommitmentRecord) -> list[Signatory]:
+def signatories(session: Session, record: commitments.CommitmentRecord) -> list[Signatory]:
     """The offices that sign the approved plan, in the cycle's order, signed or not yet.
 
     Titles of offices still to sign are the ones in force today (WITA); a signature
@@ -174,7 +174,6 @@ def signatories(record: commitments.CommitmentRecord) -> list[Signatory]:
     offices: list[str] = list(spec.get("signatories", ()))
     signed = {s.office: s for s in record.signatures if s.document_hash == row.document_hash}
     pending = [office for office in offices if office not in signed]
-    regency = load_catalog().get(row.regency_code)
     today = datetime.now(WITA).date()
     found = []
     for office in offices:
@@ -182,10 +181,7 @@ def signatories(record: commitments.CommitmentRecord) -> list[Signatory]:
         if signature is not None:
             title = signature.title
         else:
-            try:
-                title = regency.title_of(Office(office), today)
-            except (ValueError, LookupError):
-                title = office
+            title = office_title(session, row.regency_code, office, today)
         # Only an ordered cycle has a next signatory; otherwise any pending office may sign.
         next_one = bool(spec.get("ordered_signing")) and bool(pending) and pending[0] == office
         found.append(Signatory(office, title, signature, next_one))
