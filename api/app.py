@@ -18,6 +18,8 @@ from api.pages.commitment import router as commitment_page_router
 from api.pages.document import router as document_router
 from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
+from api.pages.password import router as password_router
+from api.pages.people import router as people_router
 from api.pages.signing import router as signing_page_router
 from api.pages.verify import router as verify_router
 from api.routes import auth, commitments, cycles, exports, health, me, overdue
@@ -74,4 +76,6 @@ def create_app(
     app.include_router(joint_router)
     app.include_router(manager_router)
     app.include_router(verify_router)
+    app.include_router(people_router)
+    app.include_router(password_router)
     return app
