@@ -19,6 +19,8 @@ from api.pages.document import router as document_router
 from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
 from api.pages.offices import router as offices_router
+from api.pages.password import router as password_router
+from api.pages.people import router as people_router
 from api.pages.signing import router as signing_page_router
 from api.pages.verify import router as verify_router
 from api.routes import auth, commitments, cycles, exports, health, me, overdue
@@ -76,4 +78,6 @@ def create_app(
     app.include_router(manager_router)
     app.include_router(offices_router)
     app.include_router(verify_router)
+    app.include_router(people_router)
+    app.include_router(password_router)
     return app

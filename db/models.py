@@ -93,7 +93,9 @@ class UserAccount(Base):
     tasks_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     """When the person last opened their task list: tasks that arose later are unread."""
     pangkat: Mapped[str | None] = mapped_column(String(64), default=None)
+    """Pangkat/golongan as printed, e.g. "Pembina Tk. I (IV/b)" (domain.nip.pangkat_ladder)."""
     jabatan: Mapped[str | None] = mapped_column(String(200), default=None)
+    """The position held, free text, e.g. "Kepala Bidang Kedaruratan"."""
 
     __table_args__ = (Index("ix_user_account_role_regency", "role", "regency_code"),)
 
@@ -462,3 +464,40 @@ class IdempotentRequest(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+
+class AccountEvent(Base):
+    """Append-only history of a person's account: added, invited, reset, deactivated, ...
+
+    Kept apart from the cycles' hash-chained audit trail: accounts belong to no cycle.
+    """
+
+    __tablename__ = "account_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    """The username of who acted; the subject's own for what they did themselves."""
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    """The username of the account the event is about."""
+    details: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index("ix_account_event_subject_occurred", "subject", "occurred_at"),)
+
+
+class PasswordReset(Base):
+    """A set-password link (a reset or an invitation), stored only as its token's SHA-256."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    """"reset" (asked for, or by a coordinator) or "invite" (a new account)."""
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_password_reset_user_id", "user_id"),)

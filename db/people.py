@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db import models as m
@@ -40,6 +40,8 @@ def add_user(
     nip: str | None = None,
     language: str = "id",
     now: datetime,
+    pangkat: str | None = None,
+    jabatan: str | None = None,
 ) -> m.UserAccount:
     """Create a user account."""
     user = m.UserAccount(
@@ -54,6 +56,8 @@ def add_user(
         language=language,
         active=True,
         created_at=now,
+        pangkat=pangkat,
+        jabatan=jabatan,
     )
     session.add(user)
     session.flush()
@@ -302,3 +306,153 @@ def forget_login_failures(session: Session, *, ids: Sequence[int]) -> None:
 def clear_login_failures(session: Session, *, key: str) -> None:
     """Forget the failed sign-ins under a key (after a successful one)."""
     session.execute(delete(m.LoginFailure).where(m.LoginFailure.key == key))
+
+
+# --- the people desk: finding accounts, their history, set-password links -------------
+
+
+def get_account(session: Session, *, username: str) -> m.UserAccount | None:
+    """The account with this username, active or not."""
+    return session.scalar(select(m.UserAccount).where(m.UserAccount.username == username))
+
+
+def find_active_by_login(session: Session, *, identifier: str) -> m.UserAccount | None:
+    """The active account whose username or email (either case) is `identifier`, if exactly one."""
+    wanted = identifier.strip().lower()
+    found = session.scalars(
+        select(m.UserAccount)
+        .where(
+            m.UserAccount.active.is_(True),
+            or_(
+                func.lower(m.UserAccount.username) == wanted,
+                func.lower(m.UserAccount.email) == wanted,
+            ),
+        )
+        .limit(2)
+    ).all()
+    return found[0] if len(found) == 1 else None
+
+
+def taken_usernames(session: Session, *, usernames: Sequence[str]) -> set[str]:
+    """Which of the usernames (lowercase) an account, active or not, already has."""
+    wanted = {u.lower() for u in usernames}
+    if not wanted:
+        return set()
+    query = select(func.lower(m.UserAccount.username)).where(
+        func.lower(m.UserAccount.username).in_(wanted)
+    )
+    return set(session.scalars(query))
+
+
+def taken_emails(session: Session, *, emails: Sequence[str]) -> set[str]:
+    """Which of the emails (lowercase) an active account already has."""
+    wanted = {e.lower() for e in emails}
+    if not wanted:
+        return set()
+    query = select(func.lower(m.UserAccount.email)).where(
+        m.UserAccount.active.is_(True), func.lower(m.UserAccount.email).in_(wanted)
+    )
+    return set(session.scalars(query))
+
+
+def search_accounts(
+    session: Session, *, text: str = "", regency_codes: Sequence[str] = (), limit: int = 500
+) -> Sequence[m.UserAccount]:
+    """Accounts, active or not, whose name, username, NIP or email holds `text`, or whose
+    regency is one of `regency_codes`; all of them when both are empty. By regency, then
+    username."""
+    query = select(m.UserAccount)
+    wanted = text.strip().lower()
+    if wanted or regency_codes:
+        like = f"%{wanted.replace(' ', '')}%" if wanted.replace(" ", "").isdigit() else None
+        matches = []
+        if wanted:
+            pattern = f"%{wanted}%"
+            matches += [
+                func.lower(m.UserAccount.full_name).like(pattern),
+                func.lower(m.UserAccount.username).like(pattern),
+                func.lower(m.UserAccount.email).like(pattern),
+            ]
+        if like is not None:
+            matches.append(m.UserAccount.nip.like(like))
+        if regency_codes:
+            matches.append(m.UserAccount.regency_code.in_(list(regency_codes)))
+        query = query.where(or_(*matches))
+    order = (m.UserAccount.regency_code, m.UserAccount.username)
+    return session.scalars(query.order_by(*order).limit(limit)).all()
+
+
+def record_account_event(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    now: datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one event to an account's history (never changed afterwards)."""
+    session.add(
+        m.AccountEvent(
+            occurred_at=now, actor=actor, action=action, subject=subject, details=details or {}
+        )
+    )
+    session.flush()
+
+
+def account_events(session: Session, *, subject: str) -> Sequence[m.AccountEvent]:
+    """An account's history, newest first."""
+    query = select(m.AccountEvent).where(m.AccountEvent.subject == subject)
+    return session.scalars(
+        query.order_by(m.AccountEvent.occurred_at.desc(), m.AccountEvent.id.desc())
+    ).all()
+
+
+def create_password_reset(
+    session: Session, *, user_id: int, purpose: str, now: datetime, lifetime: timedelta
+) -> str:
+    """Issue a single-use set-password token (its text is returned once, its digest kept)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        m.PasswordReset(
+            token_digest=token_digest(token),
+            user_id=user_id,
+            purpose=purpose,
+            created_at=now,
+            expires_at=now + lifetime,
+            used_at=None,
+        )
+    )
+    session.flush()
+    return token
+
+
+def usable_password_reset(
+    session: Session, *, token: str, now: datetime
+) -> tuple[m.PasswordReset, m.UserAccount] | None:
+    """The unused, unexpired link of this token and its active account; None otherwise."""
+    row = session.scalar(
+        select(m.PasswordReset).where(m.PasswordReset.token_digest == token_digest(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    user = get_active_user_by_id(session, user_id=row.user_id)
+    return (row, user) if user is not None else None
+
+
+def use_password_resets(session: Session, *, user_id: int, now: datetime) -> int:
+    """Mark every unused set-password link of a person used (one was, the rest are void)."""
+    used = session.execute(
+        update(m.PasswordReset)
+        .where(m.PasswordReset.user_id == user_id, m.PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(used, "rowcount", 0) or 0)
+
+
+def clear_password(session: Session, *, user_id: int) -> None:
+    """Forget a person's password hash: they sign in again only after setting a new one."""
+    session.execute(
+        update(m.UserAccount).where(m.UserAccount.id == user_id).values(password_hash=None)
+    )

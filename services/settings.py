@@ -78,6 +78,16 @@ class Settings(BaseSettings):
 
     digest_window_minutes: int = Field(default=15, ge=1, le=720)
 
+    # A set-password link mailed on request (or by a coordinator's reset) lives this long;
+    # one mailed with a new account (an invitation) lives longer: people read mail late.
+    password_reset_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    invitation_hours: int = Field(default=72, ge=1, le=30 * 24)
+    # Set-password links one username or email may ask for in login_window_minutes (a
+    # client address: four times as many); beyond, the page asks to wait.
+    password_reset_max_requests: int = Field(default=3, ge=1, le=100)
+    # The largest list of people a coordinator may upload at once (XLSX or CSV).
+    people_import_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+
     # BSrE's Esign Client Service for certified electronic signatures (TTE); unset: off.
     bsre_url: str | None = None
     bsre_username: str = ""

@@ -70,16 +70,24 @@ def set_password(
 ) -> bool:
     """Hash and store a person's password and revoke all their tokens and page sessions.
 
-    False if there is no such active person. There is no audit table for people (the
-    audit trail is per cycle, hash-chained), so the reset is logged, with `actor`,
-    on this module's logger at INFO.
+    False if there is no such active person. The change is appended to the account's
+    history (`account_event`) with `actor`, and logged on this module's logger at INFO.
     """
     hashed = hash_password(password)
     user = people.get_user(session, username=username)
     if user is None:
         return False
     people.set_password(session, username=username, password_hash=hashed)
-    revoked = people.revoke_user_tokens(session, user_id=user.id, now=now or datetime.now(UTC))
+    moment = now or datetime.now(UTC)
+    revoked = people.revoke_user_tokens(session, user_id=user.id, now=moment)
+    people.record_account_event(
+        session,
+        actor=actor,
+        action="password_set",
+        subject=username,
+        now=moment,
+        details={"via": "set_password", "revoked_tokens": revoked},
+    )
     log.info("password of %s reset by %s; revoked %d tokens", username, actor, revoked)
     return True
 

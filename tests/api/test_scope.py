@@ -166,6 +166,21 @@ MATRIX: dict[tuple[str, str], Rule] = {
     **{("GET", C + read): Rule.READ for read in READS},
     **{("POST", f"{C}/{suffix}"): Rule.ACTION for suffix in API_ACTIONS},
     ("POST", PAGE_FORM): Rule.ACTION,
+    # The people desk (coordinators are the administrators) and set-password links.
+    ("GET", "/people"): Rule.COORDINATOR,
+    ("GET", "/people/new"): Rule.COORDINATOR,
+    ("POST", "/people/new"): Rule.COORDINATOR,
+    ("GET", "/people/import"): Rule.COORDINATOR,
+    ("POST", "/people/import"): Rule.COORDINATOR,
+    ("GET", "/people/import/template.{fmt}"): Rule.COORDINATOR,
+    ("POST", "/people/import/confirm"): Rule.COORDINATOR,
+    ("GET", "/people/{username}"): Rule.COORDINATOR,
+    ("POST", "/people/{username}/reset-password"): Rule.COORDINATOR,
+    ("POST", "/people/{username}/deactivate"): Rule.COORDINATOR,
+    ("GET", "/password/forgot"): Rule.PUBLIC,
+    ("POST", "/password/forgot"): Rule.PUBLIC,
+    ("GET", "/password/reset/{token}"): Rule.LOOKUP,
+    ("POST", "/password/reset/{token}"): Rule.LOOKUP,
 }
 
 _COORDINATING = {("koordinator", Action.EXTEND_DEADLINE), ("koordinator", Action.WITHDRAW)}
@@ -229,6 +244,11 @@ def coordinator_bodies(year: int) -> dict[str, dict[str, Any]]:
             "valid_from": f"{year}-01-02",
             "source": "Perda 1/2026",
         },
+        "/people/new": {"full_name": "Orang Baru", "username": "baru", "role": "manager"},
+        "/people/import": {},
+        "/people/import/confirm": {"sha256": "0" * 64},
+        "/people/{username}/reset-password": {},
+        "/people/{username}/deactivate": {"confirm": "ya"},
     }
 
 
@@ -333,6 +353,7 @@ class Walk:
         url = url.replace("{number}", "1") + ("?from=1&to=1" if url.endswith("/diff") else "")
         url = url.replace("{office}", "bpbd_head").replace("{code}", UNKNOWN_CODE)
         url = url.replace("{assignment_id}", "1")
+        url = url.replace("{username}", "operator-5301").replace("{token}", UNKNOWN_CODE)
         if url == "/search":
             url += "?q=kupang"  # both regencies' names hold it
         if "/sign/certified/" in url:
@@ -512,6 +533,12 @@ async def try_signing_with_files(walk: Walk) -> None:
         for user, code in product((None, *USERS), (OWN, OTHER))
     )
     for user in (None, *USERS):
+        # A set-password link nobody was given: 404, signed in or not, and nothing changes.
+        unknown = await walk.call(
+            user, "POST", "/password/reset/{token}", data={"password": "x" * 12, "again": "x" * 12}
+        )
+        assert unknown.status_code == 404, (user, unknown.status_code)
+    for user in (None, *USERS):
         key = "/verify/{code}/file"
         checked = await walk.call(user, "POST", key, files={"file": ("x.pdf", b"%PDF-", "a/b")})
         assert checked.status_code == 404, (user, checked.status_code)
@@ -610,6 +637,19 @@ async def try_sessions(walk: Walk) -> None:
         headers={"Cookie": f"{LOGIN_COOKIE}={nonce}"},
     )
     assert signed_in.status_code == 303 and SESSION_COOKIE in signed_in.headers["set-cookie"]
+    walk.api.http.cookies.clear()
+    # Asking for a set-password link: the same neutral answer for anyone, known or not.
+    for identifier in ("operator-5301", "nobody@example.invalid"):
+        form = await walk.call(None, "GET", "/password/forgot")
+        nonce = hidden(form.text, "login_nonce")
+        asked = await walk.call(
+            None,
+            "POST",
+            "/password/forgot",
+            data={"identifier": identifier, "login_nonce": nonce},
+            headers={"Cookie": f"{LOGIN_COOKIE}={nonce}"},
+        )
+        assert asked.status_code == 200 and "Bila ada akun" in asked.text, asked.text[:300]
     walk.api.http.cookies.clear()
 
     walk.signed_out(("DELETE", "/auth/token"), await walk.call(None, "DELETE", "/auth/token"))
