@@ -149,6 +149,15 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", C + "/page/sign-certified"): Rule.SIGN_WITH_FILE,
     ("POST", "/cycles"): Rule.COORDINATOR,
     ("POST", "/cycles/{cycle_id}/cancel"): Rule.COORDINATOR,
+    # The coordinator's cycle pages (api/pages/cycles.py): another role's form is refused
+    # before it is read.
+    ("GET", "/cycles/new"): Rule.COORDINATOR,
+    ("POST", "/cycles/new/preview"): Rule.COORDINATOR,
+    ("POST", "/cycles/new"): Rule.COORDINATOR,
+    ("GET", "/cycles/{cycle_id}/manage"): Rule.COORDINATOR,
+    ("POST", "/cycles/{cycle_id}/manage/extend"): Rule.COORDINATOR,
+    ("POST", "/cycles/{cycle_id}/manage/withdraw"): Rule.COORDINATOR,
+    ("POST", "/cycles/{cycle_id}/manage/cancel"): Rule.COORDINATOR,
     ("GET", "/cycles/{cycle_id}/audit"): Rule.PROVINCE,
     ("GET", "/cycles/{cycle_id}/commitments"): Rule.OWN_ROWS,
     ("GET", "/cycles/{cycle_id}/board"): Rule.OWN_ROWS,
@@ -203,7 +212,18 @@ FORMS: dict[Action, dict[str, Any]] = {
 def coordinator_bodies(year: int) -> dict[str, dict[str, Any]]:
     """A well-formed body for each coordinator-only route."""
     start = {"cycle_id": "lain", "name": "Rakor", "year": year, "regency_codes": [OWN]}
-    return {"/cycles": start, "/cycles/{cycle_id}/cancel": {"reason": "Ditunda"}}
+    # The pages' forms, as the form fields they read.
+    form = {"name": "Rakor", "year": str(year), "cycle_id": "lain", "regency": OWN}
+    extend = {"regency": OWN, "key": "drafting", "until": f"{year}-12-31", "reason": "Banjir"}
+    return {
+        "/cycles": start,
+        "/cycles/{cycle_id}/cancel": {"reason": "Ditunda"},
+        "/cycles/new/preview": form,
+        "/cycles/new": {**form, "step": "start"},
+        "/cycles/{cycle_id}/manage/extend": {**extend, "confirmed": "1"},
+        "/cycles/{cycle_id}/manage/withdraw": {"regency": OTHER, "reason": "x", "confirmed": "1"},
+        "/cycles/{cycle_id}/manage/cancel": {"reason": "Ditunda", "confirmed": "1"},
+    }
 
 
 def api_body(action: Action, signing_due: date) -> dict[str, Any]:
@@ -410,6 +430,8 @@ async def try_reads(walk: Walk) -> None:
             walk.signed_out(key, response)
         elif rule is Rule.PROVINCE and user in REGENCY:
             walk.refused(key, response, 403, "may not do this")
+        elif rule is Rule.COORDINATOR and user != "koordinator":
+            walk.refused(key, response, 403, "needs coordinator")
         elif rule is Rule.READ and not covers(user, code):
             walk.refused(key, response, 403, f"acts for regency {OWN} only")
             assert stages[code].value not in response.text, where
@@ -544,12 +566,17 @@ async def try_coordinating(walk: Walk) -> None:
     cycles = len((await walk.call("manajer", "GET", "/cycles")).json())
     bodies = coordinator_bodies(walk.year)
     for (method, route), rule in MATRIX.items():
-        if rule is not Rule.COORDINATOR:
-            continue
+        if rule is not Rule.COORDINATOR or method != "POST":
+            continue  # the coordinator's pages are read with the other GET routes
         for user in (None, *USERS):
             if user == "koordinator":
                 continue
-            response = await walk.call(user, method, route, json=bodies[route])
+            if (method, route) in walk.pages:
+                # A page form, with the user's own CSRF token: refused for who they are.
+                csrf = {"csrf": csrf_token(walk.secret(user))} if user else {}
+                response = await walk.call(user, method, route, data=bodies[route] | csrf)
+            else:
+                response = await walk.call(user, method, route, json=bodies[route])
             if user is None:
                 walk.signed_out((method, route), response)
             else:
