@@ -15,6 +15,7 @@ from api.limits import BodyLimit
 from api.pages import router as pages_router
 from api.pages.base import PageAnswer, answer_page
 from api.pages.commitment import router as commitment_page_router
+from api.pages.cycles import router as cycle_pages_router
 from api.pages.document import router as document_router
 from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
@@ -66,6 +67,8 @@ def create_app(
     # Pages and JSON shrink to a fifth over gzip: what a phone on a slow link waits for.
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.include_router(health.router)
+    # Before the JSON routes, whose GET /cycles/{cycle_id} would take GET /cycles/new.
+    app.include_router(cycle_pages_router)
 
     for module in (auth, me, cycles, commitments, overdue, exports):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)

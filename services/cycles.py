@@ -8,27 +8,38 @@ and role for the JSON API and the pages.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from db import mail, reads
 from db import models as m
 from db.session import transaction
+from domain.calendar import load_calendar
 from domain.catalog import Regency, load_catalog
-from domain.commitment import commitment_id
+from domain.commitment import DeadlineKey, commitment_id
 from domain.cycle import CancelCycle, CycleSpec, CycleStatus
 from domain.errors import ScheduleError
 from domain.roles import Role
-from domain.schedule import default_schedule
-from domain.stages import Stage
+from domain.schedule import (
+    DueRule,
+    FixedDate,
+    QuarterRule,
+    ScheduleSpec,
+    default_schedule,
+    due_date,
+    quarter_end,
+)
+from domain.stages import Action, Stage
 from services import actions
 from services.access import AuthUser, require_role
 from services.commitments import CommitmentRef
 from services.errors import Conflict, NotFound
-from services.schemas import StartCycleIn, StartedOut
+from services.schemas import ActionOut, ExtendIn, StartCycleIn, StartedOut, WithdrawIn
 from services.settings import Settings
 
 CycleRecord = m.Cycle
@@ -248,3 +259,140 @@ async def cancel_cycle(
     return await actions.cancel_cycle(
         client, cycle_id, CancelCycle(actor=user.actor(), reason=reason)
     )
+
+
+# --- a coordinator's work on a running cycle (the pages' "manage a cycle") ---------------
+
+COORDINATOR_ACTIONS = ("extend_deadline", "withdraw")
+"""The audit actions a coordinator takes on one commitment, as recorded."""
+
+
+def coordinator_history(session: Session, user: AuthUser, cycle_id: str) -> list[m.AuditEvent]:
+    """The cycle's own events (started, cancelled, completed) and the extensions and
+    withdrawals of its commitments, oldest first (coordinator)."""
+    require_role(user, Role.COORDINATOR)
+    own = f"cycle:{cycle_id}"
+    return [
+        row
+        for row in cycle_audit(session, user, cycle_id)
+        if row.stream == own or row.action in COORDINATOR_ACTIONS
+    ]
+
+
+def _coordinated(
+    sessions: sessionmaker[Session], user: AuthUser, cycle_id: str, codes: Sequence[str]
+) -> list[CommitmentRef]:
+    """The commitments of the listed regencies in a cycle, for a coordinator.
+
+    OutOfScope for any other role; NotFound for an unknown cycle or a regency it lacks.
+    """
+    require_role(user, Role.COORDINATOR)
+    with transaction(sessions) as session:
+        get_cycle(session, cycle_id)
+        return [find_cycle_commitment(session, cycle_id, code).ref for code in codes]
+
+
+async def _outcome(
+    client: Client, ref: CommitmentRef, action: Action, request: BaseModel
+) -> ActionOut | Conflict:
+    try:
+        return await actions.take(client, ref, action, request)
+    except Conflict as refused:  # the workflow's refusal, or a commitment already ended
+        return refused
+
+
+async def extend_deadlines(
+    client: Client,
+    sessions: sessionmaker[Session],
+    user: AuthUser,
+    cycle_id: str,
+    codes: Sequence[str],
+    key: DeadlineKey,
+    until: date,
+    reason: str,
+) -> dict[str, ActionOut | Conflict]:
+    """Move one deadline of each listed regency to `until` with one reason (coordinator).
+
+    Each regency answers for itself: the accepted action, or the refusal (its code and
+    parameters, for the reader's language), so one refusal never stops the others.
+    """
+    body = ExtendIn(key=key, until=until, reason=reason)
+    request = actions.request_for(Action.EXTEND_DEADLINE, user, body)
+    refs = _coordinated(sessions, user, cycle_id, codes)
+    outcomes = await asyncio.gather(
+        *(_outcome(client, ref, Action.EXTEND_DEADLINE, request) for ref in refs)
+    )
+    return {ref.regency_code: outcome for ref, outcome in zip(refs, outcomes, strict=True)}
+
+
+async def withdraw_regency(
+    client: Client,
+    sessions: sessionmaker[Session],
+    user: AuthUser,
+    cycle_id: str,
+    code: str,
+    reason: str,
+) -> ActionOut:
+    """Withdraw one regency's commitment from the cycle (coordinator); Conflict if refused."""
+    request = actions.request_for(Action.WITHDRAW, user, WithdrawIn(reason=reason))
+    (ref,) = _coordinated(sessions, user, cycle_id, [code])
+    return await actions.take(client, ref, Action.WITHDRAW, request)
+
+
+# --- a schedule as a form shows it: one date per deadline ------------------------------
+
+SCHEDULE_DATES = (
+    "drafting_due",
+    "signing_due",
+    *(f"q{q}_{part}" for q in (1, 2, 3, 4) for part in ("report_due", "lock")),
+)
+"""The dated deadlines of a schedule, by the names a form gives them."""
+
+
+def schedule_dates(spec: ScheduleSpec, year: int) -> dict[str, date]:
+    """The date each deadline of a schedule's rules falls on in `year` (`SCHEDULE_DATES`)."""
+    calendar = load_calendar(range(year - 1, year + 2))
+    dates = {"drafting_due": spec.drafting_due, "signing_due": spec.signing_due}
+    for number, rule in enumerate(spec.quarters, start=1):
+        end = quarter_end(year, number)
+        dates[f"q{number}_report_due"] = due_date(rule.report_due, end, calendar)
+        dates[f"q{number}_lock"] = due_date(rule.lock, end, calendar)
+    return dates
+
+
+def schedule_of_dates(year: int, dates: Mapping[str, date]) -> ScheduleSpec:
+    """The year's default schedule with these dates (`SCHEDULE_DATES`).
+
+    A quarter's date that is the one the default rule gives keeps the rule (the 20th of
+    the next month, say); another becomes a fixed date. Resolving it (`plan_cycle`) says
+    whether the dates agree with each other.
+    """
+    default = default_schedule(year)
+    by_rule = schedule_dates(default, year)
+
+    def rule(name: str, kept: DueRule) -> DueRule:
+        return kept if dates[name] == by_rule[name] else FixedDate(date=dates[name])
+
+    quarters = [
+        QuarterRule(
+            report_due=rule(f"q{number}_report_due", q.report_due),
+            lock=rule(f"q{number}_lock", q.lock),
+        )
+        for number, q in enumerate(default.quarters, start=1)
+    ]
+    return default.model_copy(
+        update={
+            "drafting_due": dates["drafting_due"],
+            "signing_due": dates["signing_due"],
+            "quarters": quarters,
+        }
+    )
+
+
+def schedule_field(error_field: str) -> str:
+    """The `SCHEDULE_DATES` name of a field `plan_cycle`'s ScheduleError names."""
+    name = error_field.removeprefix("schedule.")
+    if name.startswith("quarters["):
+        index, part = name.removeprefix("quarters[").split("].", 1)
+        return f"q{int(index) + 1}_{part}"
+    return name

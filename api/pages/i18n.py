@@ -32,6 +32,12 @@ TEXT_WORDS = {
     "wrong_credentials": NC_("page.wrong_credentials", "Wrong username or password."),
     "board": NC_("page.board", "Cycle board"),
     "offices_nav": NC_("page.offices_nav", "Officials"),
+    # The coordinator's links in the header, the task list and the sign-in page's link;
+    # the same words as on the pages they lead to (api/pages/cycles.py, people.py, password.py).
+    "start_cycle": NC_("cycles.start", "Start a cycle"),
+    "manage_cycle": NC_("cycles.manage", "Manage the cycle"),
+    "people_nav": NC_("people.nav", "People"),
+    "forgot_password": NC_("password.forgot", "Forgot your password?"),
     "no_cycles": NC_("page.no_cycles", "No commitment cycle yet."),
     "regency": NC_("page.regency", "Regency/city"),
     "stage": NC_("page.stage", "Stage"),

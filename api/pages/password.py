@@ -19,7 +19,6 @@ from api import security
 from api.deps import RuntimeDep, client_address
 from api.pages.base import (
     LOGIN_COOKIE,
-    TEMPLATES,
     LangCookie,
     LangQuery,
     Page,
@@ -78,9 +77,6 @@ WORDS = by_language(
     }
 )
 """The words of these pages (source English, Bahasa Indonesia in the catalogs)."""
-
-# The sign-in page links here ("Lupa kata sandi?"), in the page's language.
-TEMPLATES.globals["password_words"] = WORDS
 
 TOKEN = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 PASSWORD = Annotated[str, Form(max_length=passwords.MAX_PASSWORD_LENGTH + 1)]

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from api import security
 from api.deps import RuntimeDep
-from api.pages.base import TEMPLATES, SignedIn, SignedInDep, refusal_words
+from api.pages.base import SignedIn, SignedInDep, refusal_words
 from domain.calendar import wita_date
 from domain.catalog import Office, load_catalog
 from domain.display import Language
@@ -223,9 +223,6 @@ WORDS = by_language(
     }
 )
 """The people desk's words (source English, Bahasa Indonesia in the catalogs)."""
-
-# The header of every page links coordinators here ("Pengguna"), in the page's language.
-TEMPLATES.globals["people_words"] = WORDS
 
 USERNAME_PATH = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 FIELD = Annotated[str, Form(max_length=400), Printable]

@@ -156,6 +156,15 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/offices/{regency_code}/assignments/{assignment_id}/withdraw"): Rule.COORDINATOR,
     ("POST", "/offices/{regency_code}/titles"): Rule.COORDINATOR,
     ("POST", "/cycles/{cycle_id}/cancel"): Rule.COORDINATOR,
+    # The coordinator's cycle pages (api/pages/cycles.py): another role's form is refused
+    # before it is read.
+    ("GET", "/cycles/new"): Rule.COORDINATOR,
+    ("POST", "/cycles/new/preview"): Rule.COORDINATOR,
+    ("POST", "/cycles/new"): Rule.COORDINATOR,
+    ("GET", "/cycles/{cycle_id}/manage"): Rule.COORDINATOR,
+    ("POST", "/cycles/{cycle_id}/manage/extend"): Rule.COORDINATOR,
+    ("POST", "/cycles/{cycle_id}/manage/withdraw"): Rule.COORDINATOR,
+    ("POST", "/cycles/{cycle_id}/manage/cancel"): Rule.COORDINATOR,
     ("GET", "/cycles/{cycle_id}/audit"): Rule.PROVINCE,
     ("GET", "/cycles/{cycle_id}/commitments"): Rule.OWN_ROWS,
     ("GET", "/cycles/{cycle_id}/board"): Rule.OWN_ROWS,
@@ -225,6 +234,9 @@ FORMS: dict[Action, dict[str, Any]] = {
 def coordinator_bodies(year: int) -> dict[str, dict[str, Any]]:
     """A well-formed body for each coordinator-only route."""
     start = {"cycle_id": "lain", "name": "Rakor", "year": year, "regency_codes": [OWN]}
+    # The pages' forms, as the form fields they read.
+    form = {"name": "Rakor", "year": str(year), "cycle_id": "lain", "regency": OWN}
+    extend = {"regency": OWN, "key": "drafting", "until": f"{year}-12-31", "reason": "Banjir"}
     assignment = {
         "office": "bpbd_head",
         "username": "kalak-5301",
@@ -235,6 +247,11 @@ def coordinator_bodies(year: int) -> dict[str, dict[str, Any]]:
     return {
         "/cycles": start,
         "/cycles/{cycle_id}/cancel": {"reason": "Ditunda"},
+        "/cycles/new/preview": form,
+        "/cycles/new": {**form, "step": "start"},
+        "/cycles/{cycle_id}/manage/extend": {**extend, "confirmed": "1"},
+        "/cycles/{cycle_id}/manage/withdraw": {"regency": OTHER, "reason": "x", "confirmed": "1"},
+        "/cycles/{cycle_id}/manage/cancel": {"reason": "Ditunda", "confirmed": "1"},
         "/offices/{regency_code}/assign": assignment,
         "/offices/{regency_code}/assignments/{assignment_id}/end": {"last_day": f"{year}-12-31"},
         "/offices/{regency_code}/assignments/{assignment_id}/withdraw": {},
@@ -600,13 +617,13 @@ async def try_coordinating(walk: Walk) -> None:
     cycles = len((await walk.call("manajer", "GET", "/cycles")).json())
     bodies = coordinator_bodies(walk.year)
     for (method, route), rule in MATRIX.items():
-        if rule is not Rule.COORDINATOR or method == "GET":  # GETs: try_reads
-            continue
+        if rule is not Rule.COORDINATOR or method != "POST":
+            continue  # the coordinator's pages are read with the other GET routes
         for user in (None, *USERS):
             if user == "koordinator":
                 continue
             if (method, route) in walk.pages:
-                # A page form, well formed and with its CSRF token: refused for who sent it.
+                # A page form, with the user's own CSRF token: refused for who they are.
                 csrf = {"csrf": csrf_token(walk.secret(user))} if user else {}
                 response = await walk.call(user, method, route, data=bodies[route] | csrf)
             else:
