@@ -279,7 +279,7 @@ class RegencyTitle(Base):
 
     Recorded by a coordinator when a regency's own regulation changes it; it holds from
     `valid_from` until a later row of the same kind, and over the catalog's data
-    (`domain.catalog`) from that date on.
+    (`domain.catalog`) from that date on. Rows are only added, never changed.
     """
 
     __tablename__ = "regency_title"
@@ -293,7 +293,7 @@ class RegencyTitle(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime]
 
-    __table_args__ = (UniqueConstraint("regency_code", "kind", "valid_from"),)
+    __table_args__ = (Index("ix_regency_title_regency_code", "regency_code"),)
 
 
 class StoredFile(Base):

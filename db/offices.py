@@ -107,11 +107,12 @@ def withdraw_assignment(session: Session, *, assignment_id: int, now: datetime) 
 
 
 def regency_titles(session: Session, *, regency_code: str) -> Sequence[m.RegencyTitle]:
-    """The titles and agency names a coordinator recorded for a regency, by kind and date."""
+    """The titles and agency names a coordinator recorded for a regency, in the order
+    recorded: rows are never changed, so they are also the history of who recorded what."""
     return session.scalars(
         select(m.RegencyTitle)
         .where(m.RegencyTitle.regency_code == regency_code)
-        .order_by(m.RegencyTitle.kind, m.RegencyTitle.valid_from)
+        .order_by(m.RegencyTitle.id)
     ).all()
 
 
@@ -126,17 +127,17 @@ def add_regency_title(
     recorded_by: str,
     now: datetime,
 ) -> m.RegencyTitle:
-    """Record a title (or agency name) holding from `valid_from`; replaces one of that date."""
-    row = session.scalar(
-        select(m.RegencyTitle).where(
-            m.RegencyTitle.regency_code == regency_code,
-            m.RegencyTitle.kind == kind,
-            m.RegencyTitle.valid_from == valid_from,
-        )
+    """Record a title (or agency name) holding from `valid_from`; one recorded later for
+    the same date corrects it (`domain.offices.title_on`), and both stay."""
+    row = m.RegencyTitle(
+        regency_code=regency_code,
+        kind=kind,
+        title=title,
+        valid_from=valid_from,
+        source=source,
+        recorded_by=recorded_by,
+        recorded_at=now,
     )
-    if row is None:
-        row = m.RegencyTitle(regency_code=regency_code, kind=kind, valid_from=valid_from)
-        session.add(row)
-    row.title, row.source, row.recorded_by, row.recorded_at = title, source, recorded_by, now
+    session.add(row)
     session.flush()
     return row

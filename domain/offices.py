@@ -267,7 +267,7 @@ class RecordedTitle:
 
 
 def title_on(regency: Regency, kind: str, on: date, recorded: Iterable[RecordedTitle]) -> str:
-    """The title of `kind` in the regency on day `on`.
+    """The title of `kind` in the regency on day `on`; `recorded` in the order recorded.
 
     The latest recorded title from on or before that day holds; before the first one,
     the catalog's (`domain/data/regencies.json`), so a regency whose regulation changed
@@ -275,7 +275,8 @@ def title_on(regency: Regency, kind: str, on: date, recorded: Iterable[RecordedT
     """
     held = [r for r in recorded if r.kind == kind and r.valid_from <= on]
     if held:
-        return max(held, key=lambda r: r.valid_from).title
+        # Sorting is stable: of two recorded for one date, the later recorded (a correction).
+        return sorted(held, key=lambda r: r.valid_from)[-1].title
     if kind == PLANNING_AGENCY:
         return regency.agency_on(on)
     return regency.title_of(Office(kind), on)

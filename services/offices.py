@@ -143,6 +143,7 @@ def assign(
     row = offices.add_assignment(
         session, assignment=assignment, user_id=account.id, recorded_by=user.username, now=now
     )
+    _record(session, user, "assigned", assignment.username, row, now)
     log.info(
         "%s assigned %s as %s of %s %s by SK %s",
         user.username,
@@ -182,7 +183,9 @@ def end_assignment(
         )
     offices.end_assignment(session, assignment_id=assignment_id, valid_until=last_day)
     account = session.get(m.UserAccount, row.user_id)
-    return offices.as_assignment(row, account.username if account else "?")
+    username = account.username if account else "?"
+    _record(session, user, "assignment_ended", username, row, now)
+    return offices.as_assignment(row, username)
 
 
 def withdraw_assignment(
@@ -190,8 +193,36 @@ def withdraw_assignment(
 ) -> None:
     """Withdraw an assignment recorded by mistake (coordinator); kept for the record."""
     require_role(user, Role.COORDINATOR)
-    _recorded_assignment(session, assignment_id, regency_code)
+    row = _recorded_assignment(session, assignment_id, regency_code)
     offices.withdraw_assignment(session, assignment_id=assignment_id, now=now)
+    account = session.get(m.UserAccount, row.user_id)
+    _record(session, user, "assignment_withdrawn", account.username if account else "?", row, now)
+
+
+def _record(
+    session: Session,
+    user: AuthUser,
+    action: str,
+    username: str,
+    row: m.OfficeAssignment,
+    now: datetime,
+) -> None:
+    """Put an assignment's change in the assignee's account history (`account_event`)."""
+    people.record_account_event(
+        session,
+        actor=user.username,
+        action=action,
+        subject=username,
+        now=now,
+        details={
+            "regency": row.regency_code,
+            "office": row.office,
+            "acting": row.acting,
+            "sk": row.sk_number,
+            "from": row.valid_from.isoformat() if row.valid_from else None,
+            "until": row.valid_until.isoformat() if row.valid_until else None,
+        },
+    )
 
 
 def record_title(

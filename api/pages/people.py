@@ -217,6 +217,11 @@ WORDS = by_language(
         "event_reset_requested": NC_("people.event_reset_requested", "Set-password link asked for"),
         "event_password_set": NC_("people.event_password_set", "Password set"),
         "event_deactivated": NC_("people.event_deactivated", "Deactivated"),
+        "event_assigned": NC_("people.event_assigned", "Assigned to an office"),
+        "event_assignment_ended": NC_("people.event_assignment_ended", "Assignment ended"),
+        "event_assignment_withdrawn": NC_(
+            "people.event_assignment_withdrawn", "Assignment withdrawn (recorded by mistake)"
+        ),
         "via_import": NC_("people.via_import", "from an imported list"),
         "via_form": NC_("people.via_form", "with the form"),
         "revoked": NC_("people.revoked", "{n} sessions ended"),

@@ -76,6 +76,11 @@ async def test_a_plt_assigned_on_the_pages_signs_and_is_printed_as_plt(
             assert holder == "Plt. Drs. Markus Tefa, M.Si."
             await coordinator.screenshot(f"offices-{width}")
             assert await coordinator.fits_width()
+            # The assignment is in the person's account history, with its SK.
+            history = await (await coordinator.open(f"/people/{PLT}")).inner_text("table.history")
+            assert "Ditugaskan pada jabatan · 53.01 Kepala BPBD (Plt.), SK 800.1.3.3/27" in (
+                history
+            ), history
 
             # The former holder's office is now assigned, and not to them: no signing form.
             former = await sign_in_browser(browser, site, "kalak-5301", PASSWORD, wide)

@@ -58,13 +58,9 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(length=64), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_regency_title")),
-        sa.UniqueConstraint(
-            "regency_code",
-            "kind",
-            "valid_from",
-            name=op.f("uq_regency_title_regency_code_kind_valid_from"),
-        ),
     )
+    with op.batch_alter_table("regency_title", schema=None) as batch_op:
+        batch_op.create_index("ix_regency_title_regency_code", ["regency_code"], unique=False)
     with op.batch_alter_table("signature", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pangkat", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("own_title", sa.String(length=200), nullable=True))
@@ -75,6 +71,8 @@ def downgrade() -> None:
     with op.batch_alter_table("signature", schema=None) as batch_op:
         batch_op.drop_column("own_title")
         batch_op.drop_column("pangkat")
+    with op.batch_alter_table("regency_title", schema=None) as batch_op:
+        batch_op.drop_index("ix_regency_title_regency_code")
     op.drop_table("regency_title")
     with op.batch_alter_table("office_assignment", schema=None) as batch_op:
         batch_op.drop_index("ix_office_assignment_user_id")
