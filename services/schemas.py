@@ -251,6 +251,14 @@ class StartCycleIn(_Body):
     cycle_id: str = Field(pattern=CYCLE_ID_PATTERN)
     name: ShortText
     year: WholeNumber = Field(ge=2000, le=2100)
+
+    @field_validator("cycle_id")
+    @classmethod
+    def _not_a_page(cls, value: str) -> str:
+        # /cycles/new is the coordinator's page: a cycle of that id could not be opened.
+        if value == "new":
+            raise ValueError("'new' is reserved: choose another cycle id")
+        return value
     regency_codes: list[str] = Field(default_factory=list, description="empty: every regency")
     signatories: list[Office] = Field(
         default_factory=lambda: [Office(o) for o in DEFAULT_SIGNATORIES],

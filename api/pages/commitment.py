@@ -9,8 +9,8 @@ as the same Update the API sends. Success redirects back to the page
 field's error (422) and what was typed; a refusal by the workflow shows its
 reason (409). Nothing is written unless the workflow accepts the action.
 
-Coordinators extend deadlines and withdraw regencies through the API or the CLI;
-the page forms cover the regency's and the reviewer's work.
+Coordinators extend deadlines and withdraw regencies on their own pages
+(`api.pages.cycles`); these forms cover the regency's and the reviewer's work.
 
 Each form is read into the same request body the JSON API validates
 (`services.schemas`, through `services.actions.STEPS`), so a page and the API accept
