@@ -19,11 +19,12 @@ from domain import commitment as c
 from domain.calendar import WITA, at_wita
 from domain.catalog import Office, load_catalog
 from domain.offices import Assignment
-from domain.roles import Acting, Role
+from domain.roles import Acting
 from komitmen.demo import sample_plan
 from services import offices
 from services.access import AuthUser
 from tests.harness import until
+from tests.pages.test_pdf import pages_text
 from tests.smtp import SmtpSink
 from tests.workflows.test_turns import KUPANG, address, story
 from workflows.commitment import CommitmentWorkflow
@@ -165,4 +166,11 @@ async def test_an_office_changing_hands_mid_signing(
         assert "Drs. Markus Tefa, M.Si." in text
         assert "Pembina Tk. I (IV/b)" in text
         assert "NIP. 19780315 200501 1 002" in text
-        assert Role.SIGNATORY.value == "signatory"
+        # The PDF prints the same block.
+        pdf = await s.http.get(
+            f"{path}/document.pdf", headers={"Cookie": f"komitmen_session={token}"}
+        )
+        assert pdf.status_code == 200
+        words = " ".join(" ".join(pages_text(pdf.content, "handover-plan")).split())
+        assert "Plt. KEPALA BPBD KABUPATEN KUPANG," in words, words[-600:]
+        assert "Drs. Markus Tefa, M.Si. Pembina Tk. I (IV/b) NIP. 19780315 200501 1 002" in words
