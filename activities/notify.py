@@ -30,8 +30,6 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from activities.mail import Mail, Mailer
-from activities.rendering import MailRenderer
 from db import mail, people, reads
 from db import models as m
 from db.session import transaction
@@ -45,6 +43,8 @@ from domain.commitment import (
 )
 from domain.roles import Actor
 from domain.turns import Turn, page_path
+from mailing.rendering import MailRenderer
+from mailing.transport import Mail, Mailer
 
 
 class ReminderBatch(BaseModel):

@@ -28,8 +28,6 @@ from typing import Any
 
 from temporalio.client import Client
 
-from activities.mail import Mail, SmtpMailer, build_message
-from activities.rendering import MailRenderer
 from bench.common import (
     BenchCli,
     bench_main,
@@ -46,6 +44,8 @@ from domain.cycle import CancelCycle, CycleSpec
 from domain.roles import Actor, Role
 from domain.schedule import compressed_schedule, default_schedule
 from komitmen.devserver import DevServer
+from mailing.rendering import MailRenderer
+from mailing.transport import Mail, SmtpMailer, build_message
 from services.actions import build_cycle_spec, cancel_cycle, start_cycle
 from tests.smtp import Delivery, SmtpSink
 from tests.stack import WorkerProcess, process_env

@@ -5,7 +5,7 @@ Source strings are English and live in the code, each marked with `NC_(context, 
 same English word can be worded differently in Indonesian where it means another thing),
 and in the mail templates of `templates/email/`, as `pgettext(context, text)` and
 `npgettext(context, singular, plural, n)` calls (contexts "mail.…", see
-`activities.rendering`). Babel extracts both (`python -m domain.words extract`: keyword
+`mailing.rendering`). Babel extracts both (`python -m domain.words extract`: keyword
 `NC_:1c,2` in the code, Jinja's extractor in the templates) into
 `domain/locale/messages.pot`, and the translations live in
 `domain/locale/<language>/LC_MESSAGES/messages.po`: Bahasa Indonesia complete, English
@@ -82,9 +82,9 @@ CODE = ("domain", "services", "api", "activities")
 """The packages whose code marks words with `NC_`."""
 
 MAIL_TEMPLATES = "templates/email"
-"""The mail templates, whose words are `pgettext`/`npgettext` calls (`activities.rendering`)."""
+"""The mail templates, whose words are `pgettext`/`npgettext` calls (`mailing.rendering`)."""
 
-# Parsed as `activities.rendering` loads them: i18n extension, trimmed blocks, newstyle.
+# Parsed as `mailing.rendering` loads them: i18n extension, trimmed blocks, newstyle.
 TEMPLATE_OPTIONS = {
     "extensions": "jinja2.ext.i18n",
     "trim_blocks": "true",

@@ -9,12 +9,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.mail import mailer_for
 from activities.notify import Notifier
 from activities.records import Recorder
-from activities.rendering import MailRenderer
 from db.session import session_factory
 from domain.catalog import Catalog, load_catalog
+from mailing.rendering import MailRenderer
+from services.mailer import transport
 from services.settings import Settings
 from workflows.commitment import CommitmentWorkflow
 from workflows.cycle import CycleWorkflow
@@ -54,14 +54,7 @@ def build_worker(
     """
     sessions = session_factory(settings.db_url)
     recorder = Recorder(sessions, catalog or load_catalog())
-    mailer = mailer_for(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_username,
-        settings.smtp_password,
-        settings.smtp_starttls,
-        settings.outbox,
-    )
+    mailer = transport(settings)
     notifier = Notifier(
         sessions, mailer, MailRenderer(), settings.mail_from, public_url=settings.public_base_url
     )

@@ -259,6 +259,7 @@ class StartCycleIn(_Body):
         if value == "new":
             raise ValueError("'new' is reserved: choose another cycle id")
         return value
+
     regency_codes: list[str] = Field(default_factory=list, description="empty: every regency")
     signatories: list[Office] = Field(
         default_factory=lambda: [Office(o) for o in DEFAULT_SIGNATORIES],

@@ -52,6 +52,7 @@ from domain.stages import Stage
 from domain.words import NC_, by_language
 from services import access, cycles
 from services.access import AuthUser, require_role
+from services.cycles import CycleRecord
 from services.database import transaction
 from services.errors import Conflict, NotFound, OutOfScope, Refusal
 from services.runtime import Runtime
@@ -230,20 +231,26 @@ def _coordinator(who: SignedIn) -> None:
 
 @dataclass(frozen=True)
 class Posted:
-    """A coordinator's submitted form, its CSRF token checked."""
+    """A coordinator's submitted form, its CSRF token checked, and the cycle it is about."""
 
     page: Page
     user: AuthUser
     fields: Fields
+    cycle: CycleRecord | None = None
 
 
 async def _posted(
-    request: Request, runtime: Runtime, token: str | None, lang_cookie: str | None
+    request: Request,
+    runtime: Runtime,
+    token: str | None,
+    lang_cookie: str | None,
+    cycle_id: str | None = None,
 ) -> Posted | Response:
-    """The coordinator and their form; or the answer when it goes no further.
+    """The coordinator and their form (and with `cycle_id`, the cycle); or the answer when
+    it goes no further.
 
     Signed out: to sign in. Another role: 403 before the form is read. A form without
-    this session's CSRF token: 403.
+    this session's CSRF token: 403. An unknown cycle: 404.
     """
     page = page_for(request, None, lang_cookie)
     with transaction(runtime.sessions) as session:
@@ -261,7 +268,13 @@ async def _posted(
             fields[name].append(value)
     if not security.same_secret(page.csrf, _first(fields, "csrf")):
         return page.error(user, 403, "form_expired", "")
-    return Posted(page, user, fields)
+    if cycle_id is None:
+        return Posted(page, user, fields)
+    with transaction(runtime.sessions) as session:
+        try:
+            return Posted(page, user, fields, cycles.get_cycle(session, cycle_id))
+        except NotFound:
+            return page.error(user, 404, "not_found", cycle_id)
 
 
 # --- starting a cycle ---------------------------------------------------------------------
@@ -697,16 +710,14 @@ async def extend_deadlines(
     lang_cookie: LangCookie = None,
 ) -> Response:
     """Extend one deadline of the ticked regencies, once confirmed; the result of each."""
-    posted = await _posted(request, runtime, token, lang_cookie)
+    posted = await _posted(request, runtime, token, lang_cookie, cycle_id)
     if isinstance(posted, Response):
         return posted
     page, fields, words = posted.page, posted.fields, WORDS[posted.page.lang]
+    cycle = posted.cycle
+    assert cycle is not None  # asked for by id
+    known = cycles.regency_codes(cycle)
     with transaction(runtime.sessions) as session:
-        try:
-            cycle = cycles.get_cycle(session, cycle_id)
-        except NotFound:
-            return page.error(posted.user, 404, "not_found", cycle_id)
-        known = cycles.regency_codes(cycle)
         still_open = {c.regency_code for c in cycles.open_commitments(session, cycle_id)}
     codes = list(dict.fromkeys(c for c in fields.get("regency", []) if c in known))
     if ALL in fields.get("regency", []):
@@ -780,16 +791,13 @@ async def withdraw_regency(
     lang_cookie: LangCookie = None,
 ) -> Response:
     """Withdraw one regency from the cycle, once confirmed."""
-    posted = await _posted(request, runtime, token, lang_cookie)
+    posted = await _posted(request, runtime, token, lang_cookie, cycle_id)
     if isinstance(posted, Response):
         return posted
     page, fields, words = posted.page, posted.fields, WORDS[posted.page.lang]
-    with transaction(runtime.sessions) as session:
-        try:
-            cycle = cycles.get_cycle(session, cycle_id)
-        except NotFound:
-            return page.error(posted.user, 404, "not_found", cycle_id)
-        known = cycles.regency_codes(cycle)
+    cycle = posted.cycle
+    assert cycle is not None  # asked for by id
+    known = cycles.regency_codes(cycle)
     code = _first(fields, "regency")
     errors: dict[str, str] = {}
     body = None
@@ -836,15 +844,12 @@ async def cancel_cycle(
     lang_cookie: LangCookie = None,
 ) -> Response:
     """Cancel the cycle and every open commitment in it, once confirmed."""
-    posted = await _posted(request, runtime, token, lang_cookie)
+    posted = await _posted(request, runtime, token, lang_cookie, cycle_id)
     if isinstance(posted, Response):
         return posted
     page, fields, words = posted.page, posted.fields, WORDS[posted.page.lang]
-    with transaction(runtime.sessions) as session:
-        try:
-            cycle = cycles.get_cycle(session, cycle_id)
-        except NotFound:
-            return page.error(posted.user, 404, "not_found", cycle_id)
+    cycle = posted.cycle
+    assert cycle is not None  # asked for by id
     try:
         body = _read(posted, CancelCycleIn, reason=_first(fields, "reason"))
     except forms.FormInvalid as invalid:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.mail import (
+from mailing.transport import (
     Mail,
     OutboxMailer,
     SmtpMailer,

@@ -19,9 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.mail import Mail, SmtpMailer
 from activities.notify import ChangeNotice, Notifier, ReminderBatch, ReminderProgress, TurnNotice
-from activities.rendering import MailRenderer
 from db import models as m
 from db import people, records
 from db.session import session_factory, transaction
@@ -46,6 +44,8 @@ from domain.roles import Actor, Role
 from domain.schedule import default_schedule
 from domain.turns import Turn, TurnKind
 from komitmen.demo import sample_plan, seed_demo_users
+from mailing.rendering import MailRenderer
+from mailing.transport import Mail, SmtpMailer
 from services.actions import build_cycle_spec
 from tests.smtp import SmtpSink, free_port
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from activities.rendering import MailRenderer, RenderedMail
 from domain.calendar import WITA
+from mailing.rendering import MailRenderer, RenderedMail
 
 DUE = datetime(2026, 4, 20, 23, 59, tzinfo=WITA)
 PAGE = "https://komitmen.example.org/cycles/rakor-2026/commitments/53.01/page"

@@ -117,9 +117,11 @@ class SmtpMailer:
     async def send(self, mail: Mail) -> None:
         """Send one message; smtplib.SMTPException and OSError propagate to the caller."""
         # smtplib blocks; a worker thread keeps the activity worker's event loop free.
-        await asyncio.to_thread(self._send_blocking, mail)
+        await asyncio.to_thread(self.deliver, mail)
 
-    def _send_blocking(self, mail: Mail) -> None:
+    def deliver(self, mail: Mail) -> None:
+        """Send one message, blocking (for a caller outside an event loop, e.g. a page
+        handler in FastAPI's thread pool); errors propagate as `send`'s do."""
         message = build_message(mail)
         session = self._take()
         try:
@@ -135,6 +137,15 @@ class SmtpMailer:
             raise
         session.sent += 1
         self._give_back(session)
+
+    def close(self) -> None:
+        """End the connections kept for the next message (QUIT, then close)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for session in idle:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                session.smtp.quit()
+            session.smtp.close()
 
     def _take(self) -> _Session:
         """A connection used moments ago, else a new one, greeted and logged in."""
@@ -198,9 +209,13 @@ class OutboxMailer:
 
     async def send(self, mail: Mail) -> None:
         """Write the message atomically; writing the same Message-ID again replaces it."""
-        await asyncio.to_thread(self._write_blocking, mail)
+        await asyncio.to_thread(self.deliver, mail)
 
-    def _write_blocking(self, mail: Mail) -> None:
+    def close(self) -> None:
+        """Nothing is kept open between messages."""
+
+    def deliver(self, mail: Mail) -> None:
+        """Write the message, blocking (as `SmtpMailer.deliver`)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / outbox_filename(mail.message_id)
         data = build_message(mail).as_bytes()
@@ -227,7 +242,7 @@ def mailer_for(
     outbox: Path,
     *,
     use_tls: bool = False,
-) -> Mailer:
+) -> SmtpMailer | OutboxMailer:
     """Return an SmtpMailer when an SMTP host is configured, else an OutboxMailer."""
     if smtp_host:
         return SmtpMailer(
