@@ -38,13 +38,19 @@ class InvalidInput(DomainError, ValueError):
 
 
 class ScheduleError(InvalidInput):
-    """A schedule whose dates contradict each other."""
+    """A schedule whose dates contradict each other.
 
-    def __init__(self, field: str, message: str) -> None:
+    `kind` names the contradiction, so a page words it in its reader's language:
+    outside, signing_before_drafting, report_in_quarter, lock_before_report,
+    report_before_previous, lock_before_previous; `message` is the English sentence.
+    """
+
+    def __init__(self, field: str, message: str, kind: str = "other") -> None:
         super().__init__([FieldError(field, message)])
-        self.args = (field, message)
+        self.args = (field, message, kind)
         self.field = field
         self.message = message
+        self.kind = kind
 
 
 class TransitionRefused(DomainError):

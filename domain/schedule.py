@@ -257,6 +257,7 @@ def resolve_schedule(spec: ScheduleSpec, year: int, calendar: WorkingCalendar) -
             "signing_due",
             f"signing is due {spec.signing_due.isoformat()}, "
             f"before drafting is due {spec.drafting_due.isoformat()}",
+            "signing_before_drafting",
         )
     quarters: list[ResolvedQuarter] = []
     previous: tuple[dt.date, dt.date] | None = None
@@ -274,11 +275,13 @@ def resolve_schedule(spec: ScheduleSpec, year: int, calendar: WorkingCalendar) -
                 f"{field}.report_due",
                 f"{name} report is due {report.isoformat()}, "
                 f"not after the quarter ends on {end.isoformat()}",
+                "report_in_quarter",
             )
         if lock < report:
             raise ScheduleError(
                 f"{field}.lock",
                 f"{name} locks {lock.isoformat()}, before its report is due {report.isoformat()}",
+                "lock_before_report",
             )
         if previous is not None:
             previous_report, previous_lock = previous
@@ -287,12 +290,14 @@ def resolve_schedule(spec: ScheduleSpec, year: int, calendar: WorkingCalendar) -
                     f"{field}.report_due",
                     f"{name} report is due {report.isoformat()}, before the previous "
                     f"quarter's report ({previous_report.isoformat()})",
+                    "report_before_previous",
                 )
             if lock < previous_lock:
                 raise ScheduleError(
                     f"{field}.lock",
                     f"{name} locks {lock.isoformat()}, before the previous quarter "
                     f"locks ({previous_lock.isoformat()})",
+                    "lock_before_previous",
                 )
         previous = (report, lock)
         quarters.append(
@@ -319,7 +324,9 @@ def _within_cycle(field: str, date: dt.date, year: int) -> None:
     # and one near the end of the calendar would overflow the reminder arithmetic.
     if not year - 1 <= date.year <= year + 1:
         raise ScheduleError(
-            field, f"{date.isoformat()} is outside {year - 1}-{year + 1}, the cycle's years"
+            field,
+            f"{date.isoformat()} is outside {year - 1}-{year + 1}, the cycle's years",
+            "outside",
         )
 
 

@@ -210,7 +210,7 @@ def plan_cycle(user: AuthUser, body: StartCycleIn) -> CycleSpec:
         )
     except ScheduleError as bad:
         # The rules name a field of the schedule, which the body holds under "schedule".
-        raise ScheduleError(f"schedule.{bad.field}", bad.message) from None
+        raise ScheduleError(f"schedule.{bad.field}", bad.message, bad.kind) from None
 
 
 RECORDED_WITHIN = 10.0

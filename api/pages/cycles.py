@@ -403,19 +403,9 @@ def schedule_words(refused: ScheduleError, year: int, lang: Language) -> tuple[s
     """The form field a schedule's contradiction is about, and what is wrong, in `lang`."""
     words = WORDS[lang]
     name = cycles.schedule_field(refused.field)
-    message = refused.message
-    if "outside" in message:
-        said = words["date_outside"].format(first=year - 1, last=year + 1)
-    elif name == "signing_due":
-        said = words["signing_before_drafting"]
-    elif name.endswith("report_due"):
-        previous = "previous" in message
-        said = words["report_before_previous" if previous else "report_in_quarter"]
-    elif name.endswith("lock"):
-        said = words["lock_before_previous" if "previous" in message else "lock_before_report"]
-    else:
-        said = words["schedule_other"]
-    return name, said
+    if refused.kind == "outside":
+        return name, words["date_outside"].format(first=year - 1, last=year + 1)
+    return name, words.get(refused.kind, words["schedule_other"])
 
 
 def _today_year() -> int:

@@ -207,9 +207,7 @@ def test_titles_change_per_regency_on_its_own_date() -> None:
         sikka, "bpbd_head", date(2026, 5, 3), recorded
     )
     assert title_on(sikka, "bpbd_head", date(2026, 5, 4), recorded) == "Kepala BPBD Kabupaten Sikka"
-    assert (
-        title_on(kupang, "bpbd_head", date(2026, 5, 4), []) == "Kepala BPBD Kabupaten Kupang"
-    )
+    assert title_on(kupang, "bpbd_head", date(2026, 5, 4), []) == "Kepala BPBD Kabupaten Kupang"
 
 
 def test_the_planning_agency_differs_by_regency_and_date() -> None:

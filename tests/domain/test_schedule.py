@@ -167,6 +167,15 @@ def test_schedule_errors_name_their_field(spec: ScheduleSpec, field: str) -> Non
     assert isinstance(error, ValueError)
     assert error.errors == [FieldError(field, error.message)]
     assert str(error).startswith(f"{field}: ")
+    # Each contradiction is named, so a page words it in its reader's language.
+    assert error.kind in (
+        "outside",
+        "signing_before_drafting",
+        "report_in_quarter",
+        "lock_before_report",
+        "report_before_previous",
+        "lock_before_previous",
+    )
 
 
 def test_schedule_error_message_is_plain() -> None:
@@ -176,6 +185,7 @@ def test_schedule_error_message_is_plain() -> None:
     assert str(caught.value) == (
         "quarters[2].lock: Triwulan III locks 2026-10-10, before its report is due 2026-10-20"
     )
+    assert caught.value.kind == "lock_before_report"
 
 
 def test_signing_on_drafting_day_is_allowed() -> None:
@@ -184,11 +194,12 @@ def test_signing_on_drafting_day_is_allowed() -> None:
 
 
 def test_schedule_error_pickles() -> None:
-    error = ScheduleError("quarters[0].lock", "too early")
+    error = ScheduleError("quarters[0].lock", "too early", "lock_before_report")
     copy = pickle.loads(pickle.dumps(error))
-    assert (copy.field, copy.message, str(copy)) == (
+    assert (copy.field, copy.message, copy.kind, str(copy)) == (
         "quarters[0].lock",
         "too early",
+        "lock_before_report",
         "quarters[0].lock: too early",
     )
 
