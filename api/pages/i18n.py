@@ -164,7 +164,7 @@ TEXT_WORDS = {
     "definitive_holder": NC_("page.definitive_holder", "the definitive office-holder"),
     "acting_on_record": NC_(
         "page.acting_on_record",
-        "(the acting status recorded on your account)",
+        "(by the decree (SK) in force today, recorded by the coordinator)",
     ),
     "decline": NC_("page.decline", "Decline to sign"),
     "reason": NC_("page.reason", "Reason"),
