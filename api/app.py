@@ -24,7 +24,7 @@ from api.pages.password import router as password_router
 from api.pages.people import router as people_router
 from api.pages.signing import router as signing_page_router
 from api.pages.verify import router as verify_router
-from api.routes import auth, commitments, cycles, exports, health, me, overdue
+from api.routes import auth, commitments, cycles, evidence, exports, health, me, overdue
 from services.runtime import ClientFactory, Runtime
 from services.settings import Settings, get_settings
 
@@ -60,7 +60,7 @@ def create_app(
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
-        upload_max_bytes=settings.max_scan_bytes,
+        upload_max_bytes=max(settings.max_scan_bytes, settings.evidence_max_file_bytes),
     )
     # Outermost, so a refused body's 413 carries the headers too.
     app.add_middleware(SecurityHeaders)
@@ -70,7 +70,7 @@ def create_app(
     # Before the JSON routes, whose GET /cycles/{cycle_id} would take GET /cycles/new.
     app.include_router(cycle_pages_router)
 
-    for module in (auth, me, cycles, commitments, overdue, exports):
+    for module in (auth, me, cycles, commitments, evidence, overdue, exports):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(pages_router)
     # Before the commitment page's routes, whose /page/{action} would take /page/sign-wet.

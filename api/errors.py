@@ -7,8 +7,9 @@ services.errors.Refusal        a refusal of the services (`STATUS_OF`):
 ├── Conflict             409   where the target is: its state forbids the request
 │   └── ActionRefused    409   the workflow validator's reason (stage, version, quarter)
 ├── LockedOut            429   too many failed sign-ins; Retry-After says when to try again
-├── FileTooLarge         413   a scan larger than allowed
-├── FileNotAccepted      415   a scan that is not a PDF, PNG or JPEG by its content
+├── FileTooLarge         413   a scan or evidence file larger than allowed
+├── FileNotAccepted      415   a file whose content is not of a kind accepted (or is hostile)
+├── Unprocessable        422   what may not be taken: a file's name, a field the services fill
 ├── ServiceFailed        502   the signing service returned a PDF that does not validate
 └── SignatureRefused     422   the signing service refused the signatory (passphrase, NIK)
 
@@ -48,6 +49,7 @@ from services.errors import (
     Refusal,
     ServiceFailed,
     SignatureRefused,
+    Unprocessable,
     Unauthenticated,
 )
 from services.stored_answers import Replayed
@@ -109,6 +111,7 @@ STATUS_OF: dict[type[Refusal], int] = {
     LockedOut: 429,
     FileTooLarge: 413,
     FileNotAccepted: 415,
+    Unprocessable: 422,
     ServiceFailed: 502,
     SignatureRefused: 422,
 }

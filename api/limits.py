@@ -14,12 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem
 
-UPLOAD_PATHS = ("/sign/wet", "/page/sign-wet")
-"""Routes that take a signed scan: their bodies may be as large as a scan is allowed."""
+UPLOAD_PATHS = ("/sign/wet", "/page/sign-wet", "/evidence", "/page/evidence")
+"""Routes that take a signed scan or an evidence file: their bodies may be as large as
+the larger of the two is allowed."""
 
 
 def takes_upload(path: str) -> bool:
-    """Whether a route takes a scan or a file to check (`/verify/{code}/file`)."""
+    """Whether a route takes a scan, an evidence file or a file to check (`/verify/{code}/file`)."""
     return path.endswith(UPLOAD_PATHS) or (path.startswith("/verify/") and path.endswith("/file"))
 
 

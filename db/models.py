@@ -501,3 +501,40 @@ class PasswordReset(Base):
     used_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_password_reset_user_id", "user_id"),)
+
+
+class EvidenceFile(OfCommitment, Base):
+    """A file attached as evidence (bukti dukung) to one item of one quarter's report.
+
+    The content is a blob kept under its SHA-256 (`evidence.store`); this row is where it
+    is attached, by whom, what it is, and what a photo tells of where and when it was
+    taken. A file attached to a report still open may be removed (`removed_at`, kept
+    for the record); once the report is submitted its hashes are in the report's record.
+    """
+
+    __tablename__ = "evidence_file"
+
+    quarter: Mapped[int]
+    item_position: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int]
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+    taken_at: Mapped[datetime | None]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    distance_km: Mapped[float | None]
+    """How far a photo was taken from the item's location, when both are known."""
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64))
+    phone_sha256: Mapped[str | None] = mapped_column(String(64))
+    derived_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_evidence_file_commitment_id_quarter", "commitment_id", "quarter"),
+        Index("ix_evidence_file_sha256", "sha256"),
+    )

@@ -72,6 +72,12 @@ class RefusalCode(StrEnum):
     PERIOD_REVERSED = "period_reversed"
     ASSIGNMENT_OVERLAP = "assignment_overlap"
     NOT_REGENCY_SIGNATORY = "not_regency_signatory"
+    # Refused when evidence is attached to or removed from a report (`services.evidence`).
+    EVIDENCE_NOT_OPEN = "evidence_not_open"
+    EVIDENCE_REPORT_SUBMITTED = "evidence_report_submitted"
+    EVIDENCE_ITEM_FULL = "evidence_item_full"
+    EVIDENCE_REPORT_FULL = "evidence_report_full"
+    EVIDENCE_LISTED = "evidence_listed"
 
 
 Params = Mapping[str, str | int]
@@ -253,6 +259,26 @@ _WORDS: dict[RefusalCode, Word] = {
         "refusal.assignment_overlap",
         "the period overlaps the assignment of {username} ({mark}, {start} to {end}, SK {sk}); "
         "end that one first",
+    ),
+    RefusalCode.EVIDENCE_NOT_OPEN: NC_(
+        "refusal.evidence_not_open",
+        "evidence is attached to quarterly reports once the plan is signed; quarter {quarter} "
+        "has no report to attach to yet",
+    ),
+    RefusalCode.EVIDENCE_REPORT_SUBMITTED: NC_(
+        "refusal.evidence_report_submitted",
+        "the quarter {quarter} report is {state}: its evidence can no longer change",
+    ),
+    RefusalCode.EVIDENCE_ITEM_FULL: NC_(
+        "refusal.evidence_item_full", "item {item} already has {limit} files, the most allowed"
+    ),
+    RefusalCode.EVIDENCE_REPORT_FULL: NC_(
+        "refusal.evidence_report_full",
+        "the quarter {quarter} report's files would exceed {limit} bytes together",
+    ),
+    RefusalCode.EVIDENCE_LISTED: NC_(
+        "refusal.evidence_listed",
+        "a report lists no files: attach them by uploading, and the report takes them",
     ),
     RefusalCode.NOT_REGENCY_SIGNATORY: NC_(
         "refusal.not_regency_signatory",

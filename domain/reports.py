@@ -53,6 +53,11 @@ class ItemProgress(BaseModel):
         str, StringConstraints(strip_whitespace=True, max_length=4000), Printable
     ] = ""
     evidence: tuple[AnyHttpUrl, ...] = Field(default=(), max_length=20)
+    files: tuple[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")], ...] = Field(
+        default=(), max_length=200
+    )
+    """The SHA-256 of each evidence file attached to the item when the report was
+    submitted (`services.evidence`): set by the services, never by the one reporting."""
 
 
 class QuarterlyReport(BaseModel):

@@ -9,17 +9,20 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.evidence import Deriver
 from activities.notify import Notifier
 from activities.records import Recorder
 from db.session import session_factory
 from domain.catalog import Catalog, load_catalog
 from mailing.rendering import MailRenderer
+from services.evidence import store_of
 from services.mailer import transport
 from services.settings import Settings
 from workflows.commitment import CommitmentWorkflow
 from workflows.cycle import CycleWorkflow
+from workflows.evidence import EvidenceWorkflow
 
-WORKFLOWS = [CycleWorkflow, CommitmentWorkflow]
+WORKFLOWS = [CycleWorkflow, CommitmentWorkflow, EvidenceWorkflow]
 # A worker asked to stop lets running activities finish for this long (they record an
 # event or send one message: seconds), so a rolling restart hands little to retries.
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
@@ -55,6 +58,7 @@ def build_worker(
     sessions = session_factory(settings.db_url)
     recorder = Recorder(sessions, catalog or load_catalog())
     mailer = transport(settings)
+    deriver = Deriver(sessions, store_of(settings, sessions))
     notifier = Notifier(
         sessions, mailer, MailRenderer(), settings.mail_from, public_url=settings.public_base_url
     )
@@ -69,6 +73,7 @@ def build_worker(
             notifier.send_change_notice,
             notifier.send_status_notice,
             notifier.send_turn_notice,
+            deriver.derive_evidence,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=settings.workflow_cache_size,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Generic, TypeVar
@@ -35,7 +35,7 @@ from domain.stages import Action, roles_for
 from services import schemas as s
 from services.access import AuthUser
 from services.commitments import CommitmentRef
-from services.errors import ActionRefused, OutOfScope
+from services.errors import ActionRefused, OutOfScope, Unprocessable
 from services.settings import Settings
 from workflows.commitment import ActionResult, CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
@@ -199,12 +199,20 @@ STEPS: dict[Action, Step[Any]] = {
 }
 
 
-def request_for(action: Action, user: AuthUser, body: BaseModel) -> BaseModel:
+def request_for(
+    action: Action,
+    user: AuthUser,
+    body: BaseModel,
+    *,
+    attached: Mapping[int, tuple[str, ...]] | None = None,
+) -> BaseModel:
     """The workflow's request for a person's action with a validated body.
 
     OutOfScope (403) for who the person is: a role that never takes this action, or
     a signature claiming an acting status (Plt., Plh., Pj., a.n.) other than the one on
     the person's record. Where the commitment stands (409) is the workflow's to say.
+    A report takes, for each item, the evidence `attached` to it then
+    (`services.evidence.attached_hashes`); a body listing files itself is refused (422).
     """
     step = STEPS[action]
     if not isinstance(body, step.body):
@@ -222,7 +230,23 @@ def request_for(action: Action, user: AuthUser, body: BaseModel) -> BaseModel:
             acting=user.acting.value,
             claimed=body.acting.value,
         )
-    return step.request(user, body)
+    request = step.request(user, body)
+    if isinstance(request, c.SubmitReport):
+        if any(item.files for item in request.report.items):
+            raise Unprocessable.coded(RefusalCode.EVIDENCE_LISTED)
+        request = request.model_copy(
+            update={"report": with_files(request.report, attached or {})}
+        )
+    return request
+
+
+def with_files(report: QuarterlyReport, attached: Mapping[int, tuple[str, ...]]) -> QuarterlyReport:
+    """The report with each item carrying the files attached to it: what the record keeps."""
+    items = tuple(
+        item.model_copy(update={"files": attached.get(item.item_position, ())})
+        for item in report.items
+    )
+    return report.model_copy(update={"items": items})
 
 
 async def take(

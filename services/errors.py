@@ -90,6 +90,11 @@ class FileNotAccepted(Refusal):
     """A file handed in is not of a kind accepted; its content decides, not its name."""
 
 
+class Unprocessable(Refusal):
+    """A request well formed but naming what may not be taken (a file's name, a field the
+    services fill themselves)."""
+
+
 class ServiceFailed(Refusal):
     """An outside service answered with something that cannot be accepted."""
 

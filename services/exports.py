@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from db import models as m
+from db import evidence as evidence_records
 from db import reads
 from domain import plan as labels
 from domain import reports as report_labels
@@ -82,6 +83,17 @@ class PlanExport:
     commitment: m.Commitment
     regency: Regency
     items: Sequence[m.ActionItem]
+    evidence: Mapping[int, Sequence[int]] = field(default_factory=dict)
+    """The quarters of each evidence file attached to an item, by item position."""
+    public_url: str = ""
+    """Where people reach Komitmen: the evidence links start here."""
+
+    def evidence_links(self, position: int) -> str:
+        """Links to the ZIPs of the quarters in which the item has evidence, one per line."""
+        base = f"{self.public_url}/cycles/{self.commitment.cycle_id}/commitments"
+        code = self.regency.kemendagri_code
+        quarters = sorted(set(self.evidence.get(position, ())))
+        return "\n".join(f"{base}/{code}/reports/{q}/evidence.zip" for q in quarters)
 
     @property
     def version(self) -> int:
@@ -115,6 +127,8 @@ PLAN_COLUMNS = (
     Column("Pagu (Rp)", 16, "#,##0"),
     Column("Sumber anggaran", 10),
     Column("Lokasi", 28),
+    Column("Bukti dukung (berkas)", 10, "0"),
+    Column("Tautan bukti", 60),
 )
 REKAP_COLUMNS = (
     Column("Kode Kemendagri", 10),
@@ -167,6 +181,8 @@ def action_plan_table(plans: Sequence[PlanExport]) -> Table:
                     _number(item.budget_rp),
                     SOURCE_LABELS[BudgetSource(item.budget_source)],
                     item.location,
+                    len(plan.evidence.get(item.position, ())),
+                    plan.evidence_links(item.position),
                 ]
             )
     return table
@@ -275,16 +291,24 @@ def to_xlsx(table: Table) -> bytes:
     return buffer.getvalue()
 
 
-def action_plans(session: Session, user: AuthUser, cycle_id: str) -> Table:
-    """Every action item of each commitment's approved (else latest) version, in scope."""
+def action_plans(
+    session: Session, user: AuthUser, cycle_id: str, public_url: str = ""
+) -> Table:
+    """Every action item of each commitment's approved (else latest) version, in scope,
+    with how many evidence files its reports carry and links to them."""
     catalog = load_catalog()
     rows = commitments_in_scope(session, user, cycle_id)
     items = reads.items_of_versions(
         session, versions={row.id: exported_version(row) for row in rows}
     )
+    files = evidence_records.quarters_by_item(session, commitment_ids=[row.id for row in rows])
     plans = [
         PlanExport(
-            commitment=row, regency=catalog.get(row.regency_code), items=items.get(row.id, [])
+            commitment=row,
+            regency=catalog.get(row.regency_code),
+            items=items.get(row.id, []),
+            evidence=files.get(row.id, {}),
+            public_url=public_url.rstrip("/"),
         )
         for row in rows
     ]

@@ -13,6 +13,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
 from db.session import session_factory, transaction
+from services.evidence import UPLOADS_AT_ONCE
 from services.settings import Settings
 from services.signin import LoginThrottle
 from services.signing import Certifier, TteRetries, certifier_bsre
@@ -36,6 +37,10 @@ class Runtime:
     """What "now" is for the work a person is shown (`services.tasks`): the wall clock.
     A test whose workflows run on the time-skipping server's clock sets it to that clock,
     so the list judges deadlines and report openings at the workflows' time."""
+    upload_slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(UPLOADS_AT_ONCE)
+    )
+    """How many evidence files this process reads and checks at once (`services.evidence`)."""
     _client: Client | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

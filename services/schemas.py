@@ -152,6 +152,39 @@ class SignatureOut(BaseModel):
     evidence_document_id: str | None = Field(description="the signing service's document id")
 
 
+class EvidenceOut(BaseModel):
+    """A file attached as evidence to one item of a quarter's report."""
+
+    model_config = _ORM
+    id: int
+    quarter: int
+    item_position: int
+    sha256: str
+    file_name: str
+    media_type: str
+    kind: str = Field(description="photo, pdf, docx or xlsx, by its content")
+    size: int
+    uploaded_by: str
+    uploaded_at: datetime
+    taken_at: datetime | None = Field(description="a photo's EXIF time, if it has one")
+    latitude: float | None
+    longitude: float | None
+    distance_km: float | None = Field(
+        description="how far from the item's location a photo was taken, when both are known"
+    )
+    thumbnail_ready: bool = Field(description="the photo's thumbnail and phone copy are made")
+
+    @classmethod
+    def of(cls, row: Any) -> EvidenceOut:
+        """The view of a recorded attachment."""
+        return cls.model_validate(
+            {
+                **{name: getattr(row, name) for name in cls.model_fields if hasattr(row, name)},
+                "thumbnail_ready": row.thumbnail_sha256 is not None,
+            }
+        )
+
+
 class TteRequestOut(BaseModel):
     """Where one office's certified signature (TTE) on one document stands."""
 

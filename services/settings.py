@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     # The largest signed scan an office may upload (wet signatures): a few pages scanned
     # at 300 dpi fit; its upload may be this much larger than max_body_bytes.
     max_scan_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Evidence (bukti dukung) behind quarterly reports: the largest file (a phone's photo
+    # is 3-8 MB, a scanned SPM report a few more), and all of one quarter's report together.
+    evidence_max_file_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    evidence_max_report_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    evidence_max_files_per_item: int = Field(default=20, ge=1, le=200)
+    # Where evidence is kept: "folder" (evidence_dir, the embedded default) or "database"
+    # (the stored_file table: on PostgreSQL in production, so backups hold the evidence).
+    evidence_store: str = Field(default="folder", pattern="^(folder|database)$")
+    evidence_dir: Path | None = None
+    # A photo taken farther than this from its item's location is flagged to the reviewer.
+    evidence_flag_km: float = Field(default=50.0, gt=0)
     # A certified signature waiting for BSrE is retried by the API process that holds the
     # passphrase: first after this many seconds, doubling, for at most tte_retry_minutes.
     tte_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
@@ -114,6 +125,11 @@ class Settings(BaseSettings):
     def public_base_url(self) -> str:
         """Where people reach the API, without a trailing slash."""
         return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    @property
+    def evidence_folder(self) -> Path:
+        """Where the folder store keeps evidence: `evidence_dir`, else `<data_dir>/evidence`."""
+        return self.evidence_dir or self.data_dir / "evidence"
 
     @property
     def outbox(self) -> Path:

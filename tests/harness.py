@@ -105,14 +105,21 @@ class Komitmen:
 
 @asynccontextmanager
 async def running_komitmen(
-    client: Client, db_url: str, *, smtp_port: int | None = None, outbox: Path | None = None
+    client: Client,
+    db_url: str,
+    *,
+    smtp_port: int | None = None,
+    outbox: Path | None = None,
+    **settings_changes: Any,
 ) -> AsyncIterator[Komitmen]:
-    """Seed the demo directory and run a worker on a task queue of its own."""
+    """Seed the demo directory and run a worker on a task queue of its own; the settings
+    are the embedded defaults with `settings_changes` (e.g. where evidence is kept)."""
     settings = Settings(
         database_url=db_url,
         smtp_host="127.0.0.1" if smtp_port else None,
         smtp_port=smtp_port or 25,
         outbox_dir=outbox,
+        **settings_changes,
     )
     with transaction(session_factory(db_url)) as session:
         seed_demo_users(session, load_catalog())

@@ -47,7 +47,7 @@ from domain.calendar import WITA
 from domain.display import Language
 from domain.reports import ProgressStatus, ReportState
 from domain.stages import Action, Stage
-from services import access, actions, commitments, documents, signing
+from services import evidence, access, actions, commitments, documents, signing
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.database import transaction
@@ -410,7 +410,9 @@ async def act_on_page(
         try:
             ref.ensure_open()
             body = BODIES[chosen](_Form(fields, ref, session, page.lang))
-            workflow_request = actions.request_for(chosen, user, body)
+            workflow_request = actions.request_for(
+                chosen, user, body, attached=evidence.attached_for(session, ref, body)
+            )
         except OutOfScope as refused:
             return page.error(user, 403, "forbidden", refusal_words(page, refused))
         except Conflict as ended:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.deps import (
@@ -28,7 +28,8 @@ from api.deps import (
 from api.idempotency import Idempotency, IdempotencyDep
 from domain.roles import Acting
 from domain.stages import Action
-from services import actions, commitments, signing
+from services import actions, commitments, evidence, signing
+from services.database import transaction
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.schemas import (
@@ -174,10 +175,13 @@ class ActionContext:
     user: AuthUser
     client: Client
     idem: Idempotency
+    sessions: sessionmaker[Session]
 
     async def send(self, action: Action, body: BaseModel) -> ActionOut:
         """Take the action through the commitment's workflow, once per Idempotency-Key."""
-        request = actions.request_for(action, self.user, body)
+        with transaction(self.sessions) as session:
+            attached = evidence.attached_for(session, self.ref, body)
+        request = actions.request_for(action, self.user, body, attached=attached)
 
         async def send_once(update_id: str | None) -> ActionOut:
             return await actions.take(self.client, self.ref, action, request, update_id=update_id)
@@ -186,10 +190,14 @@ class ActionContext:
 
 
 def action_context(
-    ref: OpenCommitmentDep, user: CurrentUser, client: TemporalDep, idem: IdempotencyDep
+    ref: OpenCommitmentDep,
+    user: CurrentUser,
+    client: TemporalDep,
+    idem: IdempotencyDep,
+    runtime: RuntimeDep,
 ) -> ActionContext:
     """The context of one action request."""
-    return ActionContext(ref=ref, user=user, client=client, idem=idem)
+    return ActionContext(ref=ref, user=user, client=client, idem=idem, sessions=runtime.sessions)
 
 
 ActionDep = Annotated[ActionContext, Depends(action_context)]

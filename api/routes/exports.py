@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from fastapi import APIRouter, Response
 
-from api.deps import CurrentUser, CycleId, SessionDep
+from api.deps import CurrentUser, CycleId, RuntimeDep, SessionDep
 from services import exports
 from services.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Table, to_csv, to_xlsx
 
@@ -47,10 +47,16 @@ def _file(table: Table, name: str, cycle_id: str, fmt: ExportFormat) -> Response
 
 @router.get("/action-plans.{fmt}", response_class=Response, responses={200: _FILES})
 def export_action_plans(
-    cycle_id: CycleId, fmt: ExportFormat, user: CurrentUser, session: SessionDep
+    cycle_id: CycleId,
+    fmt: ExportFormat,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> Response:
-    """Every action item of each commitment's approved (else latest) version."""
-    return _file(exports.action_plans(session, user, cycle_id), "rencana-aksi", cycle_id, fmt)
+    """Every action item of each commitment's approved (else latest) version, with its
+    evidence: how many files, and links to each quarter's ZIP."""
+    table = exports.action_plans(session, user, cycle_id, runtime.settings.public_base_url)
+    return _file(table, "rencana-aksi", cycle_id, fmt)
 
 
 @router.get("/quarterly-rekap.{fmt}", response_class=Response, responses={200: _FILES})

@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from domain.stages import Action, Stage
 from komitmen.cli.output import stage_label
-from services import actions, cycles, people
+from services import actions, cycles, evidence, people
 from services import schemas as s
 from services.access import AuthUser
 from services.cycles import CycleCommitment
@@ -93,7 +93,9 @@ def take(
     settings: Settings, target: Target, action: Action, user: AuthUser, body: BaseModel
 ) -> s.ActionOut:
     """Take a person's action on a commitment, its body the one the API validates."""
-    request = actions.request_for(action, user, body)
+    with open_session(settings) as session:
+        attached = evidence.attached_for(session, target.ref, body)
+    request = actions.request_for(action, user, body, attached=attached)
     return with_client(settings, lambda client: actions.take(client, target.ref, action, request))
 
 

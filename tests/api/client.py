@@ -116,9 +116,14 @@ async def running_api(
 ) -> AsyncIterator[Api]:
     """A worker, the app bound to its task queue, and an httpx client on the app.
 
-    `settings_changes` change the app's settings (e.g. the BSrE service it signs with).
+    `settings_changes` change the app's settings (e.g. the BSrE service it signs with);
+    the worker and the app keep evidence in `tmp_path`, in a folder, or in the database
+    with `evidence_store="database"`.
     """
-    async with running_komitmen(client, db_url, outbox=tmp_path / "outbox") as k:
+    shared = {"evidence_dir": tmp_path / "evidence"}
+    if "evidence_store" in settings_changes:
+        shared["evidence_store"] = settings_changes["evidence_store"]
+    async with running_komitmen(client, db_url, outbox=tmp_path / "outbox", **shared) as k:
         settings = k.settings.model_copy(
             update={"temporal_task_queue": k.task_queue, **settings_changes}
         )

@@ -88,6 +88,10 @@ class Rule(StrEnum):
     FILE = "users whose scope covers the regency, 404 for a file never handed in; 403 outside"
     LOOKUP = "anyone, signed in or not; 404 for a code no document has"
     BACK = "anyone, signed in or not; 303 back to the code's page"
+    EVIDENCE = (
+        "the regency's own officer while the quarter's report is open; 403 for who the "
+        "user is (outside their regency, another role)"
+    )
     SIGN_WITH_FILE = (
         "403 for who the user is (outside their regency, a role that never signs), "
         "else 409: the walk's cycle signs in Komitmen, not wet or certified"
@@ -148,6 +152,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", C + "/page/sign-wet"): Rule.SIGN_WITH_FILE,
     ("POST", C + "/page/sign-certified"): Rule.SIGN_WITH_FILE,
     ("POST", "/cycles"): Rule.COORDINATOR,
+    # Evidence behind quarterly reports (services/evidence.py).
+    ("POST", C + "/reports/{quarter}/items/{position}/evidence"): Rule.EVIDENCE,
+    ("DELETE", C + "/evidence/{evidence_id}"): Rule.EVIDENCE,
+    ("GET", C + "/reports/{quarter}/evidence"): Rule.READ,
+    ("GET", C + "/reports/{quarter}/evidence.zip"): Rule.READ,
+    ("GET", C + "/evidence/{evidence_id}/{sha256}"): Rule.FILE,
     # The desk of offices: who holds or acts for each, by SK, and titles per date.
     ("GET", "/offices"): Rule.COORDINATOR,
     ("GET", "/offices/{regency_code}"): Rule.COORDINATOR,
@@ -369,7 +379,8 @@ class Walk:
         url = route.replace("{cycle_id}", self.cycle).replace("{regency_code}", code)
         url = url.replace("{number}", "1") + ("?from=1&to=1" if url.endswith("/diff") else "")
         url = url.replace("{office}", "bpbd_head").replace("{code}", UNKNOWN_CODE)
-        url = url.replace("{assignment_id}", "1")
+        url = url.replace("{assignment_id}", "1").replace("{evidence_id}", "999999")
+        url = url.replace("{quarter}", "1").replace("{position}", "1").replace("{sha256}", "0" * 64)
         url = url.replace("{username}", "operator-5301").replace("{token}", UNKNOWN_CODE)
         if url == "/search":
             url += "?q=kupang"  # both regencies' names hold it
@@ -507,6 +518,38 @@ async def try_reads(walk: Walk) -> None:
         )
         for url in walk.urls(route, code)
     )
+
+
+async def try_evidence(walk: Walk) -> None:
+    """Everyone (and no one) attaches evidence to both regencies' first report and removes a
+    file that is not there: only the regency's own officer attaches (and removes what they
+    attached); everyone else is refused for who they are, and nothing is kept."""
+    upload, remove = C + "/reports/{quarter}/items/{position}/evidence", C + "/evidence/{evidence_id}"
+    scan = {"file": ("daftar-hadir.pdf", b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n", "application/pdf")}
+    officers = {user for user in USERS if ROLES[user] is Role.REGENCY_OFFICER}
+
+    async def attempt(user: str | None, code: str) -> None:
+        attached = await walk.call(user, "POST", upload, code=code, files=scan)
+        removed = await walk.call(user, "DELETE", remove, code=code)
+        for route, response in ((upload, attached), (remove, removed)):
+            key = ("POST" if route == upload else "DELETE", route)
+            where = (user, code, route, response.status_code, response.text[:200])
+            if user is None:
+                walk.signed_out(key, response)
+            elif not covers(user, code):
+                walk.refused(key, response, 403, f"acts for regency {OWN} only")
+            elif user not in officers:
+                walk.refused(key, response, 403, "may not do this")
+            elif route == upload:
+                assert response.status_code == 201, where
+                gone = await walk.call(
+                    user, "DELETE", remove, url=f"{walk.urls(remove, code)[0].rsplit('/', 1)[0]}/{response.json()['id']}"
+                )
+                assert gone.status_code == 204, (user, gone.text)
+            else:
+                assert response.status_code == 404, where  # no such file
+
+    await at_once(attempt(user, code) for user, code in product((None, *USERS), (OWN, OTHER)))
 
 
 async def try_signing_with_files(walk: Walk) -> None:
@@ -734,6 +777,7 @@ async def test_every_role_on_every_route_of_both_regencies(
         await try_reads(walk)
         await try_actions(walk)
         await try_signing_with_files(walk)
+        await try_evidence(walk)
 
         reported = await walk.act("operator-5301", f"{C}/reports", OWN, Action.SUBMIT_REPORT)
         assert reported.status_code == 200, reported.text
