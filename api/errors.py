@@ -49,8 +49,8 @@ from services.errors import (
     Refusal,
     ServiceFailed,
     SignatureRefused,
-    Unprocessable,
     Unauthenticated,
+    Unprocessable,
 )
 from services.stored_answers import Replayed
 

@@ -54,6 +54,19 @@ def rows_of(session: Session, *, sha256: str) -> Sequence[m.EvidenceFile]:
     return session.scalars(select(m.EvidenceFile).where(m.EvidenceFile.sha256 == sha256)).all()
 
 
+def derived_copies(session: Session, *, sha256: str) -> tuple[str, str, datetime] | None:
+    """A photo's thumbnail, phone copy and when they were made, if any attachment has them."""
+    row = session.scalar(
+        select(m.EvidenceFile)
+        .where(m.EvidenceFile.sha256 == sha256, m.EvidenceFile.derived_at.is_not(None))
+        .limit(1)
+    )
+    if row is None or row.thumbnail_sha256 is None or row.phone_sha256 is None:
+        return None
+    assert row.derived_at is not None
+    return row.thumbnail_sha256, row.phone_sha256, row.derived_at
+
+
 def note_derivatives(
     session: Session, *, sha256: str, thumbnail: str | None, phone: str | None, now: datetime
 ) -> None:

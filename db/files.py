@@ -29,6 +29,12 @@ def get_file(session: Session, sha256: str) -> m.StoredFile | None:
     return session.get(m.StoredFile, sha256)
 
 
+def file_exists(session: Session, *, sha256: str) -> bool:
+    """Whether a file is kept under this SHA-256, without reading its bytes."""
+    found = session.scalar(select(m.StoredFile.sha256).where(m.StoredFile.sha256 == sha256))
+    return found is not None
+
+
 def tte_request(
     session: Session, *, commitment_id: str, document_hash: str, office: str
 ) -> m.TteRequest | None:

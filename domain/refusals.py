@@ -78,6 +78,15 @@ class RefusalCode(StrEnum):
     EVIDENCE_ITEM_FULL = "evidence_item_full"
     EVIDENCE_REPORT_FULL = "evidence_report_full"
     EVIDENCE_LISTED = "evidence_listed"
+    # Refused when evidence is handed in (`evidence.inspect`, raised by the services).
+    EVIDENCE_EMPTY = "evidence_empty"
+    EVIDENCE_TOO_LARGE = "evidence_too_large"
+    EVIDENCE_WRONG_TYPE = "evidence_wrong_type"
+    EVIDENCE_EXECUTABLE = "evidence_executable"
+    EVIDENCE_POLYGLOT = "evidence_polyglot"
+    EVIDENCE_BOMB = "evidence_bomb"
+    EVIDENCE_DAMAGED = "evidence_damaged"
+    EVIDENCE_BAD_NAME = "evidence_bad_name"
 
 
 Params = Mapping[str, str | int]
@@ -283,6 +292,45 @@ _WORDS: dict[RefusalCode, Word] = {
     RefusalCode.NOT_REGENCY_SIGNATORY: NC_(
         "refusal.not_regency_signatory",
         "{username} is not an active signatory of regency {regency}",
+    ),
+    RefusalCode.EVIDENCE_EMPTY: NC_(
+        "refusal.evidence_empty",
+        "the file is empty; accepted are photos (JPEG, PNG), PDF, DOCX or XLSX files",
+    ),
+    RefusalCode.EVIDENCE_TOO_LARGE: NC_(
+        "refusal.evidence_too_large",
+        "the file is {size} bytes, more than the {limit} bytes allowed; send a smaller photo "
+        "or split the document",
+    ),
+    RefusalCode.EVIDENCE_WRONG_TYPE: NC_(
+        "refusal.evidence_wrong_type",
+        "by its content the file is not a photo (JPEG, PNG), PDF, DOCX or XLSX file, or it "
+        "holds macros; only these are accepted",
+    ),
+    RefusalCode.EVIDENCE_EXECUTABLE: NC_(
+        "refusal.evidence_executable",
+        "the file is a program, whatever its name; accepted are photos (JPEG, PNG), PDF, DOCX "
+        "or XLSX files",
+    ),
+    RefusalCode.EVIDENCE_POLYGLOT: NC_(
+        "refusal.evidence_polyglot",
+        "the file hides other content inside it; accepted are plain photos (JPEG, PNG), PDF, "
+        "DOCX or XLSX files, as a phone, a scanner or an office program saves them",
+    ),
+    RefusalCode.EVIDENCE_BOMB: NC_(
+        "refusal.evidence_bomb",
+        "the file unpacks to far too much to open safely (a photo of too many pixels, or a "
+        "document that unpacks to over 100 MB); send a smaller photo or split the document",
+    ),
+    RefusalCode.EVIDENCE_DAMAGED: NC_(
+        "refusal.evidence_damaged",
+        "the file is damaged or cut off, perhaps not uploaded completely; send it again as a "
+        "photo (JPEG, PNG), PDF, DOCX or XLSX file",
+    ),
+    RefusalCode.EVIDENCE_BAD_NAME: NC_(
+        "refusal.evidence_bad_name",
+        "the file name is not accepted: it is empty, longer than 200 characters, a folder "
+        "path or holds control characters; rename the file and send it again",
     ),
 }
 

@@ -234,9 +234,7 @@ def request_for(
     if isinstance(request, c.SubmitReport):
         if any(item.files for item in request.report.items):
             raise Unprocessable.coded(RefusalCode.EVIDENCE_LISTED)
-        request = request.model_copy(
-            update={"report": with_files(request.report, attached or {})}
-        )
+        request = request.model_copy(update={"report": with_files(request.report, attached or {})})
     return request
 
 

@@ -136,6 +136,7 @@ async def upload(
     client: Client,
     settings: Settings,
     sessions: sessionmaker[Session],
+    slots: asyncio.Semaphore,
     user: AuthUser,
     ref: CommitmentRef,
     upload: Upload,
@@ -144,18 +145,42 @@ async def upload(
 ) -> m.EvidenceFile:
     """Attach a file to an item (regency officer, while the quarter's report is open).
 
-    Refused: EvidenceNotTaken for the file itself; Conflict for where the report stands,
-    an unknown item, or the item's or report's limits. A photo's derivatives are asked
-    of the worker once the file is kept.
+    Refused, with nothing kept: `not_taken` for the file itself (its name first); Conflict
+    for where the report stands, an unknown item, or the item's or report's limits. At
+    most `slots` files are read and checked at once. A photo's copies are asked of the
+    worker once the file is kept.
     """
+    with transaction(sessions) as session:
+        _writable(session, user, ref, upload.quarter)
     try:
         name = safe_name(upload.name)
+    except EvidenceRefused as refused:
+        raise not_taken(refused) from None
+    async with slots:
+        # One byte more than allowed is enough to know a file is too large.
+        content = await upload.read(settings.evidence_max_file_bytes + 1)
+        return await _keep(client, settings, sessions, user, ref, upload, name, content, now)
+
+
+async def _keep(
+    client: Client,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    user: AuthUser,
+    ref: CommitmentRef,
+    upload: Upload,
+    name: str,
+    content: bytes,
+    now: datetime,
+) -> m.EvidenceFile:
+    """Check, keep and attach one file read in full (`upload`)."""
+    try:
         inspected = await asyncio.to_thread(
-            inspect, upload.content, max_bytes=settings.evidence_max_file_bytes
+            inspect, content, max_bytes=settings.evidence_max_file_bytes
         )
     except EvidenceRefused as refused:
         raise not_taken(refused) from None
-    digest = hashlib.sha256(upload.content).hexdigest()
+    digest = hashlib.sha256(content).hexdigest()
     store = store_of(settings, sessions)
     with transaction(sessions) as session:
         _writable(session, user, ref, upload.quarter)
@@ -198,29 +223,50 @@ async def upload(
             longitude=inspected.longitude,
             distance_km=distance,
         )
+        # The same photo attached before has its copies already: this attachment shares them.
+        made = records.derived_copies(session, sha256=digest)
+        if made is not None:
+            row.thumbnail_sha256, row.phone_sha256, row.derived_at = made
+        session.flush()
         session.expunge(row)
-    if inspected.kind == "photo":
+    if inspected.kind == "photo" and made is None:
         await derive(client, settings, digest)
-    log.info("%s attached %s (%s) to %s Q%d item %d", user.username, digest[:12], name, ref.id,
-             upload.quarter, upload.item_position)
+    log.info(
+        "%s attached %s (%s) to %s Q%d item %d",
+        user.username,
+        digest[:12],
+        name,
+        ref.id,
+        upload.quarter,
+        upload.item_position,
+    )
     return row
 
 
 async def derive(client: Client, settings: Settings, sha256: str) -> None:
-    """Ask the worker for a photo's thumbnail and phone copy, once per file."""
+    """Ask the worker for a photo's thumbnail and phone copy.
+
+    Asked only while no attachment of the photo has them (`upload`); while a run for the
+    photo is open, asking again joins it (the run notes its copies on every attachment
+    of the photo when it ends). The copies are content-addressed, so a later run for the
+    same photo (its copies lost with a database restored from an older backup) makes the
+    same bytes again.
+    """
     try:
         await client.start_workflow(
             EvidenceWorkflow.run,
             sha256,
             id=f"evidence:{sha256}",
             task_queue=settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )
     except WorkflowAlreadyStartedError:
-        pass  # asked before, for the same file attached elsewhere: made once
+        pass  # a run for this photo is open: it notes this attachment too
 
 
-def listing(session: Session, ref: CommitmentRef, quarter: int | None = None) -> Sequence[m.EvidenceFile]:
+def listing(
+    session: Session, ref: CommitmentRef, quarter: int | None = None
+) -> Sequence[m.EvidenceFile]:
     """The files attached to a commitment's reports (one quarter's, or all)."""
     return records.attached(session, commitment_id=ref.id, quarter=quarter)
 
@@ -242,7 +288,9 @@ def remove(
         raise NotFound(f"no evidence {evidence_id} on {ref.id}")
     _writable(session, user, ref, row.quarter)
     records.remove(session, evidence_id=evidence_id, by=user.username, now=now)
-    log.info("%s removed evidence %d (%s) from %s", user.username, evidence_id, row.sha256[:12], ref.id)
+    log.info(
+        "%s removed evidence %d (%s) from %s", user.username, evidence_id, row.sha256[:12], ref.id
+    )
     return row
 
 
@@ -266,7 +314,12 @@ def read(
     """A file attached to the commitment, or its thumbnail or phone copy; NotFound unless the
     id and hash match (links are not guessable) or the copy is not made yet."""
     row = records.get(session, evidence_id=evidence_id)
-    if row is None or row.commitment_id != ref.id or row.sha256 != sha256 or variant not in VARIANTS:
+    if (
+        row is None
+        or row.commitment_id != ref.id
+        or row.sha256 != sha256
+        or variant not in VARIANTS
+    ):
         raise NotFound(f"no evidence {evidence_id} with that hash on {ref.id}")
     if variant == "original":
         wanted, media_type, name = row.sha256, row.media_type, row.file_name
@@ -281,7 +334,9 @@ def read(
     return EvidenceContent(content=content, media_type=media_type, file_name=name)
 
 
-def attached_hashes(session: Session, ref: CommitmentRef, quarter: int) -> dict[int, tuple[str, ...]]:
+def attached_hashes(
+    session: Session, ref: CommitmentRef, quarter: int
+) -> dict[int, tuple[str, ...]]:
     """The SHA-256 of each file attached to each item of a quarter's report, in order."""
     hashes: dict[int, list[str]] = {}
     for row in records.attached(session, commitment_id=ref.id, quarter=quarter):

@@ -20,8 +20,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from db import models as m
 from db import evidence as evidence_records
+from db import models as m
 from db import reads
 from domain import plan as labels
 from domain import reports as report_labels
@@ -291,9 +291,7 @@ def to_xlsx(table: Table) -> bytes:
     return buffer.getvalue()
 
 
-def action_plans(
-    session: Session, user: AuthUser, cycle_id: str, public_url: str = ""
-) -> Table:
+def action_plans(session: Session, user: AuthUser, cycle_id: str, public_url: str = "") -> Table:
     """Every action item of each commitment's approved (else latest) version, in scope,
     with how many evidence files its reports carry and links to them."""
     catalog = load_catalog()

@@ -6,6 +6,7 @@
     workflows/    Temporal orchestration (activities by name)
     activities/   the workflows' I/O: recording, mail
     mailing/      mail rendered and delivered, for activities and services alike
+    evidence/     evidence files judged by content, photos' copies, blobs kept by hash
     db/           models, sessions, queries
     domain/       pure rules, nothing of ours below it
 
@@ -25,15 +26,26 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("domain", "db", "mailing", "activities", "workflows", "services", "api", "komitmen")
+PACKAGES = (
+    "domain",
+    "db",
+    "evidence",
+    "mailing",
+    "activities",
+    "workflows",
+    "services",
+    "api",
+    "komitmen",
+)
 
 MAY_IMPORT: dict[str, set[str]] = {
     "domain": set(),
     "db": {"domain"},
+    "evidence": {"domain", "db"},
     "mailing": {"domain"},
-    "activities": {"domain", "db", "mailing"},
+    "activities": {"domain", "db", "evidence", "mailing"},
     "workflows": {"domain", "activities"},
-    "services": {"domain", "db", "mailing", "workflows"},
+    "services": {"domain", "db", "evidence", "mailing", "workflows"},
     "api": {"domain", "services"},
     "komitmen": {"domain", "services", "api"},
 }
@@ -106,6 +118,7 @@ def test_imports_only_point_down() -> None:
 PLANTED = {
     "domain/rules.py": ("from db import models\n", "domain/ may import only nothing of ours"),
     "db/reads.py": ("from services import access\n", "db/ may import only ['domain']"),
+    "evidence/store.py": ("from services import evidence\n", "evidence/ may import only"),
     "services/x.py": ("def f():\n    import api.app\n", "services/ may import only"),
     "api/pages/board.py": ("from api.routes.overdue import router\n", "never import api.routes"),
     "api/routes/cycles.py": ("import api.pages.base\n", "never import api.pages"),

@@ -47,7 +47,7 @@ from domain.calendar import WITA
 from domain.display import Language
 from domain.reports import ProgressStatus, ReportState
 from domain.stages import Action, Stage
-from services import evidence, access, actions, commitments, documents, signing
+from services import access, actions, commitments, documents, evidence, signing
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.database import transaction

@@ -29,9 +29,9 @@ from api.idempotency import Idempotency, IdempotencyDep
 from domain.roles import Acting
 from domain.stages import Action
 from services import actions, commitments, evidence, signing
-from services.database import transaction
 from services.access import AuthUser
 from services.commitments import CommitmentRef
+from services.database import transaction
 from services.schemas import (
     MAX_NUMBER,
     ActionOut,

@@ -120,7 +120,7 @@ async def running_api(
     the worker and the app keep evidence in `tmp_path`, in a folder, or in the database
     with `evidence_store="database"`.
     """
-    shared = {"evidence_dir": tmp_path / "evidence"}
+    shared: dict[str, Any] = {"evidence_dir": tmp_path / "evidence"}
     if "evidence_store" in settings_changes:
         shared["evidence_store"] = settings_changes["evidence_store"]
     async with running_komitmen(client, db_url, outbox=tmp_path / "outbox", **shared) as k:

@@ -12,19 +12,21 @@ import asyncio
 import hashlib
 import io
 import json
+import uuid
 import zipfile
 from copy import deepcopy
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
-from db.session import session_factory, transaction
 from db import models as m
-from sqlalchemy import func, select
-from komitmen.demo import sample_plan
+from db.session import session_factory, transaction
 from domain.catalog import load_catalog
+from komitmen.demo import sample_plan
 from tests.api.client import Api, running_api
 from tests.evidence.samples import SERIAL, jpeg, pdf, photo_exif, png_bomb, zipped
 from tests.schedules import reporting_cycle
@@ -46,6 +48,8 @@ def plan() -> dict[str, Any]:
 async def following_up(api: Api, now: Any, cycle_id: str) -> str:
     """A 53.01 commitment in follow-up (signed by its three offices); its base path."""
     year, rules = reporting_cycle(now)
+    # A cycle id of its own: the dev server outlives the test, and ids are never reused.
+    cycle_id = f"{cycle_id}-{uuid.uuid4().hex[:8]}"
     body = {
         "cycle_id": cycle_id,
         "name": "Rakor",
@@ -57,7 +61,9 @@ async def following_up(api: Api, now: Any, cycle_id: str) -> str:
     assert started.status_code == 201, started.text
     api.k.cycle_id, api.k.codes = cycle_id, (KUPANG,)
     base = f"/cycles/{cycle_id}/commitments/{KUPANG}"
-    saved = await api.post(f"{base}/save-draft", "operator-5301", {"plan": plan(), "based_on_version": 0})
+    saved = await api.post(
+        f"{base}/save-draft", "operator-5301", {"plan": plan(), "based_on_version": 0}
+    )
     assert saved.status_code == 200, saved.text
     assert (await api.post(f"{base}/submit", "operator-5301", {"version": 1})).status_code == 200
     approved = await api.post(f"{base}/approve", "reviewer", {"version": 1})
@@ -108,16 +114,20 @@ async def test_evidence_is_attached_read_in_scope_fixed_by_the_report_and_zipped
         assert by_name["foto-lain.jpg"]["distance_km"] > 200  # flagged to the reviewer
         assert by_name["Daftar hadir.pdf"]["kind"] == "pdf"
         assert by_name["Daftar hadir.pdf"]["distance_km"] is None
-        assert by_name["foto-lain.jpg"]["taken_at"].startswith("2026-03-14T01:30:00")  # WITA 09:30
+        taken = datetime.fromisoformat(by_name["foto-lain.jpg"]["taken_at"])
+        assert taken == datetime(2026, 3, 14, 1, 30, tzinfo=UTC)  # 09:30 WITA, as EXIF says
 
         # Thumbnails are made by the worker, never on the request.
         listing: list[dict[str, Any]] = []
-        for _ in range(200):
+        for _ in range(1200):
             listing = (await api.get(f"{base}/reports/1/evidence", "reviewer")).json()
             if all(e["thumbnail_ready"] for e in listing if e["kind"] == "photo"):
                 break
             await asyncio.sleep(0.05)
         assert [e["thumbnail_ready"] for e in listing] == [True, True, False]
+        # The same photo attached again shares the copies made: nothing to make.
+        shared = await attach(api, base, 3, "foto yang sama.jpg", near)
+        assert shared.status_code == 201 and shared.json()["thumbnail_ready"] is True
         photo = by_name["Foto simulasi evakuasi.jpg"]
         link = f"{base}/evidence/{photo['id']}/{photo['sha256']}"
         original = await api.get(link, "reviewer")
@@ -156,12 +166,15 @@ async def test_evidence_is_attached_read_in_scope_fixed_by_the_report_and_zipped
             {"quarter": 1, "items": [{**items[0], "files": [photo["sha256"]]}, *items[1:]]},
         )
         assert listed.status_code == 422, listed.text  # files are attached, not listed
-        reported = await api.post(f"{base}/reports", "operator-5301", {"quarter": 1, "items": items})
+        reported = await api.post(
+            f"{base}/reports", "operator-5301", {"quarter": 1, "items": items}
+        )
         assert reported.status_code == 200, reported.text
         report = (await api.get(f"{base}/reports", "reviewer")).json()[0]
         files = {i["item_position"]: i["files"] for i in report["items"]}
         assert files[1] == [first.json()["sha256"], second.json()["sha256"]]
         assert files[2] == [again.json()["sha256"]]
+        assert files[3] == [first.json()["sha256"]] and files[4] == []
         gone = await api.http.delete(
             f"{base}/evidence/{first.json()['id']}", headers=api.token("operator-5301")
         )
@@ -180,6 +193,7 @@ async def test_evidence_is_attached_read_in_scope_fixed_by_the_report_and_zipped
             sums = opened.read("SHA256SUMS").decode()
         assert sorted(e["sha256"] for e in manifest["files"]) == sorted(
             [first.json()["sha256"], second.json()["sha256"], again.json()["sha256"]]
+            + [shared.json()["sha256"]]
         )
         assert all(e["sha256"] in sums for e in manifest["files"])
 
@@ -198,7 +212,11 @@ async def test_hostile_files_are_refused_with_a_reason_and_nothing_is_kept(
             "renamed executable": ("laporan.pdf", b"MZ\x90\x00" + b"\x00" * 4000, 415),
             "polyglot": ("foto.jpg", photo + zipped([("a.txt", b"rahasia")]), 415),
             "decompression bomb": ("besar.png", png_bomb(20000, 20000), 415),
-            "oversized": ("besar.pdf", b"%PDF-1.7\n" + b"0" * (3 * 1024 * 1024) + b"\n%%EOF\n", 413),
+            "oversized": (
+                "besar.pdf",
+                b"%PDF-1.7\n" + b"0" * (3 * 1024 * 1024) + b"\n%%EOF\n",
+                413,
+            ),
             "path traversal": ("../../etc/passwd.pdf", pdf(), 422),
         }
         for what, (name, content, expected) in hostile.items():
@@ -208,8 +226,8 @@ async def test_hostile_files_are_refused_with_a_reason_and_nothing_is_kept(
         # A body cut off before its end (the client stopped sending) is refused too.
         boundary = "batas"
         body = (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"foto.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="foto.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
         ).encode() + photo[: len(photo) // 2]
         truncated = await api.http.post(
             f"{base}/reports/1/items/1/evidence",

@@ -524,8 +524,10 @@ async def try_evidence(walk: Walk) -> None:
     """Everyone (and no one) attaches evidence to both regencies' first report and removes a
     file that is not there: only the regency's own officer attaches (and removes what they
     attached); everyone else is refused for who they are, and nothing is kept."""
-    upload, remove = C + "/reports/{quarter}/items/{position}/evidence", C + "/evidence/{evidence_id}"
-    scan = {"file": ("daftar-hadir.pdf", b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n", "application/pdf")}
+    upload = C + "/reports/{quarter}/items/{position}/evidence"
+    remove = C + "/evidence/{evidence_id}"
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
+    scan = {"file": ("daftar-hadir.pdf", pdf, "application/pdf")}
     officers = {user for user in USERS if ROLES[user] is Role.REGENCY_OFFICER}
 
     async def attempt(user: str | None, code: str) -> None:
@@ -542,9 +544,9 @@ async def try_evidence(walk: Walk) -> None:
                 walk.refused(key, response, 403, "may not do this")
             elif route == upload:
                 assert response.status_code == 201, where
-                gone = await walk.call(
-                    user, "DELETE", remove, url=f"{walk.urls(remove, code)[0].rsplit('/', 1)[0]}/{response.json()['id']}"
-                )
+                attached_at = walk.urls(remove, code)[0].rsplit("/", 1)[0]
+                url = f"{attached_at}/{response.json()['id']}"
+                gone = await walk.call(user, "DELETE", remove, url=url)
                 assert gone.status_code == 204, (user, gone.text)
             else:
                 assert response.status_code == 404, where  # no such file

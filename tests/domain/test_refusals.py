@@ -88,6 +88,8 @@ def test_each_refusal_is_raised_somewhere(code: RefusalCode) -> None:
         *(ROOT / "domain").glob("*.py"),
         *(ROOT / "workflows").glob("*.py"),
         *(ROOT / "services").glob("*.py"),
+        # Evidence refusals are named by `evidence.inspect.refusal_code`, raised by the services.
+        *(ROOT / "evidence").glob("*.py"),
     ]
     raised = re.compile(rf"\b(R|RefusalCode)\.{code.name}\b")
     assert any(raised.search(path.read_text()) for path in sources), code

@@ -1,11 +1,13 @@
-"""A photo's copies are made once, by the worker, whatever asks for them and how often; the
-workflow that makes them replays its recorded history (`evidence_histories/`).
+"""A photo's copies are made by one run of the worker while they are asked for again; the
+workflow that makes them replays its recorded history (`evidence_histories/`). (An
+attachment of a photo whose copies exist shares them without asking: tests/api/test_evidence.)
 
 `KOMITMEN_RECORD_HISTORIES=1` writes the history again from this run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -29,10 +31,12 @@ async def test_a_photo_is_derived_once_however_often_it_is_asked_for(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     made: list[str] = []
+    release = asyncio.Event()
 
     @activity.defn(name="derive_evidence")
-    def derive_evidence(sha256: str) -> bool:
+    async def derive_evidence(sha256: str) -> bool:
         made.append(sha256)
+        await release.wait()  # still making the copies while the others ask
         return True
 
     queue = f"evidence-{uuid.uuid4().hex[:8]}"
@@ -41,12 +45,14 @@ async def test_a_photo_is_derived_once_however_often_it_is_asked_for(
     async with Worker(
         client, task_queue=queue, workflows=[EvidenceWorkflow], activities=[derive_evidence]
     ):
-        # The same photo attached to two items, and once more by a retried request.
-        for _ in range(3):
-            await derive(client, settings, PHOTO)
+        # The same photo attached to two items, and once more by a retried request, while
+        # its copies are being made: one run makes them.
+        await asyncio.gather(*(derive(client, settings, PHOTO) for _ in range(3)))
         handle = client.get_workflow_handle(f"evidence:{PHOTO}")
+        while not made:
+            await asyncio.sleep(0.01)
+        release.set()
         assert await handle.result() is True
-        await derive(client, settings, PHOTO)
         assert made == [PHOTO]
         if os.environ.get("KOMITMEN_RECORD_HISTORIES"):
             history = await handle.fetch_history()
