@@ -233,6 +233,11 @@ def _audit_detail(event: Event) -> dict[str, Any]:
         detail["quarter"] = event.quarter
         detail["report_state"] = event.report_state
         detail["timeliness"] = event.report_timeliness
+    if event.report is not None and any(item.files for item in event.report.items):
+        # The evidence a report names is in the chain: a file verified can be proven later.
+        detail["evidence"] = {
+            str(item.item_position): list(item.files) for item in event.report.items if item.files
+        }
     if event.signature is not None:
         detail["office"] = event.signature.office
         detail["acting"] = event.signature.acting.value

@@ -175,6 +175,9 @@ async def test_evidence_is_attached_read_in_scope_fixed_by_the_report_and_zipped
         assert files[1] == [first.json()["sha256"], second.json()["sha256"]]
         assert files[2] == [again.json()["sha256"]]
         assert files[3] == [first.json()["sha256"]] and files[4] == []
+        audit = (await api.get(f"{base}/audit", "reviewer")).json()
+        (submitted,) = [a for a in audit if a["action"] == "submit_report"]
+        assert submitted["detail"]["evidence"]["1"] == files[1]  # the audit chain covers them
         gone = await api.http.delete(
             f"{base}/evidence/{first.json()['id']}", headers=api.token("operator-5301")
         )
