@@ -1,6 +1,6 @@
 """Run every benchmark in order, then rewrite the README's table from bench/results/.
 
-.venv/bin/python -m bench                    # all eight at full size (make bench)
+.venv/bin/python -m bench                    # all nine at full size (make bench)
 .venv/bin/python -m bench lifecycle fanout   # some of them
 .venv/bin/python -m bench --quick            # small sizes; results are not written
 .venv/bin/python -m bench --table            # only rewrite the table
@@ -28,6 +28,7 @@ BENCHMARKS = (
     "reminders",
     "signin_burst",
     "pdf",
+    "evidence",
 )
 README = Path(__file__).resolve().parents[1] / "README.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"

@@ -13,7 +13,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize(
     "name",
-    ["lifecycle", "fanout", "queries", "api_load", "memory", "reminders", "signin_burst", "pdf"],
+    [
+        "lifecycle",
+        "fanout",
+        "queries",
+        "api_load",
+        "memory",
+        "reminders",
+        "signin_burst",
+        "pdf",
+        "evidence",
+    ],
 )
 def test_benchmark_explains_itself(name: str) -> None:
     done = subprocess.run(
@@ -25,3 +35,18 @@ def test_benchmark_explains_itself(name: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "--quick" in done.stdout
+
+
+def test_evidence_quick_run_meets_its_targets() -> None:
+    """Issue 15's benchmark in small (8 uploads of 1 MB, both stores): every target met."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.evidence", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    verdict = done.stdout.strip().splitlines()[-1]
+    assert "folder: 0 errors" in verdict and "database: 0 errors" in verdict, verdict
+    assert verdict.count(": met") == 2, verdict
