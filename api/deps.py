@@ -80,6 +80,9 @@ TemporalDep = Annotated[Client, Depends(temporal_client)]
 
 
 # A cycle id in a path: anything else is refused (422) before it reaches a query.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a record's number")]
+"""A record's id in a path: a database integer, so a larger number is a 422, never a 500."""
+
 CycleId = Annotated[str, Path(pattern=CYCLE_ID_PATTERN, description="e.g. rakor-2026")]
 
 

@@ -23,16 +23,14 @@ Targets, each backend:
 
 - no error: every upload answered 201;
 - each API process's peak ≤ baseline + UPLOADS_AT_ONCE × 3 × file size + 64 MiB. At most
-  UPLOADS_AT_ONCE (4) files are read and checked at a time (`services.evidence`); each
+  UPLOADS_AT_ONCE (2) files are read and checked at a time (`services.evidence`); each
   holds the file's bytes (read in full, then hashed and kept from the same buffer) and
-  Pillow's decode while `inspect` checks the picture. These photos decode to about 2.5
-  times their size (1.2 bytes a pixel to 3), so 3 × file size covers a file and its
-  decode with room for the hash's and the store's copies that come and go; the other
+  its copies that come and go: the database store's query parameter, and Pillow's decode
+  of a JPEG at an eighth of its size (`inspect` reads the whole stream to find a cut-off
+  file, at a sixty-fourth of the pixels), so 3 × file size covers them. The other
   uploads wait spooled on disk by Starlette (a 1 MB buffer each at most before they roll
   over to a file), and 64 MiB is for those buffers, the multipart parser, the database
-  and Temporal clients' buffers and the allocator's slack. (A real 5 MB phone photo
-  compresses better and decodes to more, about 36 MB for 12 megapixels: the bound is for
-  these files.)
+  and Temporal clients' buffers and the allocator's slack.
 - thumbnails and phone copies of all N photos within 120 s of the burst's end, on this
   2-core machine where the worker makes them one photo after another.
 

@@ -98,7 +98,7 @@ class Upload:
     read: Callable[[int], Awaitable[bytes]]
 
 
-UPLOADS_AT_ONCE = 4
+UPLOADS_AT_ONCE = 2
 """Files one API process reads and checks at a time; the others wait spooled on disk, so
 memory stays near this many times the largest file however many officers upload."""
 
@@ -283,6 +283,7 @@ def remove(
     session: Session, user: AuthUser, ref: CommitmentRef, evidence_id: int, *, now: datetime
 ) -> m.EvidenceFile:
     """Remove a file from a report still being written (regency officer); the row stays."""
+    require_role(user, Role.REGENCY_OFFICER)  # who, before what: nothing to learn otherwise
     row = records.get(session, evidence_id=evidence_id)
     if row is None or row.commitment_id != ref.id or row.removed_at is not None:
         raise NotFound(f"no evidence {evidence_id} on {ref.id}")

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api import security
-from api.deps import RuntimeDep, SessionDep
+from api.deps import RowId, RuntimeDep, SessionDep
 from api.pages.base import SignedIn, SignedInDep, refusal_words
 from domain.calendar import wita_date
 from domain.catalog import Office, load_catalog
@@ -254,7 +254,7 @@ def assign(
 @router.post("/offices/{regency_code}/assignments/{assignment_id}/end", response_class=HTMLResponse)
 def end_assignment(
     regency_code: RegencyCode,
-    assignment_id: int,
+    assignment_id: RowId,
     who: SignedInDep,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -285,7 +285,7 @@ def end_assignment(
 )
 def withdraw_assignment(
     regency_code: RegencyCode,
-    assignment_id: int,
+    assignment_id: RowId,
     who: SignedInDep,
     session: SessionDep,
     runtime: RuntimeDep,

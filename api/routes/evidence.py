@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 
-from api.deps import CommitmentDep, CurrentUser, RuntimeDep, SessionDep, TemporalDep
+from api.deps import CommitmentDep, CurrentUser, RowId, RuntimeDep, SessionDep, TemporalDep
 from services import evidence
 from services.schemas import EvidenceOut
 
@@ -78,7 +78,7 @@ def list_evidence(quarter: Quarter, ref: CommitmentDep, session: SessionDep) -> 
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def read_evidence(
-    evidence_id: int,
+    evidence_id: RowId,
     sha256: Sha256,
     ref: CommitmentDep,
     session: SessionDep,
@@ -92,7 +92,7 @@ def read_evidence(
 
 @router.delete("/evidence/{evidence_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_evidence(
-    evidence_id: int, ref: CommitmentDep, user: CurrentUser, session: SessionDep
+    evidence_id: RowId, ref: CommitmentDep, user: CurrentUser, session: SessionDep
 ) -> Response:
     """Remove a file from a report still being written (regency officer); kept on record."""
     evidence.remove(session, user, ref, evidence_id, now=datetime.now(UTC))
