@@ -17,6 +17,7 @@ from api.pages.base import PageAnswer, answer_page
 from api.pages.commitment import router as commitment_page_router
 from api.pages.cycles import router as cycle_pages_router
 from api.pages.document import router as document_router
+from api.pages.evidence import router as evidence_page_router
 from api.pages.joint import router as joint_router
 from api.pages.manager import router as manager_router
 from api.pages.offices import router as offices_router
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(pages_router)
     # Before the commitment page's routes, whose /page/{action} would take /page/sign-wet.
     app.include_router(signing_page_router)
+    app.include_router(evidence_page_router)
     app.include_router(commitment_page_router)
     app.include_router(document_router)
     app.include_router(joint_router)

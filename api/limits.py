@@ -14,9 +14,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem
 
-UPLOAD_PATHS = ("/sign/wet", "/page/sign-wet", "/evidence", "/page/evidence")
-"""Routes that take a signed scan or an evidence file: their bodies may be as large as
-the larger of the two is allowed."""
+UPLOAD_PATHS = (
+    "/sign/wet",
+    "/page/sign-wet",
+    "/evidence",
+    "/page/evidence",
+    "/page/submit_report",
+    "/remove",
+)
+"""Routes that take a signed scan or an evidence file (the report form and its "Remove"
+buttons carry the files chosen in it): their bodies may be as large as the larger of
+the two is allowed."""
 
 
 def takes_upload(path: str) -> bool:

@@ -283,7 +283,8 @@ def remove(
     session: Session, user: AuthUser, ref: CommitmentRef, evidence_id: int, *, now: datetime
 ) -> m.EvidenceFile:
     """Remove a file from a report still being written (regency officer); the row stays."""
-    require_role(user, Role.REGENCY_OFFICER)  # who, before what: nothing to learn otherwise
+    # Who the person is comes first: another role is refused whether the file exists or not.
+    require_role(user, Role.REGENCY_OFFICER)
     row = records.get(session, evidence_id=evidence_id)
     if row is None or row.commitment_id != ref.id or row.removed_at is not None:
         raise NotFound(f"no evidence {evidence_id} on {ref.id}")

@@ -29,10 +29,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+from temporalio.client import Client
 
 from api import security
 from api.deps import CycleId, RuntimeDep, SessionDep, TemporalDep
-from api.pages import forms, i18n
+from api.pages import attachments, forms, i18n
 from api.pages.base import (
     LangCookie,
     Page,
@@ -53,6 +55,7 @@ from services.commitments import CommitmentRef
 from services.database import transaction
 from services.errors import ActionRefused, Conflict, OutOfScope
 from services.offices import office_title
+from services.runtime import Runtime
 from services.schemas import (
     QuarterIn,
     ReasonIn,
@@ -83,8 +86,10 @@ def render_commitment(
     errors: dict[str, str] | None = None,
     editor_rows: list[forms.ItemRow] | None = None,
     typed: forms.Fields | None = None,
+    evidence_refused: dict[int, list[str]] | None = None,
 ) -> Response:
-    """The commitment page with its forms; `errors`/`typed` show a rejected form again."""
+    """The commitment page with its forms; `errors`/`typed` show a rejected form again, and
+    `evidence_refused` each refused file by its item."""
     record = commitments.read_commitment(session, ref)
     row = record.row
     by_item: dict[int | None, list[Any]] = defaultdict(list)
@@ -99,9 +104,21 @@ def render_commitment(
     # A returned report comes back into its form as recorded, to be corrected there;
     # what was just typed into a rejected form wins over it.
     returned: forms.Fields = {}
+    missing: dict[int, str] = {}
     for report in record.reports:
         if report.state == ReportState.RETURNED.value and report.quarter in record.open_quarters:
             returned = forms.report_fields(report.quarter, report.items, page.lang)
+            missing = attachments.missing_notes(report.return_reason)
+    shown = {**returned, **(typed or {})}
+    # The report form lists the evidence of the quarter it reports on.
+    chosen_quarter = (shown.get("quarter") or [""])[0]
+    evidence_quarter = (
+        int(chosen_quarter)
+        if chosen_quarter.isdigit() and int(chosen_quarter) in record.open_quarters
+        else (record.open_quarters[0] if record.open_quarters else 0)
+    )
+    settings = page.request.app.state.runtime.settings
+    page_base = f"/cycles/{row.cycle_id}/commitments/{row.regency_code}/page/"
     tte = [t for t in record.tte if t.document_hash == row.document_hash]
     documents_path = f"/cycles/{row.cycle_id}/commitments/{row.regency_code}/document"
     return page.render(
@@ -128,7 +145,7 @@ def render_commitment(
         refusal=refusal,
         errors=errors or {},
         error_links=error_links(errors or {}, page.lang),
-        typed={**returned, **(typed or {})},
+        typed=shown,
         editor_rows=filled,
         spare_rows=spare,
         approved=record.approved,
@@ -143,7 +160,14 @@ def render_commitment(
         document_html=documents_path if row.approved_version and row.document_hash else None,
         document_pdf=f"{documents_path}.pdf",
         joint_document=f"/cycles/{row.cycle_id}/document",
-        max_scan_mb=page.request.app.state.runtime.settings.max_scan_bytes // (1024 * 1024),
+        max_scan_mb=settings.max_scan_bytes // (1024 * 1024),
+        evidence=attachments.views(
+            evidence.listing(session, ref), page_base, page.lang, settings.evidence_flag_km
+        ),
+        evidence_quarter=evidence_quarter,
+        evidence_refused=evidence_refused or {},
+        evidence_missing=missing,
+        evidence_max_mb=settings.evidence_max_file_bytes // (1024 * 1024),
     )
 
 
@@ -357,6 +381,14 @@ def _submit_report(f: _Form) -> BaseModel:
     return f.read(SubmitReportIn, quarter=quarter, items=report.items)
 
 
+def _return_report(f: _Form) -> BaseModel:
+    # What evidence is missing is typed per item; the workflow takes one reason.
+    quarter = f.read(QuarterIn, "quarter").quarter
+    positions = f.positions(f.ref.recorded().approved_version)
+    reason = attachments.compose_reason(_first(f.fields, "reason"), f.fields, positions, f.lang)
+    return f.read(ReturnReportIn, quarter=quarter, reason=reason)
+
+
 BODIES: dict[Action, Callable[[_Form], BaseModel]] = {
     Action.SAVE_DRAFT: _save_draft,
     Action.SUBMIT: lambda f: f.read(VersionIn, "version"),
@@ -368,7 +400,7 @@ BODIES: dict[Action, Callable[[_Form], BaseModel]] = {
     Action.DECLINE: lambda f: f.read(ReasonIn, "reason"),
     Action.SUBMIT_REPORT: _submit_report,
     Action.VERIFY_REPORT: lambda f: f.read(QuarterIn, "quarter"),
-    Action.RETURN_REPORT: lambda f: f.read(ReturnReportIn, "quarter", "reason"),
+    Action.RETURN_REPORT: _return_report,
 }
 """How each page action reads its form into the body the JSON API takes for it."""
 
@@ -389,14 +421,18 @@ async def act_on_page(
     token: SessionCookie = None,
     lang_cookie: LangCookie = None,
 ) -> Response:
-    """Take one action from a page form, through the commitment's workflow."""
+    """Take one action from a page form, through the commitment's workflow.
+
+    The report form also carries evidence files: they are attached first; "Upload
+    evidence" (`intent=upload`) then shows the form again as typed, and a refused file
+    stops the report from being sent, named next to its item.
+    """
     page = page_for(request, None, lang_cookie)
-    submitted = await request.form()
+    submitted = await request.form(max_files=attachments.MAX_CHOSEN)
     fields: dict[str, list[str]] = defaultdict(list)
     for name, value in submitted.multi_items():
         if isinstance(value, str):
             fields[name].append(value)
-    # Short transactions only: the workflow's activities write while the update runs.
     with transaction(runtime.sessions) as session:
         user = access.user_for_token(session, token, runtime.clock())
         if user is None:
@@ -407,6 +443,16 @@ async def act_on_page(
         chosen = next((a for a in BODIES if a.value == action), None)
         if chosen is None:
             return page.error(user, 404, "not_found", action)
+    if chosen is Action.SUBMIT_REPORT:
+        files = attachments.chosen_files(submitted)
+        uploading = _first(fields, "intent") == "upload"
+        if files or uploading:
+            answer = await attach_chosen(page, runtime, client, user, ref, fields, files)
+            if answer is not None or uploading:
+                return answer or shown_again(page, runtime, user, ref, fields)
+    # Short transactions only: the workflow's activities write while the update runs.
+    with transaction(runtime.sessions) as session:
+        ref = scoped_commitment(page, session, user, cycle_id, regency_code)
         try:
             ref.ensure_open()
             body = BODIES[chosen](_Form(fields, ref, session, page.lang))
@@ -456,3 +502,63 @@ def _again(
         editor_rows=rows,
         typed=fields,
     )
+
+
+async def attach_chosen(
+    page: Page,
+    runtime: Runtime,
+    client: Client,
+    user: AuthUser,
+    ref: CommitmentRef,
+    fields: forms.Fields,
+    files: list[tuple[int, UploadFile]],
+) -> Response | None:
+    """Attach the files chosen in the report form; the page again if any was refused (422,
+    each named next to its item, everything typed kept), else None."""
+    try:
+        quarter = forms.model_or_invalid(
+            QuarterIn, {"quarter": _first(fields, "quarter")}, page.lang
+        ).quarter
+        kept, refused = await attachments.store_chosen(
+            runtime, client, page, user, ref, quarter, files
+        )
+    except forms.FormInvalid as invalid:
+        return shown_again(page, runtime, user, ref, fields, errors=invalid.errors)
+    except OutOfScope as refused_person:
+        return page.error(user, 403, "forbidden", refusal_words(page, refused_person))
+    if refused:
+        return shown_again(page, runtime, user, ref, fields, refused=refused)
+    if kept:
+        page.request.state.evidence_kept = kept
+    return None
+
+
+def shown_again(
+    page: Page,
+    runtime: Runtime,
+    user: AuthUser,
+    ref: CommitmentRef,
+    fields: forms.Fields,
+    *,
+    errors: dict[str, str] | None = None,
+    refused: dict[int, list[str]] | None = None,
+    notice: str | None = None,
+) -> Response:
+    """The report form again as typed, with the evidence now attached: 422 when a file or a
+    field was refused, else 200 with a notice (nothing of the report is sent)."""
+    kept = getattr(page.request.state, "evidence_kept", 0)
+    if notice is None and kept:
+        notice = i18n.TEXT[page.lang]["evidence_uploaded"].format(n=kept)
+    with transaction(runtime.sessions) as session:
+        fresh = scoped_commitment(page, session, user, ref.cycle_id, ref.regency_code)
+        return render_commitment(
+            page,
+            session,
+            user,
+            fresh,
+            status_code=422 if errors or refused else 200,
+            notice=notice,
+            errors=errors,
+            typed=fields,
+            evidence_refused=refused,
+        )

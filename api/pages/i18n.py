@@ -224,6 +224,37 @@ TEXT_WORDS = {
     ),
     "report_under_review": NC_("page.report_under_review", "The report to verify"),
     "no_evidence": NC_("page.no_evidence", "No evidence"),
+    # Evidence files behind a quarterly report (api/pages/attachments.py, evidence.py).
+    "evidence_files": NC_("evidence.files", "Supporting evidence"),
+    "evidence_none_yet": NC_("evidence.none_yet", "No files attached yet."),
+    "evidence_add": NC_(
+        "evidence.add", "Add files for action #{n} (photo, PDF, DOCX or XLSX, at most {mb} MB each)"
+    ),
+    "evidence_upload": NC_("evidence.upload", "Upload evidence"),
+    "evidence_upload_hint": NC_(
+        "evidence.upload_hint",
+        "Upload evidence keeps what you typed; the report is sent only with Send report.",
+    ),
+    "evidence_remove": NC_("evidence.remove", "Remove"),
+    "evidence_remove_named": NC_("evidence.remove_named", "Remove {name}"),
+    "evidence_open_original": NC_("evidence.open_original", "Open original"),
+    "evidence_taken": NC_("evidence.taken", "Taken {when}"),
+    "evidence_place": NC_("evidence.place", "at {place}"),
+    "evidence_far": NC_("evidence.far", "Taken ± {km} km from the action's location"),
+    "evidence_thumbnail_pending": NC_("evidence.thumbnail_pending", "thumbnail being made"),
+    "evidence_refused": NC_("evidence.refused", "Not accepted: {name} ({reason})"),
+    "evidence_uploaded": NC_(
+        "evidence.uploaded", "{n} file(s) attached. The report has not been sent yet."
+    ),
+    "evidence_removed": NC_("evidence.removed", "File removed. The report has not been sent yet."),
+    "evidence_missing": NC_("evidence.missing", "Missing evidence"),
+    "evidence_missing_for": NC_("evidence.missing_for", "Missing evidence for action #{n}"),
+    "evidence_item_line": NC_("evidence.item_line", "Action {n}: {text}"),
+    "evidence_zip": NC_("evidence.zip", "Download all evidence (ZIP)"),
+    "evidence_kind_photo": NC_("evidence.kind_photo", "Photo"),
+    "evidence_kind_pdf": NC_("evidence.kind_pdf", "PDF"),
+    "evidence_kind_docx": NC_("evidence.kind_docx", "Word"),
+    "evidence_kind_xlsx": NC_("evidence.kind_xlsx", "Excel"),
     "print_column": NC_("page.print_column", "Print"),
     "manager_view": NC_("page.manager_view", "Manager view"),
     "overdue_list": NC_("page.overdue_list", "Overdue"),

@@ -158,6 +158,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", C + "/reports/{quarter}/evidence"): Rule.READ,
     ("GET", C + "/reports/{quarter}/evidence.zip"): Rule.READ,
     ("GET", C + "/evidence/{evidence_id}/{sha256}"): Rule.FILE,
+    # The same on the pages (api/pages/evidence.py); files are attached by the report form.
+    ("POST", C + "/page/evidence/{evidence_id}/remove"): Rule.EVIDENCE,
+    ("GET", C + "/page/reports/{quarter}/evidence.zip"): Rule.READ,
+    ("GET", C + "/page/evidence/{evidence_id}/{sha256}"): Rule.FILE,
     # The desk of offices: who holds or acts for each, by SK, and titles per date.
     ("GET", "/offices"): Rule.COORDINATOR,
     ("GET", "/offices/{regency_code}"): Rule.COORDINATOR,
@@ -522,10 +526,12 @@ async def try_reads(walk: Walk) -> None:
 
 async def try_evidence(walk: Walk) -> None:
     """Everyone (and no one) attaches evidence to both regencies' first report and removes a
-    file that is not there: only the regency's own officer attaches (and removes what they
-    attached); everyone else is refused for who they are, and nothing is kept."""
+    file that is not there, through the API and the page's "Remove" button: only the
+    regency's own officer attaches (and removes what they attached); everyone else is
+    refused for who they are, and nothing is kept."""
     upload = C + "/reports/{quarter}/items/{position}/evidence"
     remove = C + "/evidence/{evidence_id}"
+    page_remove = C + "/page/evidence/{evidence_id}/remove"
     pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
     scan = {"file": ("daftar-hadir.pdf", pdf, "application/pdf")}
     officers = {user for user in USERS if ROLES[user] is Role.REGENCY_OFFICER}
@@ -533,8 +539,11 @@ async def try_evidence(walk: Walk) -> None:
     async def attempt(user: str | None, code: str) -> None:
         attached = await walk.call(user, "POST", upload, code=code, files=scan)
         removed = await walk.call(user, "DELETE", remove, code=code)
-        for route, response in ((upload, attached), (remove, removed)):
-            key = ("POST" if route == upload else "DELETE", route)
+        csrf = {"csrf": csrf_token(walk.secret(user))} if user else {}
+        removed_on_page = await walk.call(user, "POST", page_remove, code=code, data=csrf)
+        tried = ((upload, attached), (remove, removed), (page_remove, removed_on_page))
+        for route, response in tried:
+            key = ("DELETE" if route == remove else "POST", route)
             where = (user, code, route, response.status_code, response.text[:200])
             if user is None:
                 walk.signed_out(key, response)
@@ -548,6 +557,12 @@ async def try_evidence(walk: Walk) -> None:
                 url = f"{attached_at}/{response.json()['id']}"
                 gone = await walk.call(user, "DELETE", remove, url=url)
                 assert gone.status_code == 204, (user, gone.text)
+                again = await walk.call(user, "POST", upload, code=code, files=scan)
+                on_page = f"{walk.urls(page_remove, code)[0].split('/page/')[0]}/page/evidence/"
+                url = f"{on_page}{again.json()['id']}/remove"
+                gone = await walk.call(user, "POST", page_remove, url=url, data=csrf)
+                assert gone.status_code == 200, (user, gone.text[:300])
+                assert "Berkas dihapus" in gone.text, user
             else:
                 assert response.status_code == 404, where  # no such file
 

@@ -76,8 +76,12 @@ class Person:
         return self.page
 
     async def submit(self, form_id: str) -> None:
-        """Press a form's submit button (in the form, or one naming it) and wait for the answer."""
-        button = f"#{form_id} button[type=submit], button[type=submit][form={form_id}]"
+        """Press a form's submit button (in the form, or one naming it) and wait for the answer.
+
+        Not the button kept out of sight for the Enter key, nor one that posts elsewhere
+        (a file's "Remove" in the report form)."""
+        mine = "button[type=submit]:not(.implicit-submit):not([formaction])"
+        button = f"#{form_id} {mine}, {mine}[form={form_id}]"
         async with self.page.expect_navigation():
             await self.page.click(button)
 
