@@ -225,6 +225,15 @@ def _append_audit(session: Session, content: AuditContent) -> None:
         raise AuditChainMoved(f"the audit chain of cycle {content.cycle_id} moved while locked")
 
 
+def append_audit(session: Session, content: AuditContent) -> bool:
+    """Chain a row the services write themselves (evidence attached or removed) after its
+    cycle's head; False if its (stream, seq) is there already (a retried request)."""
+    if _already_recorded(session, stream=content.stream, seq=content.seq):
+        return False
+    _append_audit(session, content)
+    return True
+
+
 def _audit_detail(event: Event) -> dict[str, Any]:
     detail: dict[str, Any] = {"round": event.round, "version": event.version}
     if event.reason:

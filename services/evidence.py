@@ -14,7 +14,9 @@ flagged, not refused). A photo's thumbnail and phone copy are made once, by an a
 When the report is submitted, each item carries the SHA-256 of the files attached to it
 then (`with_files`): the report's record and the audit chain hold them, and from then
 on those attachments can no longer be removed. Removing a file from a report still
-open is allowed; the row stays, with who removed it and when.
+open is allowed; the row stays, with who removed it and when. Each file attached or
+removed is also a row of the cycle's audit chain, in the commitment's evidence stream
+(`<commitment>#evidence`).
 
 Reading is for the regency's own people and the province's roles (the scope rule); a
 file's link names its SHA-256, so it cannot be guessed, and needs a session.
@@ -40,7 +42,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from db import evidence as records
 from db import models as m
 from db import reads
+from db import records as audit_records
 from db.session import transaction
+from domain.audit import AuditContent
 from domain.geo import coordinates_in, distance_km
 from domain.refusals import RefusalCode as R
 from domain.reports import ReportState
@@ -228,6 +232,7 @@ async def _keep(
         if made is not None:
             row.thumbnail_sha256, row.phone_sha256, row.derived_at = made
         session.flush()
+        _audit(session, user, ref, row, "attach_evidence", now)
         session.expunge(row)
     if inspected.kind == "photo" and made is None:
         await derive(client, settings, digest)
@@ -290,10 +295,49 @@ def remove(
         raise NotFound(f"no evidence {evidence_id} on {ref.id}")
     _writable(session, user, ref, row.quarter)
     records.remove(session, evidence_id=evidence_id, by=user.username, now=now)
+    _audit(session, user, ref, row, "remove_evidence", now)
     log.info(
         "%s removed evidence %d (%s) from %s", user.username, evidence_id, row.sha256[:12], ref.id
     )
     return row
+
+
+def evidence_stream(ref: CommitmentRef) -> str:
+    """The audit stream of a commitment's evidence, beside the commitment's own."""
+    return f"{ref.id}#evidence"
+
+
+def _audit(
+    session: Session,
+    user: AuthUser,
+    ref: CommitmentRef,
+    row: m.EvidenceFile,
+    action: str,
+    now: datetime,
+) -> None:
+    """Put a file's attaching or removal in the cycle's audit chain: its own stream, the
+    attachment's id making the sequence (attached 2n, removed 2n + 1)."""
+    audit_records.append_audit(
+        session,
+        AuditContent(
+            cycle_id=ref.cycle_id,
+            stream=evidence_stream(ref),
+            seq=2 * row.id + (action == "remove_evidence"),
+            action=action,
+            actor=user.full_name,
+            actor_role=user.role.value,
+            from_stage=None,
+            to_stage=None,
+            detail={
+                "quarter": row.quarter,
+                "item_position": row.item_position,
+                "sha256": row.sha256,
+                "file_name": row.file_name,
+                "size": row.size,
+            },
+            occurred_at=now,
+        ),
+    )
 
 
 @dataclass(frozen=True)

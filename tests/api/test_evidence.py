@@ -175,6 +175,11 @@ async def test_evidence_is_attached_read_in_scope_fixed_by_the_report_and_zipped
         assert files[1] == [first.json()["sha256"], second.json()["sha256"]]
         assert files[2] == [again.json()["sha256"]]
         assert files[3] == [first.json()["sha256"]] and files[4] == []
+        chain = (await api.get(f"/cycles/{base.split('/')[2]}/audit", "reviewer")).json()
+        attached = [a for a in chain if a["stream"].endswith("#evidence")]
+        assert [a["action"] for a in attached].count("attach_evidence") == 5
+        assert [a["action"] for a in attached].count("remove_evidence") == 1
+        assert {a["detail"]["sha256"] for a in attached} >= {first.json()["sha256"]}
         audit = (await api.get(f"{base}/audit", "reviewer")).json()
         (submitted,) = [a for a in audit if a["action"] == "submit_report"]
         assert submitted["detail"]["evidence"]["1"] == files[1]  # the audit chain covers them
