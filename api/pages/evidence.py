@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api import security
 from api.deps import CycleId, RowId, RuntimeDep, TemporalDep
+from api.files import file_response
 from api.pages import attachments, i18n
 from api.pages.base import (
     LangCookie,
@@ -37,20 +37,6 @@ router = APIRouter(include_in_schema=False)
 
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 Quarter = Annotated[int, Path(ge=1, le=4)]
-
-
-def _file(kept: evidence.EvidenceContent, *, inline: bool) -> Response:
-    how = "inline" if inline else "attachment"
-    return Response(
-        content=kept.content,
-        media_type=kept.media_type,
-        headers={
-            "Content-Disposition": f"{how}; filename*=UTF-8''{quote(kept.file_name)}",
-            # Its URL names its hash: the same URL is always the same file.
-            "Cache-Control": "private, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 @router.get(PAGE + "/evidence/{evidence_id}/{sha256}")
@@ -73,7 +59,7 @@ def evidence_file_page(
         except NotFound as missing:
             raise who.refuse(404, "not_found", missing.detail) from None
     shown = kept.media_type.startswith("image/") or kept.media_type == "application/pdf"
-    return _file(kept, inline=shown)
+    return file_response(kept, inline=shown)
 
 
 @router.get(PAGE + "/reports/{quarter}/evidence.zip")

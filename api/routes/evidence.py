@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 
 from api.deps import CommitmentDep, CurrentUser, RowId, RuntimeDep, SessionDep, TemporalDep
+from api.files import file_response
 from services import evidence
 from services.schemas import EvidenceOut
 
@@ -18,21 +18,6 @@ router = APIRouter(prefix="/cycles/{cycle_id}/commitments/{regency_code}", tags=
 Quarter = Annotated[int, Path(ge=1, le=4)]
 Position = Annotated[int, Path(ge=1, le=200)]
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
-
-
-def file_response(kept: evidence.EvidenceContent, *, inline: bool = True) -> Response:
-    """A kept file as a response: shown in the browser (a photo, a PDF) unless `inline` is
-    False, under its name as handed in; cached privately, since its URL names its hash."""
-    how = "inline" if inline else "attachment"
-    return Response(
-        content=kept.content,
-        media_type=kept.media_type,
-        headers={
-            "Content-Disposition": f"{how}; filename*=UTF-8''{quote(kept.file_name)}",
-            "Cache-Control": "private, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 @router.post(
