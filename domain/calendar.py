@@ -105,6 +105,12 @@ def holidays_for(year: int) -> list[Holiday]:
     return sorted(holidays, key=lambda h: h.date)
 
 
+def years_without_holidays(years: Iterable[int]) -> list[int]:
+    """The years among `years` with no holiday data file: their deadlines count Monday to
+    Friday as working days, so a coordinator planning one is told (`services.cycles`)."""
+    return sorted(year for year in set(years) if _holiday_file(year) is None)
+
+
 def load_calendar(years: Iterable[int]) -> WorkingCalendar:
     """Build the working calendar of `years` from package data.
 

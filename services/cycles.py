@@ -19,7 +19,7 @@ from temporalio.client import Client
 from db import mail, reads
 from db import models as m
 from db.session import transaction
-from domain.calendar import load_calendar
+from domain.calendar import load_calendar, wita_date, years_without_holidays
 from domain.catalog import Regency, load_catalog
 from domain.commitment import DeadlineKey, commitment_id
 from domain.cycle import CancelCycle, CycleSpec, CycleStatus
@@ -239,7 +239,20 @@ async def start_cycle(
         if await asyncio.to_thread(_recorded, sessions, spec.cycle_id) >= len(spec.regencies):
             break
         await asyncio.sleep(0.05)
-    return StartedOut(cycle_id=spec.cycle_id, regency_codes=[r.code for r in spec.regencies])
+    return StartedOut(
+        cycle_id=spec.cycle_id,
+        regency_codes=[r.code for r in spec.regencies],
+        years_without_holidays=calendar_gaps(spec),
+    )
+
+
+def calendar_gaps(spec: CycleSpec) -> list[int]:
+    """The years the cycle's deadlines fall in that have no holiday data: shown to the
+    coordinator, since those deadlines skip weekends only (`domain.calendar`)."""
+    schedule = spec.schedule
+    moments = [schedule.drafting_due, schedule.signing_due]
+    moments += [when for q in schedule.quarters for when in (q.report_due, q.lock)]
+    return years_without_holidays(wita_date(moment).year for moment in moments)
 
 
 def _recorded(sessions: sessionmaker[Session], cycle_id: str) -> int:

@@ -344,6 +344,11 @@ class StartedOut(BaseModel):
 
     cycle_id: str
     regency_codes: list[str]
+    years_without_holidays: list[int] = Field(
+        default_factory=list,
+        description="years of the cycle's deadlines with no holiday data (SKB not yet in "
+        "Komitmen): their deadlines count Monday to Friday only",
+    )
 
 
 class SaveDraftIn(_Body):

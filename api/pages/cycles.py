@@ -116,6 +116,12 @@ WORDS_SOURCE = {
     "method": NC_("cycles.method", "How they sign"),
     "check": NC_("cycles.check", "Check before starting"),
     "preview_title": NC_("cycles.preview_title", "Check the cycle before it starts"),
+    "no_holidays": NC_(
+        "cycles.no_holidays",
+        "Komitmen has no national holidays and cuti bersama for {years} yet (the joint "
+        "ministerial decree, SKB): deadlines in those years skip weekends only and may "
+        "fall on a holiday. Check them, and change any that does.",
+    ),
     "preview_intro": NC_(
         "cycles.preview_intro",
         "Nothing has started yet. Check the deadlines (WITA), the regencies/cities and the "
@@ -531,6 +537,7 @@ async def preview_cycle(
         spec=spec,
         code=body.cycle_id,
         deadlines=deadlines,
+        missing_holidays=cycles.calendar_gaps(spec),
         review=words["review_rule"].format(n=schedule.review_working_days),
         offices=[text[f"office_{o}"] for o in spec.signatories],
         method=text[f"method_{spec.signature_method.value}"],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.calendar import WITA
+from domain.calendar import WITA, years_without_holidays
 from tests.api.client import running_api
 
 
@@ -26,3 +26,19 @@ async def test_cancelling_a_cycle_answers_once_its_commitments_have_ended(
         assert {stage for _, stage, _, _ in api.commitment_rows()} == {"cancelled"}
         again = await api.post(f"/cycles/{cycle}/cancel", "koordinator", {"reason": "Lagi"})
         assert again.status_code == 409
+
+
+async def test_starting_a_cycle_names_the_years_without_holiday_data(
+    dev_server_env: WorkflowEnvironment, db_url: str, tmp_path: Path
+) -> None:
+    env = dev_server_env
+    year = (await env.get_current_time()).astimezone(WITA).year + 1
+    async with running_api(env.client, db_url, tmp_path) as api:
+        body = {"cycle_id": f"libur-{year}-{db_url[:6]}", "name": "Rakor", "year": year}
+        started = await api.post("/cycles", "koordinator", {**body, "regency_codes": ["53.01"]})
+        assert started.status_code == 201, started.text
+        # The default schedule's deadlines run from January into the next January.
+        assert started.json()["years_without_holidays"] == years_without_holidays(
+            [year, year + 1]
+        )
+        api.k.cycle_id, api.k.codes = body["cycle_id"], ("53.01",)

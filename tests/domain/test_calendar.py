@@ -14,6 +14,7 @@ from domain.calendar import (
     holidays_for,
     load_calendar,
     wita_date,
+    years_without_holidays,
 )
 
 CAL_2026 = load_calendar([2026])
@@ -140,3 +141,8 @@ def test_calendar_is_canonical_and_serialisable() -> None:
     assert shuffled.holidays == (date(2026, 1, 1), date(2026, 3, 19))
     assert WorkingCalendar.model_validate_json(CAL_2026.model_dump_json()) == CAL_2026
     assert len(CAL_2026.holidays) == 25
+
+
+def test_the_years_without_holiday_data_are_named() -> None:
+    assert years_without_holidays([2026, 2025, 2026]) == []
+    assert years_without_holidays([2026, 2099, 2098]) == [2098, 2099]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.calendar import end_of_day
+from domain.calendar import end_of_day, years_without_holidays
 from domain.catalog import load_catalog
 from domain.display import format_deadline
 from tests.api.client import running_api
@@ -80,6 +80,11 @@ async def test_a_coordinator_runs_a_cycle_through_the_pages(
 
             # The preview: every deadline in WITA, nothing started yet.
             shown = await page.inner_text("#preview-deadlines")
+            # A year whose holidays Komitmen lacks is named, not silently weekends only.
+            missing = years_without_holidays([year, year + 1])
+            warned = await page.locator("#no-holidays").all_inner_texts()
+            assert bool(warned) == bool(missing)
+            assert all(str(y) in warned[0] for y in missing)
             drafting = format_deadline(end_of_day(date(year, 1, 16)), "id")
             assert drafting in shown and "WITA" in shown
             assert format_deadline(end_of_day(date(year + 1, 1, 20)), "id") in shown
