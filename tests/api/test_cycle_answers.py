@@ -34,11 +34,12 @@ async def test_starting_a_cycle_names_the_years_without_holiday_data(
     env = dev_server_env
     year = (await env.get_current_time()).astimezone(WITA).year + 1
     async with running_api(env.client, db_url, tmp_path) as api:
-        body = {"cycle_id": f"libur-{year}-{db_url[:6]}", "name": "Rakor", "year": year}
+        cycle_id = f"libur-{year}-{db_url[:6]}"
+        body = {"cycle_id": cycle_id, "name": "Rakor", "year": year}
         started = await api.post("/cycles", "koordinator", {**body, "regency_codes": ["53.01"]})
         assert started.status_code == 201, started.text
         # The default schedule's deadlines run from January into the next January.
         assert started.json()["years_without_holidays"] == years_without_holidays(
             [year, year + 1]
         )
-        api.k.cycle_id, api.k.codes = body["cycle_id"], ("53.01",)
+        api.k.cycle_id, api.k.codes = cycle_id, ("53.01",)
