@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -413,12 +414,16 @@ async def serve(settings: Settings, make: Callable[[Client], Worker]) -> None:
 
 
 async def serve_floor(
-    settings: Settings, workflows: Sequence[type], activities: Sequence[Callable[..., Any]]
+    settings: Settings,
+    workflows: Sequence[type],
+    activities: Sequence[Callable[..., Any]],
+    activity_executor: Executor | None = None,
 ) -> None:
     """Run a floor's bare workflows until SIGTERM, in a worker set up as Komitmen's is.
 
     The same sandbox (the package defining the workflows passed through, here `bench`),
     the same client and metrics: the floor differs from Komitmen in its workflows only.
+    Synchronous activities need `activity_executor` (Komitmen's runs 16 threads).
     """
     await serve(
         settings,
@@ -427,6 +432,7 @@ async def serve_floor(
             task_queue=settings.temporal_task_queue,
             workflows=workflows,
             activities=activities,
+            activity_executor=activity_executor,
             workflow_runner=workflow_runner("bench"),
         ),
     )

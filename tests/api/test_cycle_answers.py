@@ -39,7 +39,5 @@ async def test_starting_a_cycle_names_the_years_without_holiday_data(
         started = await api.post("/cycles", "koordinator", {**body, "regency_codes": ["53.01"]})
         assert started.status_code == 201, started.text
         # The default schedule's deadlines run from January into the next January.
-        assert started.json()["years_without_holidays"] == years_without_holidays(
-            [year, year + 1]
-        )
+        assert started.json()["years_without_holidays"] == years_without_holidays([year, year + 1])
         api.k.cycle_id, api.k.codes = cycle_id, ("53.01",)
