@@ -326,7 +326,7 @@ class _Form:
         `form_names` maps a body field to the form field it is typed in, when they differ.
         """
         renamed = form_names or {}
-        data = {name: _first(self.fields, renamed.get(name, name)) for name in names}
+        data = {name: forms.first(self.fields, renamed.get(name, name)) for name in names}
         try:
             result: _M = forms.model_or_invalid(model, {**data, **values}, self.lang)
             return result
@@ -362,7 +362,7 @@ def _sign(f: _Form) -> BaseModel:
     # Both the confirmation and the hash are named at once, so one retry fixes both.
     errors: dict[str, str] = {}
     try:
-        forms.require_confirmation(bool(_first(f.fields, forms.CONFIRM)), f.lang)
+        forms.require_confirmation(bool(forms.first(f.fields, forms.CONFIRM)), f.lang)
     except forms.FormInvalid as unconfirmed:
         errors.update(unconfirmed.errors)
     try:
@@ -385,7 +385,9 @@ def _return_report(f: _Form) -> BaseModel:
     # What evidence is missing is typed per item; the workflow takes one reason.
     quarter = f.read(QuarterIn, "quarter").quarter
     positions = f.positions(f.ref.recorded().approved_version)
-    reason = attachments.compose_reason(_first(f.fields, "reason"), f.fields, positions, f.lang)
+    reason = attachments.compose_reason(
+        forms.first(f.fields, "reason"), f.fields, positions, f.lang
+    )
     return f.read(ReturnReportIn, quarter=quarter, reason=reason)
 
 
@@ -403,11 +405,6 @@ BODIES: dict[Action, Callable[[_Form], BaseModel]] = {
     Action.RETURN_REPORT: _return_report,
 }
 """How each page action reads its form into the body the JSON API takes for it."""
-
-
-def _first(fields: forms.Fields, name: str) -> str:
-    values = fields.get(name) or [""]
-    return values[0]
 
 
 @router.post(PAGE + "/{action}", response_class=HTMLResponse)
@@ -429,15 +426,12 @@ async def act_on_page(
     """
     page = page_for(request, None, lang_cookie)
     submitted = await request.form(max_files=attachments.MAX_CHOSEN)
-    fields: dict[str, list[str]] = defaultdict(list)
-    for name, value in submitted.multi_items():
-        if isinstance(value, str):
-            fields[name].append(value)
+    fields = forms.text_fields(submitted.multi_items())
     with transaction(runtime.sessions) as session:
         user = access.user_for_token(session, token, runtime.clock())
         if user is None:
             return to_login(request)
-        if not security.same_secret(page.csrf, _first(fields, "csrf")):
+        if not security.same_secret(page.csrf, forms.first(fields, "csrf")):
             return page.error(user, 403, "form_expired", "")
         ref = scoped_commitment(page, session, user, cycle_id, regency_code)
         chosen = next((a for a in BODIES if a.value == action), None)
@@ -445,7 +439,7 @@ async def act_on_page(
             return page.error(user, 404, "not_found", action)
     if chosen is Action.SUBMIT_REPORT:
         files = attachments.chosen_files(submitted)
-        uploading = _first(fields, "intent") == "upload"
+        uploading = forms.first(fields, "intent") == "upload"
         if files or uploading:
             answer = await attach_chosen(page, runtime, client, user, ref, fields, files)
             if answer is not None or uploading:
@@ -517,7 +511,7 @@ async def attach_chosen(
     each named next to its item, everything typed kept), else None."""
     try:
         quarter = forms.model_or_invalid(
-            QuarterIn, {"quarter": _first(fields, "quarter")}, page.lang
+            QuarterIn, {"quarter": forms.first(fields, "quarter")}, page.lang
         ).quarter
         kept, refused = await attachments.store_chosen(
             runtime, client, page, user, ref, quarter, files

@@ -18,7 +18,6 @@ anyone else); a POST refuses another role before it reads the form.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -223,8 +222,7 @@ Fields = dict[str, list[str]]
 
 
 def _first(fields: forms.Fields, name: str) -> str:
-    values = fields.get(name) or [""]
-    return values[0].strip()
+    return forms.first(fields, name).strip()
 
 
 def _coordinator(who: SignedIn) -> None:
@@ -268,10 +266,7 @@ async def _posted(
     except OutOfScope as refused:
         return page.error(user, 403, "forbidden", refusal_words(page, refused))
     submitted = await request.form(max_files=0, max_fields=200)
-    fields: Fields = defaultdict(list)
-    for name, value in submitted.multi_items():
-        if isinstance(value, str):
-            fields[name].append(value)
+    fields: Fields = forms.text_fields(submitted.multi_items())
     if not security.same_secret(page.csrf, _first(fields, "csrf")):
         return page.error(user, 403, "form_expired", "")
     if cycle_id is None:

@@ -8,7 +8,6 @@ report form itself (`api.pages.commitment`).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -18,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from api import security
 from api.deps import CycleId, RowId, RuntimeDep, TemporalDep
 from api.files import file_response
-from api.pages import attachments, i18n
+from api.pages import attachments, forms, i18n
 from api.pages.base import (
     LangCookie,
     SessionCookie,
@@ -101,16 +100,12 @@ async def remove_evidence_page(
     back as typed, and files chosen meanwhile are attached too."""
     page = page_for(request, None, lang_cookie)
     submitted = await request.form(max_files=attachments.MAX_CHOSEN)
-    fields: dict[str, list[str]] = defaultdict(list)
-    for name, value in submitted.multi_items():
-        if isinstance(value, str):
-            fields[name].append(value)
+    fields = forms.text_fields(submitted.multi_items())
     with transaction(runtime.sessions) as session:
         user = access.user_for_token(session, token, runtime.clock())
         if user is None:
             return to_login(request)
-        csrf = (fields.get("csrf") or [""])[0]
-        if not security.same_secret(page.csrf, csrf):
+        if not security.same_secret(page.csrf, forms.first(fields, "csrf")):
             return page.error(user, 403, "form_expired", "")
         ref = scoped_commitment(page, session, user, cycle_id, regency_code)
         try:

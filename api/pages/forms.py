@@ -14,6 +14,7 @@ again reads back the very same amounts. The JSON API keeps JSON numbers.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -120,9 +121,20 @@ class ItemRow:
         return {**values, **lists}
 
 
-def _one(fields: Fields, name: str) -> str:
+def first(fields: Fields, name: str) -> str:
+    """The first value submitted under `name`; "" if none."""
     values = fields.get(name) or [""]
     return values[0]
+
+
+def text_fields(submitted: Iterable[tuple[str, Any]]) -> dict[str, list[str]]:
+    """A submitted form's text fields, every value of each name in order (files left out:
+    the routes that take them read them from the form itself)."""
+    fields: dict[str, list[str]] = defaultdict(list)
+    for name, value in submitted:
+        if isinstance(value, str):
+            fields[name].append(value)
+    return fields
 
 
 def rows_from_items(items: Iterable[Any], lang: Language) -> list[ItemRow]:
@@ -179,9 +191,9 @@ def rows_from_fields(fields: Fields) -> list[ItemRow]:
     rows = []
     for number in numbers:
         prefix = f"item-{number}-"
-        if _one(fields, prefix + "remove"):
+        if first(fields, prefix + "remove"):
             continue
-        values = {name: _one(fields, prefix + name) for name in ITEM_FIELDS}
+        values = {name: first(fields, prefix + name) for name in ITEM_FIELDS}
         lists = {name: list(fields.get(prefix + name, [])) for name in ITEM_LISTS}
         rows.append(ItemRow(number=number, values=values, lists=lists))
     return rows
@@ -244,11 +256,11 @@ def comments_from_fields(
 ) -> tuple[ReviewComment, ...]:
     """The review comments typed per item and in general; FormInvalid if there are none."""
     comments = []
-    general = _one(fields, "comment-general").strip()
+    general = first(fields, "comment-general").strip()
     if general:
         comments.append(ReviewComment(item_position=None, text=general[:2000]))
     for position in positions:
-        text = _one(fields, f"comment-{position}").strip()
+        text = first(fields, f"comment-{position}").strip()
         if text:
             comments.append(ReviewComment(item_position=position, text=text[:2000]))
     if not comments:
@@ -265,15 +277,15 @@ def report_from_fields(
     numbered = list(positions)
     for position in numbered:
         prefix = f"progress-{position}-"
-        evidence = [line.strip() for line in _one(fields, prefix + "evidence").splitlines()]
+        evidence = [line.strip() for line in first(fields, prefix + "evidence").splitlines()]
         item: dict[str, Any] = {
             "item_position": position,
-            "status": _one(fields, prefix + "status"),
-            "narrative": _one(fields, prefix + "narrative"),
+            "status": first(fields, prefix + "status"),
+            "narrative": first(fields, prefix + "narrative"),
             "evidence": [line for line in evidence if line],
         }
         # The label says "(%)", so "40%" is what some will type: the sign is dropped.
-        percent = _one(fields, prefix + "percent_realised").strip().removesuffix("%")
+        percent = first(fields, prefix + "percent_realised").strip().removesuffix("%")
         if percent.strip():
             item["percent_realised"] = percent
             _read_number(item, "percent_realised", prefix + "percent_realised", lang, refused)
