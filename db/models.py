@@ -196,11 +196,30 @@ class ActionItem(Base):
     budget_rp: Mapped[Decimal] = mapped_column(Numeric(20, 2))
     budget_source: Mapped[str] = mapped_column(String(16))
     location: Mapped[str] = mapped_column(String(200))
+    # Since document format 3 (migration 0013); NULL on items saved before.
+    outcomes: Mapped[dict[str, Any] | None]
+    baseline: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
+    quarter_targets: Mapped[list[Any] | None]
+    carried_from: Mapped[dict[str, Any] | None]
 
     __table_args__ = (
         UniqueConstraint("version_id", "position"),
         Index("ix_action_item_issue_phase", "strategic_issue", "phase"),
     )
+
+
+class ItemOutcome(Base):
+    """One outcome an action item serves, a row per (kind, code) of
+    `domain.outcomes.Outcomes.keys`: what the province recap groups items by."""
+
+    __tablename__ = "item_outcome"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("action_item.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (UniqueConstraint("item_id", "kind", "code"),)
 
 
 class ReviewComment(OfCommitment, Base):

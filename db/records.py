@@ -11,6 +11,7 @@ never forking the chain (`AuditChainMoved` if the head moved under the lock).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, bindparam, exists, insert, select, update
@@ -22,6 +23,7 @@ from domain.audit import EMPTY_CHAIN, AuditContent, ChainHead, chain_after
 from domain.commitment import Event
 from domain.cycle import CycleEvent
 from domain.document import DocumentFormat, bytes_hash, document_bytes, verification_code
+from domain.plan import ActionItem
 
 # cost more CPU than SQLite took to run it (bench/lifecycle.py).
 _RECORDED = select(
@@ -319,25 +321,57 @@ def _record_version(session: Session, *, event: Event) -> None:
     )
     session.add(version)
     session.flush()
-    for position, item in enumerate(event.plan.items, start=1):
-        session.add(
-            m.ActionItem(
-                version_id=version.id,
-                position=position,
-                strategic_issue=item.strategic_issue.value,
-                phase=item.phase.value,
-                activity=item.activity,
-                indicator=item.indicator,
-                target_value=item.target_value,
-                target_unit=item.target_unit,
-                due_quarters=list(item.due_quarters),
-                responsible_unit=item.responsible_unit,
-                partners=[p.value for p in item.partners],
-                budget_rp=item.budget_rp,
-                budget_source=item.budget_source.value,
-                location=item.location,
-            )
+    rows = [
+        m.ActionItem(
+            version_id=version.id,
+            position=position,
+            strategic_issue=item.strategic_issue.value,
+            phase=item.phase.value,
+            activity=item.activity,
+            indicator=item.indicator,
+            target_value=item.target_value,
+            target_unit=item.target_unit,
+            due_quarters=list(item.due_quarters),
+            responsible_unit=item.responsible_unit,
+            partners=[p.value for p in item.partners],
+            budget_rp=item.budget_rp,
+            budget_source=item.budget_source.value,
+            location=item.location,
+            **_format_3_fields(item),
         )
+        for position, item in enumerate(event.plan.items, start=1)
+    ]
+    session.add_all(rows)
+    _record_outcomes(session, rows, event.plan.items)
+
+
+def _format_3_fields(item: ActionItem) -> dict[str, Any]:
+    """The item's format-3 fields as columns; all NULL for an item that uses none."""
+    if not item.extended:
+        return {}
+    return {
+        "outcomes": None if item.outcomes.empty else item.outcomes.model_dump(mode="json"),
+        "baseline": item.baseline,
+        "quarter_targets": [None if t is None else str(t) for t in item.quarter_targets] or None,
+        "carried_from": None
+        if item.carried_from is None
+        else item.carried_from.model_dump(mode="json"),
+    }
+
+
+def _record_outcomes(
+    session: Session, rows: Sequence[m.ActionItem], items: Sequence[ActionItem]
+) -> None:
+    """One item_outcome row per outcome each item serves (what the recap groups by)."""
+    linked = [(row, item) for row, item in zip(rows, items, strict=True) if not item.outcomes.empty]
+    if not linked:
+        return
+    session.flush()  # the items' ids
+    session.add_all(
+        m.ItemOutcome(item_id=row.id, kind=kind, code=code)
+        for row, item in linked
+        for kind, code in item.outcomes.keys()
+    )
 
 
 def _record_report(session: Session, *, event: Event) -> None:

@@ -2,18 +2,20 @@
 
 Holidays are data (``domain/data/holidays/<year>.json``) because the government
 sets them each year by a joint ministerial decree (SKB 3 Menteri) and sometimes
-amends them mid-year; editing a JSON file must be enough to follow a change.
+amends them mid-year; editing a JSON file must be enough to follow a change. Each
+file names its decree and the decrees amending it (`HolidayYear`). A year is added
+only from its published decree: until then it has no file, and a cycle using it
+warns the coordinator (`years_without_holidays`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from importlib.resources import files
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 # NTT keeps UTC+8 all year (Asia/Makassar, no daylight saving), so a fixed offset is
 # exact and spares workflow sandboxes a tzdata dependency.
@@ -53,7 +55,26 @@ class Holiday(BaseModel):
     kind: HolidayKind
 
 
-_HOLIDAY_LIST = TypeAdapter(list[Holiday])
+class HolidayYear(BaseModel):
+    """One year's holiday file: the decree that set it, those amending it, its days."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    year: int
+    decree: str
+    amended_by: tuple[str, ...] = ()
+    holidays: tuple[Holiday, ...]
+
+
+def holiday_year(year: int) -> HolidayYear | None:
+    """The holiday file of `year` with its decree; None when no decree is on file."""
+    text = _holiday_file(year)
+    if text is None:
+        return None
+    data = HolidayYear.model_validate_json(text)
+    if data.year != year:
+        raise ValueError(f"holidays/{year}.json says it is the year {data.year}")
+    return data
 
 
 class WorkingCalendar(BaseModel):
@@ -95,10 +116,10 @@ def _holiday_file(year: int) -> str | None:
 
 def holidays_for(year: int) -> list[Holiday]:
     """Return the holidays and cuti bersama of `year` from package data, by date; [] if none."""
-    text = _holiday_file(year)
-    if text is None:
+    data = holiday_year(year)
+    if data is None:
         return []
-    holidays = _HOLIDAY_LIST.validate_python(json.loads(text))
+    holidays = list(data.holidays)
     stray = [h.date.isoformat() for h in holidays if h.date.year != year]
     if stray:
         raise ValueError(f"holidays/{year}.json lists dates of another year: {', '.join(stray)}")

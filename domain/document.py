@@ -16,6 +16,13 @@ recompute it. So the document is defined here once, as bytes, in numbered format
   - text as saved (leading and trailing spaces are stripped on input).
   The JSON has its keys sorted, no spaces (`","` and `":"`), non-ASCII characters
   written as themselves, UTF-8 encoded, and no trailing newline.
+- **Format 3** (a plan any of whose items uses a field format 2 lacks: outcome links,
+  baseline, quarter targets, a carried-over mark, a budget source or strategic issue
+  added since): format 2 with `"format": 3` and, on every item, `outcomes` (empty lists
+  for none), `baseline` and `quarter_targets` (amounts as in format 2, null where
+  unset) and `carried_from` (null, or the source cycle, position and realised percent).
+  A plan using none of them is still written in format 2, so the format follows from
+  the plan alone: replaying a workflow recorded before format 3 writes the same bytes.
 
 The README shows an auditor recomputing a hash with `curl` and `sha256sum`.
 """
@@ -35,6 +42,14 @@ class DocumentFormat(IntEnum):
 
     TYPED = 1
     CANONICAL = 2
+    OUTCOMES = 3
+
+    @classmethod
+    def for_plan(cls, plan: ActionPlan, canonical: bool = True) -> DocumentFormat:
+        """The format a plan is saved in: 3 when it needs it, else 2 (1 before canonical)."""
+        if any(item.extended for item in plan.items):
+            return cls.OUTCOMES
+        return cls.CANONICAL if canonical else cls.TYPED
 
 
 CURRENT_FORMAT = DocumentFormat.CANONICAL
@@ -48,14 +63,33 @@ def _amount(value: Decimal) -> str:
     return format(value.quantize(_CENTS), "f")
 
 
-def _canonical_item(item: ActionItem) -> dict[str, object]:
-    return {
-        **item.model_dump(mode="json"),
+_FORMAT_3_FIELDS = {"outcomes", "baseline", "quarter_targets", "carried_from"}
+
+
+def _canonical_item(item: ActionItem, document_format: DocumentFormat) -> dict[str, object]:
+    fields = item.model_dump(mode="json", exclude=_FORMAT_3_FIELDS)
+    canonical: dict[str, object] = {
+        **fields,
         "target_value": _amount(item.target_value),
         "budget_rp": _amount(item.budget_rp),
         "due_quarters": sorted(item.due_quarters),
         "partners": [p.value for p in sorted(item.partners, key=_PARTNER_ORDER.__getitem__)],
     }
+    if document_format >= DocumentFormat.OUTCOMES:
+        carried = item.carried_from
+        canonical |= {
+            "outcomes": item.outcomes.model_dump(mode="json"),
+            "baseline": None if item.baseline is None else _amount(item.baseline),
+            "quarter_targets": [None if t is None else _amount(t) for t in item.quarter_targets],
+            "carried_from": None
+            if carried is None
+            else {
+                "cycle_id": carried.cycle_id,
+                "position": carried.position,
+                "realised_percent": _amount(carried.realised_percent),
+            },
+        }
+    return canonical
 
 
 def document_bytes(
@@ -77,7 +111,7 @@ def document_bytes(
         "cycle": cycle_id,
         "regency": regency_code,
         "version": version,
-        "items": [_canonical_item(item) for item in plan.items],
+        "items": [_canonical_item(item, document_format) for item in plan.items],
     }
     return canonical_json(document).encode()
 

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from domain.display import Language
+from domain.outcomes import Outcomes
 from domain.words import NC_, by_language
 
 # Tabs and line breaks are text; other control characters are not, and PostgreSQL
@@ -53,6 +54,18 @@ ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
 ]
 MAX_ITEMS = 200
+Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+
+
+class CarriedFrom(BaseModel):
+    """Where a carried-over item comes from: the item of last cycle's signed plan that was
+    not verified at 100 % by the last lock, and how far it had got."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cycle_id: ShortText
+    position: WholeNumber = Field(ge=1)
+    realised_percent: Decimal = Field(ge=0, le=100, decimal_places=2)
 
 
 class StrategicIssue(StrEnum):
@@ -64,6 +77,8 @@ class StrategicIssue(StrEnum):
     DESTANA = "destana"
     INCLUSIVE_DM = "inclusive_dm"
     PENTAHELIX = "pentahelix"
+    OTHER = "lainnya"
+    """What the Rakor agreed outside the six issues."""
 
 
 class Phase(StrEnum):
@@ -85,12 +100,32 @@ class Partner(StrEnum):
 
 
 class BudgetSource(StrEnum):
-    """Where an action's money comes from."""
+    """Where an action's money comes from, as the regions book it.
 
-    APBD = "apbd"
+    `apbd`, `partner` and `other` are the first list's values, kept so that plans saved
+    with them stay valid; the forms offer the others ("APBD" did not say whose).
+    """
+
+    APBD_PROVINSI = "apbd_provinsi"
+    APBD_KABKOTA = "apbd_kabkota"
     APBN = "apbn"
+    DAK = "dak"
+    DANA_DESA = "dana_desa"
+    CSR = "csr"
+    NON_ANGGARAN = "non_anggaran"
+    APBD = "apbd"
     PARTNER = "partner"
     OTHER = "other"
+
+
+LEGACY_BUDGET_SOURCES = (BudgetSource.APBD, BudgetSource.PARTNER, BudgetSource.OTHER)
+"""Accepted and shown, no longer offered by the forms."""
+
+
+FORMAT_2_SOURCES = frozenset(
+    {BudgetSource.APBD, BudgetSource.APBN, BudgetSource.PARTNER, BudgetSource.OTHER}
+)
+"""The budget sources document format 2 knew."""
 
 
 ISSUE_LABELS_WORDS = {
@@ -100,6 +135,7 @@ ISSUE_LABELS_WORDS = {
     StrategicIssue.DESTANA: NC_("issue.destana", "Resilient villages (Destana)"),
     StrategicIssue.INCLUSIVE_DM: NC_("issue.inclusive_dm", "Inclusive disaster management"),
     StrategicIssue.PENTAHELIX: NC_("issue.pentahelix", "Pentahelix collaboration"),
+    StrategicIssue.OTHER: NC_("issue.lainnya", "Other"),
 }
 ISSUE_LABELS: dict[Language, dict[StrategicIssue, str]] = by_language(ISSUE_LABELS_WORDS)
 """Each strategic issue's one label, in every language (`domain.words`)."""
@@ -126,8 +162,14 @@ PARTNER_LABELS: dict[Language, dict[Partner, str]] = by_language(PARTNER_LABELS_
 
 
 BUDGET_SOURCE_LABELS_WORDS = {
-    BudgetSource.APBD: NC_("budget_source.apbd", "APBD"),
+    BudgetSource.APBD_PROVINSI: NC_("budget_source.apbd_provinsi", "Provincial APBD"),
+    BudgetSource.APBD_KABKOTA: NC_("budget_source.apbd_kabkota", "Regency/city APBD"),
     BudgetSource.APBN: NC_("budget_source.apbn", "APBN"),
+    BudgetSource.DAK: NC_("budget_source.dak", "DAK"),
+    BudgetSource.DANA_DESA: NC_("budget_source.dana_desa", "Village fund (Dana Desa)"),
+    BudgetSource.CSR: NC_("budget_source.csr", "CSR/partners"),
+    BudgetSource.NON_ANGGARAN: NC_("budget_source.non_anggaran", "Non-budget"),
+    BudgetSource.APBD: NC_("budget_source.apbd", "APBD"),
     BudgetSource.PARTNER: NC_("budget_source.partner", "Partner"),
     BudgetSource.OTHER: NC_("budget_source.other", "Other"),
 }
@@ -154,6 +196,53 @@ class ActionItem(BaseModel):
     budget_rp: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=2)
     budget_source: BudgetSource = BudgetSource.APBD
     location: ShortText
+    # Since document format 3 (`domain.document`): an item saved with none of these
+    # set is written in format 2, exactly as before they existed.
+    outcomes: Outcomes = Outcomes()
+    baseline: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
+    quarter_targets: tuple[Amount | None, ...] = Field(default=(), max_length=4)
+    """Cumulative targets at the end of triwulan I-IV, in `target_unit`; empty when the
+    item sets none (then it is due in full by its last due quarter), else four values,
+    None for a quarter without one."""
+    carried_from: CarriedFrom | None = None
+
+    @field_validator("quarter_targets")
+    @classmethod
+    def _targets_valid(cls, value: tuple[Decimal | None, ...]) -> tuple[Decimal | None, ...]:
+        if not value:
+            return value
+        if len(value) != 4:
+            raise ValueError("give a target for each of the four quarters, or none")
+        given = [t for t in value if t is not None]
+        if any(later < earlier for earlier, later in zip(given, given[1:], strict=False)):
+            raise ValueError("quarter targets are cumulative: none may be below an earlier one")
+        if all(t is None for t in value):
+            return ()
+        return value
+
+    @property
+    def extended(self) -> bool:
+        """True when the item uses a field that document format 2 does not have."""
+        return (
+            not self.outcomes.empty
+            or self.baseline is not None
+            or bool(self.quarter_targets)
+            or self.carried_from is not None
+            or self.budget_source not in FORMAT_2_SOURCES
+            or self.strategic_issue is StrategicIssue.OTHER
+        )
+
+    def expected_percent(self, quarter: int) -> Decimal:
+        """The share of the target due by the end of `quarter`, in percent: from the
+        quarter targets when set, else all of it from the last due quarter on."""
+        if self.quarter_targets and self.target_value > 0:
+            reached = [t for t in self.quarter_targets[:quarter] if t is not None]
+            if not reached:
+                return Decimal(0)
+            return min(Decimal(100), reached[-1] * 100 / self.target_value).quantize(
+                Decimal("0.01")
+            )
+        return Decimal(100) if quarter >= max(self.due_quarters) else Decimal(0)
 
     @field_validator("due_quarters")
     @classmethod
@@ -193,7 +282,12 @@ def plan_document(
         "cycle": cycle_id,
         "regency": regency_code,
         "version": version,
-        "items": [item.model_dump(mode="json") for item in plan.items],
+        "items": [
+            item.model_dump(
+                mode="json", exclude={"outcomes", "baseline", "quarter_targets", "carried_from"}
+            )
+            for item in plan.items
+        ],
     }
 
 

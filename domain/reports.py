@@ -52,6 +52,17 @@ class ItemProgress(BaseModel):
     narrative: Annotated[
         str, StringConstraints(strip_whitespace=True, max_length=4000), Printable
     ] = ""
+    realised_rp: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
+    """Budget realised (realisasi anggaran) by the end of the quarter, cumulative, in Rp;
+    its share of the item's budget is computed, never typed."""
+    obstacles: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=2000), Printable
+    ] = ""
+    """Kendala: what held the item back."""
+    follow_up: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=2000), Printable
+    ] = ""
+    """Rencana tindak lanjut: what the regency will do about it next quarter."""
     evidence: tuple[AnyHttpUrl, ...] = Field(default=(), max_length=20)
     files: tuple[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")], ...] = Field(
         default=(), max_length=200

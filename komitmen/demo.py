@@ -180,12 +180,17 @@ SAMPLE_ITEMS: tuple[tuple[object, ...], ...] = (
 )
 
 
+# The fields up to the location: the sample plan uses none added since (`ActionItem.extended`),
+# so its documents stay in format 2 and keep the hashes the tests know.
+_SAMPLE_FIELDS = tuple(ActionItem.model_fields)[
+    : list(ActionItem.model_fields).index("location") + 1
+]
+
+
 def sample_plan(regency: Regency) -> ActionPlan:
     """A small, realistic rencana aksi covering several strategic issues."""
     items = (
-        ActionItem.model_validate(
-            dict(zip(ActionItem.model_fields, (*row, regency.name), strict=True))
-        )
+        ActionItem.model_validate(dict(zip(_SAMPLE_FIELDS, (*row, regency.name), strict=True)))
         for row in SAMPLE_ITEMS
     )
     return ActionPlan(items=tuple(items))

@@ -100,6 +100,16 @@ class ItemOut(BaseModel):
     budget_rp: Decimal
     budget_source: str
     location: str
+    outcomes: dict[str, Any] | None = Field(
+        default=None, description="SPM, IKD, Sendai and Destana links (domain.outcomes); null: none"
+    )
+    baseline: Decimal | None = None
+    quarter_targets: list[Decimal | None] | None = Field(
+        default=None, description="cumulative targets at the end of triwulan I-IV, in target_unit"
+    )
+    carried_from: dict[str, Any] | None = Field(
+        default=None, description="cycle_id, position, realised_percent of a carried-over item"
+    )
 
 
 class ItemChange(BaseModel):

@@ -200,8 +200,9 @@ class CommitmentWorkflow:
     @workflow.update
     async def save_draft(self, req: c.SaveDraft) -> ActionResult:
         """Save a new version of the action plan."""
-        canonical = workflow.patched(CANONICAL_DOCUMENT)
-        written = DocumentFormat.CANONICAL if canonical else DocumentFormat.TYPED
+        # Format 3 only for a plan that needs it (`DocumentFormat.for_plan`): no history
+        # recorded before it existed holds such a plan, so replays write what they wrote.
+        written = DocumentFormat.for_plan(req.plan, workflow.patched(CANONICAL_DOCUMENT))
         return await self._act(
             req,
             lambda s: c.check_save_draft(s, req),
