@@ -14,7 +14,8 @@ message under the same Message-ID, which mail clients show once.
 Every mail activity heartbeats after each message, so the workflows can give it a
 heartbeat timeout: a long batch runs as long as it keeps going, and one whose worker
 died is retried within that timeout. `send_reminders` puts its progress in the
-heartbeat, and a retry carries on from there.
+heartbeat, and a retry carries on from there. A commitment tries a notice first as a
+local activity (one short attempt, no heartbeat; `workflows.commitment.NOTICES_LOCALLY`).
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class ChangeNotice(BaseModel):
     comments: list[ReviewComment]
     actor: Actor | None = None
     """Who asked for the changes (absent in runs before turn notices): never told of it."""
+    sent_at: datetime | None = None
+    """When the workflow sent it, given to a local attempt (`scheduled_day`)."""
 
 
 class StatusNotice(BaseModel):
@@ -108,6 +111,8 @@ class TurnNotice(BaseModel):
     """The quarter of a report."""
     reason: str | None = None
     """The reason given (a decline, a returned report)."""
+    sent_at: datetime | None = None
+    """When the workflow sent it, given to a local attempt (`scheduled_day`)."""
 
 
 NOTICE_TITLES = {
@@ -183,9 +188,15 @@ def _entry(intent: ReminderIntent, base_url: str) -> dict[str, object]:
     }
 
 
-def scheduled_day() -> date | None:
+def scheduled_day(sent_at: datetime | None = None) -> date | None:
     """The WITA day the workflow asked for this activity: the day whose office holders a
-    notice goes to (the workflow's clock, which a test may run ahead of the wall's)."""
+    notice goes to (the workflow's clock, which a test may run ahead of the wall's).
+
+    A local activity's scheduled time is the worker's clock, so a workflow gives a local
+    attempt its own time as `sent_at`.
+    """
+    if sent_at is not None:
+        return wita_date(sent_at)
     try:
         return wita_date(activity.info().scheduled_time)
     except RuntimeError:  # called outside an activity, as a unit test may
@@ -292,7 +303,7 @@ class Notifier:
             (Audience.REGENCY_OFFICER,),
             (),
             notice.actor,
-            scheduled_day(),
+            scheduled_day(notice.sent_at),
         )
         return await self._notify_each(
             notice, users, "changes", "changes_requested", lambda _user: context
@@ -336,7 +347,7 @@ class Notifier:
             turn.audiences,
             turn.offices,
             notice.actor,
-            scheduled_day(),
+            scheduled_day(notice.sent_at),
         )
         context: dict[str, object] = {
             "cycle_name": notice.cycle_name,
@@ -373,7 +384,9 @@ class Notifier:
                 template=template,
                 context=context_for(user),
             )
-            activity.heartbeat()
+            # A local attempt (the workflow's first) has no heartbeat to send.
+            if not activity.info().is_local:
+                activity.heartbeat()
         return sent
 
     def _recipients(
@@ -446,7 +459,7 @@ class Notifier:
     ) -> set[str]:
         now = datetime.now(UTC)
         pending: set[str] = set()
-        with transaction(self.sessions) as session:
+        with transaction(self.sessions, write=True) as session:
             for n, key in enumerate(keys):
                 intent = intents[n] if intents is not None else None
                 if mail.claim_message(
@@ -463,5 +476,5 @@ class Notifier:
         return pending
 
     def _mark_sent(self, message_id: str) -> None:
-        with transaction(self.sessions) as session:
+        with transaction(self.sessions, write=True) as session:
             mail.mark_sent(session, message_id=message_id, sent_at=datetime.now(UTC))

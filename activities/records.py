@@ -27,7 +27,7 @@ class Recorder:
     def record_event(self, event: Event) -> bool:
         """Record one commitment change; False when a retry finds it recorded already."""
         regency = self.catalog.get(event.regency_code)
-        with transaction(self.sessions) as session:
+        with transaction(self.sessions, write=True) as session:
             title = pangkat = own_title = None
             if event.signature is not None:
                 title, pangkat, own_title = self._signer(session, regency, event)
@@ -72,5 +72,5 @@ class Recorder:
     @activity.defn(name="record_cycle_event")
     def record_cycle_event(self, event: CycleEvent) -> bool:
         """Record one cycle change; False when a retry finds it recorded already."""
-        with transaction(self.sessions) as session:
+        with transaction(self.sessions, write=True) as session:
             return records.record_cycle_event(session, event=event)

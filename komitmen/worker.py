@@ -26,6 +26,17 @@ WORKFLOWS = [CycleWorkflow, CommitmentWorkflow, EvidenceWorkflow]
 # A worker asked to stop lets running activities finish for this long (they record an
 # event or send one message: seconds), so a rolling restart hands little to retries.
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+SWITCH_INTERVAL_SECONDS = 0.0005
+"""How long a thread of `komitmen worker` may hold the GIL while another waits (Python's
+default is 5 ms).
+
+An activity that records a change runs in a thread of its own and gives up the GIL at
+each of its SQL statements and its commit (about eight), while workflow tasks keep the
+interpreter busy; at 5 ms a turn, taking it back cost a record up to 40 ms of waiting
+for 2 of work. A shorter turn brought the mean `record_event` from 41 to 24 ms and a
+workflow task with it from 91 to 60 ms (bench/lifecycle.py). Set by the worker process
+alone, not by `komitmen up`, whose API shares the process.
+"""
 
 
 def workflow_runner(package: str) -> SandboxedWorkflowRunner:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -209,6 +210,9 @@ def example() -> None:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run only the worker against the configured cluster and database."""
+    from komitmen.worker import SWITCH_INTERVAL_SECONDS
+
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     configure_logging()
     if settings.worker_metrics_address:
         try:

@@ -21,10 +21,10 @@ from temporalio.worker import Worker
 
 from activities.notify import ChangeNotice, Notifier, ReminderBatch, ReminderProgress, TurnNotice
 from db import models as m
-from db import people, records
+from db import offices, people, records
 from db.session import session_factory, transaction
 from domain.calendar import at_wita
-from domain.catalog import load_catalog
+from domain.catalog import Office, load_catalog
 from domain.commitment import (
     Audience,
     CommitmentState,
@@ -40,7 +40,8 @@ from domain.commitment import (
     started_event,
 )
 from domain.cycle import CycleEvent
-from domain.roles import Actor, Role
+from domain.offices import Assignment
+from domain.roles import Acting, Actor, Role
 from domain.schedule import default_schedule
 from domain.turns import Turn, TurnKind
 from komitmen.demo import sample_plan, seed_demo_users
@@ -756,3 +757,45 @@ async def test_a_turn_notice_leaves_out_the_person_who_acted(
         "kada-5301@example.org",
         "kalak-5301@example.org",
     ]
+
+
+async def test_a_local_attempt_tells_the_office_holders_of_the_day_the_workflow_sent_it(
+    world: World, smtp_sink: SmtpSink
+) -> None:
+    """A local activity's own scheduled time is the worker's clock, which a time-skipping
+    test (or nothing else) may leave behind the workflow's: the notice's `sent_at` names the
+    day whose office holders are told (a Plt. from 1 July 2030 here, not the definitive head)."""
+    with transaction(world.sessions) as session:
+        for username, acting, valid_from, valid_until in (
+            ("kalak-5301", Acting.DEFINITIVE, None, date(2030, 6, 30)),
+            ("bappeda-5301", Acting.PLT, date(2030, 7, 1), None),
+        ):
+            user = people.get_user(session, username=username)
+            assert user is not None
+            offices.add_assignment(
+                session,
+                assignment=Assignment(
+                    regency_code="53.01",
+                    office=Office.BPBD_HEAD,
+                    username=username,
+                    acting=acting,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                ),
+                user_id=user.id,
+                recorded_by="test",
+                now=at_wita(date(2026, 6, 1), 9),
+            )
+    activity = notifier(world, smtp_sink.port)
+    approved = Turn(kind=TurnKind.APPROVED, audiences=(Audience.SIGNATORY,), offices=("bpbd_head",))
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, is_local=True)
+    notice = turn_notice(
+        approved, demo_actor(world, "reviewer"), seq=12, sent_at=at_wita(date(2030, 7, 2), 9)
+    )
+    assert await env.run(activity.send_turn_notice, notice) == 1
+    assert [str(m["To"]) for m in smtp_sink.messages] == ["bappeda-5301@example.org"]
+    # Without it, the activity's scheduled day (today, before the Plt.) is the day.
+    before = turn_notice(approved, demo_actor(world, "reviewer"), seq=13)
+    assert await env.run(activity.send_turn_notice, before) == 1
+    assert str(smtp_sink.messages[-1]["To"]) == "kalak-5301@example.org"

@@ -22,6 +22,9 @@ v6: a saved plan's document is written in the canonical format (CANONICAL_DOCUME
 v7: whoever an action makes it the turn of is told at once by `send_turn_notice`
     (TURN_NOTICES, `domain.turns`); a decline and a returned report go out that way instead
     of by `send_status_notice`.
+v8: a turn notice or a change notice is sent first by a local activity, and by the
+    ordinary activity only if that one attempt fails (NOTICES_LOCALLY): an action costs
+    one workflow task again.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from workflows.commitment import (
     FEWER_COMMANDS,
     MAIL_OUTSIDE_LOCK,
     MISSED_ESCALATIONS,
+    NOTICES_LOCALLY,
     RECORD_LOCALLY,
     TURN_NOTICES,
     CommitmentWorkflow,
@@ -48,7 +52,7 @@ from workflows.cycle import CycleWorkflow
 ROOT = Path(__file__).parent / "histories"
 HISTORIES = sorted(ROOT.glob("v*/*.json"))
 NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
-VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7"]
+VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"]
 
 
 def test_histories_of_every_version_are_present() -> None:
@@ -71,6 +75,7 @@ def _history(path: Path) -> WorkflowHistory:
         (RECORD_LOCALLY, "v4"),
         (CANONICAL_DOCUMENT, "v6"),
         (TURN_NOTICES, "v7"),
+        (NOTICES_LOCALLY, "v8"),
     ],
 )
 @pytest.mark.parametrize("version", VERSIONS)
@@ -175,3 +180,37 @@ def test_since_v7_a_decline_is_told_as_a_turn_and_no_longer_as_a_status_notice()
     assert "send_turn_notice" not in _scheduled(before)
     assert "send_status_notice" not in _scheduled(after)
     assert _scheduled(after).count("send_turn_notice") == 7
+
+
+def _local(history: WorkflowHistory) -> list[bytes]:
+    """The results of the run's local activities, each naming its activity."""
+    return [
+        e.marker_recorded_event_attributes.details["data"].payloads[0].data
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+
+
+def _workflow_tasks(history: WorkflowHistory) -> int:
+    return sum(
+        1 for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    )
+
+
+@pytest.mark.parametrize("name", ["commitment-change-request", "commitment-decline"])
+def test_since_v8_notices_are_local_activities_and_an_action_costs_one_workflow_task(
+    name: str,
+) -> None:
+    """The same story as in v7: each notice a local-activity marker instead of an activity
+    (three events and a workflow task of its own), and no notice sent twice."""
+    before, after = (_history(ROOT / v / f"{name}.json") for v in ("v7", "v8"))
+    notices = ("send_turn_notice", "send_change_notice")
+    sent_before = [kind for kind in _scheduled(before) if kind in notices]
+    assert sent_before and not [kind for kind in _scheduled(after) if kind in notices]
+    local_after = _local(after)
+    for kind in notices:
+        local = sum(f'"{kind}"'.encode() in result for result in local_after)
+        assert local == sent_before.count(kind), kind
+    assert not any(b"send_turn_notice" in result for result in _local(before))
+    assert _workflow_tasks(after) <= _workflow_tasks(before) - len(sent_before)

@@ -23,7 +23,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import select, update
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -57,6 +58,12 @@ def address(username: str) -> str:
 def turn_mail(messages: list[EmailMessage]) -> list[EmailMessage]:
     """The turn messages and change notices (what an action sends at once), oldest first."""
     return [msg for msg in messages if str(msg["Message-ID"]).startswith(("<turn.", "<changes."))]
+
+
+def _claims(url: str) -> list[m.ReminderSent]:
+    """Every message claimed, oldest first."""
+    with transaction(session_factory(url)) as session:
+        return list(session.scalars(select(m.ReminderSent).order_by(m.ReminderSent.id)))
 
 
 def subject(message: EmailMessage) -> str:
@@ -336,3 +343,57 @@ async def test_in_ordered_signing_only_the_next_office_is_told(
         signed = "Komitmen ditandatangani lengkap:"
         await s.act("kada-5302", TTS, W.sign, c.Sign, document_hash=document_hash)
         await s.told("kada-5302", {address(officer): signed, address("koordinator"): signed})
+
+
+async def test_a_notice_the_mail_server_cannot_take_waits_outside_the_lock_and_arrives_once(
+    time_skipping_env: WorkflowEnvironment,
+    smtp_sink: SmtpSink,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """NOTICES_LOCALLY: with the mail server down, the notice's one local attempt fails, the
+    action is answered all the same, and the ordinary activity retries the notice until the
+    server is back; the reviewer then gets it once, and the next action is told at once."""
+    W = CommitmentWorkflow
+    plan = {"plan": sample_plan(load_catalog().get(KUPANG))}
+    async with story(
+        time_skipping_env,
+        smtp_sink,
+        tmp_path,
+        monkeypatch,
+        cycle_id="giliran-putus",
+        code=KUPANG,
+        ordered=False,
+    ) as s:
+        officer, reviewer = "operator-5301", "reviewer"
+        v1 = await s.act(officer, KUPANG, W.save_draft, c.SaveDraft, based_on_version=0, **plan)
+        smtp_sink.stop()
+        await s.act(officer, KUPANG, W.submit, c.Submit, version=v1)
+        handle = s.k.client.get_workflow_handle(f"commitment:giliran-putus:{KUPANG}")
+        scheduled: list[str] = []
+        for _ in range(100):
+            history = await handle.fetch_history()
+            scheduled = [
+                e.activity_task_scheduled_event_attributes.activity_type.name
+                for e in history.events
+                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            ]
+            if scheduled:
+                break
+            await asyncio.sleep(0.1)
+        assert scheduled == ["send_turn_notice"]
+        # Actions go on while the notice waits for the mail server.
+        await s.act(reviewer, KUPANG, W.approve, c.Approve, version=v1)
+        smtp_sink.start()
+        approved = "Rencana aksi disetujui, menunggu tanda tangan:"
+        await s.told(
+            officer,
+            {
+                address(reviewer): "Action plan submitted for review:",
+                address("kalak-5301"): approved,
+                address("bappeda-5301"): approved,
+                address("kada-5301"): approved,
+            },
+        )
+        claims = [row.message_id for row in _claims(s.k.settings.db_url)]
+        assert len(claims) == len(set(claims)) == 4
