@@ -22,6 +22,10 @@ v6: a saved plan's document is written in the canonical format (CANONICAL_DOCUME
 v7: whoever an action makes it the turn of is told at once by `send_turn_notice`
     (TURN_NOTICES, `domain.turns`); a decline and a returned report go out that way instead
     of by `send_status_notice`.
+v8: a commitment started with last cycle's unfinished items saves them as its version 1
+    (CARRY_OVER), shown by commitment-carry-over (tests/workflows/test_carry_over.py
+    records it); runs without carried items ask nothing and record no marker. The cycle's
+    spec gained the acknowledging office and the carried items, with defaults.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from temporalio.worker import Replayer
 
 from workflows.commitment import (
     CANONICAL_DOCUMENT,
+    CARRY_OVER,
     FEWER_COMMANDS,
     MAIL_OUTSIDE_LOCK,
     MISSED_ESCALATIONS,
@@ -48,7 +53,7 @@ from workflows.cycle import CycleWorkflow
 ROOT = Path(__file__).parent / "histories"
 HISTORIES = sorted(ROOT.glob("v*/*.json"))
 NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
-VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7"]
+VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"]
 
 
 def test_histories_of_every_version_are_present() -> None:
@@ -56,6 +61,7 @@ def test_histories_of_every_version_are_present() -> None:
     assert versions == VERSIONS
     for version in versions:
         extra = {"commitment-missed-escalation"} if version >= "v5" else set()
+        extra |= {"commitment-carry-over"} if version >= "v8" else set()
         assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES | extra, version
 
 
@@ -175,3 +181,14 @@ def test_since_v7_a_decline_is_told_as_a_turn_and_no_longer_as_a_status_notice()
     assert "send_turn_notice" not in _scheduled(before)
     assert "send_status_notice" not in _scheduled(after)
     assert _scheduled(after).count("send_turn_notice") == 7
+
+
+def test_carried_items_are_saved_under_their_patch_and_only_there() -> None:
+    """The commitment started with carried items records CARRY_OVER and saves version 1 with
+    the local activity right after its start; no other history of any version asks."""
+    carried = _history(ROOT / "v8" / "commitment-carry-over.json")
+    assert _marked(carried, CARRY_OVER)
+    for version in VERSIONS:
+        for path in (ROOT / version).glob("*.json"):
+            if path.stem != "commitment-carry-over":
+                assert not _marked(_history(path), CARRY_OVER), path
