@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from db import models as m
 from db import offices as office_records
 from domain.calendar import wita_date
-from domain.catalog import Office
+from domain.catalog import Office, is_province_code
 from domain.commitment import Audience
 from domain.offices import in_force
 
@@ -112,7 +112,14 @@ def recipients(
                 session, regency_code=regency_code, offices=[Office.BPBD_HEAD.value], on=on
             )
         case Audience.REVIEWER:
-            query = query.where(m.UserAccount.role == "reviewer")
+            # The reviewer rule (`domain.roles.reviews`): a party's own reviewers, and
+            # for a regency BPBD Provinsi's reviewers (bound to no party) too.
+            own = (
+                regency
+                if is_province_code(regency_code)
+                else or_(regency, m.UserAccount.regency_code.is_(None))
+            )
+            query = query.where(m.UserAccount.role == "reviewer", own)
         case Audience.MANAGER:
             query = query.where(m.UserAccount.role == "manager")
         case Audience.COORDINATOR:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, case, func, or_, select, tuple_, union
@@ -309,10 +310,24 @@ class TaskCommitment:
     """The state of each quarter's report, for a commitment in follow-up."""
 
 
+def reviewed_by(reviewer_regency: str | None) -> Any:
+    """The commitments a reviewer reviews, as a condition (`domain.roles.reviews`): a bound
+    reviewer's own party's; an unbound one's, every regency's (a code with a dot), never
+    a province's."""
+    if reviewer_regency is not None:
+        return m.Commitment.regency_code == reviewer_regency
+    return m.Commitment.regency_code.contains(".")
+
+
 def task_commitments(
-    session: Session, *, stages: Sequence[str], regency_code: str | None = None
+    session: Session,
+    *,
+    stages: Sequence[str],
+    regency_code: str | None = None,
+    reviewer: bool = False,
 ) -> list[TaskCommitment]:
-    """Commitments in the given stages (of one regency, or all), with their reports' states.
+    """Commitments in the given stages (of one regency, or all), with their reports' states;
+    with `reviewer`, those a reviewer bound to `regency_code` (or to none) reviews.
 
     Two queries at most: the commitments, and the reports of those in follow-up.
     """
@@ -328,7 +343,9 @@ def task_commitments(
         m.Commitment.overdue_since,
         m.Commitment.updated_at,
     ).where(m.Commitment.stage.in_(stages))
-    if regency_code is not None:
+    if reviewer:
+        query = query.where(reviewed_by(regency_code))
+    elif regency_code is not None:
         query = query.where(m.Commitment.regency_code == regency_code)
     rows = {row.id: TaskCommitment(*row) for row in session.execute(query)}
     following = [cid for cid, row in rows.items() if row.stage == "follow_up"]
@@ -355,20 +372,27 @@ class WaitingReport:
     submitted_at: datetime | None
 
 
-def _waiting() -> Any:
+def _waiting(reviewer_regency: str | None) -> Any:
     """The reports waiting for verification in a commitment still in follow-up (a withdrawn
-    or cancelled one may have left one waiting)."""
+    or cancelled one may have left one waiting), of the commitments the reviewer reviews."""
     return (
         select(m.QuarterlyReport.commitment_id)
         .join(m.Commitment, m.QuarterlyReport.commitment_id == m.Commitment.id)
-        .where(m.QuarterlyReport.state == "submitted", m.Commitment.stage == "follow_up")
+        .where(
+            m.QuarterlyReport.state == "submitted",
+            m.Commitment.stage == "follow_up",
+            reviewed_by(reviewer_regency),
+        )
     )
 
 
-def waiting_reports(session: Session, *, limit: int) -> list[WaitingReport]:
-    """The `limit` reports waiting longest for verification; one query, along the index."""
+def waiting_reports(
+    session: Session, *, limit: int, reviewer_regency: str | None = None
+) -> list[WaitingReport]:
+    """The `limit` reports waiting longest for verification by a reviewer (bound to
+    `reviewer_regency`, or to none); one query, along the index."""
     query = (
-        _waiting()
+        _waiting(reviewer_regency)
         .add_columns(
             m.Commitment.cycle_id,
             m.Commitment.regency_code,
@@ -382,21 +406,34 @@ def waiting_reports(session: Session, *, limit: int) -> list[WaitingReport]:
     return [WaitingReport(*row) for row in session.execute(query)]
 
 
-def count_waiting_reports(session: Session, *, since: datetime | None) -> tuple[int, int]:
-    """How many reports wait for verification, and how many were submitted after `since`."""
+def count_waiting_reports(
+    session: Session, *, since: datetime | None, reviewer_regency: str | None = None
+) -> tuple[int, int]:
+    """How many reports wait for verification by a reviewer (bound to `reviewer_regency`, or
+    to none), and how many were submitted after `since`."""
     submitted = m.QuarterlyReport.submitted_at
     newly = submitted > since if since is not None else submitted.is_not(None)
-    counted = _waiting().with_only_columns(func.count(), func.count(case((newly, 1))))
+    counted = _waiting(reviewer_regency).with_only_columns(
+        func.count(), func.count(case((newly, 1)))
+    )
     total, new = session.execute(counted).one()
     return int(total or 0), int(new or 0)
 
 
-def count_new_for_reviewer(session: Session, *, since: datetime | None) -> int:
-    """Commitments that came into review, and reports submitted, after `since` (all if None)."""
-    reviews = select(func.count()).select_from(m.Commitment).where(m.Commitment.stage == "review")
+def count_new_for_reviewer(
+    session: Session, *, since: datetime | None, reviewer_regency: str | None = None
+) -> int:
+    """Commitments that came into review, and reports submitted, after `since` (all if None),
+    of those a reviewer (bound to `reviewer_regency`, or to none) reviews."""
+    reviews = (
+        select(func.count())
+        .select_from(m.Commitment)
+        .where(m.Commitment.stage == "review", reviewed_by(reviewer_regency))
+    )
     if since is not None:
         reviews = reviews.where(m.Commitment.updated_at > since)
-    return (session.scalar(reviews) or 0) + count_waiting_reports(session, since=since)[1]
+    waiting = count_waiting_reports(session, since=since, reviewer_regency=reviewer_regency)
+    return (session.scalar(reviews) or 0) + waiting[1]
 
 
 def count_overdue(session: Session, *, since: datetime | None) -> tuple[int, int]:
@@ -527,3 +564,47 @@ def running_cycle_names(session: Session) -> list[tuple[str, str, int]]:
         .order_by(m.Cycle.started_at.desc())
     )
     return [(cycle_id, name, year) for cycle_id, name, year in session.execute(query)]
+
+
+def unfinished_items(
+    session: Session, *, cycle_id: str
+) -> dict[str, list[tuple[m.ActionItem, Decimal]]]:
+    """Per party code, the items of each signed plan of a cycle that were not verified at
+    100 %, each with its latest verified realisation (0 if never verified), in order.
+
+    A plan counts once fully signed (its commitment reached follow-up, and may have
+    completed since); an item's realisation is the one of the latest verified report
+    that names it.
+    """
+    signed = session.execute(
+        select(m.Commitment.id, m.Commitment.regency_code, m.Commitment.approved_version).where(
+            m.Commitment.cycle_id == cycle_id,
+            m.Commitment.stage.in_(["follow_up", "completed"]),
+            m.Commitment.approved_version.is_not(None),
+        )
+    ).all()
+    items = items_of_versions(session, versions={row.id: row.approved_version for row in signed})
+    realised: dict[str, dict[int, Decimal]] = defaultdict(dict)
+    verified = session.execute(
+        select(m.QuarterlyReport.commitment_id, m.QuarterlyReport.items)
+        .where(
+            m.QuarterlyReport.commitment_id.in_([row.id for row in signed]),
+            m.QuarterlyReport.state == "verified",
+        )
+        .order_by(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter)
+    )
+    for commitment_id, reported in verified:
+        for entry in reported or []:
+            position = int(entry["item_position"])
+            realised[commitment_id][position] = Decimal(str(entry["percent_realised"]))
+    unfinished: dict[str, list[tuple[m.ActionItem, Decimal]]] = {}
+    for row in signed:
+        percents = realised.get(row.id, {})
+        left = [
+            (item, percents.get(item.position, Decimal(0)))
+            for item in items.get(row.id, [])
+            if percents.get(item.position, Decimal(0)) < 100
+        ]
+        if left:
+            unfinished[row.regency_code] = left
+    return unfinished

@@ -240,6 +240,8 @@ def _audit_detail(event: Event) -> dict[str, Any]:
     detail: dict[str, Any] = {"round": event.round, "version": event.version}
     if event.reason:
         detail["reason"] = event.reason
+    if event.carried_from:
+        detail["carried_from"] = event.carried_from
     if event.quarter is not None:
         detail["quarter"] = event.quarter
         detail["report_state"] = event.report_state

@@ -8,6 +8,13 @@ NTT ("53") is only the default named by ``default_province``.
 Each regency carries both official codes: Kemendagri ("53.01", administration)
 and BPS ("5303", statistics). They differ, and a bare four-digit code is always
 read as BPS: "5301" is Sumba Barat, while "53.01" is Kabupaten Kupang.
+
+The province itself can take part in a cycle as a party beside its regencies (its own
+action items, by BPBD Provinsi): `Catalog.party` is that entry, a `Regency` of kind
+"provinsi" whose codes are the province's ("53"), with its own office titles. `get`
+finds it by that code, so everything keyed by a party's code (scope, offices, titles,
+boards, exports) treats it like a regency; `regencies` and `codes` stay the
+kabupaten/kota only ("every regency" means those). docs/province.md.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from domain.errors import UnknownRegency
 
 _KEMENDAGRI_CODE = re.compile(r"\d{2}\.\d{2}")
+_PROVINCE_CODE = re.compile(r"\d{2}")
 _BPS_CODE = re.compile(r"\d{4}")
 
 
@@ -86,15 +94,16 @@ class AgencyName(BaseModel):
 
 
 class Regency(BaseModel):
-    """A kabupaten or kota, its two codes, its seat and its office titles."""
+    """A party of a cycle: a kabupaten or kota (or the province itself, kind "provinsi",
+    with the province's two-digit codes), its two codes, its seat and its office titles."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kemendagri_code: str = Field(pattern=r"^\d{2}\.\d{2}$")
-    bps_code: str = Field(pattern=r"^\d{4}$")
+    kemendagri_code: str = Field(pattern=r"^\d{2}(\.\d{2})?$")
+    bps_code: str = Field(pattern=r"^\d{2}(\d{2})?$")
     name: str
     short_name: str
-    kind: Literal["kabupaten", "kota"]
+    kind: Literal["kabupaten", "kota", "provinsi"]
     head_title: str
     planning_agency: str
     """The planning agency's name today: Bappeda, Bapperida or Bappelitbangda."""
@@ -154,10 +163,21 @@ class Catalog(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     province: Province
+    party: Regency | None = None
+    """The province as a party of a cycle (its own action plan), if it takes part."""
     regencies: tuple[Regency, ...]
 
     @model_validator(mode="after")
     def _codes_consistent(self) -> Catalog:
+        party = self.party
+        if party is not None and (
+            party.kind != "provinsi"
+            or party.kemendagri_code != self.province.code
+            or party.bps_code != self.province.code
+        ):
+            raise ValueError(
+                f"the province's party must be of kind 'provinsi' with code {self.province.code}"
+            )
         for kind in ("kemendagri_code", "bps_code"):
             seen: set[str] = set()
             for regency in self.regencies:
@@ -172,8 +192,11 @@ class Catalog(BaseModel):
         return self
 
     def get(self, code: str) -> Regency:
-        """Return the regency with Kemendagri code "53.01" or BPS code "5303"."""
+        """Return the regency with Kemendagri code "53.01" or BPS code "5303"; the
+        province's code ("53") gives the province as a party, where it takes part."""
         wanted = code.strip()
+        if self.party is not None and wanted == self.party.kemendagri_code:
+            return self.party
         if _KEMENDAGRI_CODE.fullmatch(wanted):
             scheme, known = "Kemendagri", self.codes()
         elif _BPS_CODE.fullmatch(wanted):
@@ -197,6 +220,15 @@ class Catalog(BaseModel):
     def codes(self) -> list[str]:
         """Return the Kemendagri codes of all regencies, in catalog order."""
         return [r.kemendagri_code for r in self.regencies]
+
+    def parties(self) -> list[Regency]:
+        """Everyone who may take part in a cycle: the province (if it does), then the regencies."""
+        return [*([self.party] if self.party else []), *self.regencies]
+
+
+def is_province_code(code: str) -> bool:
+    """Whether a party's Kemendagri code is a province's ("53"), not a regency's ("53.01")."""
+    return _PROVINCE_CODE.fullmatch(code) is not None
 
 
 @cache

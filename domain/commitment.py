@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.calendar import WorkingCalendar, end_of_day, wita_date
 from domain.document import DocumentFormat, version_hash
 from domain.errors import TransitionRefused
-from domain.plan import ActionPlan, ShortText, Text, WholeNumber
+from domain.plan import ActionItem, ActionPlan, ShortText, Text, WholeNumber
 from domain.refusals import RefusalCode as R
 from domain.refusals import refused
 from domain.reports import QuarterlyReport, ReportState, Timeliness, timeliness
@@ -91,6 +91,21 @@ class SignatureMethod(StrEnum):
     """A certified electronic signature (TTE) through BSrE on the generated PDF."""
 
 
+class CarriedItems(BaseModel):
+    """Last cycle's unfinished items a commitment starts with, as its first version.
+
+    Each item carries its `carried_from` mark (the earlier cycle, its position there and
+    its last verified realisation); `actor` is the coordinator who started the cycle, in
+    whose name the version is saved.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    from_cycle: str
+    actor: Actor
+    items: tuple[ActionItem, ...] = Field(min_length=1)
+
+
 class CommitmentSpec(BaseModel):
     """What a commitment is started with: fixed for its whole life."""
 
@@ -105,6 +120,8 @@ class CommitmentSpec(BaseModel):
     signature_method: SignatureMethod = SignatureMethod.CONFIRMED
     schedule: ResolvedSchedule
     calendar: WorkingCalendar
+    carried: CarriedItems | None = None
+    """Items carried over from an earlier cycle: saved as version 1 at the start."""
 
     @property
     def commitment_id(self) -> str:
@@ -233,6 +250,8 @@ class Event(BaseModel):
     quarter: int | None = None
     report_state: ReportState | None = None
     report_timeliness: Timeliness | None = None
+    carried_from: str | None = None
+    """With a version saved from carried-over items: the cycle they were carried from."""
 
 
 # --- requests: one model per human action -------------------------------------------
@@ -702,6 +721,23 @@ def apply_save_draft(
         document_format=document_format,
         version_hash=state.version_hash,
     )
+
+
+def apply_carried(state: CommitmentState, now: datetime) -> Event | None:
+    """Save the carried-over items as the first version, in the coordinator's name; None
+    when the commitment carries nothing or has a version already.
+
+    The same change as a `save_draft` (`apply_save_draft`), written in the current
+    document format, so the officer then keeps, edits or drops items by saving a new
+    version as usual. Not an officer's action, so the transition table is not asked.
+    """
+    carried = state.spec.carried
+    if carried is None or state.version != 0 or state.stage is not Stage.DRAFTING:
+        return None
+    plan = ActionPlan(items=carried.items)
+    request = SaveDraft(actor=carried.actor, plan=plan, based_on_version=0)
+    event = apply_save_draft(state, request, now, DocumentFormat.for_plan(plan))
+    return event.model_copy(update={"carried_from": carried.from_cycle})
 
 
 def _require_version(given: int, expected: int | None, what: str) -> None:

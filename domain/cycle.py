@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import WorkingCalendar
 from domain.catalog import Office
-from domain.commitment import CommitmentSpec, SignatureMethod
-from domain.plan import canonical_json
+from domain.commitment import CarriedItems, CommitmentSpec, SignatureMethod
+from domain.plan import ActionItem, canonical_json
 from domain.roles import Actor
 from domain.schedule import ResolvedSchedule, ScheduleSpec
 from domain.stages import Stage
@@ -50,9 +50,22 @@ class CycleSpec(BaseModel):
     schedule: ResolvedSchedule
     calendar: WorkingCalendar
     started_by: Actor
+    acknowledging_office: Office = Office.REGIONAL_HEAD
+    """The province's office whose holder acknowledges ("Mengetahui") the joint
+    commitment: the Gubernur unless the coordinator chose the Kepala (Pelaksana) BPBD."""
+    carry_from: str | None = None
+    """The earlier cycle whose unfinished items the parties start with, if any."""
+    carried: dict[str, tuple[ActionItem, ...]] = Field(default_factory=dict)
+    """Per party code, the items carried over from `carry_from` (none: no draft)."""
 
     def commitment_spec(self, regency: RegencyRef) -> CommitmentSpec:
         """The input of one regency's commitment workflow."""
+        items = self.carried.get(regency.code, ())
+        carried = (
+            CarriedItems(from_cycle=self.carry_from, actor=self.started_by, items=items)
+            if self.carry_from and items
+            else None
+        )
         return CommitmentSpec(
             cycle_id=self.cycle_id,
             cycle_name=self.name,
@@ -63,6 +76,7 @@ class CycleSpec(BaseModel):
             signature_method=self.signature_method,
             schedule=self.schedule,
             calendar=self.calendar,
+            carried=carried,
         )
 
 

@@ -54,7 +54,7 @@ class Assignment(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: int | None = None
-    regency_code: str = Field(pattern=r"^\d{2}\.\d{2}$")
+    regency_code: str = Field(pattern=r"^\d{2}(\.\d{2})?$")
     office: Office
     username: str = Field(min_length=1, max_length=64)
     acting: Acting

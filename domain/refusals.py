@@ -50,6 +50,7 @@ class RefusalCode(StrEnum):
     CYCLE_ROLE = "cycle_role"
     CYCLE_ENDED = "cycle_ended"
     COMMITMENT_ENDED = "commitment_ended"
+    NOT_PARTY_REVIEWER = "not_party_reviewer"
     # Refused by the services, before a workflow is asked (`services.errors.Refusal.coded`).
     OUTSIDE_SCOPE = "outside_scope"
     ROLE_NOT_ALLOWED = "role_not_allowed"
@@ -205,6 +206,11 @@ _WORDS: dict[RefusalCode, Word] = {
         "refusal.commitment_ended",
         "the commitment has ended (its last quarter locked, or it was withdrawn or cancelled) "
         "while this request was on its way",
+    ),
+    RefusalCode.NOT_PARTY_REVIEWER: NC_(
+        "refusal.not_party_reviewer",
+        "{name} does not review {regency}: the province's own plan is reviewed by its own "
+        "reviewer, the regencies' plans by BPBD Provinsi's reviewers",
     ),
     RefusalCode.OUTSIDE_SCOPE: NC_(
         "refusal.outside_scope", "{name} ({role}) acts for regency {own} only"

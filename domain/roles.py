@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.catalog import is_province_code
+
 
 class Role(StrEnum):
     """A user's role; regency roles are bound to one regency."""
@@ -59,8 +61,45 @@ class Actor(BaseModel):
 
 
 def covers(role: Role, own_regency: str | None, regency_code: str) -> bool:
-    """The scope rule: province roles cover every regency, regency roles their own only."""
+    """The scope rule: province roles cover every party, regency roles their own only.
+
+    A reviewer bound to a party (an account with a regency code: the province plan's
+    own reviewer, say from the Inspektorat) covers that party only.
+    """
+    if role is Role.REVIEWER and own_regency is not None:
+        return own_regency == regency_code
     return not role.is_regency_role or own_regency == regency_code
+
+
+def bound_to(role: Role, own_regency: str | None) -> str | None:
+    """The one party a person's scope is limited to (`covers`), or None for every party."""
+    if role.is_regency_role or role is Role.REVIEWER:
+        return own_regency
+    return None
+
+
+def party_allowed(role: Role, party_code: str | None) -> bool:
+    """Whether an account of `role` may name this party: regency roles must name one;
+    province roles name none, but for the province plan's own reviewer (the province's
+    code, e.g. "53")."""
+    if role.is_regency_role:
+        return party_code is not None
+    return party_code is None or (role is Role.REVIEWER and is_province_code(party_code))
+
+
+def reviews(role: Role, own_regency: str | None, regency_code: str) -> bool:
+    """Whether a reviewer may review (approve, request changes, verify or return reports
+    of) a party's plan: the reviewer rule of docs/province.md.
+
+    BPBD Provinsi's reviewers (no regency code) review the regencies, never the province's
+    own plan: their agency's plan is reviewed by a reviewer bound to the province ("53"),
+    who reviews it alone. Other roles never review.
+    """
+    if role is not Role.REVIEWER:
+        return False
+    if own_regency is not None:
+        return own_regency == regency_code
+    return not is_province_code(regency_code)
 
 
 SYSTEM = Actor(name="Komitmen", role=Role.COORDINATOR)

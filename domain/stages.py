@@ -14,7 +14,7 @@ from enum import StrEnum
 from domain.display import Language
 from domain.refusals import RefusalCode as R
 from domain.refusals import refused
-from domain.roles import Actor, Role
+from domain.roles import Actor, Role, reviews
 from domain.words import NC_, by_language
 
 
@@ -117,6 +117,8 @@ def check_transition(stage: Stage, action: Action, actor: Actor, regency_code: s
     if actor.role not in rule.roles:
         roles = ", ".join(sorted(r.value for r in rule.roles))
         raise refused(R.WRONG_ROLE, role=actor.role.value, action=action.value, roles=roles)
+    if actor.role is Role.REVIEWER and not reviews(actor.role, actor.regency_code, regency_code):
+        raise refused(R.NOT_PARTY_REVIEWER, name=actor.name, regency=regency_code)
     return rule
 
 

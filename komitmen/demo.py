@@ -62,13 +62,23 @@ def _slug(regency: Regency) -> str:
 
 
 def demo_users(catalog: Catalog) -> list[DemoUser]:
-    """Province staff plus an officer and the three signatories of every regency."""
+    """Province staff plus an officer and the three signatories of every party (the
+    province's own plan too), and the province plan's own reviewer (docs/province.md)."""
     users = [
         DemoUser("koordinator", "Koordinator BPBD Provinsi NTT", Role.COORDINATOR),
         DemoUser("reviewer", "Reviewer BPBD Provinsi NTT", Role.REVIEWER),
         DemoUser("manajer", "Manajer BPBD Provinsi NTT", Role.MANAGER, language="en"),
     ]
-    for regency in catalog.regencies:
+    if catalog.party is not None:
+        users.append(
+            DemoUser(
+                f"reviewer-{_slug(catalog.party)}",
+                "Reviewer Inspektorat Provinsi NTT",
+                Role.REVIEWER,
+                catalog.party.kemendagri_code,
+            )
+        )
+    for regency in catalog.parties():
         code, slug = regency.kemendagri_code, _slug(regency)
         users += [
             DemoUser(
@@ -103,7 +113,7 @@ def seed_demo_users(session: Session, catalog: Catalog, password_hash: str | Non
     """Add the demo directory where missing; return how many people were added.
 
     With `password_hash`, people added now can sign in with that password: the
-    embedded demo gives them all one, printed at start, so nobody has to set 91.
+    embedded demo gives them all one, printed at start, so nobody has to set 96.
     """
     added = 0
     now = datetime.now(UTC)

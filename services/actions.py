@@ -29,7 +29,7 @@ from domain.catalog import Catalog
 from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle, CycleSpec, CycleStatus, RegencyRef
 from domain.refusals import RefusalCode, refused
 from domain.reports import QuarterlyReport
-from domain.roles import Actor, Role
+from domain.roles import Actor, Role, reviews
 from domain.schedule import ScheduleSpec, resolve_schedule
 from domain.stages import Action, roles_for
 from services import schemas as s
@@ -205,12 +205,15 @@ def request_for(
     body: BaseModel,
     *,
     attached: Mapping[int, tuple[str, ...]] | None = None,
+    regency_code: str | None = None,
 ) -> BaseModel:
     """The workflow's request for a person's action with a validated body.
 
-    OutOfScope (403) for who the person is: a role that never takes this action, or
-    a signature claiming an acting status (Plt., Plh., Pj., a.n.) other than the one on
-    the person's record. Where the commitment stands (409) is the workflow's to say.
+    OutOfScope (403) for who the person is: a role that never takes this action, a
+    reviewer who does not review the commitment's party (`regency_code`; the reviewer
+    rule, `domain.roles.reviews`), or a signature claiming an acting status (Plt., Plh.,
+    Pj., a.n.) other than the one on the person's record. Where the commitment stands
+    (409) is the workflow's to say.
     A report takes, for each item, the evidence `attached` to it then
     (`services.evidence.attached_hashes`); a body listing files itself is refused (422).
     """
@@ -222,6 +225,14 @@ def request_for(
         names = ", ".join(sorted(r.value for r in roles))
         raise OutOfScope.coded(
             RefusalCode.WRONG_ROLE, role=user.role.value, action=action.value, roles=names
+        )
+    if (
+        regency_code is not None
+        and user.role is Role.REVIEWER
+        and not reviews(user.role, user.regency_code, regency_code)
+    ):
+        raise OutOfScope.coded(
+            RefusalCode.NOT_PARTY_REVIEWER, name=user.username, regency=regency_code
         )
     if isinstance(body, s.SignIn) and body.acting not in (None, user.acting):
         raise OutOfScope.coded(

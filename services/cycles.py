@@ -23,7 +23,8 @@ from domain.calendar import load_calendar, wita_date, years_without_holidays
 from domain.catalog import Regency, load_catalog
 from domain.commitment import DeadlineKey, commitment_id
 from domain.cycle import CancelCycle, CycleSpec, CycleStatus
-from domain.errors import ScheduleError
+from domain.errors import FieldError, InvalidInput, ScheduleError
+from domain.plan import MAX_ITEMS, ActionItem, CarriedFrom
 from domain.roles import Role
 from domain.schedule import (
     DueRule,
@@ -191,12 +192,16 @@ def board(session: Session, user: AuthUser, cycle: m.Cycle) -> list[BoardRow]:
     return rows
 
 
-def plan_cycle(user: AuthUser, body: StartCycleIn) -> CycleSpec:
-    """The cycle a coordinator asks for: regencies, signatories, dates and holidays resolved."""
+def plan_cycle(session: Session, user: AuthUser, body: StartCycleIn) -> CycleSpec:
+    """The cycle a coordinator asks for: regencies, signatories, dates and holidays
+    resolved, and the items each party carries over from `body.carry_from`.
+
+    InvalidInput naming `carry_from` for a cycle not recorded, or the new cycle itself.
+    """
     require_role(user, Role.COORDINATOR)
     catalog = load_catalog()
     try:
-        return actions.build_cycle_spec(
+        spec = actions.build_cycle_spec(
             cycle_id=body.cycle_id,
             name=body.name,
             year=body.year,
@@ -211,6 +216,66 @@ def plan_cycle(user: AuthUser, body: StartCycleIn) -> CycleSpec:
     except ScheduleError as bad:
         # The rules name a field of the schedule, which the body holds under "schedule".
         raise ScheduleError(f"schedule.{bad.field}", bad.message, bad.kind) from None
+    spec = spec.model_copy(update={"acknowledging_office": body.acknowledging_office})
+    if body.carry_from is None:
+        return spec
+    if body.carry_from == body.cycle_id or session.get(m.Cycle, body.carry_from) is None:
+        raise InvalidInput(
+            [FieldError("carry_from", f"no earlier cycle {body.carry_from!r} to carry items from")]
+        )
+    return carry_over(session, spec, body.carry_from)
+
+
+def carry_over(session: Session, spec: CycleSpec, earlier: str) -> CycleSpec:
+    """The spec with each party's unfinished items of cycle `earlier` to start with.
+
+    An item of a party's signed plan whose latest verified realisation is below 100 %
+    (never verified: 0 %) is copied with `carried_from` (the earlier cycle, its position
+    there, that realisation); a party with none, or not in the earlier cycle, carries
+    nothing and starts without a draft. docs/province.md.
+    """
+    unfinished = reads.unfinished_items(session, cycle_id=earlier)
+    carried: dict[str, tuple[ActionItem, ...]] = {}
+    for party in spec.regencies:
+        rows = unfinished.get(party.code, [])[:MAX_ITEMS]
+        if rows:
+            carried[party.code] = tuple(
+                carried_item(
+                    row,
+                    CarriedFrom(cycle_id=earlier, position=row.position, realised_percent=percent),
+                )
+                for row, percent in rows
+            )
+    return spec.model_copy(update={"carry_from": earlier, "carried": carried})
+
+
+def carried_item(row: m.ActionItem, origin: CarriedFrom) -> ActionItem:
+    """An earlier cycle's recorded item as a new plan's, marked with where it came from."""
+    return ActionItem.model_validate(
+        {
+            "strategic_issue": row.strategic_issue,
+            "phase": row.phase,
+            "activity": row.activity,
+            "indicator": row.indicator,
+            "target_value": row.target_value,
+            "target_unit": row.target_unit,
+            "due_quarters": row.due_quarters,
+            "responsible_unit": row.responsible_unit,
+            "partners": row.partners,
+            "budget_rp": row.budget_rp,
+            "budget_source": row.budget_source,
+            "location": row.location,
+            "outcomes": row.outcomes or {},
+            "baseline": row.baseline,
+            "quarter_targets": row.quarter_targets or (),
+            "carried_from": origin,
+        }
+    )
+
+
+def carried_counts(spec: CycleSpec) -> dict[str, int]:
+    """How many items each party of a planned cycle carries over (the preview's)."""
+    return {code: len(items) for code, items in spec.carried.items()}
 
 
 RECORDED_WITHIN = 10.0
@@ -229,7 +294,8 @@ async def start_cycle(
     Answers once every commitment is recorded (each records its own start as it
     begins), so the board, read right after, shows them all.
     """
-    spec = plan_cycle(user, body)
+    with transaction(sessions) as session:
+        spec = plan_cycle(session, user, body)
     started = await actions.start_configured_cycle(client, spec, settings)
     if not started:
         raise Conflict(f"cycle {spec.cycle_id} was started before; nothing was duplicated")

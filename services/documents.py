@@ -11,21 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import segno
 from sqlalchemy.orm import Session
 
 from db import models as m
+from db import offices as office_records
+from db import people
 from domain.audit import ChainHead
-from domain.catalog import load_catalog
+from domain.calendar import wita_date
+from domain.catalog import Office, is_province_code, load_catalog
 from domain.cycle import cycle_document_hash
 from domain.display import Language, acting_mark, format_date
 from domain.document import DocumentFormat, verification_code
-from domain.offices import block_lines
+from domain.offices import block_lines, in_force
+from domain.roles import Acting
 from domain.stages import STAGE_LABELS, Stage
 from domain.words import NC_, by_language
-from services import audit, commitments, cycles
+from services import audit, commitments, cycles, offices
 from services.commitments import CommitmentRef
 from services.errors import NotFound
 
@@ -72,6 +76,7 @@ DOCUMENT_WORDS = {
     "unsigned": NC_("document.unsigned", "not yet signed"),
     "signed_count": NC_("document.signed_count", "{signed} of {required} signatures"),
     "cycle_hash": NC_("document.cycle_hash", "Cycle document hash (SHA-256)"),
+    "acknowledged": NC_("document.acknowledged", "Acknowledged by,"),
     "cycle_hash_rule": NC_(
         "document.cycle_hash_rule",
         "SHA-256 of the JSON [[regency code, document hash or null], ...] without spaces,"
@@ -266,6 +271,14 @@ class JointCommitment:
     chain: ChainHead | None
     issued_at: datetime
     """When the document last changed: the last signature given, else the cycle's start."""
+    acknowledgment: SignatureBlock | None = None
+    """The province's official under "Mengetahui," at the end (`acknowledgment`)."""
+
+    @property
+    def regency_names(self) -> list[str]:
+        """The names of the cycle's kabupaten/kota, as the preamble lists them (the province,
+        if a party, is named as the agency)."""
+        return [r.name for r in self.regencies if not is_province_code(r.code)]
 
     @property
     def cycle_hash(self) -> str:
@@ -296,12 +309,60 @@ def joint_commitment(session: Session, cycle_id: str) -> JointCommitment:
                 complete=bool(signatures) and required <= {s.office for s in signatures},
             )
         )
+    issued_at = max(signed_at)
+    office = str(cycle.spec.get("acknowledging_office") or Office.REGIONAL_HEAD.value)
     return JointCommitment(
         cycle=cycle,
         regencies=regencies,
         required=len(required),
         chain=audit.chain_head(session, cycle.id),
-        issued_at=max(signed_at),
+        issued_at=issued_at,
+        acknowledgment=acknowledgment(session, office, wita_date(issued_at)),
+    )
+
+
+def acknowledgment(session: Session, office: str, on: date) -> SignatureBlock | None:
+    """The block of the province's official who acknowledges a joint commitment on day `on`.
+
+    The office's title that day (as recorded for the province, else the catalog's); the
+    name, pangkat and NIP of whoever holds it or acts for it (the assignment in force on
+    the offices desk, else the province's signatory account with that office), with the
+    acting marks of Permendagri 1/2023 Art. 44 (`domain.offices.block_lines`). With no one
+    holding it, the name is left blank to be written in by hand. It is signed on paper:
+    the block leaves blank space for the signature. Its first line ("Mengetahui,") is the
+    renderings' to write. None without a province in the catalog.
+    """
+    party = load_catalog().party
+    if party is None:
+        return None
+    code = party.kemendagri_code
+    title = offices.office_title(session, code, office, on)
+    holders = people.office_holders(session, regency_code=code, offices=[office], on=on)
+    account = holders[0] if holders else None
+    assigned = in_force(
+        office_records.assignments(session, regency_code=code, offices=[office]), Office(office), on
+    )
+    acting, own_title = Acting.DEFINITIVE.value, None
+    if account is not None:
+        acting = account.acting
+        if assigned is not None and assigned.username == account.username:
+            acting, own_title = assigned.acting.value, assigned.own_title
+    lines = block_lines(
+        office=office,
+        acting=acting,
+        office_title=title,
+        name=account.full_name if account is not None else "",
+        pangkat=account.pangkat if account is not None else None,
+        nip=account.nip if account is not None else None,
+        own_title=own_title,
+    )
+    return SignatureBlock(
+        place_and_date="",  # "Mengetahui," in the reader's language, as each rendering says
+        title=lines.title,
+        name=lines.name,
+        nip=nip_grouped(lines.nip),
+        own_title=lines.own_title,
+        pangkat=lines.pangkat,
     )
 
 

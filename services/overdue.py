@@ -21,6 +21,7 @@ from domain.catalog import load_catalog
 from domain.commitment import lock_key, owed_deadlines
 from domain.errors import FieldError, InvalidInput
 from domain.plan import StrategicIssue
+from domain.roles import bound_to
 from domain.stages import Stage
 from services.access import AuthUser
 from services.schemas import OverdueOut
@@ -110,11 +111,12 @@ def find_overdue(
             return OverduePage([])
         stage = Stage.FOLLOW_UP
     regency_code = load_catalog().get(regency).kemendagri_code if regency else None
-    if user.role.is_regency_role:
+    own = bound_to(user.role, user.regency_code)
+    if own is not None:
         # A regency user's list is their own regency's, filtered in the query so pages fill.
-        if regency_code not in (None, user.regency_code):
+        if regency_code not in (None, own):
             return OverduePage([])
-        regency_code = user.regency_code
+        regency_code = own
     read = partial(
         reads.overdue_commitments,
         session,

@@ -13,6 +13,7 @@ file's SHA-256.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -243,6 +244,19 @@ def signature_row(pdf: Document, blocks: Sequence[SignatureBlock], width: float)
     pdf.set_xy(pdf.l_margin, top + height)
 
 
+def acknowledgment_block(pdf: Document, block: SignatureBlock) -> None:
+    """The "Mengetahui," block, centred under the parties' signatures, signed on paper."""
+    width = pdf.text_width() / 3
+    pdf.ln(4)
+    margin = pdf.l_margin
+    pdf.set_left_margin(margin + width)
+    try:
+        signature_row(pdf, [block], width)
+    finally:
+        pdf.set_left_margin(margin)
+    pdf.set_x(margin)
+
+
 def signature_blocks(pdf: Document, blocks: Sequence[SignatureBlock], per_row: int) -> None:
     """Every signature block, `per_row` to a row across the page."""
     width = pdf.text_width() / per_row
@@ -430,7 +444,7 @@ def joint_pdf(document: JointCommitment, *, verify_url: str, language: str = "id
     preamble = words["preamble"].format(
         meeting=cycle.name,
         agency=agency,
-        regencies=listed([r.name for r in document.regencies], words["and"]),
+        regencies=listed(document.regency_names, words["and"]),
         year=cycle.year,
         phases=listed([p.lower() for p in PHASES[lang].values()], words["and"]),
     )
@@ -465,6 +479,10 @@ def joint_pdf(document: JointCommitment, *, verify_url: str, language: str = "id
             pdf.ln(2)
             signature_blocks(pdf, regency.blocks, per_row=3)
         pdf.ln(2)
+    if document.acknowledgment is not None:
+        acknowledgment_block(
+            pdf, replace(document.acknowledgment, place_and_date=words["acknowledged"])
+        )
     verification_panel(
         pdf,
         document_hash=cycle_hash,

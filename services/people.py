@@ -25,7 +25,7 @@ from domain.calendar import wita_date
 from domain.catalog import Office, load_catalog
 from domain.errors import UnknownRegency
 from domain.nip import NipRefused, find_pangkat, parse_nip
-from domain.roles import Actor, Role
+from domain.roles import Actor, Role, party_allowed
 from services.access import AuthUser, as_signer
 from services.errors import Conflict, NotFound
 from services.mailer import Letter
@@ -213,10 +213,10 @@ def check_person(fields: Mapping[str, str], today: date) -> NewPerson | dict[str
             regency_code = load_catalog().get(values["regency"]).kemendagri_code
         except UnknownRegency:
             errors["regency"] = "regency_unknown"
-    if role is not None and "regency" not in errors:
-        if role.is_regency_role and regency_code is None:
+    if role is not None and "regency" not in errors and not party_allowed(role, regency_code):
+        if role.is_regency_role:
             errors["regency"] = "regency_required"
-        elif not role.is_regency_role and regency_code is not None:
+        else:
             errors["regency"] = "regency_not_for_role"
     language = values["language"].lower() or "id"
     if language not in LANGUAGES:

@@ -303,7 +303,11 @@ class StartCycleIn(_Body):
             raise ValueError("'new' is reserved: choose another cycle id")
         return value
 
-    regency_codes: list[str] = Field(default_factory=list, description="empty: every regency")
+    regency_codes: list[str] = Field(
+        default_factory=list,
+        description="empty: every regency; the province's code (53) adds the province as a "
+        "party, with its own action plan",
+    )
     signatories: list[Office] = Field(
         default_factory=lambda: [Office(o) for o in DEFAULT_SIGNATORIES],
         min_length=1,
@@ -315,6 +319,24 @@ class StartCycleIn(_Body):
         description="confirmed (in Komitmen), wet (stamped scan) or certified (TTE via BSrE)",
     )
     schedule: ScheduleSpec | None = Field(default=None, description="default: the year's")
+    acknowledging_office: Office = Field(
+        default=Office.REGIONAL_HEAD,
+        description="the province's office that acknowledges (Mengetahui) the joint "
+        "commitment: regional_head (the Gubernur) or bpbd_head (Kepala Pelaksana BPBD)",
+    )
+    carry_from: str | None = Field(
+        default=None,
+        pattern=CYCLE_ID_PATTERN,
+        description="an earlier cycle whose unfinished items (not verified at 100 % by its "
+        "last lock) each party starts with, as its first draft",
+    )
+
+    @field_validator("acknowledging_office")
+    @classmethod
+    def _acknowledging(cls, value: Office) -> Office:
+        if value is Office.PLANNING_HEAD:
+            raise ValueError("the joint commitment is acknowledged by regional_head or bpbd_head")
+        return value
 
     @field_validator("regency_codes")
     @classmethod
@@ -324,6 +346,8 @@ class StartCycleIn(_Body):
         # Kemendagri number without its dot, but Sumba Barat's BPS code (53.12).
         catalog = load_catalog()
         for code in value:
+            if catalog.party is not None and code == catalog.party.kemendagri_code:
+                continue
             if not KEMENDAGRI_CODE.fullmatch(code):
                 raise ValueError(
                     f"{code!r} is not a Kemendagri code: write it as 53.01 (two digits, a dot, "

@@ -31,7 +31,7 @@ from domain.catalog import load_catalog
 from domain.commitment import Audience, DeadlineKey, lock_key, owed_deadlines, signing_refusal
 from domain.display import QUARTER_NUMERALS, Language
 from domain.errors import UnknownRegency
-from domain.roles import Role
+from domain.roles import Role, bound_to
 from domain.stages import Stage
 from domain.words import NC_, by_language
 from services.access import AuthUser
@@ -144,7 +144,9 @@ def tasks_for(session: Session, user: AuthUser, now: datetime) -> TaskList:
 def unread_count(session: Session, user: AuthUser) -> int:
     """How many of the person's tasks arose since they last opened the list (the header's)."""
     if user.role is Role.REVIEWER:
-        return reads.count_new_for_reviewer(session, since=user.tasks_seen_at)
+        return reads.count_new_for_reviewer(
+            session, since=user.tasks_seen_at, reviewer_regency=user.regency_code
+        )
     if user.role.is_regency_role:
         return tasks_for(session, user, datetime.now(UTC)).unread
     return reads.count_overdue(session, since=user.tasks_seen_at)[1]
@@ -360,9 +362,14 @@ def _reviewer_tasks(session: Session, user: AuthUser, now: datetime) -> TaskList
     A waiting report has no deadline, so every plan in review comes before it: only
     the reports that can still make the list are read, oldest first, the rest counted.
     """
-    rows = reads.task_commitments(session, stages=[Stage.REVIEW])
-    waiting = reads.waiting_reports(session, limit=max(0, LIMIT - len(rows)))
-    waiting_total, waiting_new = reads.count_waiting_reports(session, since=user.tasks_seen_at)
+    # Only what the reviewer reviews (`domain.roles.reviews`): the province's own plan is
+    # its own reviewer's, the regencies' BPBD Provinsi's reviewers'.
+    own = user.regency_code
+    rows = reads.task_commitments(session, stages=[Stage.REVIEW], regency_code=own, reviewer=True)
+    waiting = reads.waiting_reports(session, limit=max(0, LIMIT - len(rows)), reviewer_regency=own)
+    waiting_total, waiting_new = reads.count_waiting_reports(
+        session, since=user.tasks_seen_at, reviewer_regency=own
+    )
     cycle_ids = {r.cycle_id for r in rows} | {w.cycle_id for w in waiting}
     terms = _cycle_terms(session, cycle_ids)
     build = _Builder(user, _clock(now, (r.updated_at for r in rows)))
@@ -486,7 +493,7 @@ def search(session: Session, user: AuthUser, text: str) -> list[reads.FoundCommi
         session,
         name=text,
         code_prefix=code,
-        regency_code=user.regency_code if user.role.is_regency_role else None,
+        regency_code=bound_to(user.role, user.regency_code),
         limit=SEARCH_LIMIT,
     )
 

@@ -11,8 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from db import mail, reads
 from db.session import session_factory, transaction
-from domain.catalog import load_catalog
-from domain.roles import Acting
+from domain.catalog import Office, load_catalog
+from domain.roles import Acting, Role
 from komitmen.cli.demo import demo_cycle_id, start_demo
 from komitmen.demo import DEMO_PASSWORD, demo_users, seed_demo_users
 from services.signin import authenticate, hash_password
@@ -22,8 +22,19 @@ from tests.harness import running_komitmen, until
 
 def test_every_regency_has_an_officer_and_three_signatories() -> None:
     users = demo_users(load_catalog())
-    per_regency = Counter(u.regency_code for u in users if u.regency_code)
+    per_regency = Counter(
+        u.regency_code for u in users if u.regency_code and u.regency_code != "53"
+    )
     assert len(per_regency) == 22 and set(per_regency.values()) == {4}
+    # The province as a party: an officer, its three signatories and its own reviewer.
+    province = {u.username: (u.role, u.office) for u in users if u.regency_code == "53"}
+    assert province == {
+        "operator-53": (Role.REGENCY_OFFICER, None),
+        "kalak-53": (Role.SIGNATORY, Office.BPBD_HEAD),
+        "bappeda-53": (Role.SIGNATORY, Office.PLANNING_HEAD),
+        "kada-53": (Role.SIGNATORY, Office.REGIONAL_HEAD),
+        "reviewer-53": (Role.REVIEWER, None),
+    }
     assert {u.username for u in users if u.regency_code is None} == {
         "koordinator",
         "reviewer",
@@ -38,7 +49,7 @@ def test_every_regency_has_an_officer_and_three_signatories() -> None:
 def test_seeding_twice_adds_nobody_and_demo_people_sign_in(db_url: str) -> None:
     sessions = session_factory(db_url)
     with transaction(sessions) as session:
-        assert seed_demo_users(session, load_catalog(), hash_password(DEMO_PASSWORD)) == 91
+        assert seed_demo_users(session, load_catalog(), hash_password(DEMO_PASSWORD)) == 96
     with transaction(sessions) as session:
         assert seed_demo_users(session, load_catalog()) == 0
         assert authenticate(session, username="kada-5371", password=DEMO_PASSWORD)

@@ -2,7 +2,7 @@
 
 Pointed at a database of its own choosing (KOMITMEN_DATABASE_URL set, here a real
 PostgreSQL schema), it adds nobody and says why in one line; on the embedded default
-it adds all 91 and says how they sign in.
+it adds all 96 and says how they sign in.
 """
 
 from __future__ import annotations
@@ -60,11 +60,11 @@ def test_the_embedded_default_gets_every_demo_person(
     settings = Settings(data_dir=tmp_path, database_url="")
     prepare_database(settings)
     assert settings.db_url == f"sqlite:///{(tmp_path / 'komitmen.db').resolve()}"
-    assert people_in(settings.db_url) == 91
+    assert people_in(settings.db_url) == 96
     with transaction(session_factory(settings.db_url)) as session:
         assert authenticate(session, username="koordinator", password=DEMO_PASSWORD)
     out = capsys.readouterr().out
-    assert "demo users: 91 added, 91 in all" in out and repr(DEMO_PASSWORD) in out
+    assert "demo users: 96 added, 96 in all" in out and repr(DEMO_PASSWORD) in out
     prepare_database(settings)  # a second start adds nobody
-    assert "demo users: 0 added, 91 in all" in capsys.readouterr().out
+    assert "demo users: 0 added, 96 in all" in capsys.readouterr().out
     engine_for(settings.db_url).dispose()

@@ -102,6 +102,15 @@ LOCAL_NOTICES = frozenset({"send_turn_notice", "send_change_notice"})
 NOTICE_LOCAL_TIMEOUT = timedelta(seconds=5)
 NOTICE_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
 
+CARRY_OVER = "carry-over"
+"""A commitment started with last cycle's unfinished items (`CommitmentSpec.carried`) saves
+them as its version 1 right after its start, in the coordinator's name, through the path a
+`save_draft` takes (`domain.commitment.apply_carried`, recorded by the local activity), so
+the officer keeps, edits or drops them by saving a new version. Chosen over an update sent
+by the service after the start: deterministic, in the workflow's own history, and no
+officer's edit can come first. Asked only when there are carried items, so runs without
+record no marker."""
+
 
 class CommitmentInput(BaseModel):
     """Start a commitment fresh from its spec, or carry its state across continue-as-new."""
@@ -128,6 +137,8 @@ class CommitmentWorkflow:
     submit, approve, request_changes, sign, decline, submit_report,
     verify_report, return_report, extend_deadline, withdraw.
     Signals: cancel (from the cycle). Queries: state.
+    A commitment started with carried-over items saves them as version 1 at its start
+    (`CARRY_OVER`), in the name of the coordinator who started the cycle.
     Timers wake it for reminders, escalations, passed deadlines and quarter locks.
     Escalations and notices wait in a mail queue that a task of their own sends, in
     order, outside the lock; the queue is empty before the run ends or continues as new.
@@ -164,6 +175,7 @@ class CommitmentWorkflow:
         if fresh:
             async with self._lock:
                 await self._record(c.started_event(self.state))
+                await self._carry_over()
                 await self._escalate_missed()
         while not self.state.stage.is_terminal:
             await self._sleep(c.next_wakeup(self.state))
@@ -422,6 +434,14 @@ class CommitmentWorkflow:
             await workflow.get_external_workflow_handle(
                 cycle_workflow_id(self.state.spec.cycle_id)
             ).signal("reminders_due", ReminderBatch(intents=tick.reminders))
+
+    async def _carry_over(self) -> None:
+        """Save the carried-over items as version 1 (`CARRY_OVER`)."""
+        if self.state.spec.carried is None or not workflow.patched(CARRY_OVER):
+            return
+        event = c.apply_carried(self.state, workflow.now())
+        if event is not None:
+            await self._record(event)
 
     async def _escalate_missed(self) -> None:
         """Send, once, escalations that fell due before the commitment owed their deadline.

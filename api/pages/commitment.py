@@ -451,7 +451,11 @@ async def act_on_page(
             ref.ensure_open()
             body = BODIES[chosen](_Form(fields, ref, session, page.lang))
             workflow_request = actions.request_for(
-                chosen, user, body, attached=evidence.attached_for(session, ref, body)
+                chosen,
+                user,
+                body,
+                attached=evidence.attached_for(session, ref, body),
+                regency_code=ref.regency_code,
             )
         except OutOfScope as refused:
             return page.error(user, 403, "forbidden", refusal_words(page, refused))

@@ -40,11 +40,11 @@ from api.pages.base import (
     to_login,
 )
 from domain.calendar import WITA, end_of_day
-from domain.catalog import Office, load_catalog
+from domain.catalog import Office, is_province_code, load_catalog
 from domain.commitment import DeadlineKey, SignatureMethod
-from domain.cycle import DEFAULT_SIGNATORIES
+from domain.cycle import DEFAULT_SIGNATORIES, CycleSpec
 from domain.display import Language, format_deadline
-from domain.errors import ScheduleError
+from domain.errors import InvalidInput, ScheduleError
 from domain.roles import Role
 from domain.schedule import ScheduleSpec, default_schedule
 from domain.stages import Stage
@@ -129,6 +129,7 @@ WORDS_SOURCE = {
     "start_now": NC_("cycles.start_now", "Start the cycle"),
     "change": NC_("cycles.change", "Change"),
     "n_regencies": NC_("cycles.n_regencies", "{n} regencies/cities"),
+    "n_parties": NC_("cycles.n_parties", "{province} and {n} regencies/cities"),
     "review_rule": NC_(
         "cycles.review_rule", "{n} working days after each submission of the action plan"
     ),
@@ -207,6 +208,38 @@ WORDS_SOURCE = {
     "no_open": NC_("cycles.no_open", "No open commitment is left."),
     "back_to_manage": NC_("cycles.back_to_manage", "Back to managing the cycle"),
     "reason_hint": NC_("cycles.reason_hint", "Recorded in the audit trail."),
+    "province_party": NC_("cycles.province_party", "{name} (BPBD Provinsi, its own action plan)"),
+    "province_hint": NC_(
+        "cycles.province_hint",
+        "The province takes part like a regency/city: its officers draft, its own reviewer "
+        "reviews, and its offices sign. Tick it as well when all regencies/cities are ticked.",
+    ),
+    "acknowledging": NC_("cycles.acknowledging", "Acknowledged by (Mengetahui)"),
+    "acknowledging_hint": NC_(
+        "cycles.acknowledging_hint",
+        "The province's official under “Mengetahui” at the end of the joint commitment.",
+    ),
+    "carry": NC_("cycles.carry", "Carry over unfinished actions"),
+    "carry_none": NC_("cycles.carry_none", "Do not carry anything over"),
+    "carry_from": NC_(
+        "cycles.carry_from", "Carry over unfinished actions from the cycle {cycle} ({year})"
+    ),
+    "carry_hint": NC_(
+        "cycles.carry_hint",
+        "Each action of a signed plan not verified at 100% by the cycle's last lock becomes a "
+        "draft action of the new cycle, marked as carried over, with its last realisation. "
+        "The officer keeps, edits or drops each one.",
+    ),
+    "carry_unknown": NC_("cycles.carry_unknown", "Choose a cycle from the list."),
+    "carried_title": NC_("cycles.carried_title", "Actions carried over from {cycle}"),
+    "carried_count": NC_("cycles.carried_count", "{n} actions"),
+    "carried_nothing": NC_(
+        "cycles.carried_nothing",
+        "No regency/city has an unfinished action in that cycle: every one starts without a draft.",
+    ),
+    "carried_rest": NC_(
+        "cycles.carried_rest", "The others carry nothing over and start without a draft."
+    ),
 }
 WORDS: dict[Language, dict[str, str]] = by_language(WORDS_SOURCE)
 """The words of the coordinator's cycle pages, in every language."""
@@ -295,6 +328,8 @@ class CycleForm:
     signatories: list[str] = field(default_factory=lambda: list(DEFAULT_SIGNATORIES))
     ordered_signing: bool = False
     signature_method: str = SignatureMethod.CONFIRMED.value
+    acknowledging_office: str = Office.REGIONAL_HEAD.value
+    carry_from: str = ""
 
     @classmethod
     def defaults(cls, year: int) -> CycleForm:
@@ -324,7 +359,19 @@ class CycleForm:
             signatories=list(fields.get("signatory", [])),
             ordered_signing=bool(_first(fields, "ordered_signing")),
             signature_method=_first(fields, "signature_method"),
+            acknowledging_office=_first(fields, "acknowledging_office")
+            or Office.REGIONAL_HEAD.value,
+            carry_from=_first(fields, "carry_from"),
         )
+
+    def regency_codes(self) -> list[str]:
+        """The codes the body names: none for every regency, unless the province is ticked
+        too (then every regency and the province)."""
+        catalog = load_catalog()
+        province = catalog.party.kemendagri_code if catalog.party else None
+        if not self.all_regencies:
+            return self.regencies
+        return [*catalog.codes(), province] if province in self.regencies else []
 
     def code(self) -> str:
         """The cycle code typed, or one made from the name and the year."""
@@ -365,8 +412,10 @@ class CycleForm:
             "cycle_id": self.code(),
             "name": self.name,
             "year": self.year,
-            "regency_codes": [] if self.all_regencies else self.regencies,
+            "regency_codes": self.regency_codes(),
             "signatories": self.signatories,
+            "acknowledging_office": self.acknowledging_office,
+            "carry_from": self.carry_from or None,
             "ordered_signing": self.ordered_signing,
             "signature_method": self.signature_method,
             "schedule": schedule,
@@ -397,6 +446,7 @@ class CycleForm:
 
 
 _FORM_NAMES = {"regency_codes": "regency", "signatories": "signatory"}
+_CARRY = "carry_from"
 """The form field of each StartCycleIn field whose name differs."""
 
 
@@ -415,10 +465,29 @@ def _today_year() -> int:
     return today.year if today.month <= 6 else today.year + 1
 
 
+@dataclass(frozen=True)
+class EarlierCycle:
+    """A recorded cycle whose unfinished actions a new one may carry over."""
+
+    id: str
+    label: str
+
+
+def _earlier_cycles(runtime: Runtime, lang: Language) -> list[EarlierCycle]:
+    """Every recorded cycle, newest first, as the carry-over choice lists them."""
+    words = WORDS[lang]
+    with transaction(runtime.sessions) as session:
+        return [
+            EarlierCycle(c.id, words["carry_from"].format(cycle=c.name, year=c.year))
+            for c in cycles.list_cycles(session)
+        ]
+
+
 def _form_page(
     page: Page,
     user: AuthUser,
     form: CycleForm,
+    earlier: list[EarlierCycle],
     *,
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
@@ -427,13 +496,22 @@ def _form_page(
     errors = errors or {}
     words = WORDS[page.lang]
     labels = _field_labels(page.lang)
+    catalog = load_catalog()
+    today = datetime.now(WITA).date()
+    party = catalog.party
     return page.render(
         "cycle_new.html",
         status_code=status_code,
         user=user,
         w=words,
         form=form,
-        regencies=load_catalog().regencies,
+        regencies=catalog.regencies,
+        province=party,
+        acknowledging=[
+            (o.value, party.title_of(o, today) if party else o.value)
+            for o in (Office.REGIONAL_HEAD, Office.BPBD_HEAD)
+        ],
+        earlier=earlier,
         deadlines=_deadline_fields(page.lang),
         offices=[(o.value, i18n.TEXT[page.lang][f"office_{o.value}"]) for o in Office],
         methods=_methods(page.lang),
@@ -467,6 +545,8 @@ def _field_labels(lang: Language) -> dict[str, str]:
         "review_working_days": words["review_working_days"],
         "signatory": words["signatories"],
         "signature_method": words["method"],
+        "acknowledging_office": words["acknowledging"],
+        _CARRY: words["carry"],
     }
 
 
@@ -476,10 +556,11 @@ def _methods(lang: Language) -> list[tuple[str, str]]:
 
 
 @router.get(NEW, response_class=HTMLResponse)
-def new_cycle(who: SignedInDep) -> Response:
+def new_cycle(who: SignedInDep, runtime: RuntimeDep) -> Response:
     """The form to start a cycle (coordinator), filled with the year's defaults."""
     _coordinator(who)
-    return _form_page(who.page, who.user, CycleForm.defaults(_today_year()))
+    earlier = _earlier_cycles(runtime, who.page.lang)
+    return _form_page(who.page, who.user, CycleForm.defaults(_today_year()), earlier)
 
 
 @router.post(NEW + "/preview", response_class=HTMLResponse)
@@ -495,21 +576,26 @@ async def preview_cycle(
         return posted
     page, user = posted.page, posted.user
     form = CycleForm.of(posted.fields)
+    earlier = _earlier_cycles(runtime, page.lang)
     if _first(posted.fields, "step") == "defaults":
         errors: dict[str, str] = {}
         year = form.year_or_none(page.lang, errors)
         if year is None:
-            return _form_page(page, user, form, errors=errors, status_code=422)
+            return _form_page(page, user, form, earlier, errors=errors, status_code=422)
         form.use_defaults(year)
-        return _form_page(page, user, form)
+        return _form_page(page, user, form, earlier)
     try:
         body = form.body(page.lang)
-        spec = cycles.plan_cycle(user, body)
+        with transaction(runtime.sessions) as session:
+            spec = cycles.plan_cycle(session, user, body)
     except forms.FormInvalid as invalid:
-        return _form_page(page, user, form, errors=invalid.errors, status_code=422)
+        return _form_page(page, user, form, earlier, errors=invalid.errors, status_code=422)
     except ScheduleError as contradiction:
         name, said = schedule_words(contradiction, int(form.year), page.lang)
-        return _form_page(page, user, form, errors={name: said}, status_code=422)
+        return _form_page(page, user, form, earlier, errors={name: said}, status_code=422)
+    except InvalidInput:
+        errors = {_CARRY: WORDS[page.lang]["carry_unknown"]}
+        return _form_page(page, user, form, earlier, errors=errors, status_code=422)
     text, words = i18n.TEXT[page.lang], WORDS[page.lang]
     schedule = spec.schedule
     deadlines = [
@@ -536,8 +622,21 @@ async def preview_cycle(
         review=words["review_rule"].format(n=schedule.review_working_days),
         offices=[text[f"office_{o}"] for o in spec.signatories],
         method=text[f"method_{spec.signature_method.value}"],
-        every=len(spec.regencies) == len(load_catalog().regencies),
+        every=sum(not is_province_code(r.code) for r in spec.regencies)
+        == len(load_catalog().regencies),
+        acknowledging=_acknowledging_title(spec),
+        province=next((r for r in spec.regencies if is_province_code(r.code)), None),
+        carried=[(r, len(spec.carried[r.code])) for r in spec.regencies if r.code in spec.carried],
+        carry_label=next((e.label for e in earlier if e.id == spec.carry_from), spec.carry_from),
     )
+
+
+def _acknowledging_title(spec: CycleSpec) -> str:
+    """The title of the office chosen to acknowledge the joint commitment, as of today."""
+    party = load_catalog().party
+    if party is None:
+        return spec.acknowledging_office.value
+    return party.title_of(spec.acknowledging_office, datetime.now(WITA).date())
 
 
 @router.post(NEW, response_class=HTMLResponse)
@@ -554,20 +653,24 @@ async def start_cycle(
         return posted
     page, user = posted.page, posted.user
     form = CycleForm.of(posted.fields)
+    earlier = _earlier_cycles(runtime, page.lang)
     if _first(posted.fields, "step") != "start":
-        return _form_page(page, user, form)
+        return _form_page(page, user, form, earlier)
     try:
         body = form.body(page.lang)
         started = await cycles.start_cycle(client, runtime.settings, runtime.sessions, user, body)
     except forms.FormInvalid as invalid:
-        return _form_page(page, user, form, errors=invalid.errors, status_code=422)
+        return _form_page(page, user, form, earlier, errors=invalid.errors, status_code=422)
     except ScheduleError as contradiction:
         name, said = schedule_words(contradiction, int(form.year), page.lang)
-        return _form_page(page, user, form, errors={name: said}, status_code=422)
+        return _form_page(page, user, form, earlier, errors={name: said}, status_code=422)
+    except InvalidInput:
+        errors = {_CARRY: WORDS[page.lang]["carry_unknown"]}
+        return _form_page(page, user, form, earlier, errors=errors, status_code=422)
     except Conflict:
         form.cycle_id = form.code()
         errors = {"cycle_id": WORDS[page.lang]["cycle_exists"]}
-        return _form_page(page, user, form, errors=errors, status_code=409)
+        return _form_page(page, user, form, earlier, errors=errors, status_code=409)
     return RedirectResponse(f"/cycles/{started.cycle_id}/board", status_code=303)
 
 

@@ -14,7 +14,7 @@ dates, NIPs, hashes), never a plan's items, which stay within the regency's scop
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
@@ -84,7 +84,7 @@ def joint_document(
     preamble = words["preamble"].format(
         meeting=cycle.name,
         agency=province.disaster_agency,
-        regencies=listed([e.name for e in entries], words["and"]),
+        regencies=listed(joint.regency_names, words["and"]),
         year=cycle.year,
         phases=listed([p.lower() for p in i18n.PHASES[page.lang].values()], words["and"]),
     )
@@ -99,6 +99,11 @@ def joint_document(
         entries=entries,
         cycle_hash=joint.cycle_hash,
         chain=joint.chain,
+        acknowledgment=(
+            replace(joint.acknowledgment, place_and_date=words["acknowledged"])
+            if joint.acknowledgment is not None
+            else None
+        ),
         pdf_href=f"/cycles/{cycle.id}/document.pdf",
     )
 

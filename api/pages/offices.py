@@ -105,12 +105,13 @@ def _regency_code(who: SignedIn, code: str) -> str:
 
 @router.get("/offices", response_class=HTMLResponse)
 def offices_list(who: SignedInDep, session: SessionDep, runtime: RuntimeDep) -> Response:
-    """Every regency and who signs for each of its offices today (coordinator)."""
+    """The province and every regency, and who signs for each of its offices today
+    (coordinator)."""
     _coordinator(who)
     today = wita_date(runtime.clock())
     desks = [
         offices.regency_offices(session, who.user, r.kemendagri_code, today)
-        for r in load_catalog().regencies
+        for r in load_catalog().parties()
     ]
     return who.page.render(
         "offices.html", user=who.user, w=WORDS[who.page.lang], desks=desks, mark=acting_mark

@@ -208,7 +208,8 @@ WORDS = by_language(
         ),
         "regency_not_for_role": NC_(
             "people.regency_not_for_role",
-            "A province role acts for every regency/city; leave it empty.",
+            "A province role acts for every regency/city; leave it empty (a reviewer of "
+            "the province's own plan takes the province's code, 53).",
         ),
         "language_unknown": NC_("people.language_unknown", "Use id or en."),
         # History, by action.

@@ -65,9 +65,11 @@ def cmd_cycle_start(args: argparse.Namespace, settings: Settings) -> int:
         ordered_signing=args.ordered,
         signature_method=args.signature_method,
         schedule=schedule_from(args),
+        acknowledging_office=Office(args.acknowledged_by),
+        carry_from=args.carry_from,
     )
     with database(settings) as session:
-        spec = cycles.plan_cycle(user_for(session, args.as_user), body)
+        spec = cycles.plan_cycle(session, user_for(session, args.as_user), body)
     started = with_client(
         settings, lambda client: actions.start_configured_cycle(client, spec, settings)
     )

@@ -124,7 +124,7 @@ class Demo:
         the API's does (`services.actions.STEPS`).
         """
         commitment = c.commitment_id(self.spec.cycle_id, regency.kemendagri_code)
-        request = actions.request_for(action, user, body)
+        request = actions.request_for(action, user, body, regency_code=regency.kemendagri_code)
         result = await self._deliver(commitment, actions.STEPS[action].update, request)
         elapsed = asyncio.get_running_loop().time() - self.began
         say(

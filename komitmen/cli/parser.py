@@ -218,6 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="confirmed",
         help="how offices sign: in Komitmen, wet (stamped scan) or certified (TTE via BSrE)",
     )
+    start.add_argument(
+        "--carry-from",
+        metavar="CYCLE",
+        help="an earlier cycle whose unfinished items each party starts with as its draft",
+    )
+    start.add_argument(
+        "--acknowledged-by",
+        choices=["regional_head", "bpbd_head"],
+        default="regional_head",
+        help="the province's office under 'Mengetahui' on the joint commitment",
+    )
     start.add_argument("--drafting-due", type=iso_date, metavar="DATE")
     start.add_argument("--signing-due", type=iso_date, metavar="DATE")
     start.add_argument("--review-days", type=int, metavar="N", help="working days for review")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from domain.calendar import WITA
 from domain.catalog import Office, load_catalog
 from domain.display import acting_mark
-from domain.roles import Acting, Actor, Role
+from domain.roles import Acting, Actor, Role, party_allowed
 from komitmen.cli.context import UsageError, database
 from komitmen.cli.output import say, table
 from komitmen.cli.serve import configure_logging
@@ -62,7 +62,7 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         )
     if role.is_regency_role and regency is None:
         raise UsageError(f"a {role.value} acts for one regency: give --regency")
-    if not role.is_regency_role and regency is not None:
+    if not party_allowed(role, regency.kemendagri_code if regency else None):
         raise UsageError(f"a {role.value} works for the province: leave out --regency")
     if role == Role.SIGNATORY and not args.office:
         offices = ", ".join(o.value for o in Office)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain.catalog import Catalog, Office, Regency, load_catalog
+from domain.catalog import Catalog, Office, Regency, is_province_code, load_catalog
 from domain.errors import DomainError, UnknownRegency
 
 # Kemendagri code, BPS code, name: the table in DOMAIN.md.
@@ -234,3 +234,24 @@ def test_catalog_refuses_inconsistent_codes(regencies: list[dict[str, Any]]) -> 
     province = CATALOG.province.model_dump()
     with pytest.raises(ValidationError):
         Catalog.model_validate({"province": province, "regencies": regencies})
+
+
+def test_the_province_is_a_party_found_by_its_own_code() -> None:
+    """ "53" is the province as a party (its own plan), beside but not among the regencies."""
+    party = CATALOG.get("53")
+    assert party is CATALOG.party and party.kind == "provinsi"
+    assert (party.name, party.seat, party.planning_agency) == (
+        "Provinsi Nusa Tenggara Timur",
+        "Kupang",
+        "Bapperida",
+    )
+    assert "53" not in CATALOG.codes() and len(CATALOG.regencies) == 22
+    assert CATALOG.parties()[0] is party and CATALOG.parties()[1:] == list(CATALOG.regencies)
+    on = date(2026, 6, 1)
+    assert party.title_of(Office.REGIONAL_HEAD, on) == "Gubernur Nusa Tenggara Timur"
+    assert (
+        party.title_of(Office.PLANNING_HEAD, on) == "Kepala Bapperida Provinsi Nusa Tenggara Timur"
+    )
+    assert party.title_of(Office.BPBD_HEAD, date(2025, 12, 16)).startswith("Kepala Pelaksana BPBD")
+    assert all(t.source for t in party.office_titles)
+    assert is_province_code("53") and not is_province_code("53.01")

@@ -63,8 +63,9 @@ CASES = list(itertools.product(Stage, Action, Role, SCOPES))
 )
 def test_check_transition(stage: Stage, action: Action, role: Role, scope: str) -> None:
     person = actor(role, scope)
-    # Scope is checked first, so another regency's people learn nothing of this one.
-    if role in REGENCY_ROLES and scope != "own":
+    # Scope is checked first, so another regency's people learn nothing of this one. A
+    # reviewer bound to a party (the province plan's own) covers that party only.
+    if (role in REGENCY_ROLES and scope != "own") or (role is Role.REVIEWER and scope == "other"):
         with pytest.raises(TransitionRefused) as refused:
             check_transition(stage, action, person, REGENCY)
         assert refused.value.reason == (
@@ -163,3 +164,38 @@ def test_labels_exist_in_exactly_two_languages() -> None:
     # The words BPBD staff use.
     assert STAGE_LABELS["id"][Stage.FOLLOW_UP] == "Tindak Lanjut"
     assert STAGE_LABELS["id"][Stage.WITHDRAWN] == "Dikeluarkan dari siklus"
+
+
+PROVINCE = "53"
+REVIEW_ACTIONS = {
+    (R, Action.APPROVE),
+    (R, Action.REQUEST_CHANGES),
+    (F, Action.VERIFY_REPORT),
+    (F, Action.RETURN_REPORT),
+}
+
+
+@pytest.mark.parametrize(("stage", "action"), sorted(REVIEW_ACTIONS))
+def test_the_province_plan_is_reviewed_by_its_own_reviewer_only(
+    stage: Stage, action: Action
+) -> None:
+    """BPBD Provinsi's reviewers (no party) review the regencies, never the province's own
+    plan; a reviewer bound to the province reviews it, and no regency's."""
+    bpbd = Actor(name="Reviewer BPBD", role=Role.REVIEWER)
+    own = Actor(name="Inspektorat", role=Role.REVIEWER, regency_code=PROVINCE)
+    with pytest.raises(TransitionRefused) as refused:
+        check_transition(stage, action, bpbd, PROVINCE)
+    assert refused.value.code == "not_party_reviewer"
+    assert check_transition(stage, action, own, PROVINCE).roles == {Role.REVIEWER}
+    assert check_transition(stage, action, bpbd, REGENCY).roles == {Role.REVIEWER}
+    with pytest.raises(TransitionRefused) as refused:
+        check_transition(stage, action, own, REGENCY)
+    assert refused.value.code == "out_of_regency"
+
+
+def test_the_province_plan_is_drafted_and_signed_by_its_own_people() -> None:
+    """The province is a party like a regency: its officers and signatories act for "53"."""
+    officer = Actor(name="Operator BPBD Provinsi", role=Role.REGENCY_OFFICER, regency_code=PROVINCE)
+    assert check_transition(D, Action.SAVE_DRAFT, officer, PROVINCE).roles == {OFFICER}
+    with pytest.raises(TransitionRefused):
+        check_transition(D, Action.SAVE_DRAFT, officer, REGENCY)

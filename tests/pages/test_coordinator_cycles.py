@@ -19,7 +19,9 @@ from temporalio.testing import WorkflowEnvironment
 from domain.calendar import end_of_day, years_without_holidays
 from domain.catalog import load_catalog
 from domain.display import format_deadline
+from komitmen.demo import sample_plan
 from tests.api.client import running_api
+from tests.databases import sqlite_database
 from tests.pages.browser import DESKTOP, PHONE, Person, chromium, served, sign_in_browser
 from tests.pages.test_pages import PASSWORD, hidden, sign_in
 
@@ -237,3 +239,62 @@ async def test_only_a_coordinator_opens_the_cycle_pages(
         assert (await api.http.get(manage)).status_code == 200
         english = await api.http.get("/cycles/new?lang=en")
         assert "Start a cycle" in english.text and "Check before starting" in english.text
+
+
+async def test_a_coordinator_carries_unfinished_actions_into_next_years_cycle(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """At 390 px the coordinator ticks the province beside every regency, has the Kepala BPBD
+    acknowledge, and carries over from last year's cycle, where Kabupaten Kupang's signed
+    plan was never reported on: the preview counts its four actions, the others none, and
+    the new cycle starts Kupang with them as version 1 and everyone else without a draft."""
+    env = time_skipping_env
+    year = (await env.get_current_time()).year + 1
+    width = PHONE["width"]
+    with sqlite_database(tmp_path) as db_url:
+        async with running_api(env.client, db_url, tmp_path) as api:
+            earlier = await api.start_cycle(["53.01", "53.71"], year, cycle_id="rakor-lalu")
+            base = f"/cycles/{earlier}/commitments/53.01"
+            plan = sample_plan(load_catalog().get("53.01")).model_dump(mode="json")
+            await api.post(
+                f"{base}/save-draft", "operator-5301", {"plan": plan, "based_on_version": 0}
+            )
+            await api.post(f"{base}/submit", "operator-5301", {"version": 1})
+            approved = await api.post(f"{base}/approve", "reviewer", {"version": 1})
+            document_hash = approved.json()["document_hash"]
+            for signer in ("kalak-5301", "bappeda-5301", "kada-5301"):
+                signed = await api.post(f"{base}/sign", signer, {"document_hash": document_hash})
+                assert signed.status_code == 200, signed.text
+            api.set_password("koordinator", PASSWORD)
+            async with served(api.app) as site, chromium() as browser:
+                coordinator = await sign_in_browser(browser, site, "koordinator", PASSWORD, PHONE)
+                page = await coordinator.open("/cycles/new")
+                await page.fill("#name", "Rakor PB NTT lanjutan")
+                await page.fill("#cycle_id", "rakor-lanjut")
+                await page.check("label.province input")
+                await page.check("#acknowledging_office input[value=bpbd_head]")
+                await page.check(f"#carry_from input[value={earlier}]")
+                assert "Bawa aksi yang belum selesai dari siklus" in await page.inner_text(
+                    "#carry_from"
+                )
+                await shoot(coordinator, "cycle-new-carry", width)
+                await check(coordinator)
+                carried = await page.inner_text("#preview-carried")
+                assert "Kabupaten Kupang" in carried and "4 aksi" in carried
+                assert await page.locator("#preview-carried li").count() == 1
+                assert "Kepala BPBD Provinsi Nusa Tenggara Timur" in await page.inner_text(
+                    "#preview-acknowledging"
+                )
+                shown = await page.inner_text("#preview-regencies summary")
+                assert shown == "Provinsi Nusa Tenggara Timur dan 22 kabupaten/kota"
+                await shoot(coordinator, "cycle-preview-carry", width)
+                async with page.expect_navigation():
+                    await page.click("#form-start-cycle button[value=start]")
+                api.k.cycle_id, api.k.codes = "rakor-lanjut", (*load_catalog().codes(), "53")
+                assert page.url.endswith("/cycles/rakor-lanjut/board")
+                assert await page.locator("table.board tr[data-regency]").count() == 23
+                await shoot(coordinator, "cycle-board-carry", width)
+            latest = {cid: version for cid, _, _, version in api.commitment_rows()}
+            assert latest["rakor-lanjut:53.01"] == 1
+            assert {v for cid, v in latest.items() if cid.startswith("rakor-lanjut:")} == {0, 1}
+            assert sum(latest[cid] for cid in latest if cid.startswith("rakor-lanjut:")) == 1

@@ -205,7 +205,11 @@ async def test_joint_commitment_lists_every_regency_its_signatures_and_the_cycle
         assert sections == sorted(sections)
         kupang_part = text[sections[0] : sections[1]]
         belu_part = text[sections[1] : sections[2]]
-        kota_part = text[sections[2] :]
+        ending = text.index('id="acknowledgment"')
+        kota_part = text[sections[2] : ending]
+        # The document ends with the province's acknowledgment: the Gubernur by default.
+        acknowledged = text[ending:]
+        assert "Mengetahui," in acknowledged and "GUBERNUR NUSA TENGGARA TIMUR," in acknowledged
 
         assert "Tindak Lanjut" in kupang_part and kupang_hash in kupang_part
         assert kupang_part.count('class="block"') == 3

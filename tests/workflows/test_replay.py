@@ -25,6 +25,10 @@ v7: whoever an action makes it the turn of is told at once by `send_turn_notice`
 v8: a turn notice or a change notice is sent first by a local activity, and by the
     ordinary activity only if that one attempt fails (NOTICES_LOCALLY): an action costs
     one workflow task again.
+v9: a commitment started with last cycle's unfinished items saves them as its version 1
+    (CARRY_OVER), shown by commitment-carry-over (tests/workflows/test_carry_over.py
+    records it); runs without carried items ask nothing and record no marker. The cycle's
+    spec gained the acknowledging office and the carried items, with defaults.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from temporalio.worker import Replayer
 
 from workflows.commitment import (
     CANONICAL_DOCUMENT,
+    CARRY_OVER,
     FEWER_COMMANDS,
     MAIL_OUTSIDE_LOCK,
     MISSED_ESCALATIONS,
@@ -52,7 +57,7 @@ from workflows.cycle import CycleWorkflow
 ROOT = Path(__file__).parent / "histories"
 HISTORIES = sorted(ROOT.glob("v*/*.json"))
 NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
-VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"]
+VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"]
 
 
 def test_histories_of_every_version_are_present() -> None:
@@ -60,6 +65,7 @@ def test_histories_of_every_version_are_present() -> None:
     assert versions == VERSIONS
     for version in versions:
         extra = {"commitment-missed-escalation"} if version >= "v5" else set()
+        extra |= {"commitment-carry-over"} if version >= "v9" else set()
         assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES | extra, version
 
 
@@ -214,3 +220,14 @@ def test_since_v8_notices_are_local_activities_and_an_action_costs_one_workflow_
         assert local == sent_before.count(kind), kind
     assert not any(b"send_turn_notice" in result for result in _local(before))
     assert _workflow_tasks(after) <= _workflow_tasks(before) - len(sent_before)
+
+
+def test_carried_items_are_saved_under_their_patch_and_only_there() -> None:
+    """The commitment started with carried items records CARRY_OVER and saves version 1 with
+    the local activity right after its start; no other history of any version asks."""
+    carried = _history(ROOT / "v9" / "commitment-carry-over.json")
+    assert _marked(carried, CARRY_OVER)
+    for version in VERSIONS:
+        for path in (ROOT / version).glob("*.json"):
+            if path.stem != "commitment-carry-over":
+                assert not _marked(_history(path), CARRY_OVER), path
