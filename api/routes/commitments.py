@@ -181,7 +181,9 @@ class ActionContext:
         """Take the action through the commitment's workflow, once per Idempotency-Key."""
         with transaction(self.sessions) as session:
             attached = evidence.attached_for(session, self.ref, body)
-        request = actions.request_for(action, self.user, body, attached=attached)
+        request = actions.request_for(
+            action, self.user, body, attached=attached, regency_code=self.ref.regency_code
+        )
 
         async def send_once(update_id: str | None) -> ActionOut:
             return await actions.take(self.client, self.ref, action, request, update_id=update_id)

@@ -95,7 +95,9 @@ def take(
     """Take a person's action on a commitment, its body the one the API validates."""
     with open_session(settings) as session:
         attached = evidence.attached_for(session, target.ref, body)
-    request = actions.request_for(action, user, body, attached=attached)
+    request = actions.request_for(
+        action, user, body, attached=attached, regency_code=target.ref.regency_code
+    )
     return with_client(settings, lambda client: actions.take(client, target.ref, action, request))
 
 
