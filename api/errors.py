@@ -10,6 +10,7 @@ services.errors.Refusal        a refusal of the services (`STATUS_OF`):
 ├── FileTooLarge         413   a scan or evidence file larger than allowed
 ├── FileNotAccepted      415   a file whose content is not of a kind accepted (or is hostile)
 ├── Unprocessable        422   what may not be taken: a file's name, a field the services fill
+│   └── FieldRefused     422   one field refused, named in `errors` (a village of another regency)
 ├── ServiceFailed        502   the signing service returned a PDF that does not validate
 └── SignatureRefused     422   the signing service refused the signatory (passphrase, NIK)
 
@@ -41,6 +42,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.errors import InvalidInput, UnknownRegency
 from services.errors import (
     Conflict,
+    FieldRefused,
     FileNotAccepted,
     FileTooLarge,
     LockedOut,
@@ -217,7 +219,10 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, Replayed):
             headers["Idempotent-Replayed"] = "true"
-        return problem(request, status, exc.detail, headers=headers)
+        errors = None
+        if isinstance(exc, FieldRefused):
+            errors = [{"field": field_path(exc.path), "message": exc.detail}]
+        return problem(request, status, exc.detail, errors=errors, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

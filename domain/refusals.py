@@ -88,6 +88,8 @@ class RefusalCode(StrEnum):
     EVIDENCE_BOMB = "evidence_bomb"
     EVIDENCE_DAMAGED = "evidence_damaged"
     EVIDENCE_BAD_NAME = "evidence_bad_name"
+    # Refused when a draft is saved (`services.actions.check_villages`).
+    VILLAGE_OUTSIDE_REGENCY = "village_outside_regency"
 
 
 Params = Mapping[str, str | int]
@@ -337,6 +339,11 @@ _WORDS: dict[RefusalCode, Word] = {
         "refusal.evidence_bad_name",
         "the file name is not accepted: it is empty, longer than 200 characters, a folder "
         "path or holds control characters; rename the file and send it again",
+    ),
+    RefusalCode.VILLAGE_OUTSIDE_REGENCY: NC_(
+        "refusal.village_outside_regency",
+        "action {item}, Destana village {village}: the village is not in {regency} (its BPS "
+        "code starts with {prefix})",
     ),
 }
 

@@ -25,8 +25,11 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import commitment as c
 from domain.calendar import load_calendar
-from domain.catalog import Catalog
+from domain.catalog import Catalog, load_catalog
 from domain.cycle import DEFAULT_SIGNATORIES, CancelCycle, CycleSpec, CycleStatus, RegencyRef
+from domain.errors import UnknownRegency
+from domain.outcomes import villages_outside
+from domain.plan import ActionPlan
 from domain.refusals import RefusalCode, refused
 from domain.reports import QuarterlyReport
 from domain.roles import Actor, Role, reviews
@@ -35,7 +38,7 @@ from domain.stages import Action, roles_for
 from services import schemas as s
 from services.access import AuthUser
 from services.commitments import CommitmentRef
-from services.errors import ActionRefused, OutOfScope, Unprocessable
+from services.errors import ActionRefused, FieldRefused, OutOfScope, Unprocessable
 from services.settings import Settings
 from workflows.commitment import ActionResult, CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
@@ -199,6 +202,40 @@ STEPS: dict[Action, Step[Any]] = {
 }
 
 
+def village_prefix(regency_code: str) -> tuple[str, str]:
+    """The BPS code every Destana village of a regency's plan starts with, and the name to
+    say it by: the regency's 4-digit BPS code (from the catalog, by either of its codes),
+    or the province's 2 digits for the province's own plan (code "53")."""
+    catalog = load_catalog()
+    province = catalog.province
+    if regency_code.strip() == province.code:
+        return province.code, province.name
+    try:
+        regency = catalog.get(regency_code)
+    except UnknownRegency:
+        return province.code, province.name
+    return regency.bps_code, regency.name
+
+
+def check_villages(plan: ActionPlan, regency_code: str) -> None:
+    """FieldRefused (422) naming the first item and village of the plan that lies outside
+    the commitment's regency: a regency answers for Destana in its own villages."""
+    prefix, name = village_prefix(regency_code)
+    for index, item in enumerate(plan.items):
+        outside = set(villages_outside(item.outcomes, prefix))
+        for link_index, link in enumerate(item.outcomes.destana):
+            if link.village_code in outside:
+                path = ("plan", "items", index, "outcomes", "destana", link_index, "village_code")
+                raise FieldRefused.at(
+                    path,
+                    RefusalCode.VILLAGE_OUTSIDE_REGENCY,
+                    item=index + 1,
+                    village=link.village_code,
+                    regency=name,
+                    prefix=prefix,
+                )
+
+
 def request_for(
     action: Action,
     user: AuthUser,
@@ -216,6 +253,8 @@ def request_for(
     (409) is the workflow's to say.
     A report takes, for each item, the evidence `attached` to it then
     (`services.evidence.attached_hashes`); a body listing files itself is refused (422).
+    A draft linking a Destana village outside the commitment's regency (`regency_code`,
+    by default the person's own) is refused (422, `check_villages`).
     """
     step = STEPS[action]
     if not isinstance(body, step.body):
@@ -242,6 +281,9 @@ def request_for(
             claimed=body.acting.value,
         )
     request = step.request(user, body)
+    commitment_regency = regency_code or user.regency_code
+    if isinstance(request, c.SaveDraft) and commitment_regency is not None:
+        check_villages(request.plan, commitment_regency)
     if isinstance(request, c.SubmitReport):
         if any(item.files for item in request.report.items):
             raise Unprocessable.coded(RefusalCode.EVIDENCE_LISTED)

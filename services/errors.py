@@ -9,11 +9,13 @@ Refusal                  a request the services will not carry out; `detail` say
 ├── LockedOut            too many failed sign-ins; `retry_after` seconds to wait
 ├── FileTooLarge         a file handed in is larger than allowed
 ├── FileNotAccepted      a file handed in is not of a kind accepted (by its content)
+├── Unprocessable        what may not be taken: a file's name, a field the services fill
+│   └── FieldRefused     one field of a valid body refused (a village outside the regency)
 ├── ServiceFailed        an outside service (BSrE) answered with something unusable
 └── SignatureRefused     the signing service refused the signatory (passphrase, NIK)
 
-The JSON API maps them to 401, 403, 404, 409, 429, 413, 415 and 502 (`api/errors.py`), the pages to
-their error page in the visitor's language, the CLI to `refused: ...` and exit 2.
+The JSON API maps them to 401, 403, 404, 409, 429, 413, 415, 422 and 502 (`api/errors.py`),
+the pages to their error page in the visitor's language, the CLI to `refused: ...` and exit 2.
 """
 
 from __future__ import annotations
@@ -93,6 +95,28 @@ class FileNotAccepted(Refusal):
 class Unprocessable(Refusal):
     """A request well formed but naming what may not be taken (a file's name, a field the
     services fill themselves)."""
+
+
+class FieldRefused(Unprocessable):
+    """One field of a valid body that the services refuse (a Destana village outside the
+    commitment's regency); `path` is where it is, as pydantic locates a field
+    (("plan", "items", 0, "outcomes", "destana", 1, "village_code")), so the API names it
+    and a page shows the refusal next to its input."""
+
+    def __init__(
+        self,
+        path: tuple[str | int, ...],
+        detail: str,
+        code: str | None = None,
+        params: dict[str, str | int] | None = None,
+    ) -> None:
+        super().__init__(detail, code, params)
+        self.path = path
+
+    @classmethod
+    def at(cls, path: tuple[str | int, ...], code: RefusalCode, **params: str | int) -> Self:
+        """The refusal of `code` at `path`, its detail the English reason."""
+        return cls(path, english_reason(code, params), code.value, params)
 
 
 class ServiceFailed(Refusal):

@@ -4,6 +4,11 @@
 role gets its own regency's rows, as the board shows it); the rest is pure: rows in,
 bytes out, deciding columns, labels in Bahasa Indonesia and the file formats.
 Times are written in WITA; numbers stay numbers in XLSX.
+
+The action-plan export ends with an item's newer fields (baseline, quarter targets,
+outcome links as words, the carried-over mark) and the item's latest report on record
+(submitted or verified): realised %, budget realised in Rp and as a share of the
+budget (computed), kendala and rencana tindak lanjut.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -30,6 +36,7 @@ from domain.catalog import Regency, load_catalog
 from domain.plan import ISSUE_LABELS, BudgetSource, Partner, Phase, StrategicIssue
 from domain.reports import ReportState, Timeliness
 from domain.stages import STAGE_LABELS, Stage
+from services import item_details
 from services.access import AuthUser
 from services.cycles import commitments_in_scope
 
@@ -87,6 +94,19 @@ class PlanExport:
     """The quarters of each evidence file attached to an item, by item position."""
     public_url: str = ""
     """Where people reach Komitmen: the evidence links start here."""
+    reports: Sequence[m.QuarterlyReport] = ()
+    """The commitment's quarterly reports, by quarter."""
+
+    def latest_progress(self, position: int) -> tuple[int, Mapping[str, Any]] | None:
+        """The quarter and progress of the item in its latest report submitted or verified."""
+        found = None
+        for report in sorted(self.reports, key=lambda r: r.quarter):
+            if report.state not in _REPORTED:
+                continue
+            for progress in report.items:
+                if progress.get("item_position") == position:
+                    found = (report.quarter, progress)
+        return found
 
     def evidence_links(self, position: int) -> str:
         """Links to the ZIPs of the quarters in which the item has evidence, one per line."""
@@ -129,7 +149,23 @@ PLAN_COLUMNS = (
     Column("Lokasi", 28),
     Column("Bukti dukung (berkas)", 10, "0"),
     Column("Tautan bukti", 60),
+    # The item's newer fields (`domain.plan.ActionItem`, docs/outcomes.md).
+    Column("Kondisi awal (baseline)", 10, "#,##0.##"),
+    Column("Target TW I", 10, "#,##0.##"),
+    Column("Target TW II", 10, "#,##0.##"),
+    Column("Target TW III", 10, "#,##0.##"),
+    Column("Target TW IV", 10, "#,##0.##"),
+    Column("Capaian yang didukung", 60),
+    Column("Dibawa dari siklus", 30),
+    # The item's latest report on record (submitted or verified).
+    Column("Laporan terakhir (triwulan)", 10),
+    Column("Realisasi (%)", 10, "0.00"),
+    Column("Realisasi anggaran (Rp)", 16, "#,##0"),
+    Column("Realisasi anggaran (% pagu)", 10, "0.00"),
+    Column("Kendala", 40),
+    Column("Rencana tindak lanjut", 40),
 )
+_REPORTED = {ReportState.SUBMITTED.value, ReportState.VERIFIED.value}
 REKAP_COLUMNS = (
     Column("Kode Kemendagri", 10),
     Column("Kode BPS", 8),
@@ -183,9 +219,49 @@ def action_plan_table(plans: Sequence[PlanExport]) -> Table:
                     item.location,
                     len(plan.evidence.get(item.position, ())),
                     plan.evidence_links(item.position),
+                    *newer_fields(item),
+                    *latest_progress(plan, item),
                 ]
             )
     return table
+
+
+def _maybe_number(value: Decimal | None) -> int | Decimal | None:
+    """A number as the sheet holds it: whole as int, else without trailing zeros."""
+    if value is None:
+        return None
+    return _number(value) if value == value.to_integral_value() else value.normalize()
+
+
+def newer_fields(item: m.ActionItem) -> list[Cell]:
+    """Baseline, the four quarter targets, the outcomes as words and the carried-over mark."""
+    targets = item_details.quarter_targets_of(item) or [None] * 4
+    outcomes = item_details.outcome_lines(item_details.outcomes_of(item), "id")
+    return [
+        _maybe_number(item_details.baseline_of(item)),
+        *(_maybe_number(t) for t in targets),
+        "\n".join(outcomes) or None,
+        item_details.carried_text(item, "id"),
+    ]
+
+
+def latest_progress(plan: PlanExport, item: m.ActionItem) -> list[Cell]:
+    """The item's latest report: quarter, realised %, budget realised (Rp and % of the
+    budget, computed), kendala and rencana tindak lanjut; empty cells before any."""
+    found = plan.latest_progress(item.position)
+    if found is None:
+        return [None] * 6
+    quarter, progress = found
+    realised = progress.get("realised_rp")
+    realised_rp = None if realised is None else Decimal(str(realised))
+    return [
+        ROMAN[quarter],
+        _maybe_number(Decimal(str(progress["percent_realised"]))),
+        _maybe_number(realised_rp),
+        _maybe_number(item_details.realised_percent(realised_rp, item.budget_rp)),
+        progress.get("obstacles") or None,
+        progress.get("follow_up") or None,
+    ]
 
 
 def average_realised(report: m.QuarterlyReport) -> Decimal | None:
@@ -300,6 +376,7 @@ def action_plans(session: Session, user: AuthUser, cycle_id: str, public_url: st
         session, versions={row.id: exported_version(row) for row in rows}
     )
     files = evidence_records.quarters_by_item(session, commitment_ids=[row.id for row in rows])
+    reports = reads.reports_by_commitment(session, cycle_id=cycle_id)
     plans = [
         PlanExport(
             commitment=row,
@@ -307,6 +384,7 @@ def action_plans(session: Session, user: AuthUser, cycle_id: str, public_url: st
             items=items.get(row.id, []),
             evidence=files.get(row.id, {}),
             public_url=public_url.rstrip("/"),
+            reports=reports.get(row.id, []),
         )
         for row in rows
     ]

@@ -36,6 +36,7 @@ from domain.plan import (
     StrategicIssue,
 )
 from domain.words import by_value
+from services import item_details
 from services.documents import (
     WORDS,
     JointCommitment,
@@ -60,19 +61,21 @@ PLAN_COLUMNS = (
     ("no", 8),
     ("issue", 25),
     ("phase", 22),
-    ("activity", 44),
+    ("activity", 40),
     ("indicator", 30),
     ("target", 17),
     ("quarters", 15),
     ("responsible", 24),
     ("partners", 22),
     ("budget", 28),
-    ("source", 14),
+    ("source", 18),
     ("location", 24),
 )
 TABLE_POINTS = 7.5
 LINE = 3.4  # mm per line of table text
 PADDING = 1.0
+DETAIL_FACE = FontFace(size_pt=TABLE_POINTS - 0.5, color=(60, 60, 60))
+"""An item's line of details under its row: a little smaller and greyer than the row."""
 
 
 class Document(FPDF):
@@ -322,7 +325,14 @@ def items_table(pdf: Document, items: Sequence[m.ActionItem]) -> None:
     words = WORDS[pdf.language]
     widths = [w for _, w in PLAN_COLUMNS]
     align = ["C"] + ["L"] * 8 + ["R", "L", "L"]
-    rows = [r for item in items for r in split_rows(pdf, item_cells(item, pdf.language), widths)]
+    # An item's carried-over mark, baseline, quarter targets and outcomes go on a line of
+    # their own under its row, across the table, so the twelve columns stay as they were.
+    rows: list[tuple[list[str], bool]] = []
+    for item in items:
+        rows += [(r, False) for r in split_rows(pdf, item_cells(item, pdf.language), widths)]
+        details = item_details.detail_lines(item, pdf.language)
+        if details:
+            rows.append((["\n".join(details)], True))
     pdf.set_font(FAMILY, size=TABLE_POINTS)
     pdf.set_draw_color(0)
     pdf.set_line_width(0.2)
@@ -341,8 +351,11 @@ def items_table(pdf: Document, items: Sequence[m.ActionItem]) -> None:
         heading = table.row()
         for key, _ in PLAN_COLUMNS:
             heading.cell(words[key], align=Align.C)
-        for cells in rows:
+        for cells, detail in rows:
             row = table.row()
+            if detail:
+                row.cell(cells[0], align=Align.L, colspan=len(widths), style=DETAIL_FACE)
+                continue
             for text in cells:
                 row.cell(text)
 

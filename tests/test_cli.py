@@ -233,3 +233,34 @@ def test_a_password_set_from_the_terminal_signs_in(tmp_path: Path) -> None:
     with transaction(session_factory(url)) as session:
         assert authenticate(session, username="reviewer", password="reviu-rencana-aksi")
         assert authenticate(session, username="reviewer", password="salah-sandi-123") is None
+
+
+def test_the_report_command_takes_budget_realised_obstacles_and_follow_up(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from komitmen.cli.parser import build_parser
+
+    common = ["report", "rakor-2026", "53.01", "--quarter", "1", "--as", "operator-5301"]
+    args = build_parser().parse_args(
+        [
+            *common,
+            "--sample-status",
+            "sesuai_jadwal",
+            "--realised-rp",
+            "Rp37.500.000",
+            "--obstacles",
+            "Akses jalan terputus",
+            "--follow-up",
+            "Dijadwalkan ulang",
+        ]
+    )
+    assert args.realised_rp == 37_500_000
+    assert (args.obstacles, args.follow_up) == ("Akses jalan terputus", "Dijadwalkan ulang")
+    assert (
+        build_parser().parse_args([*common, "--sample-status", "belum_mulai"]).realised_rp is None
+    )
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(
+            [*common, "--sample-status", "belum_mulai", "--realised-rp", "1.5"]
+        )
+    assert "could be misread" in capsys.readouterr().err

@@ -42,7 +42,7 @@ from domain.errors import UnknownRegency
 from domain.plan import ISSUE_LABELS
 from domain.refusals import refusal_text
 from domain.roles import Role
-from services import access, commitments, cycles, tasks
+from services import access, commitments, cycles, item_details, tasks
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.cycles import CycleRecord
@@ -85,6 +85,11 @@ def _environment() -> Environment:
         field_words=i18n.FIELD_WORDS,
         issue_labels=ISSUE_LABELS,
         budget_source_labels=i18n.BUDGET_SOURCES,
+        item_lines=item_details.detail_lines,
+        item_outcomes=item_details.item_outcomes,
+        detail_words=item_details.WORDS,
+        realised_text=item_details.realised_text,
+        field_text=item_details.field_text,
         asset=asset,
     )
     return environment

@@ -47,13 +47,16 @@ from api.pages.base import (
 )
 from domain.calendar import WITA
 from domain.display import Language
+from domain.outcomes import references
+from domain.plan import LEGACY_BUDGET_SOURCES, BudgetSource
+from domain.refusals import refusal_text
 from domain.reports import ProgressStatus, ReportState
 from domain.stages import Action, Stage
-from services import access, actions, commitments, documents, evidence, signing
+from services import access, actions, commitments, documents, evidence, item_details, signing
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.database import transaction
-from services.errors import ActionRefused, Conflict, OutOfScope
+from services.errors import ActionRefused, Conflict, FieldRefused, OutOfScope
 from services.offices import office_title
 from services.runtime import Runtime
 from services.schemas import (
@@ -168,7 +171,22 @@ def render_commitment(
         evidence_refused=evidence_refused or {},
         evidence_missing=missing,
         evidence_max_mb=settings.evidence_max_file_bytes // (1024 * 1024),
+        # The editor's newer fields (`api.pages.forms`, docs/outcomes.md).
+        refs=references(),
+        dw=item_details.WORDS[page.lang],
+        target_fields=forms.TARGET_FIELDS,
+        carried_fields=forms.CARRIED_FIELDS,
+        legacy_sources=[s.value for s in LEGACY_BUDGET_SOURCES],
+        default_source=_default_source(row.regency_code),
+        realised_share=forms.realised_share,
     )
+
+
+def _default_source(regency_code: str) -> str:
+    """The source of funds a new action starts with: the regency's own APBD, or the
+    province's for the province's own plan."""
+    own = BudgetSource.APBD_PROVINSI if "." not in regency_code else BudgetSource.APBD_KABKOTA
+    return own.value
 
 
 def _spec(record: commitments.CommitmentRecord) -> dict[str, Any]:
@@ -239,6 +257,9 @@ _PROGRESS_WORDS = {
     "status": "state",
     "percent_realised": "percent_realised",
     "narrative": "narrative",
+    "realised_rp": "realised_rp",
+    "obstacles": "obstacles",
+    "follow_up": "follow_up",
     "evidence": "evidence",
 }
 
@@ -252,7 +273,8 @@ def error_links(errors: dict[str, str], lang: Language) -> list[ErrorLink]:
         if len(parts) == 3 and parts[1].isdigit() and parts[0] in ("item", "progress"):
             words = i18n.FIELD_WORDS if parts[0] == "item" else _PROGRESS_WORDS
             row_label = text["action_no" if parts[0] == "item" else "report_action_no"]
-            field_label = text.get(words.get(parts[2], ""), parts[2])
+            kind = forms.field_kind(parts[2]) if parts[0] == "item" else parts[2]
+            field_label = text.get(words.get(kind, ""), parts[2])
             label = f"{row_label.format(n=parts[1])} · {field_label}"
         else:
             label = text.get(_LABELS.get(name, ""), name)
@@ -346,7 +368,15 @@ class _Form:
 
 
 def _save_draft(f: _Form) -> BaseModel:
-    plan = forms.plan_from_rows(forms.rows_from_fields(f.fields), f.lang)
+    rows = forms.rows_from_fields(f.fields)
+    plan = forms.plan_from_rows(rows, f.lang)
+    # Checked again when the request is made; here the refusal goes next to its field.
+    try:
+        actions.check_villages(plan, f.ref.regency_code)
+    except FieldRefused as refused:
+        field = forms.item_field(rows, refused.path[1:], f.lang)
+        words = refusal_text(refused.code or "", refused.params, f.lang)
+        raise forms.FormInvalid({field: words}) from None
     return f.read(
         SaveDraftIn, "based_on_version", form_names={"based_on_version": "version"}, plan=plan
     )

@@ -322,6 +322,32 @@ TEXT_WORDS = {
     "sort_regency": NC_("page.sort_regency", "Regency/city"),
     "sort_stage": NC_("page.sort_stage", "Stage"),
     "sort_due": NC_("page.sort_due", "Next deadline"),
+    # An action's newer fields in the editor and the report form (api/pages/forms.py).
+    "baseline": NC_("page.baseline", "Baseline"),
+    "quarter_targets": NC_("page.quarter_targets", "Quarterly targets (cumulative, optional)"),
+    "quarter_target": NC_("page.quarter_target", "Q{quarter}"),
+    "outcomes_section": NC_("page.outcomes_section", "Outcomes served (optional)"),
+    "outcomes": NC_("page.outcomes", "Outcomes served"),
+    "spm_services": NC_("page.spm_services", "SPM services"),
+    "sipd_code": NC_("page.sipd_code", "SIPD sub-activity code"),
+    "ikd_priorities": NC_("page.ikd_priorities", "IKD priorities"),
+    "ikd_priority": NC_("page.ikd_priority", "IKD priority"),
+    "ikd_indicator": NC_("page.ikd_indicator", "Indicator no. (optional)"),
+    "sendai_targets": NC_("page.sendai_targets", "Sendai Framework targets"),
+    "destana_villages": NC_("page.destana_villages", "Destana villages"),
+    "village_code": NC_("page.village_code", "Village BPS code (10 digits)"),
+    "destana_level": NC_("page.destana_level", "Level sought"),
+    "destana_scheme": NC_("page.destana_scheme", "Scheme"),
+    "choose": NC_("page.choose", "— choose —"),
+    "carried_field": NC_("page.carried_field", "Carried over from an earlier cycle"),
+    "realised_rp": NC_("page.realised_rp", "Budget realised (Rp)"),
+    "realised_example": NC_("page.realised_example", "e.g. 37,500,000"),
+    "realised_hint": NC_(
+        "page.realised_hint",
+        "Cumulative to the quarter's end; its share of the budget ({budget}) is computed.",
+    ),
+    "obstacles": NC_("page.obstacles", "Obstacles"),
+    "follow_up": NC_("page.follow_up", "Follow-up plan"),
 }
 TEXT: dict[Language, dict[str, str]] = by_language(TEXT_WORDS)
 
@@ -348,6 +374,23 @@ FIELD_WORDS = {
     "budget_rp": "budget",
     "budget_source": "budget_source",
     "location": "location",
+    "baseline": "baseline",
+    "quarter_targets": "quarter_targets",
+    "outcomes": "outcomes",
+    "carried_from": "carried_field",
+    # The editor's parts of them (`api.pages.forms.field_kind`).
+    "quarter_target": "quarter_targets",
+    "carried": "carried_field",
+    "spm": "spm_services",
+    "sipd_code": "sipd_code",
+    "ikd": "ikd_priorities",
+    "ikd_priority": "ikd_priority",
+    "ikd_indicator": "ikd_indicator",
+    "sendai": "sendai_targets",
+    "destana": "destana_villages",
+    "destana_village_code": "village_code",
+    "destana_level": "destana_level",
+    "destana_scheme": "destana_scheme",
 }
 """The TEXT key naming each action-item field."""
 

@@ -169,7 +169,11 @@ def cmd_decline(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    """Submit a quarterly progress report (from a file or one line per approved item)."""
+    """Submit a quarterly progress report (from a file or one line per approved item).
+
+    With `--sample-status`, every item gets the same status, percent, budget realised
+    (`--realised-rp`), obstacles and follow-up; a file gives each item its own.
+    """
     with database(settings) as session:
         target = open_target(session, args.cycle_id, args.regency)
         user = user_for(session, args.as_user)
@@ -193,7 +197,14 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         report = QuarterlyReport(
             quarter=args.quarter,
             items=tuple(
-                ItemProgress(item_position=n, status=status, percent_realised=args.percent)
+                ItemProgress(
+                    item_position=n,
+                    status=status,
+                    percent_realised=args.percent,
+                    realised_rp=args.realised_rp,
+                    obstacles=args.obstacles,
+                    follow_up=args.follow_up,
+                )
                 for n in range(1, count + 1)
             ),
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from domain.catalog import Office
 from domain.commitment import DeadlineKey
+from domain.numbers import NumberRefused, parse_number
 from domain.reports import ProgressStatus
 from domain.roles import Acting, Role
 from domain.schedule import DueRule, parse_due_rule
@@ -87,6 +88,14 @@ def percent(text: str) -> Decimal:
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 100")
     return value
+
+
+def rupiah(text: str) -> Decimal:
+    """An argparse type for an amount in rupiah, typed the Indonesian way (37.500.000)."""
+    try:
+        return parse_number(text, "id")
+    except NumberRefused as refused:
+        raise argparse.ArgumentTypeError(f"{text!r}: {refused.message('en')}") from None
 
 
 # --- the parser ----------------------------------------------------------------------
@@ -293,6 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--sample-status", choices=[s.value for s in ProgressStatus], help="same for every item"
     )
     report.add_argument("--percent", type=percent, default=Decimal(0), help="with --sample-status")
+    report.add_argument(
+        "--realised-rp",
+        type=rupiah,
+        metavar="RP",
+        help="with --sample-status: budget realised by the quarter's end (realisasi anggaran), "
+        "cumulative, typed the Indonesian way (37.500.000)",
+    )
+    report.add_argument("--obstacles", default="", help="with --sample-status: kendala")
+    report.add_argument(
+        "--follow-up", default="", help="with --sample-status: rencana tindak lanjut"
+    )
     verify = command("verify", cmd_verify, "verify a quarterly report", [commitment])
     verify.add_argument("--quarter", required=True, type=int, choices=[1, 2, 3, 4])
     back = command("return-report", cmd_return_report, "return a quarterly report", [commitment])

@@ -57,6 +57,8 @@ SAMPLE: dict[str, str | int] = {
     "end": "2026-12-31",
     "username": "kalak.kupang",
     "sk": "800/123/BKPSDM/2026",
+    "village": "5304010001",
+    "prefix": "5303",
 }
 # Words that give an English sentence away; none of them is Indonesian.
 ENGLISH = re.compile(

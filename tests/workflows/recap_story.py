@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from domain.catalog import Regency, load_catalog
 from domain.outcomes import Outcomes
@@ -20,6 +20,7 @@ from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
 PROVINCE = "53"
 HUNDRED = Decimal(100)
 CENTS = Decimal("0.01")
+TOTAL = "all"
 
 
 def party_bps(code: str) -> str:
@@ -158,7 +159,9 @@ class Figures:
 
     @property
     def progress(self) -> Decimal:
-        return (self.progress_sum / self.planned).quantize(CENTS) if self.planned else Decimal(0)
+        if not self.planned:
+            return Decimal(0)
+        return (self.progress_sum / self.planned).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 def expected(
@@ -176,8 +179,10 @@ def expected(
             row = rows.get(position)
             percent = Decimal(0) if row is None else row.percent_realised
             realised = Decimal(0) if row is None or row.realised_rp is None else row.realised_rp
-            keys = [("issue_phase", f"{item.strategic_issue.value}/{item.phase.value}")]
+            keys = [("issue_phase", f"{item.strategic_issue.value}.{item.phase.value}")]
             keys += [(kind, key) for kind, key in item.outcomes.keys()]
+            # Each kind's total counts the item once, however many of its codes it serves.
+            keys += [(kind, TOTAL) for kind in dict.fromkeys(kind for kind, _ in keys)]
             for key in keys:
                 g = groups[key]
                 g.planned += 1
