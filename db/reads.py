@@ -608,3 +608,63 @@ def unfinished_items(
         if left:
             unfinished[row.regency_code] = left
     return unfinished
+
+
+def recap_items(session: Session, *, cycle_id: str, stages: Sequence[str]) -> Sequence[Any]:
+    """The approved items of a cycle's commitments in `stages`, as plain rows for the
+    province recap: commitment id, regency code, item id and position, issue, phase,
+    activity, budget, target, due quarters, quarter targets, whether carried over."""
+    return session.execute(
+        select(
+            m.Commitment.id,
+            m.Commitment.regency_code,
+            m.ActionItem.id,
+            m.ActionItem.position,
+            m.ActionItem.strategic_issue,
+            m.ActionItem.phase,
+            m.ActionItem.activity,
+            m.ActionItem.budget_rp,
+            m.ActionItem.target_value,
+            m.ActionItem.due_quarters,
+            m.ActionItem.quarter_targets,
+            m.ActionItem.carried_from.is_not(None),
+        )
+        .join(
+            m.PlanVersion,
+            (m.PlanVersion.commitment_id == m.Commitment.id)
+            & (m.PlanVersion.number == m.Commitment.approved_version),
+        )
+        .join(m.ActionItem, m.ActionItem.version_id == m.PlanVersion.id)
+        .where(m.Commitment.cycle_id == cycle_id, m.Commitment.stage.in_(stages))
+        .order_by(m.Commitment.regency_code, m.ActionItem.position)
+    ).all()
+
+
+def recap_outcomes(session: Session, *, cycle_id: str, stages: Sequence[str]) -> Sequence[Any]:
+    """(item id, kind, code) of every outcome the items of `recap_items` serve."""
+    return session.execute(
+        select(m.ItemOutcome.item_id, m.ItemOutcome.kind, m.ItemOutcome.code)
+        .join(m.ActionItem, m.ActionItem.id == m.ItemOutcome.item_id)
+        .join(m.PlanVersion, m.PlanVersion.id == m.ActionItem.version_id)
+        .join(
+            m.Commitment,
+            (m.PlanVersion.commitment_id == m.Commitment.id)
+            & (m.PlanVersion.number == m.Commitment.approved_version),
+        )
+        .where(m.Commitment.cycle_id == cycle_id, m.Commitment.stage.in_(stages))
+    ).all()
+
+
+def verified_reports(session: Session, *, cycle_id: str, up_to: int) -> Sequence[Any]:
+    """(commitment id, quarter, items) of a cycle's verified reports of quarters up to
+    `up_to`, oldest quarter first."""
+    return session.execute(
+        select(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter, m.QuarterlyReport.items)
+        .join(m.Commitment, m.QuarterlyReport.commitment_id == m.Commitment.id)
+        .where(
+            m.Commitment.cycle_id == cycle_id,
+            m.QuarterlyReport.quarter <= up_to,
+            m.QuarterlyReport.state == "verified",
+        )
+        .order_by(m.QuarterlyReport.quarter)
+    ).all()

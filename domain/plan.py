@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -233,16 +234,8 @@ class ActionItem(BaseModel):
         )
 
     def expected_percent(self, quarter: int) -> Decimal:
-        """The share of the target due by the end of `quarter`, in percent: from the
-        quarter targets when set, else all of it from the last due quarter on."""
-        if self.quarter_targets and self.target_value > 0:
-            reached = [t for t in self.quarter_targets[:quarter] if t is not None]
-            if not reached:
-                return Decimal(0)
-            return min(Decimal(100), reached[-1] * 100 / self.target_value).quantize(
-                Decimal("0.01")
-            )
-        return Decimal(100) if quarter >= max(self.due_quarters) else Decimal(0)
+        """The share of the target due by the end of `quarter` (`expected_percent`)."""
+        return expected_percent(self.target_value, self.due_quarters, self.quarter_targets, quarter)
 
     @field_validator("due_quarters")
     @classmethod
@@ -294,3 +287,20 @@ def plan_document(
 def document_hash(document: dict[str, object]) -> str:
     """SHA-256 of the canonical JSON of a document, hex encoded."""
     return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+
+
+def expected_percent(
+    target_value: Decimal,
+    due_quarters: Sequence[int],
+    quarter_targets: Sequence[Decimal | None],
+    quarter: int,
+) -> Decimal:
+    """The share of an item's target due by the end of `quarter`, in percent: from the
+    cumulative quarter targets when set, else all of it from the last due quarter on.
+    An item whose verified progress is below this is behind schedule."""
+    if quarter_targets and target_value > 0:
+        reached = [t for t in quarter_targets[:quarter] if t is not None]
+        if not reached:
+            return Decimal(0)
+        return min(Decimal(100), reached[-1] * 100 / target_value).quantize(Decimal("0.01"))
+    return Decimal(100) if quarter >= max(due_quarters) else Decimal(0)
