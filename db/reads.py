@@ -613,7 +613,7 @@ def unfinished_items(
 def recap_items(session: Session, *, cycle_id: str, stages: Sequence[str]) -> Sequence[Any]:
     """The approved items of a cycle's commitments in `stages`, as plain rows for the
     province recap: commitment id, regency code, item id and position, issue, phase,
-    activity, budget, target, due quarters, quarter targets, whether carried over."""
+    activity, budget, target, due quarters, quarter targets, carried-over mark."""
     return session.execute(
         select(
             m.Commitment.id,
@@ -627,7 +627,8 @@ def recap_items(session: Session, *, cycle_id: str, stages: Sequence[str]) -> Se
             m.ActionItem.target_value,
             m.ActionItem.due_quarters,
             m.ActionItem.quarter_targets,
-            m.ActionItem.carried_from.is_not(None),
+            # The mark itself: JSON columns keep an absent mark as JSON null, not SQL NULL.
+            m.ActionItem.carried_from,
         )
         .join(
             m.PlanVersion,

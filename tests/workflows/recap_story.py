@@ -169,12 +169,16 @@ def expected(
     verified: dict[str, dict[int, QuarterlyReport]],
     quarter: int,
 ) -> dict[tuple[str, str], Figures]:
-    """Every group's figures at `quarter`, from the signed plans and the verified reports
-    of that quarter (an item with no verified report counts 0 % and Rp 0)."""
+    """Every group's figures at `quarter`, from the signed plans and, for each item, the
+    latest verified report of a quarter up to `quarter` that names it (none: 0 %, Rp 0)."""
     groups: dict[tuple[str, str], Figures] = defaultdict(Figures)
     for code, plan in plans.items():
-        report = verified.get(code, {}).get(quarter)
-        rows = {} if report is None else {i.item_position: i for i in report.items}
+        rows = {
+            row.item_position: row
+            for q, report in sorted(verified.get(code, {}).items())
+            if q <= quarter
+            for row in report.items
+        }
         for position, item in enumerate(plan.items, start=1):
             row = rows.get(position)
             percent = Decimal(0) if row is None else row.percent_realised
