@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, func, or_, select, tuple_, union
+from sqlalchemy import ColumnElement, Text, case, cast, func, or_, select, tuple_, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db import models as m
@@ -627,7 +627,10 @@ def recap_items(session: Session, *, cycle_id: str, stages: Sequence[str]) -> Se
             m.ActionItem.target_value,
             m.ActionItem.due_quarters,
             m.ActionItem.quarter_targets,
-            m.ActionItem.carried_from.is_not(None),
+            # A JSON column keeps Python's None as JSON null, which IS NOT NULL does not
+            # see: every item would count as carried over.
+            m.ActionItem.carried_from.is_not(None)
+            & (cast(m.ActionItem.carried_from, Text) != "null"),
         )
         .join(
             m.PlanVersion,
