@@ -79,7 +79,7 @@ def export_province_recap(
     runtime: RuntimeDep,
     quarter: Annotated[
         int | None,
-        Query(ge=1, le=4, strict=True, description="1-4; by default the latest quarter due"),
+        Query(ge=1, le=4, description="1-4; by default the latest quarter due"),
     ] = None,
     lang: Annotated[str, Query(pattern="^(id|en)$")] = "id",
 ) -> Response:

@@ -27,7 +27,6 @@ QuarterQuery = Annotated[
     Query(
         ge=1,
         le=4,
-        strict=True,
         description="1-4; by default the latest quarter whose report deadline has passed, else 1",
     ),
 ]
