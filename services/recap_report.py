@@ -535,4 +535,5 @@ def drill_view(drill: Drill, language: Language = "id") -> RecapDrillOut:
             )
             for item in drill.items
         ],
+        not_counted=[{"code": code, "name": name} for code, name in drill.recap.not_counted],
     )

@@ -344,6 +344,9 @@ class RecapDrillOut(BaseModel):
     label: str
     figure: str
     items: list[RecapItemOut]
+    not_counted: list[dict[str, str]] = Field(
+        description="code and name of each party in scope whose plan is not signed yet"
+    )
 
 
 def views(model: type[BaseModel], rows: Any) -> list[Any]:

@@ -105,6 +105,8 @@ def recap_drill(
         section=section,
         group=group,
         label=recap_report.group_label(group, page.lang),
+        # The figure leaves out parties without a signed plan: say so beside it.
+        not_counted=recap_report.not_counted_text(drill.recap, page.lang),
         period=recap_report.period(cycle, chosen, page.lang),
         words=recap_report.TEXT[page.lang],
         figures=list(Figure),

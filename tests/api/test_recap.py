@@ -71,6 +71,7 @@ def test_the_recap_and_its_drill_downs_as_json(db_url: str, tmp_path: Path) -> N
         ("53.71", 1, True),
     ]
     assert items[2]["party_name"] == "Kota Kupang" and Decimal(items[2]["expected"]) == 50
+    assert drill.json()["not_counted"] == [{"code": "53.05", "name": "Kabupaten Alor"}]
     carried = client.get(
         f"{RECAP}/issue_phase/all", params={"quarter": 2, "figure": "carried"}, headers=headers
     ).json()
