@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: up test crash bench lint chromium axe clean
+.PHONY: up test crash bench lint chromium libreoffice axe clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(BIN)/.installed: pyproject.toml
 up: $(BIN)/.installed
 	$(BIN)/komitmen up
 
-test: $(BIN)/.installed lint chromium axe
+test: $(BIN)/.installed lint chromium libreoffice axe
 	$(BIN)/pytest
 
 # The long scenarios (tests marked slow): the worker SIGKILLed a dozen times through a
@@ -30,6 +30,13 @@ bench: $(BIN)/.installed
 chromium:
 	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y -q chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }; }
+
+# The province recap's XLSX is printed to PDF by Debian's LibreOffice (Calc, no GUI) and read
+# back with poppler (pdftotext, pdfinfo, pdftoppm) in the tests.
+libreoffice:
+	@{ command -v soffice && command -v pdftotext; } >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends libreoffice-calc-nogui poppler-utils >/dev/null || \
+	  { apt-get update -q && apt-get install -y -q --no-install-recommends libreoffice-calc-nogui poppler-utils; }; }
 
 # axe-core from the npm registry, injected by the page tests to check accessibility.
 AXE := tests/pages/axe/node_modules/axe-core/axe.min.js

@@ -23,9 +23,10 @@ from api.pages.manager import router as manager_router
 from api.pages.offices import router as offices_router
 from api.pages.password import router as password_router
 from api.pages.people import router as people_router
+from api.pages.recap import router as recap_router
 from api.pages.signing import router as signing_page_router
 from api.pages.verify import router as verify_router
-from api.routes import auth, commitments, cycles, evidence, exports, health, me, overdue
+from api.routes import auth, commitments, cycles, evidence, exports, health, me, overdue, recap
 from services.runtime import ClientFactory, Runtime
 from services.settings import Settings, get_settings
 
@@ -71,7 +72,7 @@ def create_app(
     # Before the JSON routes, whose GET /cycles/{cycle_id} would take GET /cycles/new.
     app.include_router(cycle_pages_router)
 
-    for module in (auth, me, cycles, commitments, evidence, overdue, exports):
+    for module in (auth, me, cycles, commitments, evidence, overdue, exports, recap):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(pages_router)
     # Before the commitment page's routes, whose /page/{action} would take /page/sign-wet.
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(document_router)
     app.include_router(joint_router)
     app.include_router(manager_router)
+    app.include_router(recap_router)
     app.include_router(offices_router)
     app.include_router(verify_router)
     app.include_router(people_router)

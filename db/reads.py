@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, func, or_, select, tuple_, union
+from sqlalchemy import ColumnElement, Text, case, cast, func, or_, select, tuple_, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db import models as m
@@ -613,7 +613,7 @@ def unfinished_items(
 def recap_items(session: Session, *, cycle_id: str, stages: Sequence[str]) -> Sequence[Any]:
     """The approved items of a cycle's commitments in `stages`, as plain rows for the
     province recap: commitment id, regency code, item id and position, issue, phase,
-    activity, budget, target, due quarters, quarter targets, carried-over mark."""
+    activity, budget, target, due quarters, quarter targets, whether carried over."""
     return session.execute(
         select(
             m.Commitment.id,
@@ -627,8 +627,10 @@ def recap_items(session: Session, *, cycle_id: str, stages: Sequence[str]) -> Se
             m.ActionItem.target_value,
             m.ActionItem.due_quarters,
             m.ActionItem.quarter_targets,
-            # The mark itself: JSON columns keep an absent mark as JSON null, not SQL NULL.
-            m.ActionItem.carried_from,
+            # A JSON column keeps Python's None as JSON null, which IS NOT NULL does not
+            # see: every item would count as carried over.
+            m.ActionItem.carried_from.is_not(None)
+            & (cast(m.ActionItem.carried_from, Text) != "null"),
         )
         .join(
             m.PlanVersion,

@@ -84,6 +84,13 @@ def format_number(x: Number, decimals: int = 0, language: str = "id") -> str:
     return format_decimal(x, format=pattern, locale=_locale(language))
 
 
+def format_percent(x: Number, language: str = "id") -> str:
+    """A percent as computed, to at most two decimals: "12,5 %" (id, a no-break space before
+    the sign, so it never wraps alone) or "12.5%" (en)."""
+    digits = format_decimal(x, format="#,##0.##", locale=_locale(language))
+    return f"{digits}%" if normalize_language(language) == "en" else f"{digits}\u00a0%"
+
+
 def format_rupiah(x: Number) -> str:
     """Format an amount in whole rupiah: "Rp1.250.000", negative as "-Rp1.250.000"."""
     # The sign is written apart, so an amount that rounds to zero never reads "-Rp0".

@@ -275,7 +275,7 @@ def _items(session: Session, cycle_id: str, quarter: int, parties: set[str]) -> 
             realised_rp=Decimal(0) if realised is None else Decimal(str(realised)),
             percent=percent,
             expected=expected_percent(target, due, quarter_targets, quarter),
-            carried=carried is not None,
+            carried=bool(carried),
             keys=tuple(keys),
         )
 

@@ -271,6 +271,84 @@ class ActionOut(BaseModel):
     document_hash: str | None
 
 
+class RecapFiguresOut(BaseModel):
+    """One group's figures at the recap's quarter (`services.recap.Figures`)."""
+
+    items: int
+    parties: list[str] = Field(description="codes of the parties with items in the group")
+    budget_rp: Decimal
+    realised_rp: Decimal
+    realised_budget_percent: Decimal | None = Field(description="None without budget")
+    progress_percent: Decimal | None = Field(
+        description="mean verified progress of the items; None without items"
+    )
+    done: int
+    behind_items: int
+    behind_parties: list[str]
+    carried: int
+
+
+class RecapGroupOut(BaseModel):
+    """A row of a recap section: a code of the reference list, or "all" for the total."""
+
+    code: str
+    label: str
+    figures: RecapFiguresOut
+
+
+class RecapSectionOut(BaseModel):
+    """One kind of outcome, a group per code and the total counting each item once."""
+
+    kind: str
+    title: str
+    groups: list[RecapGroupOut]
+    total: RecapGroupOut
+
+
+class RecapOut(BaseModel):
+    """The province recap of a cycle at the end of a quarter, in the person's scope."""
+
+    cycle_id: str
+    quarter: int
+    period: str
+    sections: list[RecapSectionOut]
+    counted: list[str]
+    not_counted: list[dict[str, str]] = Field(description="code and name of each party")
+
+
+class RecapItemOut(BaseModel):
+    """One counted item behind a recap figure."""
+
+    party: str
+    party_name: str
+    position: int
+    activity: str
+    strategic_issue: str
+    phase: str
+    budget_rp: Decimal
+    realised_rp: Decimal
+    percent: Decimal
+    expected: Decimal
+    behind: bool
+    done: bool
+    carried: bool
+
+
+class RecapDrillOut(BaseModel):
+    """The items behind one figure of one recap group."""
+
+    cycle_id: str
+    quarter: int
+    kind: str
+    code: str
+    label: str
+    figure: str
+    items: list[RecapItemOut]
+    not_counted: list[dict[str, str]] = Field(
+        description="code and name of each party in scope whose plan is not signed yet"
+    )
+
+
 def views(model: type[BaseModel], rows: Any) -> list[Any]:
     """Rows of the database as a list of views."""
     return [model.model_validate(r) for r in rows]

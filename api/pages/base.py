@@ -36,6 +36,7 @@ from domain.display import (
     format_date,
     format_deadline,
     format_number,
+    format_percent,
     format_rupiah,
 )
 from domain.errors import UnknownRegency
@@ -69,6 +70,7 @@ def _environment() -> Environment:
     environment.filters["deadline"] = format_deadline
     environment.filters["number"] = format_number
     environment.filters["rupiah"] = format_rupiah
+    environment.filters["percent"] = format_percent
     environment.filters["amount"] = amount
     environment.globals.update(
         stage_label=i18n.stage_label,

@@ -348,6 +348,42 @@ TEXT_WORDS = {
     ),
     "obstacles": NC_("page.obstacles", "Obstacles"),
     "follow_up": NC_("page.follow_up", "Follow-up plan"),
+    # The province recap (api/pages/recap.py); its column words are services.recap_report's.
+    "recap_view": NC_("page.recap_view", "Province recap"),
+    "recap_intro": NC_(
+        "page.recap_intro",
+        "Actions of signed action plans, with the progress BPBD Provinsi verified up to the end "
+        "of the quarter. Each figure opens the parties and actions behind it.",
+    ),
+    "recap_quarters": NC_("page.recap_quarters", "Quarter of the recap"),
+    "recap_download": NC_("page.recap_download", "Download"),
+    "recap_xlsx": NC_("page.recap_xlsx", "report (XLSX, A4)"),
+    "recap_csv": NC_("page.recap_csv", "table (CSV)"),
+    "recap_not_counted": NC_(
+        "page.recap_not_counted", "Not counted yet (no signed action plan): {n} parties"
+    ),
+    "recap_bad_quarter": NC_("page.recap_bad_quarter", "The quarter must be 1 to 4 (I to IV)."),
+    "recap_bad_figure": NC_(
+        "page.recap_bad_figure",
+        "Unknown figure: choose all actions (items), done, behind or carried over (carried).",
+    ),
+    "recap_unknown_group": NC_(
+        "page.recap_unknown_group", "The recap has no group “{code}” in section “{kind}”."
+    ),
+    "recap_back": NC_("page.recap_back", "Back to the recap"),
+    "recap_figure_items": NC_("page.recap_figure_items", "All actions"),
+    "recap_figure_done": NC_("page.recap_figure_done", "Done (100%)"),
+    "recap_figure_behind": NC_("page.recap_figure_behind", "Behind schedule"),
+    "recap_figure_carried": NC_("page.recap_figure_carried", "Carried over"),
+    "recap_figures": NC_("page.recap_figures", "Which actions"),
+    "recap_position": NC_("page.recap_position", "No."),
+    "recap_progress_expected": NC_(
+        "page.recap_progress_expected", "Verified progress / expected by the quarter's end"
+    ),
+    "recap_mark_behind": NC_("page.recap_mark_behind", "behind"),
+    "recap_mark_carried": NC_("page.recap_mark_carried", "carried over"),
+    "recap_no_items": NC_("page.recap_no_items", "No actions."),
+    "recap_parties_shown": NC_("page.recap_parties_shown", "{items} actions of {parties} parties"),
 }
 TEXT: dict[Language, dict[str, str]] = by_language(TEXT_WORDS)
 
