@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     import asyncio
     import statistics
     import time
+    from collections import Counter
     from collections.abc import Callable, Sequence
     from datetime import UTC, datetime
     from pathlib import Path
@@ -179,24 +180,40 @@ async def board_page(settings: Settings, cycle_id: str, token: str) -> dict[str,
     }
 
 
-async def cycle_timeline(client: Client, workflow_id: str) -> dict[str, Any]:
-    """From a parent's history: seconds after its start when its children started."""
+async def cycle_timeline(
+    client: Client, workflow_id: str, cycle: str | None = None
+) -> dict[str, Any]:
+    """From a parent's history: seconds after its start when its children started.
+
+    A cycle that starts its commitments from activities (`START_BY_ACTIVITY`) has no child
+    events: its commitments' start times come from visibility, by their `Cycle`.
+    """
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    started = history.events[0].event_time.ToDatetime()
+    started = history.events[0].event_time.ToDatetime(tzinfo=UTC)
 
     def after(kind: int) -> list[float]:
         return [
-            (e.event_time.ToDatetime() - started).total_seconds()
+            (e.event_time.ToDatetime(tzinfo=UTC) - started).total_seconds()
             for e in history.events
             if e.event_type == kind
         ]
 
     children = after(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
+    if not children and cycle is not None:
+        children = [
+            (w.start_time - started).total_seconds()
+            async for w in client.list_workflows(f"Cycle = '{cycle}'")
+        ]
+    kinds = Counter(
+        EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events
+    )
     return {
         "first_child_started_at_s": round(min(children), 2),
         "last_child_started_at_s": round(max(children), 2),
         "parent_workflow_tasks": len(after(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)),
         "parent_history_events": len(history.events),
+        # Where a parent's workflow tasks and events come from, beside the floor's.
+        "parent_events_by_type": dict(kinds.most_common()),
     }
 
 
@@ -303,7 +320,7 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
                 args.limit,
             )
             komitmen.figures["parent"] = await cycle_timeline(
-                client, cycle_workflow_id(spec.cycle_id)
+                client, cycle_workflow_id(spec.cycle_id), spec.cycle_id
             )
             say(f"Komitmen on the board after {komitmen.figures['on_board_seconds']:.1f} s")
             page = await board_page(settings, spec.cycle_id, session_token(settings))
@@ -345,6 +362,7 @@ CLI = BenchCli(
     },
     database="db",
     sizes={"regencies": (50, REGENCIES)},
+    show_figures=True,
     workers={
         "--serve-worker": lambda args: serve_worker(Settings(), args.regencies),
         "--serve-bare-worker": lambda _: serve_floor(

@@ -15,6 +15,7 @@ from activities.records import Recorder
 from db.session import session_factory
 from domain.catalog import Catalog, load_catalog
 from mailing.rendering import MailRenderer
+from services.commitment_starter import CommitmentStarter
 from services.evidence import store_of
 from services.mailer import transport
 from services.settings import Settings
@@ -70,6 +71,7 @@ def build_worker(
     recorder = Recorder(sessions, catalog or load_catalog())
     mailer = transport(settings)
     deriver = Deriver(sessions, store_of(settings, sessions))
+    starter = CommitmentStarter(client)
     notifier = Notifier(
         sessions, mailer, MailRenderer(), settings.mail_from, public_url=settings.public_base_url
     )
@@ -80,6 +82,7 @@ def build_worker(
         activities=[
             recorder.record_event,
             recorder.record_cycle_event,
+            starter.start_commitments,
             notifier.send_reminders,
             notifier.send_change_notice,
             notifier.send_status_notice,

@@ -29,6 +29,9 @@ v9: a commitment started with last cycle's unfinished items saves them as its ve
     (CARRY_OVER), shown by commitment-carry-over (tests/workflows/test_carry_over.py
     records it); runs without carried items ask nothing and record no marker. The cycle's
     spec gained the acknowledging office and the carried items, with defaults.
+v10: the cycle starts its commitments from `start_commitments` activities, in batches,
+    instead of as child workflows (START_BY_ACTIVITY, `workflows/cycle.py`): its history
+    has no child events and no workflow task per started child.
 """
 
 from __future__ import annotations
@@ -52,21 +55,26 @@ from workflows.commitment import (
     TURN_NOTICES,
     CommitmentWorkflow,
 )
-from workflows.cycle import CycleWorkflow
+from workflows.cycle import START_BY_ACTIVITY, CycleWorkflow
 
 ROOT = Path(__file__).parent / "histories"
 HISTORIES = sorted(ROOT.glob("v*/*.json"))
 NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
-VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"]
+VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"]
 
 
 def test_histories_of_every_version_are_present() -> None:
-    versions = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
+    versions = sorted((p.name for p in ROOT.iterdir() if p.is_dir()), key=_number)
     assert versions == VERSIONS
     for version in versions:
-        extra = {"commitment-missed-escalation"} if version >= "v5" else set()
-        extra |= {"commitment-carry-over"} if version >= "v9" else set()
+        extra = {"commitment-missed-escalation"} if _number(version) >= 5 else set()
+        extra |= {"commitment-carry-over"} if _number(version) >= 9 else set()
         assert {p.stem for p in (ROOT / version).glob("*.json")} == NAMES | extra, version
+
+
+def _number(version: str) -> int:
+    """A version folder's number: v10 comes after v9, which its name alone does not say."""
+    return int(version.removeprefix("v"))
 
 
 def _history(path: Path) -> WorkflowHistory:
@@ -92,7 +100,7 @@ def test_only_runs_started_after_the_change_take_the_new_path(
     history = _history(ROOT / version / "commitment-change-request.json")
     markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
     patched = any(change.encode() in e.SerializeToString() for e in markers)
-    assert patched == (version >= since)
+    assert patched == (_number(version) >= _number(since))
 
 
 def _marked(history: WorkflowHistory, change: str) -> bool:
@@ -231,3 +239,23 @@ def test_carried_items_are_saved_under_their_patch_and_only_there() -> None:
         for path in (ROOT / version).glob("*.json"):
             if path.stem != "commitment-carry-over":
                 assert not _marked(_history(path), CARRY_OVER), path
+
+
+def test_since_v10_the_cycle_starts_its_commitments_from_activities() -> None:
+    """The same 22-regency cycle: v9 starts 22 children, each start a workflow task's event
+    and each end another; v10 starts them from one `start_commitments` activity under its
+    patch, with no child event, and no earlier version carries the marker."""
+    child_events = {
+        EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    }
+    before, after = (_history(ROOT / v / "cycle.json") for v in ("v9", "v10"))
+    assert sum(e.event_type in child_events for e in before.events) == 3 * 22
+    assert not any(e.event_type in child_events for e in after.events)
+    assert _marked(after, START_BY_ACTIVITY)
+    assert _scheduled(after).count("start_commitments") == 1
+    assert "start_commitments" not in _scheduled(before)
+    assert _workflow_tasks(after) < _workflow_tasks(before)
+    for version in VERSIONS[:-1]:
+        assert not _marked(_history(ROOT / version / "cycle.json"), START_BY_ACTIVITY), version
