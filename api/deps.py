@@ -2,28 +2,38 @@
 
 Each one is thin: it reads the request and asks a service (`services.access`,
 `services.commitments`), which raises the refusals `api/errors.py` maps to HTTP.
+
+FastAPI runs a plain `def` dependency in a thread of its pool and an `async def` one
+on the event loop. A hop to a thread and back costs more CPU than most of these
+dependencies do (docs/benchmarks.md, `bench.api_load`), so only those that wait on
+the database are plain functions; the others, which only read the request or check
+what another dependency found, are `async def` and never block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from domain.cycle import CYCLE_ID_PATTERN
+from domain.errors import DomainError
 from services import access, commitments
 from services.access import AuthUser
 from services.commitments import CommitmentRef
 from services.database import transaction
-from services.errors import Unauthenticated
+from services.errors import Refusal, Unauthenticated
 from services.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The app's runtime."""
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -37,10 +47,25 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
     """A session in one transaction for the request."""
-    with transaction(runtime.sessions) as session:
+    # Opening the transaction does no I/O (the connection is taken at the first query,
+    # in the thread of the code that makes it), so it opens here on the event loop and
+    # only its end, a commit or a rollback, goes to a thread: one hop instead of the two
+    # of a plain generator. Ended as FastAPI ends one: shielded from cancellation, and
+    # without waiting for room in the thread pool, whose threads may hold connections.
+    transaction_ = transaction(runtime.sessions)
+    session = transaction_.__enter__()
+    end = partial(anyio.to_thread.run_sync, limiter=anyio.CapacityLimiter(1))
+    try:
         yield session
+    except BaseException as error:
+        with anyio.CancelScope(shield=True):
+            await end(transaction_.__exit__, type(error), error, error.__traceback__)
+        raise
+    else:
+        with anyio.CancelScope(shield=True):
+            await end(transaction_.__exit__, None, None, None)
 
 
 # Commit before the response leaves: a client that follows a redirect at once (a
@@ -50,7 +75,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /auth/token")
 
 
-def bearer_token(
+async def bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The bearer token of the request; 401 without one."""
@@ -86,21 +111,49 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a record's number")
 CycleId = Annotated[str, Path(pattern=CYCLE_ID_PATTERN, description="e.g. rakor-2026")]
 
 
-def commitment_ref(
-    cycle_id: CycleId, regency_code: str, user: CurrentUser, runtime: RuntimeDep
-) -> CommitmentRef:
-    """The commitment at the path, checked against the user's scope before anything is read."""
+@dataclass(frozen=True)
+class ScopedCommitment:
+    """The person holding the request's token and the commitment at the path in their scope."""
+
+    user: AuthUser
+    ref: CommitmentRef
+
+
+def find_scoped_commitment(
+    cycle_id: CycleId, regency_code: str, token: BearerToken, runtime: RuntimeDep
+) -> ScopedCommitment:
+    """The user (401 as `current_user`) and the commitment at the path, checked against their
+    scope before anything is read: one transaction and one hop to a thread for both."""
     with transaction(runtime.sessions) as session:
-        return commitments.find_commitment(session, user, cycle_id, regency_code)
+        user = access.authenticate(session, token, runtime.clock())
+        try:
+            return ScopedCommitment(
+                user, commitments.find_commitment(session, user, cycle_id, regency_code)
+            )
+        except (Refusal, DomainError) as refused:
+            # Refused after the token was found: its use is still noted, as it was when
+            # the user was read in a transaction of their own.
+            refusal = refused
+    raise refusal
 
 
-def recorded_commitment(ref: Annotated[CommitmentRef, Depends(commitment_ref)]) -> CommitmentRef:
+ScopedDep = Annotated[ScopedCommitment, Depends(find_scoped_commitment)]
+
+
+async def commitment_ref(scoped: ScopedDep) -> CommitmentRef:
+    """The commitment at the path, checked against the user's scope before anything is read."""
+    return scoped.ref
+
+
+async def recorded_commitment(
+    ref: Annotated[CommitmentRef, Depends(commitment_ref)],
+) -> CommitmentRef:
     """A commitment in scope that the database has recorded; 404 otherwise."""
     ref.recorded()
     return ref
 
 
-def open_commitment(ref: Annotated[CommitmentRef, Depends(commitment_ref)]) -> CommitmentRef:
+async def open_commitment(ref: Annotated[CommitmentRef, Depends(commitment_ref)]) -> CommitmentRef:
     """A commitment in scope that has not ended; 409 if it has."""
     ref.ensure_open()
     return ref

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Header, Request, Response
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, RuntimeDep
+from api.deps import RuntimeDep
 from domain.plan import canonical_json
 from services import stored_answers
 from services.errors import ActionRefused
@@ -105,26 +105,13 @@ class Idempotency:
         stored_answers.release(self.runtime.sessions, user_id=self.user_id, key=self.key)
 
 
-def idempotency(
-    user: CurrentUser,
-    runtime: RuntimeDep,
-    request: Request,
-    response: Response,
-    key: Annotated[
-        str | None,
-        Header(
-            alias=HEADER,
-            min_length=1,
-            max_length=200,
-            pattern=r"^[\x21-\x7e]+$",
-            description="repeat a request safely: the same key gets the first answer",
-        ),
-    ] = None,
-) -> Idempotency:
-    """The request's Idempotency-Key handling."""
-    return Idempotency(
-        key=key, user_id=user.id, runtime=runtime, request=request, response=response
-    )
-
-
-IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="repeat a request safely: the same key gets the first answer",
+    ),
+]

@@ -29,6 +29,25 @@ def list_cycles(session: Session) -> Sequence[m.Cycle]:
     return session.scalars(select(m.Cycle).order_by(m.Cycle.started_at.desc())).all()
 
 
+@dataclass(frozen=True, slots=True)
+class CycleTitle:
+    """What a link to a cycle shows: its id, name and year."""
+
+    id: str
+    name: str
+    year: int
+
+
+def cycle_titles(session: Session) -> list[CycleTitle]:
+    """Every cycle's id, name and year, newest first.
+
+    Without its spec, which holds every regency of the cycle: a list of links needs
+    none of it, and each would be read and parsed on every page that lists them.
+    """
+    query = select(m.Cycle.id, m.Cycle.name, m.Cycle.year).order_by(m.Cycle.started_at.desc())
+    return [CycleTitle(*row) for row in session.execute(query)]
+
+
 def list_commitments(session: Session, *, cycle_id: str) -> Sequence[m.Commitment]:
     """A cycle's commitments in regency-code order."""
     return session.scalars(

@@ -52,6 +52,11 @@ def list_cycles(session: Session) -> Sequence[m.Cycle]:
     return reads.list_cycles(session)
 
 
+def cycle_titles(session: Session) -> list[reads.CycleTitle]:
+    """Every recorded cycle's id, name and year, newest first (links to them)."""
+    return reads.cycle_titles(session)
+
+
 def find_cycle(session: Session, cycle_id: str) -> m.Cycle:
     """A recorded cycle; NotFound naming the known ones."""
     cycles = list_cycles(session)

@@ -65,6 +65,9 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the code and change only with a new release (a restart):
+        # checking each one's modification time on every render is work for nothing.
+        auto_reload=False,
     )
     environment.filters["date"] = format_date
     environment.filters["deadline"] = format_deadline
@@ -279,7 +282,7 @@ async def answer_page(_request: Request, answer: Exception) -> Response:
     return answer.response
 
 
-def signed_in(visit: VisitDep) -> SignedIn:
+async def signed_in(visit: VisitDep) -> SignedIn:
     """The signed-in person of a page request; anyone else is sent to sign in first."""
     if visit.user is None:
         raise PageAnswer(visit.to_login())

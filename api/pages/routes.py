@@ -243,7 +243,7 @@ def board(
     if stage is not None:
         rows = [r for r in rows if r.row is not None and r.row.stage == stage]
     rows.sort(key=_board_key(sort))
-    known = cycles.list_cycles(session)
+    known = cycles.cycle_titles(session)
     return who.page.render(
         "board.html",
         user=who.user,

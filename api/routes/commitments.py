@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -22,10 +22,11 @@ from api.deps import (
     CurrentUser,
     OpenCommitmentDep,
     RuntimeDep,
+    ScopedDep,
     SessionDep,
     TemporalDep,
 )
-from api.idempotency import Idempotency, IdempotencyDep
+from api.idempotency import Idempotency, IdempotencyKey
 from domain.roles import Acting
 from domain.stages import Action
 from services import actions, commitments, evidence, signing
@@ -66,8 +67,10 @@ router = APIRouter(prefix="/cycles/{cycle_id}/commitments/{regency_code}", tags=
 
 
 @router.get("")
-def get_commitment(ref: CommitmentDep) -> CommitmentOut:
+async def get_commitment(ref: CommitmentDep) -> CommitmentOut:
     """The commitment: stage, round, versions, approved document and deadlines."""
+    # On the event loop: the row was read by `commitment_ref`, and building its view
+    # costs less than a hop to a thread.
     return commitment_view(ref.recorded())
 
 
@@ -191,15 +194,24 @@ class ActionContext:
         return await self.idem.run(request, send_once)
 
 
-def action_context(
+async def action_context(
     ref: OpenCommitmentDep,
-    user: CurrentUser,
+    scoped: ScopedDep,
     client: TemporalDep,
-    idem: IdempotencyDep,
     runtime: RuntimeDep,
+    request: Request,
+    response: Response,
+    key: IdempotencyKey = None,
 ) -> ActionContext:
     """The context of one action request."""
-    return ActionContext(ref=ref, user=user, client=client, idem=idem, sessions=runtime.sessions)
+    # The user found with the commitment (`find_scoped_commitment`), not `CurrentUser`, which
+    # would read the token again in a transaction and a thread of its own.
+    idem = Idempotency(
+        key=key, user_id=scoped.user.id, runtime=runtime, request=request, response=response
+    )
+    return ActionContext(
+        ref=ref, user=scoped.user, client=client, idem=idem, sessions=runtime.sessions
+    )
 
 
 ActionDep = Annotated[ActionContext, Depends(action_context)]
