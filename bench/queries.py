@@ -398,10 +398,15 @@ class Generator:
                 for s in rng.sample(sorted(refs.spm), rng.randint(1, 2))
             ]
         if kind == "ikd":
+            # Each IKD indicator measures one priority: the 71 are split among the seven
+            # here in runs of about ten, so an item names an indicator of its priority.
+            count, priorities = refs.ikd_indicator_count, len(refs.ikd)
             return [
                 {
                     "priority": p,
-                    "indicator": rng.randint(1, refs.ikd_indicator_count)
+                    "indicator": rng.randint(
+                        (p - 1) * count // priorities + 1, p * count // priorities
+                    )
                     if rng.random() < 0.6
                     else None,
                 }
@@ -419,7 +424,9 @@ class Generator:
         ]
 
     def _realisation(self) -> None:
-        """Realised Rp on every report's items, and every approved item in a verified report.
+        """Every report's items as recorded now (`ItemProgress.model_dump`): realised Rp,
+        obstacles and follow-up of unfinished items, evidence files; and every approved
+        item in a verified report.
 
         Each report drawn before keeps its entries; a verified one also names the rest of
         the approved plan's items, as the report form lists them all, each realised at a
@@ -445,6 +452,11 @@ class Generator:
                     )
             for entry in entries:
                 item = plan.get(entry["item_position"])
+                unfinished = Decimal(entry["percent_realised"]) < 100
+                entry["obstacles"] = "Cuaca dan akses jalan ke lokasi." if unfinished else ""
+                entry["follow_up"] = "Dilanjutkan triwulan berikutnya." if unfinished else ""
+                entry["evidence"] = []
+                entry["files"] = [f"{rng.getrandbits(256):064x}" for _ in range(rng.randint(0, 2))]
                 if item is None or rng.random() < 0.1:  # some report no realised budget
                     entry["realised_rp"] = None
                     continue
