@@ -681,12 +681,13 @@ def verified_reports(
     session: Session, *, commitment_ids: Sequence[str], up_to: int
 ) -> Sequence[Any]:
     """(commitment id, quarter, items as JSON text) of the commitments' verified reports
-    of quarters up to `up_to`, each commitment's latest quarter first: the text is left
-    for the caller to decode, which may need only the latest.
+    of quarters up to `up_to`, by commitment and quarter; the text is left for the caller
+    to decode, which may need only the latest.
 
-    The quarters are listed, not compared: every column of the unique (commitment_id,
-    quarter) is then matched exactly, which SQLite, keeping no statistics, needs to
-    prefer it to the index on state (every verified report of every cycle).
+    The quarters are listed, not compared, and the order is the index's: every column of
+    the unique (commitment_id, quarter) is then matched exactly and read in order, which
+    SQLite, keeping no statistics, needs to prefer it to the index on state (every
+    verified report of every cycle) and a sort.
     """
     query = (
         select(
@@ -699,6 +700,6 @@ def verified_reports(
             m.QuarterlyReport.quarter.in_(range(1, up_to + 1)),
             m.QuarterlyReport.state == "verified",
         )
-        .order_by(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter.desc())
+        .order_by(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter)
     )
     return session.connection().execute(query).all()

@@ -28,12 +28,14 @@ by the same pass, so a drill-down always adds up to its figure.
 from __future__ import annotations
 
 import json
+import operator
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cache
+from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -51,6 +53,8 @@ from services.cycles import get_cycle
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+UNREPORTED = (ZERO, ZERO)
+"""Percent and Rp realised of an item no verified report names."""
 CENTS = Decimal("0.01")
 TOTAL = "all"
 """The code of a section's total row."""
@@ -206,6 +210,8 @@ class Drill:
     """The parties and items behind one figure of one group."""
 
     recap: Recap
+    """The recap's cycle, quarter, parties and names, and the drilled kind's section
+    (the only one computed)."""
     kind: Kind
     code: str
     label: str
@@ -286,7 +292,7 @@ class _Counted:
             behind_items=sum(behind),
             carried=sum(pick(self.carried)),
             parties=set(parties),
-            behind_parties={party for party, late in zip(parties, behind, strict=True) if late},
+            behind_parties=set(compress(parties, behind)),
         )
 
     def item(self, index: int) -> RecapItem:
@@ -320,12 +326,12 @@ def _outcome_keys(linked: str | None) -> list[tuple[str, str]]:
     return sorted(map(_key, linked.split(reads.OUTCOME_SEPARATOR)))
 
 
-def _expected(shape: str | tuple[str, str, Decimal], quarter: int) -> Decimal:
-    """`expected_percent` of the items of one shape (as `_count` keys them): their due
-    quarters, or their due quarters, quarter targets and target."""
-    if isinstance(shape, str):
-        return expected_percent(ZERO, _due(shape), (), quarter)
-    due, targets, target = shape
+def _expected(due: str, targets: str | None, target: Decimal | None, quarter: int) -> Decimal:
+    """`expected_percent` from the JSON text of due quarters and quarter targets (None
+    without), and the target (None without quarter targets: it matters only with them)."""
+    if targets is None:
+        return expected_percent(ZERO, _due(due), (), quarter)
+    assert target is not None
     # Only the targets up to the quarter count; the rest need no decimal.
     planned = [
         None if t is None else Decimal(str(t)) for t in (json.loads(targets) or ())[:quarter]
@@ -347,10 +353,13 @@ def _key(text: str) -> tuple[str, str]:
 
 
 def _count(
-    session: Session, quarter: int, plans: Sequence[tuple[str, str, int | None]]
+    session: Session,
+    quarter: int,
+    plans: Sequence[tuple[str, str, int | None]],
+    kinds: Collection[Kind],
 ) -> _Counted:
     """Every item of the approved plans ((commitment id, party, version id)) with its
-    progress at `quarter` (module docstring)."""
+    progress at `quarter` (module docstring), and the groups of `kinds`."""
     version_of = {cid: version for cid, _, version in plans if version is not None}
     party_of = {version: party for _, party, version in plans if version is not None}
     rows = reads.recap_items(session, version_ids=list(party_of)) if party_of else []
@@ -359,14 +368,15 @@ def _count(
     columns = list(zip(*rows, strict=True))
     versions, positions, issues, phases = columns[:4]
     budget, targets, due, planned, carried, outcomes = columns[5:]
-    # An item's progress is in the latest verified report that names it. Reports come
-    # newest first; once a plan's every item is named, its older reports go undecoded.
+    # An item's progress is in the latest verified report that names it. Reports are
+    # read newest first; once a plan's every item is named, its older reports go undecoded.
+    keys = list(zip(versions, positions, strict=True))
     unnamed: dict[int, set[int]] = defaultdict(set)
-    for version, position in zip(versions, positions, strict=True):
+    for version, position in keys:
         unnamed[version].add(position)
-    latest: dict[tuple[int, int], dict[str, Any]] = {}
-    for commitment_id, _quarter, text in reads.verified_reports(
-        session, commitment_ids=list(version_of), up_to=quarter
+    progress: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
+    for commitment_id, _quarter, text in reversed(
+        reads.verified_reports(session, commitment_ids=list(version_of), up_to=quarter)
     ):
         version = version_of[commitment_id]
         missing = unnamed[version]
@@ -374,49 +384,53 @@ def _count(
             continue
         named = {int(entry["item_position"]): entry for entry in json.loads(text) or ()}
         for position in missing & named.keys():
-            latest[(version, position)] = named[position]
+            entry = named[position]
+            spent = entry.get("realised_rp")
+            progress[(version, position)] = (
+                Decimal(str(entry["percent_realised"])),
+                ZERO if spent is None else Decimal(str(spent)),
+            )
         missing.difference_update(named)
-    found = list(map(latest.get, zip(versions, positions, strict=True)))
-    percent = [ZERO if e is None else Decimal(str(e["percent_realised"])) for e in found]
-    realised = [
-        ZERO if e is None or e.get("realised_rp") is None else Decimal(str(e["realised_rp"]))
-        for e in found
-    ]
-    # Items share their due quarters or quarter targets (as JSON text): the share of the
-    # target due is worked out once per distinct one. The target matters only with
-    # quarter targets (domain.plan.expected_percent).
-    shapes = [d if t is None else (d, t, v) for d, t, v in zip(due, planned, targets, strict=True)]
-    expected_of = {shape: _expected(shape, quarter) for shape in set(shapes)}
+    percent, realised = zip(*map(progress.get, keys, repeat(UNREPORTED)), strict=True)
+    # Items share their due quarters and quarter targets (JSON text) and target: the share
+    # of the target due is worked out once per distinct combination.
+    shapes = list(zip(due, planned, targets, strict=True))
+    expected_of = {shape: _expected(*shape, quarter) for shape in set(shapes)}
     expected = list(map(expected_of.__getitem__, shapes))
     # Items of the same issue and phase, or serving the same outcomes, join the same
     # groups; a kind's total counts each item once.
-    issue_phase: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for index, pair in enumerate(zip(issues, phases, strict=True)):
-        issue_phase[pair].append(index)
-    linked: dict[str, list[int]] = defaultdict(list)
-    for index, served in enumerate(outcomes):
-        if served is not None:
-            linked[served].append(index)
-    groups: dict[tuple[str, str], list[int]] = {
-        (ISSUE_PHASE, TOTAL): list(range(len(rows))),
-        **{(ISSUE_PHASE, f"{i}.{p}"): indexes for (i, p), indexes in issue_phase.items()},
-    }
-    for served, indexes in linked.items():
-        kinds = set()
-        for key in map(_key, served.split(reads.OUTCOME_SEPARATOR)):
-            groups.setdefault(key, []).extend(indexes)
-            kinds.add(key[0])
-        for kind in kinds:
-            groups.setdefault((kind, TOTAL), []).extend(indexes)
+    wanted = {kind.value for kind in kinds}
+    groups: dict[tuple[str, str], list[int]] = {}
+    if ISSUE_PHASE in wanted:
+        issue_phase: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for index, pair in enumerate(zip(issues, phases, strict=True)):
+            issue_phase[pair].append(index)
+        groups[(ISSUE_PHASE, TOTAL)] = list(range(len(rows)))
+        for (issue, phase), indexes in issue_phase.items():
+            groups[(ISSUE_PHASE, f"{issue}.{phase}")] = indexes
+    if wanted - {ISSUE_PHASE}:
+        linked: dict[str, list[int]] = defaultdict(list)
+        for index, served in enumerate(outcomes):
+            if served is not None:
+                linked[served].append(index)
+        for served, indexes in linked.items():
+            served_kinds = set()
+            for key in map(_key, served.split(reads.OUTCOME_SEPARATOR)):
+                if key[0] in wanted:
+                    groups.setdefault(key, []).extend(indexes)
+                    served_kinds.add(key[0])
+            for kind in served_kinds:
+                groups.setdefault((kind, TOTAL), []).extend(indexes)
     return _Counted(
         rows=rows,
         party=list(map(party_of.__getitem__, versions)),
         budget=list(budget),
-        realised=realised,
-        percent=percent,
+        realised=list(realised),
+        percent=list(percent),
         expected=expected,
-        done=[p >= HUNDRED for p in percent],
-        behind=[p < e for p, e in zip(percent, expected, strict=True)],
+        # Through C: a Python expression per item costs about as much again.
+        done=list(map(HUNDRED.__le__, percent)),
+        behind=list(map(operator.lt, percent, expected)),
         carried=list(carried),
         outcomes=list(outcomes),
         groups=groups,
@@ -444,14 +458,20 @@ def _check_quarter(quarter: int) -> None:
 
 
 def _compute(
-    session: Session, user: AuthUser, cycle_id: str, quarter: int, language: Language
+    session: Session,
+    user: AuthUser,
+    cycle_id: str,
+    quarter: int,
+    language: Language,
+    kinds: Collection[Kind] = tuple(Kind),
 ) -> tuple[Recap, _Counted]:
+    """The recap with the sections of `kinds`, and the items counted."""
     _check_quarter(quarter)
     cycle, names, counted, missing = _scope(session, user, cycle_id)
-    items = _count(session, quarter, counted)
+    items = _count(session, quarter, counted, kinds)
     total = translate(NC_("recap.total", "Total"), language)
     sections = []
-    for kind in Kind:
+    for kind in (k for k in Kind if k in kinds):
         labels = _labels(kind, language)
         if kind is Kind.IKD_INDICATOR:
             named = sorted(
@@ -509,8 +529,9 @@ def recap_detail(
     figure: Figure = Figure.ITEMS,
     language: Language = "id",
 ) -> Drill:
-    """The parties and items behind one figure of one group (TOTAL for a section's total)."""
-    recap, items = _compute(session, user, cycle_id, quarter, language)
+    """The parties and items behind one figure of one group (TOTAL for a section's total);
+    its recap holds the group's section alone."""
+    recap, items = _compute(session, user, cycle_id, quarter, language, kinds=(kind,))
     try:
         group = recap.group(kind, code)
     except StopIteration:
