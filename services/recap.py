@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any
@@ -326,6 +326,12 @@ def _outcome_keys(linked: str | None) -> list[tuple[str, str]]:
     return sorted(map(_key, linked.split(reads.OUTCOME_SEPARATOR)))
 
 
+# Pure functions of text that recurs from recap to recap (a page and its drill-downs read
+# the same plans): remembered, within bounds, rather than worked out again each time.
+MEMORY = 16_384
+
+
+@lru_cache(maxsize=MEMORY)
 def _expected(due: str, targets: str | None, target: Decimal | None, quarter: int) -> Decimal:
     """`expected_percent` from the JSON text of due quarters and quarter targets (None
     without), and the target (None without quarter targets: it matters only with them)."""
@@ -350,6 +356,14 @@ def _key(text: str) -> tuple[str, str]:
     """(kind, code) from "kind:code" (`reads.recap_items`)."""
     kind, code = text.split(":", 1)
     return kind, code
+
+
+@lru_cache(maxsize=MEMORY)
+def _memberships(linked: str) -> tuple[tuple[str, str], ...]:
+    """The groups an item serving `linked` outcomes (`reads.recap_items`) counts in: one
+    per outcome, and its kinds' totals, each once."""
+    keys = [_key(text) for text in linked.split(reads.OUTCOME_SEPARATOR)]
+    return (*keys, *((kind, TOTAL) for kind in dict.fromkeys(kind for kind, _ in keys)))
 
 
 def _count(
@@ -414,13 +428,9 @@ def _count(
             if served is not None:
                 linked[served].append(index)
         for served, indexes in linked.items():
-            served_kinds = set()
-            for key in map(_key, served.split(reads.OUTCOME_SEPARATOR)):
+            for key in _memberships(served):
                 if key[0] in wanted:
                     groups.setdefault(key, []).extend(indexes)
-                    served_kinds.add(key[0])
-            for kind in served_kinds:
-                groups.setdefault((kind, TOTAL), []).extend(indexes)
     return _Counted(
         rows=rows,
         party=list(map(party_of.__getitem__, versions)),
