@@ -1,21 +1,25 @@
-"""Benchmark 3: the board, the overdue list, the rekap and "Tugas saya" at 10,000 commitments.
+"""Benchmark 3: board, overdue list, rekap, recap and "Tugas saya" at 10,000 commitments.
 
 The database is filled directly (SQLAlchemy core, many rows per statement) with a
 mid-year snapshot of twenty 2026 cycles: 19 of 514 regencies (as many as Indonesia
 has) and one of 234, so 10,000 commitments in every stage, about 20,000 plan
-versions holding 100,000 action items over the six strategic issues, and the
-quarterly reports of the first two quarters. The snapshot is taken on 25 July 2026:
-drafting, review and signing deadlines are past, the second quarter's report is
-due but not locked, so 38% of the commitments are overdue.
+versions holding 100,000 action items over the strategic issues, and the quarterly
+reports of the first two quarters. The items are those of a second year's plans:
+three in four linked to outcomes (SPM, IKD, Sendai, Destana; an item_outcome row per
+key, as recorded), a third with quarter targets, one in eight carried over; every
+verified report names each item of the approved plan, with realised Rp. The snapshot
+is taken on 25 July 2026: drafting, review and signing deadlines are past, the second
+quarter's report is due but not locked, so 38% of the commitments are overdue.
 
 Each read runs through the functions the app itself calls, in a fresh session per
 run as a request would: the board's reads, `find_overdue` (a page of GET /overdue
 across cycles: the first, one halfway down the list, one back from there and the
 largest page; the first page of one cycle, as the manager page shows it, with and
-without filters), the rekap export's reads and table, and the task list (GET /me/tasks
-and the home page, rendered) of one reviewer who reviews and verifies every regency,
-with the unread count every page's header shows. The statements each one
-sends are captured and explained (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on
+without filters), the rekap export's reads and table, the province recap of both
+sizes of cycle and one drill-down (`services.recap`, as a manager), and the task list
+(GET /me/tasks and the home page, rendered) of one reviewer who reviews and verifies
+every regency, with the unread count every page's header shows. The statements each
+one sends are captured and explained (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on
 PostgreSQL), so the JSON shows which index every statement uses.
 
     .venv/bin/python -m bench.queries            # 10,000 commitments, 200 runs each
@@ -53,6 +57,7 @@ from db import reads as db_reads
 from db.session import engine_for, session_factory
 from domain.catalog import Regency, load_catalog
 from domain.commitment import DeadlineKey, lock_key, report_key
+from domain.outcomes import Outcomes, references
 from domain.plan import BudgetSource, Partner, Phase, StrategicIssue
 from domain.reports import ProgressStatus, ReportState, Timeliness
 from domain.roles import Acting, Actor, Role
@@ -62,6 +67,7 @@ from services.access import AuthUser
 from services.actions import build_cycle_spec
 from services.exports import rekap_table
 from services.overdue import DEFAULT_PAGE, MAX_PAGE, Cursor, find_overdue
+from services.recap import Drill, Figure, Kind, Recap, province_recap, recap_detail
 from services.tasks import running_cycles, tasks_for, unread_count
 from tests.databases import database
 
@@ -111,6 +117,23 @@ class Sizes:
     runs: int
 
 
+# Shares of items using the current format's fields: most plans link their items to the
+# outcomes the province answers for; a second year's plan carries a few items over.
+LINKED_SHARE = 0.75
+QUARTER_TARGETS_SHARE = 0.35
+CARRIED_SHARE = 0.12
+CENT = Decimal("0.01")
+ISSUE_OUTCOMES: dict[str, tuple[str, ...]] = {
+    StrategicIssue.SPM_REPORTING.value: ("spm", "sendai"),
+    StrategicIssue.IKD_MEASUREMENT.value: ("ikd", "sendai"),
+    StrategicIssue.DISASTER_DATA.value: ("sendai", "ikd"),
+    StrategicIssue.DESTANA.value: ("destana", "ikd", "sendai"),
+    StrategicIssue.INCLUSIVE_DM.value: ("ikd", "sendai"),
+    StrategicIssue.PENTAHELIX.value: ("ikd",),
+    StrategicIssue.OTHER.value: ("sendai", "ikd", "spm"),
+}
+"""The kinds of outcome an item of each strategic issue links to, likeliest first."""
+
 FULL = Sizes(commitments=10_000, items=100_000, runs=200)
 QUICK = Sizes(commitments=1_000, items=10_000, runs=30)
 
@@ -145,7 +168,12 @@ class Generator:
         for q in schedule.quarters:
             self.deadlines[report_key(q.quarter).value] = q.report_due
             self.deadlines[lock_key(q.quarter).value] = q.lock
+        # The outcome links, planning fields and report realisation come from a stream of
+        # their own, so every row the older reads use is drawn exactly as before them.
+        self.extra = random.Random(seed + 1)
         self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.approved: dict[str, list[dict[str, Any]]] = {}
+        """The items of each commitment's latest version (approved, in follow-up)."""
         self.cycle_ids: list[str] = []
         self.version_counts: list[tuple[str, int]] = []
         self.cycle_sizes: dict[str, int] = {}
@@ -165,6 +193,7 @@ class Generator:
             for regency in self.regencies[:size]:
                 self._commitment(cycle_id, regency.kemendagri_code, regency.name)
         self._versions()
+        self._realisation()
 
     def _cycle(self, cycle_id: str, taking_part: list[Regency]) -> None:
         spec = self.spec.model_dump(mode="json")
@@ -280,7 +309,10 @@ class Generator:
         base, extra = divmod(self.sizes.items, total)
         version_id = item_id = 0
         issues, phases = list(StrategicIssue), list(Phase)
+        outcome_id = 0
+        bps = {r.kemendagri_code: r.bps_code for r in self.regencies}
         for cid, count in self.version_counts:
+            party_bps = bps[cid.split(":", 1)[1]]
             for number in range(1, count + 1):
                 version_id += 1
                 self.rows["plan_version"].append(
@@ -298,25 +330,138 @@ class Generator:
                     issue = rng.choice(issues)
                     if number == count:
                         self.latest_issues[cid].add(issue.value)
-                    self.rows["action_item"].append(
+                    item: dict[str, Any] = {
+                        "id": item_id,
+                        "version_id": version_id,
+                        "position": position,
+                        "strategic_issue": issue.value,
+                        "phase": rng.choice(phases).value,
+                        "activity": f"Aksi {position}: penguatan {issue.value}",
+                        "indicator": "Persentase capaian indikator SPM sub-urusan bencana",
+                        "target_value": Decimal(rng.randint(1, 100)),
+                        "target_unit": "persen",
+                        "due_quarters": sorted(rng.sample([1, 2, 3, 4], rng.randint(1, 4))),
+                        "responsible_unit": "Bidang Pencegahan dan Kesiapsiagaan",
+                        "partners": [p.value for p in rng.sample(list(Partner), 2)],
+                        "budget_rp": Decimal(rng.randint(10, 900) * 1_000_000),
+                        "budget_source": rng.choice(list(BudgetSource)).value,
+                        "location": "Seluruh kecamatan",
+                    }
+                    outcomes = self._format_3(item, party_bps)
+                    for kind, code in outcomes.keys():
+                        outcome_id += 1
+                        self.rows["item_outcome"].append(
+                            {"id": outcome_id, "item_id": item_id, "kind": kind, "code": code}
+                        )
+                    self.rows["action_item"].append(item)
+                    if number == count:
+                        self.approved.setdefault(cid, []).append(item)
+
+    def _format_3(self, item: dict[str, Any], party_bps: str) -> Outcomes:
+        """Give an item the fields of the current format as a second-year plan has them;
+        return its outcome links (the item_outcome rows are their keys, as recorded)."""
+        rng = self.extra
+        links: dict[str, list[Any]] = {}
+        if rng.random() < LINKED_SHARE:
+            for kind in ISSUE_OUTCOMES[item["strategic_issue"]]:
+                if not links or rng.random() < 0.5:
+                    links[kind] = self._links(kind, party_bps)
+        outcomes = Outcomes.model_validate(links)
+        target: Decimal = item["target_value"]
+        targets: list[str | None] | None = None
+        if rng.random() < QUARTER_TARGETS_SHARE:
+            # Cumulative, the last at the full target; a quarter before work starts has none.
+            start = rng.randint(0, 2)
+            shares = sorted(rng.random() for _ in range(3 - start)) + [1.0]
+            values = [(target * Decimal(f"{x:.2f}")).quantize(CENT) for x in shares]
+            targets = [None] * start + [str(v) for v in values]
+        carried = None
+        if rng.random() < CARRIED_SHARE:
+            carried = {
+                "cycle_id": f"bench-{YEAR - 1}",
+                "position": rng.randint(1, 8),
+                "realised_percent": str(Decimal(rng.randint(0, 9999)) / 100),
+            }
+        item["outcomes"] = None if outcomes.empty else outcomes.model_dump(mode="json")
+        item["baseline"] = Decimal(rng.randint(0, 40)) if rng.random() < 0.3 else None
+        item["quarter_targets"] = targets
+        item["carried_from"] = carried
+        return outcomes
+
+    def _links(self, kind: str, party_bps: str) -> list[Any]:
+        """One to three links of one kind of outcome, as the editor writes them."""
+        rng = self.extra
+        refs = references()
+        if kind == "spm":
+            return [
+                {"service": s, "sipd_code": f"1.05.03.2.{rng.randint(1, 9):02d}"}
+                for s in rng.sample(sorted(refs.spm), rng.randint(1, 2))
+            ]
+        if kind == "ikd":
+            # Each IKD indicator measures one priority: the 71 are split among the seven
+            # here in runs of about ten, so an item names an indicator of its priority.
+            count, priorities = refs.ikd_indicator_count, len(refs.ikd)
+            return [
+                {
+                    "priority": p,
+                    "indicator": rng.randint(
+                        (p - 1) * count // priorities + 1, p * count // priorities
+                    )
+                    if rng.random() < 0.6
+                    else None,
+                }
+                for p in rng.sample(sorted(refs.ikd), rng.randint(1, 2))
+            ]
+        if kind == "sendai":
+            return rng.sample(sorted(refs.sendai), rng.randint(1, 2))
+        return [  # Destana: villages of the party's own regency
+            {
+                "village_code": f"{party_bps}{rng.randint(10, 250):03d}{n:03d}",
+                "level": rng.choice(sorted(refs.destana_levels)),
+                "scheme": "perka_1_2012",
+            }
+            for n in range(1, rng.randint(2, 4))
+        ]
+
+    def _realisation(self) -> None:
+        """Every report's items as recorded now (`ItemProgress.model_dump`): realised Rp,
+        obstacles and follow-up of unfinished items, evidence files; and every approved
+        item in a verified report.
+
+        Each report drawn before keeps its entries; a verified one also names the rest of
+        the approved plan's items, as the report form lists them all, each realised at a
+        pace of its own, so the second quarter is never below the first.
+        """
+        rng = self.extra
+        pace: dict[tuple[str, int], int] = {}
+        for report in self.rows["quarterly_report"]:
+            cid, quarter = report["commitment_id"], report["quarter"]
+            plan = {item["position"]: item for item in self.approved.get(cid, [])}
+            entries = report["items"]
+            if report["state"] == ReportState.VERIFIED.value:
+                named = {entry["item_position"] for entry in entries}
+                for position in sorted(plan.keys() - named):
+                    speed = pace.setdefault((cid, position), rng.randint(5, 70))
+                    entries.append(
                         {
-                            "id": item_id,
-                            "version_id": version_id,
-                            "position": position,
-                            "strategic_issue": issue.value,
-                            "phase": rng.choice(phases).value,
-                            "activity": f"Aksi {position}: penguatan {issue.value}",
-                            "indicator": "Persentase capaian indikator SPM sub-urusan bencana",
-                            "target_value": Decimal(rng.randint(1, 100)),
-                            "target_unit": "persen",
-                            "due_quarters": sorted(rng.sample([1, 2, 3, 4], rng.randint(1, 4))),
-                            "responsible_unit": "Bidang Pencegahan dan Kesiapsiagaan",
-                            "partners": [p.value for p in rng.sample(list(Partner), 2)],
-                            "budget_rp": Decimal(rng.randint(10, 900) * 1_000_000),
-                            "budget_source": rng.choice(list(BudgetSource)).value,
-                            "location": "Seluruh kecamatan",
+                            "item_position": position,
+                            "status": rng.choice(list(ProgressStatus)).value,
+                            "percent_realised": str(Decimal(min(100, speed * quarter))),
+                            "narrative": "Kegiatan berjalan sesuai rencana triwulan.",
                         }
                     )
+            for entry in entries:
+                item = plan.get(entry["item_position"])
+                unfinished = Decimal(entry["percent_realised"]) < 100
+                entry["obstacles"] = "Cuaca dan akses jalan ke lokasi." if unfinished else ""
+                entry["follow_up"] = "Dilanjutkan triwulan berikutnya." if unfinished else ""
+                entry["evidence"] = []
+                entry["files"] = [f"{rng.getrandbits(256):064x}" for _ in range(rng.randint(0, 2))]
+                if item is None or rng.random() < 0.1:  # some report no realised budget
+                    entry["realised_rp"] = None
+                    continue
+                spent = Decimal(entry["percent_realised"]) * Decimal(rng.randint(50, 100)) / 10_000
+                entry["realised_rp"] = str((item["budget_rp"] * spent).quantize(CENT))
 
     def halfway(self) -> tuple[datetime, str]:
         """The commitment halfway down the overdue list across cycles: when, and its id."""
@@ -342,7 +487,14 @@ class Generator:
 
     def insert(self, engine: Engine) -> dict[str, int]:
         """Insert every row in bulk, parents first; return the row count per table."""
-        tables = ("cycle", "commitment", "plan_version", "action_item", "quarterly_report")
+        tables = (
+            "cycle",
+            "commitment",
+            "plan_version",
+            "action_item",
+            "item_outcome",
+            "quarterly_report",
+        )
         with engine.begin() as conn:
             for name in tables:
                 rows = self.rows[name]
@@ -350,7 +502,7 @@ class Generator:
                     conn.execute(m.Base.metadata.tables[name].insert(), rows[start : start + 5000])
             if engine.dialect.name == "postgresql":
                 # Explicit ids leave the sequences behind; keep the database usable afterwards.
-                for name in ("plan_version", "action_item", "quarterly_report"):
+                for name in ("plan_version", "action_item", "item_outcome", "quarterly_report"):
                     conn.execute(
                         text(
                             f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
@@ -456,6 +608,24 @@ def rekap(cycle_id: str, regencies: dict[str, Regency]) -> Read:
     return run
 
 
+def recap(cycle_id: str, quarter: int) -> Read:
+    """The province recap of a cycle at a quarter, as the manager sees it (every party)."""
+
+    def run(session: Session) -> object:
+        return province_recap(session, MANAGER, cycle_id, quarter)
+
+    return run
+
+
+def drill(cycle_id: str, quarter: int, kind: Kind, code: str, figure: Figure) -> Read:
+    """One figure of the recap drilled down to its parties and items."""
+
+    def run(session: Session) -> object:
+        return recap_detail(session, MANAGER, cycle_id, quarter, kind, code, figure=figure)
+
+    return run
+
+
 def reads(generator: Generator) -> dict[str, Read]:
     """Every read measured, by name: the largest cycle's unless it says all cycles."""
     big, small = generator.cycle_ids[0], generator.cycle_ids[-1]
@@ -495,6 +665,11 @@ def reads(generator: Generator) -> dict[str, Read]:
             limit=DEFAULT_PAGE,
         ),
         f"rekap ({CYCLE_SIZE} regencies)": rekap(big, catalog),
+        # The province recap at the second quarter (its report due, not yet locked), as the
+        # manager sees it; a drill-down behind one IKD priority's figure; the smaller cycle.
+        f"recap ({CYCLE_SIZE} regencies), Q2": recap(big, 2),
+        "recap detail, IKD priority 3 behind": drill(big, 2, Kind.IKD, "3", Figure.BEHIND),
+        f"recap ({generator.cycle_sizes[small]} regencies), Q2": recap(small, 2),
         # The reviewer's own work over every cycle, as JSON and as the home page, and the
         # unread count in the header of every other page.
         "me/tasks, reviewer": my_tasks(REVIEWER),
@@ -574,6 +749,11 @@ def explain(engine: Engine, statement: str, parameters: Any) -> dict[str, Any]:
 
 
 def _size(result: object) -> int:
+    """The entries a read returns; for the recap, the items it counts."""
+    if isinstance(result, Recap):
+        return result.section(Kind.ISSUE_PHASE).total.figures.items
+    if isinstance(result, Drill):
+        return len(result.items)
     return len(result) if isinstance(result, list) else len(getattr(result, "rows", []))
 
 
@@ -654,6 +834,8 @@ GROUPS = {
     "overdue, every filter": "overdue_one_cycle",
     "overdue, all cycles": "overdue_all_cycles",
     "rekap": "rekap",
+    "recap detail": "recap_detail",
+    "recap": "recap",
     "me/tasks": "me_tasks",
     "inbox": "inbox",
 }

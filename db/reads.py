@@ -629,64 +629,96 @@ def unfinished_items(
     return unfinished
 
 
-def recap_items(session: Session, *, cycle_id: str, stages: Sequence[str]) -> Sequence[Any]:
-    """The approved items of a cycle's commitments in `stages`, as plain rows for the
-    province recap: commitment id, regency code, item id and position, issue, phase,
-    activity, budget, target, due quarters, quarter targets, whether carried over."""
-    return session.execute(
-        select(
-            m.Commitment.id,
-            m.Commitment.regency_code,
-            m.ActionItem.id,
-            m.ActionItem.position,
-            m.ActionItem.strategic_issue,
-            m.ActionItem.phase,
-            m.ActionItem.activity,
-            m.ActionItem.budget_rp,
-            m.ActionItem.target_value,
-            m.ActionItem.due_quarters,
-            m.ActionItem.quarter_targets,
-            # A JSON column keeps Python's None as JSON null, which IS NOT NULL does not
-            # see: every item would count as carried over.
-            m.ActionItem.carried_from.is_not(None)
-            & (cast(m.ActionItem.carried_from, Text) != "null"),
-        )
-        .join(
-            m.PlanVersion,
-            (m.PlanVersion.commitment_id == m.Commitment.id)
-            & (m.PlanVersion.number == m.Commitment.approved_version),
-        )
-        .join(m.ActionItem, m.ActionItem.version_id == m.PlanVersion.id)
-        .where(m.Commitment.cycle_id == cycle_id, m.Commitment.stage.in_(stages))
-        .order_by(m.Commitment.regency_code, m.ActionItem.position)
-    ).all()
+def signed_commitments(
+    session: Session, *, cycle_id: str, stages: Sequence[str]
+) -> list[tuple[str, str, int | None]]:
+    """(id, regency code, approved version's id) of a cycle's commitments in `stages`
+    with an approved version (whose id is None should it not be recorded).
 
-
-def recap_outcomes(session: Session, *, cycle_id: str, stages: Sequence[str]) -> Sequence[Any]:
-    """(item id, kind, code) of every outcome the items of `recap_items` serve."""
-    return session.execute(
-        select(m.ItemOutcome.item_id, m.ItemOutcome.kind, m.ItemOutcome.code)
-        .join(m.ActionItem, m.ActionItem.id == m.ItemOutcome.item_id)
-        .join(m.PlanVersion, m.PlanVersion.id == m.ActionItem.version_id)
-        .join(
-            m.Commitment,
-            (m.PlanVersion.commitment_id == m.Commitment.id)
-            & (m.PlanVersion.number == m.Commitment.approved_version),
-        )
-        .where(m.Commitment.cycle_id == cycle_id, m.Commitment.stage.in_(stages))
-    ).all()
-
-
-def verified_reports(session: Session, *, cycle_id: str, up_to: int) -> Sequence[Any]:
-    """(commitment id, quarter, items) of a cycle's verified reports of quarters up to
-    `up_to`, oldest quarter first."""
-    return session.execute(
-        select(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter, m.QuarterlyReport.items)
-        .join(m.Commitment, m.QuarterlyReport.commitment_id == m.Commitment.id)
+    The version is found per commitment by its unique (commitment_id, number); joined
+    instead, PostgreSQL hashed every version ever saved.
+    """
+    approved = (
+        select(m.PlanVersion.id)
         .where(
-            m.Commitment.cycle_id == cycle_id,
-            m.QuarterlyReport.quarter <= up_to,
+            m.PlanVersion.commitment_id == m.Commitment.id,
+            m.PlanVersion.number == m.Commitment.approved_version,
+        )
+        .scalar_subquery()
+    )
+    query = select(m.Commitment.id, m.Commitment.regency_code, approved).where(
+        m.Commitment.cycle_id == cycle_id,
+        m.Commitment.stage.in_(stages),
+        m.Commitment.approved_version.is_not(None),
+    )
+    return [(cid, code, version) for cid, code, version in session.execute(query)]
+
+
+OUTCOME_SEPARATOR = ","
+"""Between the outcome keys of `recap_items`; kind and code are joined by a colon."""
+
+
+def recap_items(session: Session, *, version_ids: Sequence[int]) -> Sequence[Any]:
+    """The items of the versions, as plain rows for the province recap, in no order:
+    version id, position, issue, phase, activity, budget, target (None without quarter
+    targets), due quarters and quarter targets (their JSON text, which repeats from item
+    to item; None without), whether carried over, and the outcomes the item serves
+    ("kind:code" joined by `OUTCOME_SEPARATOR`, in no order; None for none), from
+    item_outcome by a lookup per item."""
+    # JSON null (written by the ORM for an item without them) is no quarter targets either.
+    planned = func.nullif(cast(m.ActionItem.quarter_targets, Text), "null")
+    keys = (
+        select(
+            func.aggregate_strings(m.ItemOutcome.kind + ":" + m.ItemOutcome.code, OUTCOME_SEPARATOR)
+        )
+        .where(m.ItemOutcome.item_id == m.ActionItem.id)
+        .scalar_subquery()
+    )
+    query = select(
+        m.ActionItem.version_id,
+        m.ActionItem.position,
+        m.ActionItem.strategic_issue,
+        m.ActionItem.phase,
+        m.ActionItem.activity,
+        m.ActionItem.budget_rp,
+        # The target matters only with quarter targets (domain.plan.expected_percent):
+        # most items have none, and need no decimal made of it.
+        case((planned.is_(None), None), else_=m.ActionItem.target_value),
+        cast(m.ActionItem.due_quarters, Text),
+        planned,
+        # An item recorded without a carry-over holds SQL NULL (format 2) or JSON null
+        # (format 3, written by the ORM): neither is carried over.
+        func.coalesce(cast(m.ActionItem.carried_from, Text), "null") != "null",
+        keys,
+    ).where(m.ActionItem.version_id.in_(version_ids))
+    # Through the connection: rows of plain columns need none of the ORM's handling,
+    # which cost about a microsecond an item.
+    return session.connection().execute(query).all()
+
+
+def verified_reports(
+    session: Session, *, commitment_ids: Sequence[str], up_to: int
+) -> Sequence[Any]:
+    """(commitment id, quarter, items as JSON text) of the commitments' verified reports
+    of quarters up to `up_to`, by commitment and quarter; the text is left for the caller
+    to decode, which may need only the latest.
+
+    The quarters are listed, not compared, and the order is the index's: every column of
+    the unique (commitment_id, quarter) is then matched exactly and read in order, which
+    SQLite, keeping no statistics, needs to prefer it to the index on state (every
+    verified report of every cycle) and a sort.
+    """
+    query = (
+        select(
+            m.QuarterlyReport.commitment_id,
+            m.QuarterlyReport.quarter,
+            cast(m.QuarterlyReport.items, Text),
+        )
+        .where(
+            m.QuarterlyReport.commitment_id.in_(commitment_ids),
+            m.QuarterlyReport.quarter.in_(range(1, up_to + 1)),
             m.QuarterlyReport.state == "verified",
         )
-        .order_by(m.QuarterlyReport.quarter)
-    ).all()
+        .order_by(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter)
+    )
+    return session.connection().execute(query).all()

@@ -27,11 +27,17 @@ by the same pass, so a drill-down always adds up to its figure.
 
 from __future__ import annotations
 
+import json
+import operator
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import cache, lru_cache
+from itertools import compress, repeat
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -46,6 +52,9 @@ from services.access import AuthUser
 from services.cycles import get_cycle
 
 HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+UNREPORTED = (ZERO, ZERO)
+"""Percent and Rp realised of an item no verified report names."""
 CENTS = Decimal("0.01")
 TOTAL = "all"
 """The code of a section's total row."""
@@ -63,6 +72,9 @@ class Kind(StrEnum):
     DESTANA = "destana"
     ISSUE_PHASE = "issue_phase"
 
+
+ISSUE_PHASE = Kind.ISSUE_PHASE.value
+"""The key of issue × phase groups, read once rather than per item."""
 
 KIND_TITLES: dict[Kind, Word] = {
     Kind.SPM: NC_("recap.kind.spm", "SPM services (disaster sub-field)"),
@@ -198,6 +210,8 @@ class Drill:
     """The parties and items behind one figure of one group."""
 
     recap: Recap
+    """The recap's cycle, quarter, parties and names, and the drilled kind's section
+    (the only one computed)."""
     kind: Kind
     code: str
     label: str
@@ -242,58 +256,209 @@ def _indicator_sort(code: str) -> tuple[int, int]:
     return int(priority), int(indicator)
 
 
-def _items(session: Session, cycle_id: str, quarter: int, parties: set[str]) -> Iterator[RecapItem]:
-    """Every counted item of the parties with its progress at `quarter` (module docstring)."""
-    outcomes: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for item_id, kind, code in reads.recap_outcomes(
-        session, cycle_id=cycle_id, stages=COUNTED_STAGES
-    ):
-        outcomes[item_id].append((kind, code))
-    latest: dict[tuple[str, int], dict[str, object]] = {}
-    for commitment_id, _quarter, rows in reads.verified_reports(
-        session, cycle_id=cycle_id, up_to=quarter
-    ):
-        for row in rows:  # later quarters come later and replace earlier ones
-            latest[(commitment_id, int(row["item_position"]))] = row
-    for row in reads.recap_items(session, cycle_id=cycle_id, stages=COUNTED_STAGES):
-        (cid, party, item_id, position, issue, phase, activity) = row[:7]
-        (budget, target, due, targets, carried) = row[7:]
-        if party not in parties:
-            continue
-        progress = latest.get((cid, position))
-        percent = Decimal(0) if progress is None else Decimal(str(progress["percent_realised"]))
-        realised = progress.get("realised_rp") if progress is not None else None
-        quarter_targets = [None if t is None else Decimal(str(t)) for t in targets or ()]
-        keys = [(Kind.ISSUE_PHASE.value, f"{issue}.{phase}"), *sorted(outcomes.get(item_id, ()))]
-        yield RecapItem(
-            party=party,
+@dataclass(frozen=True)
+class _Counted:
+    """The counted items at the recap's quarter, a column per field (row `i` of each is
+    item `i`), and the items of every group: what the figures are summed from."""
+
+    rows: Sequence[Any]
+    """Each item's row of `reads.recap_items`, for the items a drill-down lists."""
+    party: list[str]
+    budget: list[Decimal]
+    realised: list[Decimal]
+    percent: list[Decimal]
+    expected: list[Decimal]
+    done: list[bool]
+    behind: list[bool]
+    carried: list[bool]
+    outcomes: list[str | None]
+    groups: dict[tuple[str, str], list[int]]
+    """The items of every (kind, code) any item serves, and of every (kind, TOTAL)."""
+
+    def figures(self, key: tuple[str, str]) -> Figures:
+        """The figures of one group: what `Figures.add` of each of its items would give."""
+        chosen = self.groups.get(key)
+        if not chosen:
+            return Figures()
+        # The columns are read through C (itemgetter, sum, set), not item by item.
+        pick = itemgetter(*chosen) if len(chosen) > 1 else _one(chosen[0])
+        parties, behind = pick(self.party), pick(self.behind)
+        return Figures(
+            items=len(chosen),
+            budget_rp=sum(pick(self.budget), ZERO),
+            realised_rp=sum(pick(self.realised), ZERO),
+            progress_sum=sum(pick(self.percent), ZERO),
+            done=sum(pick(self.done)),
+            behind_items=sum(behind),
+            carried=sum(pick(self.carried)),
+            parties=set(parties),
+            behind_parties=set(compress(parties, behind)),
+        )
+
+    def item(self, index: int) -> RecapItem:
+        """One item as a drill-down lists it, with the keys of every group it counts in."""
+        (_version, position, issue, phase, activity) = self.rows[index][:5]
+        linked = self.outcomes[index]
+        return RecapItem(
+            party=self.party[index],
             position=position,
             activity=activity,
             strategic_issue=issue,
             phase=phase,
-            budget_rp=budget,
-            realised_rp=Decimal(0) if realised is None else Decimal(str(realised)),
-            percent=percent,
-            expected=expected_percent(target, due, quarter_targets, quarter),
-            carried=bool(carried),
-            keys=tuple(keys),
+            budget_rp=self.budget[index],
+            realised_rp=self.realised[index],
+            percent=self.percent[index],
+            expected=self.expected[index],
+            carried=self.carried[index],
+            keys=((ISSUE_PHASE, f"{issue}.{phase}"), *_outcome_keys(linked)),
         )
+
+
+def _one(index: int) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """What itemgetter(*indexes) gives for several indexes, for one: a tuple."""
+    return lambda column: (column[index],)
+
+
+def _outcome_keys(linked: str | None) -> list[tuple[str, str]]:
+    """The (kind, code) keys of `reads.recap_items`' outcomes column, sorted."""
+    if linked is None:
+        return []
+    return sorted(map(_key, linked.split(reads.OUTCOME_SEPARATOR)))
+
+
+# Pure functions of text that recurs from recap to recap (a page and its drill-downs read
+# the same plans): remembered, within bounds, rather than worked out again each time.
+MEMORY = 16_384
+
+
+@lru_cache(maxsize=MEMORY)
+def _expected(due: str, targets: str | None, target: Decimal | None, quarter: int) -> Decimal:
+    """`expected_percent` from the JSON text of due quarters and quarter targets (None
+    without), and the target (None without quarter targets: it matters only with them)."""
+    if targets is None:
+        return expected_percent(ZERO, _due(due), (), quarter)
+    assert target is not None
+    # Only the targets up to the quarter count; the rest need no decimal.
+    planned = [
+        None if t is None else Decimal(str(t)) for t in (json.loads(targets) or ())[:quarter]
+    ]
+    return expected_percent(target, _due(due), planned, quarter)
+
+
+@cache
+def _due(text: str) -> tuple[int, ...]:
+    """Due quarters from their JSON text: a handful of distinct ones."""
+    return tuple(json.loads(text))
+
+
+@cache
+def _key(text: str) -> tuple[str, str]:
+    """(kind, code) from "kind:code" (`reads.recap_items`)."""
+    kind, code = text.split(":", 1)
+    return kind, code
+
+
+@lru_cache(maxsize=MEMORY)
+def _memberships(linked: str) -> tuple[tuple[str, str], ...]:
+    """The groups an item serving `linked` outcomes (`reads.recap_items`) counts in: one
+    per outcome, and its kinds' totals, each once."""
+    keys = [_key(text) for text in linked.split(reads.OUTCOME_SEPARATOR)]
+    return (*keys, *((kind, TOTAL) for kind in dict.fromkeys(kind for kind, _ in keys)))
+
+
+def _count(
+    session: Session,
+    quarter: int,
+    plans: Sequence[tuple[str, str, int | None]],
+    kinds: Collection[Kind],
+) -> _Counted:
+    """Every item of the approved plans ((commitment id, party, version id)) with its
+    progress at `quarter` (module docstring), and the groups of `kinds`."""
+    version_of = {cid: version for cid, _, version in plans if version is not None}
+    party_of = {version: party for _, party, version in plans if version is not None}
+    rows = reads.recap_items(session, version_ids=list(party_of)) if party_of else []
+    if not rows:
+        return _Counted([], [], [], [], [], [], [], [], [], [], {})
+    columns = list(zip(*rows, strict=True))
+    versions, positions, issues, phases = columns[:4]
+    budget, targets, due, planned, carried, outcomes = columns[5:]
+    # An item's progress is in the latest verified report that names it. Reports are
+    # read newest first; once a plan's every item is named, its older reports go undecoded.
+    keys = list(zip(versions, positions, strict=True))
+    unnamed: dict[int, set[int]] = defaultdict(set)
+    for version, position in keys:
+        unnamed[version].add(position)
+    progress: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
+    for commitment_id, _quarter, text in reversed(
+        reads.verified_reports(session, commitment_ids=list(version_of), up_to=quarter)
+    ):
+        version = version_of[commitment_id]
+        missing = unnamed[version]
+        if not missing:
+            continue
+        named = {int(entry["item_position"]): entry for entry in json.loads(text) or ()}
+        for position in missing & named.keys():
+            entry = named[position]
+            spent = entry.get("realised_rp")
+            progress[(version, position)] = (
+                Decimal(str(entry["percent_realised"])),
+                ZERO if spent is None else Decimal(str(spent)),
+            )
+        missing.difference_update(named)
+    percent, realised = zip(*map(progress.get, keys, repeat(UNREPORTED)), strict=True)
+    # Items share their due quarters and quarter targets (JSON text) and target: the share
+    # of the target due is worked out once per distinct combination.
+    shapes = list(zip(due, planned, targets, strict=True))
+    expected_of = {shape: _expected(*shape, quarter) for shape in set(shapes)}
+    expected = list(map(expected_of.__getitem__, shapes))
+    # Items of the same issue and phase, or serving the same outcomes, join the same
+    # groups; a kind's total counts each item once.
+    wanted = {kind.value for kind in kinds}
+    groups: dict[tuple[str, str], list[int]] = {}
+    if ISSUE_PHASE in wanted:
+        issue_phase: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for index, pair in enumerate(zip(issues, phases, strict=True)):
+            issue_phase[pair].append(index)
+        groups[(ISSUE_PHASE, TOTAL)] = list(range(len(rows)))
+        for (issue, phase), indexes in issue_phase.items():
+            groups[(ISSUE_PHASE, f"{issue}.{phase}")] = indexes
+    if wanted - {ISSUE_PHASE}:
+        linked: dict[str, list[int]] = defaultdict(list)
+        for index, served in enumerate(outcomes):
+            if served is not None:
+                linked[served].append(index)
+        for served, indexes in linked.items():
+            for key in _memberships(served):
+                if key[0] in wanted:
+                    groups.setdefault(key, []).extend(indexes)
+    return _Counted(
+        rows=rows,
+        party=list(map(party_of.__getitem__, versions)),
+        budget=list(budget),
+        realised=list(realised),
+        percent=list(percent),
+        expected=expected,
+        # Through C: a Python expression per item costs about as much again.
+        done=list(map(HUNDRED.__le__, percent)),
+        behind=list(map(operator.lt, percent, expected)),
+        carried=list(carried),
+        outcomes=list(outcomes),
+        groups=groups,
+    )
 
 
 def _scope(
     session: Session, user: AuthUser, cycle_id: str
-) -> tuple[m.Cycle, dict[str, str], set[str], list[tuple[str, str]]]:
-    """The cycle, every party's name, the parties counted and those not counted yet."""
+) -> tuple[m.Cycle, dict[str, str], list[tuple[str, str, int | None]], list[tuple[str, str]]]:
+    """The cycle, every party's name, the plans counted ((commitment id, party, approved
+    version id)) and the parties not counted yet."""
     cycle = get_cycle(session, cycle_id)
     names = {r["code"]: r["name"] for r in cycle.spec.get("regencies", [])}
-    in_scope = [code for code in names if user.covers(code)]
-    signed = {
-        row.regency_code
-        for row in reads.list_commitments(session, cycle_id=cycle_id)
-        if row.stage in COUNTED_STAGES and row.approved_version is not None
-    }
-    counted = {code for code in in_scope if code in signed}
-    missing = [(code, names[code]) for code in sorted(in_scope) if code not in signed]
+    in_scope = {code for code in names if user.covers(code)}
+    signed = reads.signed_commitments(session, cycle_id=cycle_id, stages=COUNTED_STAGES)
+    counted = [plan for plan in signed if plan[1] in in_scope]
+    parties = {party for _, party, _ in counted}
+    missing = [(code, names[code]) for code in sorted(in_scope) if code not in parties]
     return cycle, names, counted, missing
 
 
@@ -303,44 +468,42 @@ def _check_quarter(quarter: int) -> None:
 
 
 def _compute(
-    session: Session, user: AuthUser, cycle_id: str, quarter: int, language: Language
-) -> tuple[Recap, list[RecapItem]]:
+    session: Session,
+    user: AuthUser,
+    cycle_id: str,
+    quarter: int,
+    language: Language,
+    kinds: Collection[Kind] = tuple(Kind),
+) -> tuple[Recap, _Counted]:
+    """The recap with the sections of `kinds`, and the items counted."""
     _check_quarter(quarter)
     cycle, names, counted, missing = _scope(session, user, cycle_id)
-    items = list(_items(session, cycle_id, quarter, counted))
-    groups: dict[tuple[str, str], Figures] = defaultdict(Figures)
-    for item in items:
-        for key in item.keys:
-            groups[key].add(item)
-        for kind in dict.fromkeys(kind for kind, _ in item.keys):
-            groups[(kind, TOTAL)].add(item)
+    items = _count(session, quarter, counted, kinds)
+    total = translate(NC_("recap.total", "Total"), language)
     sections = []
-    for kind in Kind:
+    for kind in (k for k in Kind if k in kinds):
         labels = _labels(kind, language)
         if kind is Kind.IKD_INDICATOR:
-            named = sorted((c for k, c in groups if k == kind and c != TOTAL), key=_indicator_sort)
+            named = sorted(
+                (c for k, c in items.groups if k == kind and c != TOTAL), key=_indicator_sort
+            )
             labels = {code: code for code in named}
         sections.append(
             Section(
                 kind=kind,
                 title=translate(KIND_TITLES[kind], language),
                 groups=[
-                    Group(kind, code, label, groups.get((kind.value, code), Figures()))
+                    Group(kind, code, label, items.figures((kind.value, code)))
                     for code, label in labels.items()
                 ],
-                total=Group(
-                    kind,
-                    TOTAL,
-                    translate(NC_("recap.total", "Total"), language),
-                    groups.get((kind.value, TOTAL), Figures()),
-                ),
+                total=Group(kind, TOTAL, total, items.figures((kind.value, TOTAL))),
             )
         )
     recap = Recap(
         cycle=cycle,
         quarter=quarter,
         sections=sections,
-        counted=sorted(counted),
+        counted=sorted(party for _, party, _ in counted),
         not_counted=missing,
         names=names,
     )
@@ -376,17 +539,15 @@ def recap_detail(
     figure: Figure = Figure.ITEMS,
     language: Language = "id",
 ) -> Drill:
-    """The parties and items behind one figure of one group (TOTAL for a section's total)."""
-    recap, items = _compute(session, user, cycle_id, quarter, language)
+    """The parties and items behind one figure of one group (TOTAL for a section's total);
+    its recap holds the group's section alone."""
+    recap, items = _compute(session, user, cycle_id, quarter, language, kinds=(kind,))
     try:
         group = recap.group(kind, code)
     except StopIteration:
         raise UnknownGroup(f"no {kind.value} group {code!r}") from None
-    key = (kind.value, code)
-    chosen = [
-        item
-        for item in items
-        if (code == TOTAL and any(k == kind.value for k, _ in item.keys) or key in item.keys)
-        and _matches(item, figure)
-    ]
-    return Drill(recap, kind, code, group.label, figure, chosen)
+    # The group's items are those its figures were summed from, so a drill-down always
+    # adds up to its figure; only they become RecapItems.
+    chosen = [items.item(i) for i in items.groups.get((kind.value, code), [])]
+    chosen.sort(key=lambda item: (item.party, item.position))
+    return Drill(recap, kind, code, group.label, figure, [i for i in chosen if _matches(i, figure)])
