@@ -704,7 +704,13 @@ _SCAN = re.compile(r"^\W*SCAN (\w+)$|Seq Scan on (\w+)")
 def _index_columns(cursor: Any, dialect: str, name: str) -> str:
     """An index's columns and, for a partial one, its condition: "(cycle_id, stage) WHERE ..."."""
     if dialect == "postgresql":
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (name,))
+        # This schema's only: tests on the same server create and drop schemas holding
+        # indexes of the same names, and reading the definition of one being dropped fails.
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname = %s",
+            (name,),
+        )
         row = cursor.fetchone()
         return str(row[0]).split(" USING btree ", 1)[-1] if row else ""
     # SQLite names the indexes behind unique constraints sqlite_autoindex_<table>_<n>.
