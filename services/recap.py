@@ -109,18 +109,6 @@ class Figures:
     parties: set[str] = field(default_factory=set)
     behind_parties: set[str] = field(default_factory=set)
 
-    def add(self, item: RecapItem) -> None:
-        self.items += 1
-        self.budget_rp += item.budget_rp
-        self.realised_rp += item.realised_rp
-        self.progress_sum += item.percent
-        self.done += item.done
-        self.behind_items += item.behind
-        self.carried += item.carried
-        self.parties.add(item.party)
-        if item.behind:
-            self.behind_parties.add(item.party)
-
     @property
     def progress_percent(self) -> Decimal | None:
         """Mean verified progress of the items; None without items."""
@@ -276,7 +264,7 @@ class _Counted:
     """The items of every (kind, code) any item serves, and of every (kind, TOTAL)."""
 
     def figures(self, key: tuple[str, str]) -> Figures:
-        """The figures of one group: what `Figures.add` of each of its items would give."""
+        """The figures of one group, summed over its items' columns."""
         chosen = self.groups.get(key)
         if not chosen:
             return Figures()
