@@ -54,6 +54,7 @@ from api.pages.base import TEMPLATES
 from bench.common import national_catalog, percentile, write_result
 from db import models as m
 from db import reads as db_reads
+from db import standing
 from db.session import engine_for, session_factory
 from domain.catalog import Regency, load_catalog
 from domain.commitment import DeadlineKey, lock_key, report_key
@@ -509,11 +510,15 @@ class Generator:
                             f"(SELECT max(id) FROM {name}))"
                         )
                     )
+        # What the recap sums is derived from the plans and reports as the app derives it
+        # when it records them (db.standing).
+        with Session(engine) as session, session.begin():
+            counts = {"item_standing": standing.refresh_all(session)}
         if engine.dialect.name == "postgresql":
             # What autovacuum does after a bulk load; SQLite is left as the app leaves it.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("ANALYZE"))
-        return {name: len(self.rows[name]) for name in tables}
+        return {name: len(self.rows[name]) for name in tables} | counts
 
 
 # --- the reads --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -220,6 +221,67 @@ class ItemOutcome(Base):
     code: Mapped[str] = mapped_column(String(16))
 
     __table_args__ = (UniqueConstraint("item_id", "kind", "code"),)
+
+
+class ItemStanding(Base):
+    """An item of a signed plan at the end of a quarter, as the province recap counts it:
+    its verified progress and what its schedule expects by then (`domain.standing`).
+
+    Derived, never entered: `db.standing` rewrites a commitment's rows whenever its stage
+    or its reports change (`db.records.record_event`), and keeps rows only for the plans
+    the recap counts (approved, in follow-up or completed). Amounts are whole cents and
+    percents hundredths, so that sums are exact on SQLite too. Party, issue and phase are
+    copied from the commitment and the item, so a drill-down reads this table first.
+    """
+
+    __tablename__ = "item_standing"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("action_item.id"), primary_key=True)
+    quarter: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[str] = mapped_column(ForeignKey("cycle.id"))
+    party: Mapped[str] = mapped_column(String(16))
+    strategic_issue: Mapped[str] = mapped_column(String(32))
+    phase: Mapped[str] = mapped_column(String(32))
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    realised_cents: Mapped[int] = mapped_column(BigInteger)
+    percent_hundredths: Mapped[int]
+    expected_hundredths: Mapped[int]
+    carried: Mapped[bool]
+
+    __table_args__ = (
+        Index("ix_item_standing_cycle_quarter_party", "cycle_id", "quarter", "party"),
+    )
+
+
+class RecapPart(Base):
+    """One party's share of one recap group at the end of a quarter: its item_standing
+    rows summed (`db.standing`), so that a recap sums a few rows per party instead of
+    every item. Groups are (kind, code) of `domain.standing.memberships`, a kind's total
+    included (each item counted once).
+
+    Its primary key leads with what a recap reads and groups by, so a recap is one range
+    read in order; on SQLite the table is that key (WITHOUT ROWID).
+    """
+
+    __tablename__ = "recap_part"
+
+    cycle_id: Mapped[str] = mapped_column(ForeignKey("cycle.id"), primary_key=True)
+    quarter: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    party: Mapped[str] = mapped_column(String(16), primary_key=True)
+    items: Mapped[int]
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    realised_cents: Mapped[int] = mapped_column(BigInteger)
+    percent_hundredths: Mapped[int] = mapped_column(BigInteger)
+    done: Mapped[int]
+    behind: Mapped[int]
+    carried: Mapped[int]
+
+    __table_args__ = (
+        Index("ix_recap_part_cycle_id_party", "cycle_id", "party"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class ReviewComment(OfCommitment, Base):

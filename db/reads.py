@@ -17,7 +17,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Text, case, cast, func, or_, select, tuple_, union
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db import models as m
@@ -654,71 +663,184 @@ def signed_commitments(
     return [(cid, code, version) for cid, code, version in session.execute(query)]
 
 
-OUTCOME_SEPARATOR = ","
-"""Between the outcome keys of `recap_items`; kind and code are joined by a colon."""
+_STANDING = m.Base.metadata.tables[m.ItemStanding.__tablename__]
+_OUTCOME = m.Base.metadata.tables[m.ItemOutcome.__tablename__]
+_PART = m.Base.metadata.tables[m.RecapPart.__tablename__]
+DONE_HUNDREDTHS = 100_00
+"""An item is done at 100 % (percents are kept in hundredths)."""
 
 
-def recap_items(session: Session, *, version_ids: Sequence[int]) -> Sequence[Any]:
-    """The items of the versions, as plain rows for the province recap, in no order:
-    version id, position, issue, phase, activity, budget, target (None without quarter
-    targets), due quarters and quarter targets (their JSON text, which repeats from item
-    to item; None without), whether carried over, and the outcomes the item serves
-    ("kind:code" joined by `OUTCOME_SEPARATOR`, in no order; None for none), from
-    item_outcome by a lookup per item."""
-    # JSON null (written by the ORM for an item without them) is no quarter targets either.
-    planned = func.nullif(cast(m.ActionItem.quarter_targets, Text), "null")
-    keys = (
-        select(
-            func.aggregate_strings(m.ItemOutcome.kind + ":" + m.ItemOutcome.code, OUTCOME_SEPARATOR)
-        )
-        .where(m.ItemOutcome.item_id == m.ActionItem.id)
-        .scalar_subquery()
-    )
-    query = select(
-        m.ActionItem.version_id,
-        m.ActionItem.position,
-        m.ActionItem.strategic_issue,
-        m.ActionItem.phase,
-        m.ActionItem.activity,
-        m.ActionItem.budget_rp,
-        # The target matters only with quarter targets (domain.plan.expected_percent):
-        # most items have none, and need no decimal made of it.
-        case((planned.is_(None), None), else_=m.ActionItem.target_value),
-        cast(m.ActionItem.due_quarters, Text),
-        planned,
-        # An item recorded without a carry-over holds SQL NULL (format 2) or JSON null
-        # (format 3, written by the ORM): neither is carried over.
-        func.coalesce(cast(m.ActionItem.carried_from, Text), "null") != "null",
-        keys,
-    ).where(m.ActionItem.version_id.in_(version_ids))
-    # Through the connection: rows of plain columns need none of the ORM's handling,
-    # which cost about a microsecond an item.
-    return session.connection().execute(query).all()
+@dataclass(frozen=True, slots=True)
+class RecapFigures:
+    """The summed recap_part rows of one group (`recap_figures`); amounts in cents,
+    percents in hundredths, as they are kept."""
+
+    kind: str
+    code: str
+    items: int
+    parties: list[str]
+    budget_cents: int
+    realised_cents: int
+    percent_hundredths: int
+    done: int
+    behind: int
+    behind_parties: list[str]
+    carried: int
 
 
-def verified_reports(
-    session: Session, *, commitment_ids: Sequence[str], up_to: int
-) -> Sequence[Any]:
-    """(commitment id, quarter, items as JSON text) of the commitments' verified reports
-    of quarters up to `up_to`, by commitment and quarter; the text is left for the caller
-    to decode, which may need only the latest.
+def _joined(column: Any, dialect: str) -> Any:
+    """The values of a column of short codes joined by commas."""
+    if dialect == "postgresql":
+        return func.string_agg(column, literal_column("','"))
+    return func.group_concat(column)
 
-    The quarters are listed, not compared, and the order is the index's: every column of
-    the unique (commitment_id, quarter) is then matched exactly and read in order, which
-    SQLite, keeping no statistics, needs to prefer it to the index on state (every
-    verified report of every cycle) and a sort.
-    """
+
+def recap_figures(
+    session: Session,
+    *,
+    cycle_id: str,
+    quarter: int,
+    kinds: Sequence[str],
+    parties: Sequence[str] | None = None,
+) -> list[RecapFigures]:
+    """The province recap's sums of a cycle at the end of `quarter`, per (kind, code) of
+    `kinds` (a kind's total included), over the parties named (None: every party
+    counted): one range of recap_part's key, read in order. Groups without items have
+    no row."""
+    p = _PART.c
+    dialect = session.get_bind().dialect.name
     query = (
         select(
-            m.QuarterlyReport.commitment_id,
-            m.QuarterlyReport.quarter,
-            cast(m.QuarterlyReport.items, Text),
+            p.kind,
+            p.code,
+            func.sum(p["items"]),
+            _joined(p.party, dialect),
+            func.sum(p.budget_cents),
+            func.sum(p.realised_cents),
+            func.sum(p.percent_hundredths),
+            func.sum(p.done),
+            func.sum(p.behind),
+            _joined(case((p.behind > 0, p.party)), dialect),
+            func.sum(p.carried),
         )
-        .where(
-            m.QuarterlyReport.commitment_id.in_(commitment_ids),
-            m.QuarterlyReport.quarter.in_(range(1, up_to + 1)),
-            m.QuarterlyReport.state == "verified",
-        )
-        .order_by(m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter)
+        .where(p.cycle_id == cycle_id, p.quarter == quarter, p.kind.in_(kinds))
+        .group_by(p.kind, p.code)
     )
-    return session.connection().execute(query).all()
+    if parties is not None:
+        query = query.where(p.party.in_(parties))
+    return [
+        RecapFigures(
+            kind=kind,
+            code=code,
+            items=int(items),
+            parties=_codes(named),
+            budget_cents=int(budget),
+            realised_cents=int(realised),
+            percent_hundredths=int(percent),
+            done=int(done),
+            behind=int(behind),
+            behind_parties=_codes(behind_named),
+            carried=int(carried),
+        )
+        for (
+            kind,
+            code,
+            items,
+            named,
+            budget,
+            realised,
+            percent,
+            done,
+            behind,
+            behind_named,
+            carried,
+        ) in session.connection().execute(query)
+    ]
+
+
+def _codes(joined: str | None) -> list[str]:
+    """Codes joined by `_joined`, each party's once (a party has one row per group)."""
+    return sorted(joined.split(",")) if joined else []
+
+
+@dataclass(frozen=True, slots=True)
+class RecapRow:
+    """One item as a recap drill-down lists it (`recap_rows`)."""
+
+    item_id: int
+    party: str
+    position: int
+    activity: str
+    strategic_issue: str
+    phase: str
+    budget_cents: int
+    realised_cents: int
+    percent_hundredths: int
+    expected_hundredths: int
+    carried: bool
+
+
+def recap_rows(
+    session: Session,
+    *,
+    cycle_id: str,
+    quarter: int,
+    parties: Sequence[str] | None = None,
+    outcome: tuple[str, str | None] | None = None,
+    issue_phase: tuple[str, str] | None = None,
+    only: str | None = None,
+) -> list[RecapRow]:
+    """The items the recap counts of a cycle at the end of `quarter` (of the parties named;
+    None: every party) behind one recap group: serving `outcome` (kind, and code or None
+    for any of the kind), of `issue_phase`, or all; `only` "done", "behind" or "carried"
+    narrows them to a figure. By party and position."""
+    s, o = _STANDING.c, _OUTCOME.c
+    item = m.ActionItem
+    query = (
+        select(
+            s.item_id,
+            s.party,
+            item.position,
+            item.activity,
+            s.strategic_issue,
+            s.phase,
+            s.budget_cents,
+            s.realised_cents,
+            s.percent_hundredths,
+            s.expected_hundredths,
+            s.carried,
+        )
+        .join_from(_STANDING, item, item.id == s.item_id)
+        .where(s.cycle_id == cycle_id, s.quarter == quarter)
+        .order_by(s.party, item.position)
+    )
+    if parties is not None:
+        query = query.where(s.party.in_(parties))
+    if outcome is not None:
+        kind, code = outcome
+        serves = select(o.item_id).where(o.item_id == s.item_id, o.kind == kind)
+        query = query.where((serves if code is None else serves.where(o.code == code)).exists())
+    if issue_phase is not None:
+        query = query.where(s.strategic_issue == issue_phase[0], s.phase == issue_phase[1])
+    if only == "done":
+        query = query.where(s.percent_hundredths >= DONE_HUNDREDTHS)
+    elif only == "behind":
+        query = query.where(s.percent_hundredths < s.expected_hundredths)
+    elif only == "carried":
+        query = query.where(s.carried)
+    return [RecapRow(*row) for row in session.execute(query)]
+
+
+def item_outcomes(session: Session, *, item_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """The (kind, code) outcomes each item serves, sorted; items serving none are absent."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    if not item_ids:
+        return found
+    query = (
+        select(m.ItemOutcome.item_id, m.ItemOutcome.kind, m.ItemOutcome.code)
+        .where(m.ItemOutcome.item_id.in_(item_ids))
+        .order_by(m.ItemOutcome.item_id, m.ItemOutcome.kind, m.ItemOutcome.code)
+    )
+    for item_id, kind, code in session.execute(query):
+        found[item_id].append((kind, code))
+    return found

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import models as m
+from db import standing
 from domain.audit import EMPTY_CHAIN, AuditContent, ChainHead, chain_after
 from domain.commitment import Event
 from domain.cycle import CycleEvent
@@ -162,6 +163,8 @@ def record_event(
     if event.quarter is not None:
         _record_report(session, event=event)
     session.flush()
+    if _moves_standing(event):
+        standing.refresh(session, [event.commitment_id])
     _append_audit(
         session,
         AuditContent(
@@ -178,6 +181,12 @@ def record_event(
         ),
     )
     return True
+
+
+def _moves_standing(event: Event) -> bool:
+    """Whether the change can move what the recap counts (`db.standing`): a change of
+    stage (a signed plan entering or leaving the stages it is counted in) or of a report."""
+    return event.to_stage != event.from_stage or event.quarter is not None
 
 
 class AuditChainMoved(RuntimeError):

@@ -6,12 +6,12 @@ that reached follow-up (in it, or completed): the plans every party signed. A pa
 whose plan is not signed yet is listed as not counted, never silently left out.
 
 **Progress** of an item at quarter *q* is the percent realised in its latest *verified*
-report of a quarter up to *q* (realisation is reported cumulatively, so the latest is
-the current one); with none, it counts 0 % and Rp 0. Only verified figures count: those
-the province checked. Budget realised is the report's realised Rp, likewise.
-
+report of a quarter up to *q*; with none, it counts 0 % and Rp 0. Only verified figures
+count: those the province checked. Budget realised is the report's realised Rp, likewise.
 **Behind schedule**: an item whose progress is below what its quarter targets (or, without
-them, its last due quarter) expect by the end of *q* (`domain.plan.expected_percent`).
+them, its last due quarter) expect by the end of *q*. Both are worked out when a plan or
+a report changes (`domain.standing`, kept as item_standing rows by `db.standing`), so a
+recap is a handful of sums in SQL, not a pass over every report.
 
 **Groups.** Each section lists every code of its reference list (`domain.outcomes`),
 even those no item serves, so that a gap shows: the three SPM services, the seven IKD
@@ -21,44 +21,36 @@ the section's total counts it once. Figures per group: items, parties with items
 budget, realised (Rp and as a share of the budget), mean progress (ROUND_HALF_UP to
 0.01), items done (100 %), items and parties behind, items carried over.
 
-Every figure drills down (`recap_detail`) to the parties and items behind it, computed
-by the same pass, so a drill-down always adds up to its figure.
+Every figure drills down (`recap_detail`) to the parties and items behind it, read from
+the same rows by the same conditions, so a drill-down always adds up to its figure.
 """
 
 from __future__ import annotations
 
-import json
-import operator
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from functools import cache, lru_cache
-from itertools import compress, repeat
-from operator import itemgetter
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from db import models as m
-from db import reads
+from db import reads, standing
+from domain import standing as derived
 from domain.display import Language
 from domain.outcomes import references
-from domain.plan import ISSUE_LABELS, PHASE_LABELS, Phase, StrategicIssue, expected_percent
-from domain.stages import Stage
+from domain.plan import ISSUE_LABELS, PHASE_LABELS, Phase, StrategicIssue
 from domain.words import NC_, Word, translate
 from services.access import AuthUser
 from services.cycles import get_cycle
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
-UNREPORTED = (ZERO, ZERO)
-"""Percent and Rp realised of an item no verified report names."""
 CENTS = Decimal("0.01")
-TOTAL = "all"
+TOTAL = derived.TOTAL
 """The code of a section's total row."""
-COUNTED_STAGES = (Stage.FOLLOW_UP.value, Stage.COMPLETED.value)
+COUNTED_STAGES = standing.COUNTED_STAGES
 QUARTERS = (1, 2, 3, 4)
 
 
@@ -70,11 +62,8 @@ class Kind(StrEnum):
     IKD_INDICATOR = "ikd_indicator"
     SENDAI = "sendai"
     DESTANA = "destana"
-    ISSUE_PHASE = "issue_phase"
+    ISSUE_PHASE = derived.ISSUE_PHASE
 
-
-ISSUE_PHASE = Kind.ISSUE_PHASE.value
-"""The key of issue × phase groups, read once rather than per item."""
 
 KIND_TITLES: dict[Kind, Word] = {
     Kind.SPM: NC_("recap.kind.spm", "SPM services (disaster sub-field)"),
@@ -244,210 +233,41 @@ def _indicator_sort(code: str) -> tuple[int, int]:
     return int(priority), int(indicator)
 
 
-@dataclass(frozen=True)
-class _Counted:
-    """The counted items at the recap's quarter, a column per field (row `i` of each is
-    item `i`), and the items of every group: what the figures are summed from."""
-
-    rows: Sequence[Any]
-    """Each item's row of `reads.recap_items`, for the items a drill-down lists."""
-    party: list[str]
-    budget: list[Decimal]
-    realised: list[Decimal]
-    percent: list[Decimal]
-    expected: list[Decimal]
-    done: list[bool]
-    behind: list[bool]
-    carried: list[bool]
-    outcomes: list[str | None]
-    groups: dict[tuple[str, str], list[int]]
-    """The items of every (kind, code) any item serves, and of every (kind, TOTAL)."""
-
-    def figures(self, key: tuple[str, str]) -> Figures:
-        """The figures of one group, summed over its items' columns."""
-        chosen = self.groups.get(key)
-        if not chosen:
-            return Figures()
-        # The columns are read through C (itemgetter, sum, set), not item by item.
-        pick = itemgetter(*chosen) if len(chosen) > 1 else _one(chosen[0])
-        parties, behind = pick(self.party), pick(self.behind)
-        return Figures(
-            items=len(chosen),
-            budget_rp=sum(pick(self.budget), ZERO),
-            realised_rp=sum(pick(self.realised), ZERO),
-            progress_sum=sum(pick(self.percent), ZERO),
-            done=sum(pick(self.done)),
-            behind_items=sum(behind),
-            carried=sum(pick(self.carried)),
-            parties=set(parties),
-            behind_parties=set(compress(parties, behind)),
-        )
-
-    def item(self, index: int) -> RecapItem:
-        """One item as a drill-down lists it, with the keys of every group it counts in."""
-        (_version, position, issue, phase, activity) = self.rows[index][:5]
-        linked = self.outcomes[index]
-        return RecapItem(
-            party=self.party[index],
-            position=position,
-            activity=activity,
-            strategic_issue=issue,
-            phase=phase,
-            budget_rp=self.budget[index],
-            realised_rp=self.realised[index],
-            percent=self.percent[index],
-            expected=self.expected[index],
-            carried=self.carried[index],
-            keys=((ISSUE_PHASE, f"{issue}.{phase}"), *_outcome_keys(linked)),
-        )
-
-
-def _one(index: int) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """What itemgetter(*indexes) gives for several indexes, for one: a tuple."""
-    return lambda column: (column[index],)
-
-
-def _outcome_keys(linked: str | None) -> list[tuple[str, str]]:
-    """The (kind, code) keys of `reads.recap_items`' outcomes column, sorted."""
-    if linked is None:
-        return []
-    return sorted(map(_key, linked.split(reads.OUTCOME_SEPARATOR)))
-
-
-# Pure functions of text that recurs from recap to recap (a page and its drill-downs read
-# the same plans): remembered, within bounds, rather than worked out again each time.
-MEMORY = 16_384
-
-
-@lru_cache(maxsize=MEMORY)
-def _expected(due: str, targets: str | None, target: Decimal | None, quarter: int) -> Decimal:
-    """`expected_percent` from the JSON text of due quarters and quarter targets (None
-    without), and the target (None without quarter targets: it matters only with them)."""
-    if targets is None:
-        return expected_percent(ZERO, _due(due), (), quarter)
-    assert target is not None
-    # Only the targets up to the quarter count; the rest need no decimal.
-    planned = [
-        None if t is None else Decimal(str(t)) for t in (json.loads(targets) or ())[:quarter]
-    ]
-    return expected_percent(target, _due(due), planned, quarter)
-
-
-@cache
-def _due(text: str) -> tuple[int, ...]:
-    """Due quarters from their JSON text: a handful of distinct ones."""
-    return tuple(json.loads(text))
-
-
-@cache
-def _key(text: str) -> tuple[str, str]:
-    """(kind, code) from "kind:code" (`reads.recap_items`)."""
-    kind, code = text.split(":", 1)
-    return kind, code
-
-
-@lru_cache(maxsize=MEMORY)
-def _memberships(linked: str) -> tuple[tuple[str, str], ...]:
-    """The groups an item serving `linked` outcomes (`reads.recap_items`) counts in: one
-    per outcome, and its kinds' totals, each once."""
-    keys = [_key(text) for text in linked.split(reads.OUTCOME_SEPARATOR)]
-    return (*keys, *((kind, TOTAL) for kind in dict.fromkeys(kind for kind, _ in keys)))
-
-
-def _count(
-    session: Session,
-    quarter: int,
-    plans: Sequence[tuple[str, str, int | None]],
-    kinds: Collection[Kind],
-) -> _Counted:
-    """Every item of the approved plans ((commitment id, party, version id)) with its
-    progress at `quarter` (module docstring), and the groups of `kinds`."""
-    version_of = {cid: version for cid, _, version in plans if version is not None}
-    party_of = {version: party for _, party, version in plans if version is not None}
-    rows = reads.recap_items(session, version_ids=list(party_of)) if party_of else []
-    if not rows:
-        return _Counted([], [], [], [], [], [], [], [], [], [], {})
-    columns = list(zip(*rows, strict=True))
-    versions, positions, issues, phases = columns[:4]
-    budget, targets, due, planned, carried, outcomes = columns[5:]
-    # An item's progress is in the latest verified report that names it. Reports are
-    # read newest first; once a plan's every item is named, its older reports go undecoded.
-    keys = list(zip(versions, positions, strict=True))
-    unnamed: dict[int, set[int]] = defaultdict(set)
-    for version, position in keys:
-        unnamed[version].add(position)
-    progress: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
-    for commitment_id, _quarter, text in reversed(
-        reads.verified_reports(session, commitment_ids=list(version_of), up_to=quarter)
-    ):
-        version = version_of[commitment_id]
-        missing = unnamed[version]
-        if not missing:
-            continue
-        named = {int(entry["item_position"]): entry for entry in json.loads(text) or ()}
-        for position in missing & named.keys():
-            entry = named[position]
-            spent = entry.get("realised_rp")
-            progress[(version, position)] = (
-                Decimal(str(entry["percent_realised"])),
-                ZERO if spent is None else Decimal(str(spent)),
-            )
-        missing.difference_update(named)
-    percent, realised = zip(*map(progress.get, keys, repeat(UNREPORTED)), strict=True)
-    # Items share their due quarters and quarter targets (JSON text) and target: the share
-    # of the target due is worked out once per distinct combination.
-    shapes = list(zip(due, planned, targets, strict=True))
-    expected_of = {shape: _expected(*shape, quarter) for shape in set(shapes)}
-    expected = list(map(expected_of.__getitem__, shapes))
-    # Items of the same issue and phase, or serving the same outcomes, join the same
-    # groups; a kind's total counts each item once.
-    wanted = {kind.value for kind in kinds}
-    groups: dict[tuple[str, str], list[int]] = {}
-    if ISSUE_PHASE in wanted:
-        issue_phase: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for index, pair in enumerate(zip(issues, phases, strict=True)):
-            issue_phase[pair].append(index)
-        groups[(ISSUE_PHASE, TOTAL)] = list(range(len(rows)))
-        for (issue, phase), indexes in issue_phase.items():
-            groups[(ISSUE_PHASE, f"{issue}.{phase}")] = indexes
-    if wanted - {ISSUE_PHASE}:
-        linked: dict[str, list[int]] = defaultdict(list)
-        for index, served in enumerate(outcomes):
-            if served is not None:
-                linked[served].append(index)
-        for served, indexes in linked.items():
-            for key in _memberships(served):
-                if key[0] in wanted:
-                    groups.setdefault(key, []).extend(indexes)
-    return _Counted(
-        rows=rows,
-        party=list(map(party_of.__getitem__, versions)),
-        budget=list(budget),
-        realised=list(realised),
-        percent=list(percent),
-        expected=expected,
-        # Through C: a Python expression per item costs about as much again.
-        done=list(map(HUNDRED.__le__, percent)),
-        behind=list(map(operator.lt, percent, expected)),
-        carried=list(carried),
-        outcomes=list(outcomes),
-        groups=groups,
+def _figures(summed: reads.RecapFigures | None) -> Figures:
+    """A group's figures from its sums (`reads.recap_figures`); no sums, no items."""
+    if summed is None:
+        return Figures()
+    return Figures(
+        items=summed.items,
+        budget_rp=_whole(summed.budget_cents),
+        realised_rp=_whole(summed.realised_cents),
+        progress_sum=_whole(summed.percent_hundredths),
+        done=summed.done,
+        behind_items=summed.behind,
+        carried=summed.carried,
+        parties=set(summed.parties),
+        behind_parties=set(summed.behind_parties),
     )
+
+
+def _whole(hundredths: int) -> Decimal:
+    """Cents as rupiah, hundredths as a percent: exact, with two decimals."""
+    return Decimal(hundredths).scaleb(-2)
 
 
 def _scope(
     session: Session, user: AuthUser, cycle_id: str
-) -> tuple[m.Cycle, dict[str, str], list[tuple[str, str, int | None]], list[tuple[str, str]]]:
-    """The cycle, every party's name, the plans counted ((commitment id, party, approved
-    version id)) and the parties not counted yet."""
+) -> tuple[m.Cycle, dict[str, str], list[str], list[tuple[str, str]], list[str] | None]:
+    """The cycle, every party's name, the parties counted (a signed plan), those not
+    counted yet, and the parties in scope (None: every party of the cycle)."""
     cycle = get_cycle(session, cycle_id)
     names = {r["code"]: r["name"] for r in cycle.spec.get("regencies", [])}
     in_scope = {code for code in names if user.covers(code)}
     signed = reads.signed_commitments(session, cycle_id=cycle_id, stages=COUNTED_STAGES)
-    counted = [plan for plan in signed if plan[1] in in_scope]
-    parties = {party for _, party, _ in counted}
-    missing = [(code, names[code]) for code in sorted(in_scope) if code not in parties]
-    return cycle, names, counted, missing
+    counted = sorted(party for _, party, version in signed if party in in_scope and version)
+    signed_in_scope = set(counted)
+    missing = [(code, names[code]) for code in sorted(in_scope) if code not in signed_in_scope]
+    return cycle, names, counted, missing, None if in_scope == names.keys() else sorted(in_scope)
 
 
 def _check_quarter(quarter: int) -> None:
@@ -462,40 +282,47 @@ def _compute(
     quarter: int,
     language: Language,
     kinds: Collection[Kind] = tuple(Kind),
-) -> tuple[Recap, _Counted]:
-    """The recap with the sections of `kinds`, and the items counted."""
+) -> tuple[Recap, list[str] | None]:
+    """The recap with the sections of `kinds`, and the parties in scope (None: all)."""
     _check_quarter(quarter)
-    cycle, names, counted, missing = _scope(session, user, cycle_id)
-    items = _count(session, quarter, counted, kinds)
+    cycle, names, counted, missing, scope = _scope(session, user, cycle_id)
+    summed = {
+        (s.kind, s.code): s
+        for s in reads.recap_figures(
+            session,
+            cycle_id=cycle_id,
+            quarter=quarter,
+            kinds=[k.value for k in kinds],
+            parties=scope,
+        )
+    }
     total = translate(NC_("recap.total", "Total"), language)
     sections = []
     for kind in (k for k in Kind if k in kinds):
         labels = _labels(kind, language)
         if kind is Kind.IKD_INDICATOR:
-            named = sorted(
-                (c for k, c in items.groups if k == kind and c != TOTAL), key=_indicator_sort
-            )
+            named = sorted((c for k, c in summed if k == kind and c != TOTAL), key=_indicator_sort)
             labels = {code: code for code in named}
         sections.append(
             Section(
                 kind=kind,
                 title=translate(KIND_TITLES[kind], language),
                 groups=[
-                    Group(kind, code, label, items.figures((kind.value, code)))
+                    Group(kind, code, label, _figures(summed.get((kind.value, code))))
                     for code, label in labels.items()
                 ],
-                total=Group(kind, TOTAL, total, items.figures((kind.value, TOTAL))),
+                total=Group(kind, TOTAL, total, _figures(summed.get((kind.value, TOTAL)))),
             )
         )
     recap = Recap(
         cycle=cycle,
         quarter=quarter,
         sections=sections,
-        counted=sorted(party for _, party, _ in counted),
+        counted=counted,
         not_counted=missing,
         names=names,
     )
-    return recap, items
+    return recap, scope
 
 
 def province_recap(
@@ -504,16 +331,6 @@ def province_recap(
     """The recap of a cycle at the end of `quarter` (module docstring), in the person's scope."""
     recap, _ = _compute(session, user, cycle_id, quarter, language)
     return recap
-
-
-def _matches(item: RecapItem, figure: Figure) -> bool:
-    if figure is Figure.DONE:
-        return item.done
-    if figure is Figure.BEHIND:
-        return item.behind
-    if figure is Figure.CARRIED:
-        return item.carried
-    return True
 
 
 def recap_detail(
@@ -528,14 +345,47 @@ def recap_detail(
     language: Language = "id",
 ) -> Drill:
     """The parties and items behind one figure of one group (TOTAL for a section's total);
-    its recap holds the group's section alone."""
-    recap, items = _compute(session, user, cycle_id, quarter, language, kinds=(kind,))
+    its recap holds the group's section alone. The items are read by the same standing
+    rows and conditions the figure sums, so a drill-down always adds up to its figure."""
+    recap, scope = _compute(session, user, cycle_id, quarter, language, kinds=(kind,))
     try:
         group = recap.group(kind, code)
     except StopIteration:
         raise UnknownGroup(f"no {kind.value} group {code!r}") from None
-    # The group's items are those its figures were summed from, so a drill-down always
-    # adds up to its figure; only they become RecapItems.
-    chosen = [items.item(i) for i in items.groups.get((kind.value, code), [])]
-    chosen.sort(key=lambda item: (item.party, item.position))
-    return Drill(recap, kind, code, group.label, figure, [i for i in chosen if _matches(i, figure)])
+    outcome: tuple[str, str | None] | None = None
+    issue_phase: tuple[str, str] | None = None
+    if kind is not Kind.ISSUE_PHASE:
+        outcome = (kind.value, None if code == TOTAL else code)
+    elif code != TOTAL:
+        issue, phase = code.split(".", 1)
+        issue_phase = (issue, phase)
+    rows = reads.recap_rows(
+        session,
+        cycle_id=cycle_id,
+        quarter=quarter,
+        parties=scope,
+        outcome=outcome,
+        issue_phase=issue_phase,
+        only=None if figure is Figure.ITEMS else figure.value,
+    )
+    linked = reads.item_outcomes(session, item_ids=[row.item_id for row in rows])
+    items = [
+        RecapItem(
+            party=row.party,
+            position=row.position,
+            activity=row.activity,
+            strategic_issue=row.strategic_issue,
+            phase=row.phase,
+            budget_rp=_whole(row.budget_cents),
+            realised_rp=_whole(row.realised_cents),
+            percent=_whole(row.percent_hundredths),
+            expected=_whole(row.expected_hundredths),
+            carried=bool(row.carried),
+            keys=(
+                (Kind.ISSUE_PHASE.value, f"{row.strategic_issue}.{row.phase}"),
+                *linked.get(row.item_id, ()),
+            ),
+        )
+        for row in rows
+    ]
+    return Drill(recap, kind, code, group.label, figure, items)

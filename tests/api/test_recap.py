@@ -102,7 +102,7 @@ def test_a_regency_officer_gets_its_own_regency(db_url: str, tmp_path: Path) -> 
     assert recap["counted"] == ["53.71"] and recap["not_counted"] == []
     whole = recap["sections"][-1]["total"]["figures"]
     # Its first report was submitted, never verified: nothing counts as progress yet.
-    assert (whole["items"], whole["progress_percent"], whole["realised_rp"]) == (3, "0.00", "0")
+    assert (whole["items"], whole["progress_percent"], whole["realised_rp"]) == (3, "0.00", "0.00")
 
 
 def test_the_exports_are_the_report_and_the_table(db_url: str, tmp_path: Path) -> None:
