@@ -184,9 +184,14 @@ def record_event(
 
 
 def _moves_standing(event: Event) -> bool:
-    """Whether the change can move what the recap counts (`db.standing`): a change of
-    stage (a signed plan entering or leaving the stages it is counted in) or of a report."""
-    return event.to_stage != event.from_stage or event.quarter is not None
+    """Whether the change can move what the recap counts (`db.standing`): a commitment
+    entering or leaving the stages it is counted in, or a change of a report. Rows exist
+    only in those stages, so other moves (drafting to review, say) cannot touch them."""
+    counted = standing.COUNTED_STAGES
+    moved = event.to_stage != event.from_stage and (
+        event.to_stage.value in counted or event.from_stage.value in counted
+    )
+    return moved or event.quarter is not None
 
 
 class AuditChainMoved(RuntimeError):
