@@ -227,8 +227,8 @@ class ItemStanding(Base):
     """An item of a signed plan at the end of a quarter, as the province recap counts it:
     its verified progress and what its schedule expects by then (`domain.standing`).
 
-    Derived, never entered: `db.standing` rewrites a commitment's rows whenever its stage
-    or its reports change (`db.records.record_event`), and keeps rows only for the plans
+    Derived, never entered: `db.standing` rewrites a commitment's rows whenever what they
+    derive from changes (`db.records.record_event`), and keeps rows only for the plans
     the recap counts (approved, in follow-up or completed). Amounts are whole cents and
     percents hundredths, so that sums are exact on SQLite too. Party, issue and phase are
     copied from the commitment and the item, so a drill-down reads this table first.

@@ -25,6 +25,7 @@ from domain.commitment import Event
 from domain.cycle import CycleEvent
 from domain.document import DocumentFormat, bytes_hash, document_bytes, verification_code
 from domain.plan import ActionItem
+from domain.reports import ReportState
 
 # cost more CPU than SQLite took to run it (bench/lifecycle.py).
 _RECORDED = select(
@@ -160,10 +161,9 @@ def record_event(
                 own_title=signer_own_title,
             )
         )
-    if event.quarter is not None:
-        _record_report(session, event=event)
+    verified_moved = event.quarter is not None and _record_report(session, event=event)
     session.flush()
-    if _moves_standing(event):
+    if verified_moved or _counted_moved(event):
         standing.refresh(session, [event.commitment_id])
     _append_audit(
         session,
@@ -183,15 +183,11 @@ def record_event(
     return True
 
 
-def _moves_standing(event: Event) -> bool:
-    """Whether the change can move what the recap counts (`db.standing`): a commitment
-    entering or leaving the stages it is counted in, or a change of a report. Rows exist
-    only in those stages, so other moves (drafting to review, say) cannot touch them."""
+def _counted_moved(event: Event) -> bool:
+    """Whether the commitment entered or left the stages the recap counts its plan in
+    (`db.standing`): the recap's rows exist only in those stages."""
     counted = standing.COUNTED_STAGES
-    moved = event.to_stage != event.from_stage and (
-        event.to_stage.value in counted or event.from_stage.value in counted
-    )
-    return moved or event.quarter is not None
+    return (event.to_stage.value in counted) != (event.from_stage.value in counted)
 
 
 class AuditChainMoved(RuntimeError):
@@ -390,13 +386,17 @@ def _record_outcomes(
     )
 
 
-def _record_report(session: Session, *, event: Event) -> None:
+def _record_report(session: Session, *, event: Event) -> bool:
+    """Record a report's change; whether a verified report (what the recap counts) came
+    or went, or changed."""
     assert event.quarter is not None and event.report_state is not None
     assert event.report_timeliness is not None
     row = session.scalar(_REPORT, {"commitment": event.commitment_id, "quarter": event.quarter})
     if row is None:
         row = m.QuarterlyReport(commitment_id=event.commitment_id, quarter=event.quarter, items=[])
         session.add(row)
+    verified = ReportState.VERIFIED.value
+    was_verified = row.state == verified
     row.state = event.report_state.value
     row.timeliness = event.report_timeliness.value
     if event.report is not None:
@@ -409,3 +409,4 @@ def _record_report(session: Session, *, event: Event) -> None:
         row.verified_at = event.occurred_at
     if event.action == "return_report":
         row.return_reason = event.reason
+    return was_verified or row.state == verified

@@ -5,9 +5,9 @@ with the plans and reports they derive from.
 `refresh` rewrites the rows of the commitments named: rows for the approved version of a
 commitment the recap counts (follow-up or completed), none otherwise.
 `db.records.record_event` calls it in the same transaction as every change that can move
-them (a stage change of an approved plan, any report change), so a recap never reads rows
-older than the records. It is idempotent; `refresh_all` rebuilds every commitment (the
-migration that adds the tables).
+them (a commitment entering or leaving the counted stages; a verified report coming,
+going or changing), so a recap never reads rows older than the records. It is
+idempotent; `refresh_all` rebuilds every commitment (the migration that adds the tables).
 """
 
 from __future__ import annotations
