@@ -72,10 +72,13 @@ def add_person(
     password_hash: str | None = None,
     pangkat: str | None = None,
     jabatan: str | None = None,
+    recorded_by: str | None = None,
 ) -> AuthUser:
     """Add a person who acts as `person` (validated as an actor); Conflict if the name is taken.
 
     With `password_hash` (from `services.signin.hash_password`) the person can sign in.
+    With `recorded_by` (who added them, on the command line) the addition is appended to
+    the account's history; the people desk appends its own, naming the form or the file.
     """
     if people.get_user(session, username=username) is not None:
         raise Conflict(f"user {username!r} exists already")
@@ -95,6 +98,20 @@ def add_person(
         jabatan=jabatan,
     )
     account.password_hash = password_hash
+    if recorded_by is not None:
+        people.record_account_event(
+            session,
+            actor=recorded_by,
+            action="added",
+            subject=username,
+            now=now,
+            details={
+                "via": "command line",
+                "role": person.role.value,
+                "regency_code": person.regency_code,
+                "office": person.office,
+            },
+        )
     return AuthUser.of(account)
 
 

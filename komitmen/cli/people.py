@@ -1,8 +1,9 @@
 """The directory of people who act: `users`, `users add`, `users passwd`, `users deactivate`
 and `users revoke-tokens`.
 
-A password reset, a deactivation and a revocation are logged to standard error with who
-ran the command (there is no audit table for people; the audit trail is per cycle).
+Every change is appended to the account's history (`account_event`) with who ran the
+command; a password reset, a deactivation and a revocation are also logged to standard
+error.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
             email=args.email,
             language=args.language,
             now=datetime.now(WITA),
+            recorded_by=operator(),
         )
     where = f" for {regency.kemendagri_code} {regency.name}" if regency else ""
     say(f"added {args.username}: {actor.name}, {role.value}{where}")

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from db import models as m
+from db import people as db_people
 from db.session import session_factory, transaction
 from komitmen.cli import main
 from services.settings import Settings, get_settings
@@ -188,3 +189,18 @@ def test_revoking_a_persons_tokens_leaves_their_sign_in(
     assert person.me(fresh) == 200
     assert person.page_is_open(person.page_session())
     assert cli(monkeypatch, "users", "revoke-tokens", "nobody") == 2
+
+
+def test_a_person_added_on_the_command_line_is_in_their_history(
+    cli_on: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    added = ["users", "add", "--username", "petugas-5301", "--name", "Maria Lero"]
+    added += ["--email", "maria@example.test", "--role", "regency_officer", "--regency", "53.01"]
+    assert cli(monkeypatch, *added) == 0
+    assert "added petugas-5301" in capsys.readouterr().out
+    with session_factory(cli_on)() as session:
+        history = db_people.account_events(session, subject="petugas-5301")
+    assert [(e.action, e.details["via"], e.details["regency_code"]) for e in history] == [
+        ("added", "command line", "53.01")
+    ]
+    assert history[0].actor.endswith("(command line)")
