@@ -34,18 +34,18 @@ def as_assignment(row: m.OfficeAssignment, username: str) -> Assignment:
 
 
 def assignments(
-    session: Session, *, regency_code: str, offices: Sequence[str] | None = None
+    session: Session, *, regency_code: str | None, offices: Sequence[str] | None = None
 ) -> list[Assignment]:
-    """The regency's assignments in force or to come (not withdrawn), oldest first."""
+    """The regency's assignments (None: every party's) in force or to come (not
+    withdrawn), oldest first."""
     query = (
         select(m.OfficeAssignment, m.UserAccount.username)
         .join(m.UserAccount, m.UserAccount.id == m.OfficeAssignment.user_id)
-        .where(
-            m.OfficeAssignment.regency_code == regency_code,
-            m.OfficeAssignment.withdrawn_at.is_(None),
-        )
+        .where(m.OfficeAssignment.withdrawn_at.is_(None))
         .order_by(m.OfficeAssignment.valid_from.nulls_first(), m.OfficeAssignment.id)
     )
+    if regency_code is not None:
+        query = query.where(m.OfficeAssignment.regency_code == regency_code)
     if offices is not None:
         query = query.where(m.OfficeAssignment.office.in_(offices))
     return [as_assignment(row, username) for row, username in session.execute(query)]
@@ -106,14 +106,14 @@ def withdraw_assignment(session: Session, *, assignment_id: int, now: datetime) 
         session.flush()
 
 
-def regency_titles(session: Session, *, regency_code: str) -> Sequence[m.RegencyTitle]:
-    """The titles and agency names a coordinator recorded for a regency, in the order
-    recorded: rows are never changed, so they are also the history of who recorded what."""
-    return session.scalars(
-        select(m.RegencyTitle)
-        .where(m.RegencyTitle.regency_code == regency_code)
-        .order_by(m.RegencyTitle.id)
-    ).all()
+def regency_titles(session: Session, *, regency_code: str | None) -> Sequence[m.RegencyTitle]:
+    """The titles and agency names a coordinator recorded for a regency (None: every
+    party), in the order recorded: rows are never changed, so they are also the history of
+    who recorded what."""
+    query = select(m.RegencyTitle).order_by(m.RegencyTitle.id)
+    if regency_code is not None:
+        query = query.where(m.RegencyTitle.regency_code == regency_code)
+    return session.scalars(query).all()
 
 
 def add_regency_title(

@@ -109,10 +109,7 @@ def offices_list(who: SignedInDep, session: SessionDep, runtime: RuntimeDep) -> 
     (coordinator)."""
     _coordinator(who)
     today = wita_date(runtime.clock())
-    desks = [
-        offices.regency_offices(session, who.user, r.kemendagri_code, today)
-        for r in load_catalog().parties()
-    ]
+    desks = offices.every_party_offices(session, who.user, today)
     return who.page.render(
         "offices.html", user=who.user, w=WORDS[who.page.lang], desks=desks, mark=acting_mark
     )
