@@ -11,6 +11,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.evidence import Deriver
 from activities.notify import Notifier
+from activities.record_and_tell import RecordAndTell
 from activities.records import Recorder
 from db.session import session_factory
 from domain.catalog import Catalog, load_catalog
@@ -75,12 +76,14 @@ def build_worker(
     notifier = Notifier(
         sessions, mailer, MailRenderer(), settings.mail_from, public_url=settings.public_base_url
     )
+    telling = RecordAndTell(recorder, notifier)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=WORKFLOWS,
         activities=[
             recorder.record_event,
+            telling.record_and_tell,
             recorder.record_cycle_event,
             starter.start_commitments,
             notifier.send_reminders,

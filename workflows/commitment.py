@@ -14,6 +14,7 @@ from temporalio.exceptions import CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import ChangeNotice, ReminderBatch, StatusNotice, TurnNotice
+    from activities.record_and_tell import RecordWithNotice
     from domain import commitment as c
     from domain.commitment import Audience, CommitmentSpec, CommitmentState, Event
     from domain.cycle import StageChanged
@@ -101,6 +102,18 @@ Message-ID. Asked only when a notice is sent, so runs that send none record no m
 LOCAL_NOTICES = frozenset({"send_turn_notice", "send_change_notice"})
 NOTICE_LOCAL_TIMEOUT = timedelta(seconds=5)
 NOTICE_LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
+
+NOTICE_WITH_RECORD = "notice-with-record"
+"""An action's turn notice is sent by the local activity that records the action
+(`record_and_tell`), right after the change commits, instead of by a second local
+activity from the mail queue; only if that attempt fails does the queue send it, as
+before (`NOTICES_LOCALLY`).
+
+Before this change an action a turn passes with (11 of a lifecycle's 14) ran two local
+activities in a row: two markers, two payloads through the SDK and a third activation
+of the workflow task, for a notice that takes milliseconds (bench/lifecycle.py). Asked
+only when an action passes a turn, so runs whose actions pass none record no marker.
+"""
 
 CARRY_OVER = "carry-over"
 """A commitment started with last cycle's unfinished items (`CommitmentSpec.carried`) saves
@@ -410,9 +423,10 @@ class CommitmentWorkflow:
                 # Another action won the race since validation: refuse this one.
                 raise refusal_error(refused) from None
             event = apply(self.state, req, workflow.now())
-            await self._record(event)
+            told = await self._record(event, self._notice_with_record(event))
             await self._escalate_missed()
-            await self._pass_turn(event)
+            if not told:
+                await self._pass_turn(event)
         self._changed = True
         s = self.state
         return ActionResult(
@@ -457,18 +471,38 @@ class CommitmentWorkflow:
         await self._post("send_reminders", ReminderBatch(intents=missed))
 
     async def _pass_turn(self, event: Event) -> None:
-        """Tell at once whoever the event made it the turn of (`domain.turns`)."""
+        """Tell at once whoever the event made it the turn of (`domain.turns`), from the
+        mail queue."""
+        notice = self._turn_notice(event)
+        if notice is not None:
+            await self._post("send_turn_notice", notice)
+
+    def _notice_with_record(self, event: Event) -> TurnNotice | None:
+        """The turn notice the action's recording sends (`NOTICE_WITH_RECORD`), if it
+        passes a turn in a run that has the change; else None."""
+        if not self._passes_turn(event) or not workflow.patched(NOTICE_WITH_RECORD):
+            return None
+        return self._turn_notice(event)
+
+    def _passes_turn(self, event: Event) -> bool:
         turn = turn_after(event, self.state)
         # A change request's turn message is its own notice, which carries the comments.
-        if turn is None or turn.kind is TurnKind.CHANGES_REQUESTED:
-            return
+        return turn is not None and turn.kind is not TurnKind.CHANGES_REQUESTED
+
+    def _turn_notice(self, event: Event) -> TurnNotice | None:
+        """The notice telling whoever the event made it the turn of; None if it passes none,
+        or in a run from before turn notices."""
+        if not self._passes_turn(event):
+            return None
         # Asked only when a turn passes, so runs whose events pass none record no marker.
         if not workflow.patched(TURN_NOTICES):
-            return
+            return None
+        turn = turn_after(event, self.state)
+        assert turn is not None
         spec = self.state.spec
         # A submission concerns the version just submitted, later steps the approved one.
         plan_version = event.version if turn.kind is TurnKind.SUBMITTED else event.approved_version
-        notice = TurnNotice(
+        return TurnNotice(
             commitment_id=spec.commitment_id,
             event_seq=event.seq,
             cycle_name=spec.cycle_name,
@@ -480,18 +514,33 @@ class CommitmentWorkflow:
             quarter=event.quarter,
             reason=event.reason,
         )
-        await self._post("send_turn_notice", notice)
 
-    async def _record(self, event: Event) -> None:
-        """Record the event; show the new stage in search attributes, and an end to the cycle."""
+    async def _record(self, event: Event, notice: TurnNotice | None = None) -> bool:
+        """Record the event, and with `notice` send it once recorded (`record_and_tell`);
+        show the new stage in search attributes, and an end to the cycle. Whether the
+        notice was sent: if not, it is still owed."""
         locally = workflow.patched(RECORD_LOCALLY)
-        record = workflow.execute_local_activity if locally else workflow.execute_activity
-        await record(
-            "record_event",
-            event,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
+        told = False
+        if notice is not None:
+            told = await workflow.execute_local_activity(
+                "record_and_tell",
+                # A local activity's scheduled time is the worker's clock: the notice
+                # carries the workflow's, whose day names the office holders told.
+                RecordWithNotice(
+                    event=event, notice=notice.model_copy(update={"sent_at": workflow.now()})
+                ),
+                result_type=bool,
+                start_to_close_timeout=ACTIVITY_TIMEOUT + NOTICE_LOCAL_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        else:
+            record = workflow.execute_local_activity if locally else workflow.execute_activity
+            await record(
+                "record_event",
+                event,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
         updates: list[SearchAttributeUpdate[Any]] = [
             STAGE.value_set(event.to_stage.value),
             OVERDUE.value_set(event.overdue_since is not None),
@@ -509,6 +558,7 @@ class CommitmentWorkflow:
                 "commitment_changed",
                 StageChanged(regency_code=event.regency_code, stage=event.to_stage),
             )
+        return told
 
     async def _notify(
         self, seq: int, audience: Audience, kind: Literal["decline", "return_report"], body: str

@@ -32,6 +32,9 @@ v9: a commitment started with last cycle's unfinished items saves them as its ve
 v10: the cycle starts its commitments from `start_commitments` activities, in batches,
     instead of as child workflows (START_BY_ACTIVITY, `workflows/cycle.py`): its history
     has no child events and no workflow task per started child.
+v11: an action's turn notice is sent by the local activity that records the action
+    (`record_and_tell`, NOTICE_WITH_RECORD), not by a second local activity: one marker
+    and one activation fewer per action that passes a turn.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from workflows.commitment import (
     FEWER_COMMANDS,
     MAIL_OUTSIDE_LOCK,
     MISSED_ESCALATIONS,
+    NOTICE_WITH_RECORD,
     NOTICES_LOCALLY,
     RECORD_LOCALLY,
     TURN_NOTICES,
@@ -60,7 +64,7 @@ from workflows.cycle import START_BY_ACTIVITY, CycleWorkflow
 ROOT = Path(__file__).parent / "histories"
 HISTORIES = sorted(ROOT.glob("v*/*.json"))
 NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
-VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"]
+VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11"]
 
 
 def test_histories_of_every_version_are_present() -> None:
@@ -90,6 +94,7 @@ def _history(path: Path) -> WorkflowHistory:
         (CANONICAL_DOCUMENT, "v6"),
         (TURN_NOTICES, "v7"),
         (NOTICES_LOCALLY, "v8"),
+        (NOTICE_WITH_RECORD, "v11"),
     ],
 )
 @pytest.mark.parametrize("version", VERSIONS)
@@ -257,5 +262,25 @@ def test_since_v10_the_cycle_starts_its_commitments_from_activities() -> None:
     assert _scheduled(after).count("start_commitments") == 1
     assert "start_commitments" not in _scheduled(before)
     assert _workflow_tasks(after) < _workflow_tasks(before)
-    for version in VERSIONS[:-1]:
+    for version in VERSIONS[: VERSIONS.index("v10")]:
         assert not _marked(_history(ROOT / version / "cycle.json"), START_BY_ACTIVITY), version
+
+
+@pytest.mark.parametrize("name", ["commitment-change-request", "commitment-decline"])
+def test_since_v11_a_turn_notice_goes_with_the_record_of_its_action(name: str) -> None:
+    """The same story as in v10: each turn notice sent by the local activity recording its
+    action, so one local activity (and one activation) fewer per notice; change notices
+    and changes passing no turn as before, and nothing recorded or told twice."""
+    before, after = (_history(ROOT / v / f"{name}.json") for v in ("v10", "v11"))
+
+    def count(history: WorkflowHistory, kind: str) -> int:
+        return sum(f'"{kind}"'.encode() in result for result in _local(history))
+
+    notices = count(before, "send_turn_notice")
+    assert notices > 0 and count(before, "record_and_tell") == 0
+    assert count(after, "send_turn_notice") == 0
+    assert count(after, "record_and_tell") == notices
+    assert count(after, "record_event") == count(before, "record_event") - notices
+    assert count(after, "send_change_notice") == count(before, "send_change_notice")
+    assert len(_local(after)) == len(_local(before)) - notices
+    assert _marked(after, NOTICE_WITH_RECORD) and not _marked(before, NOTICE_WITH_RECORD)
