@@ -46,9 +46,11 @@ def run(name: str, quick: bool) -> int | None:
 
 
 def results() -> list[dict[str, Any]]:
-    """Every result file, in the benchmarks' order (any others after them)."""
+    """Every result file, in the benchmarks' order, each benchmark's variants (runs of
+    another shape, `lifecycle-postgres`) after it, any others last."""
     found = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in RESULTS.glob("*.json")}
-    order = [n for n in BENCHMARKS if n in found] + sorted(set(found) - set(BENCHMARKS))
+    order = [v for n in BENCHMARKS for v in sorted(found) if v == n or v.startswith(f"{n}-")]
+    order += sorted(set(found) - set(order))
     return [found[n] for n in order]
 
 

@@ -160,7 +160,8 @@ class BenchCli:
     naming the database; `sizes` gives each size left unset a value, `(quick, full)`.
     Each of `workers` is a hidden flag that runs one of the benchmark's own worker
     processes instead (`asyncio.run(worker(args))`). With `show_figures`, a --quick
-    run prints its figures.
+    run prints its figures. `variant` names a run's result after its options (a suffix
+    such as "-postgres"), so runs of other shapes keep results of their own.
     """
 
     quick: str
@@ -169,6 +170,7 @@ class BenchCli:
     sizes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     workers: Mapping[str, WorkerRun] = field(default_factory=dict)
     show_figures: bool = False
+    variant: Callable[[argparse.Namespace], str] | None = None
 
 
 def bench_main(
@@ -193,7 +195,8 @@ def bench_main(
             asyncio.run(worker(args))
             return 0
     kind = getattr(args, cli.database)
-    return run_bench(name, args, kind, measure, summary, show_figures=cli.show_figures)
+    named = name + (cli.variant(args) if cli.variant else "")
+    return run_bench(named, args, kind, measure, summary, show_figures=cli.show_figures)
 
 
 def local_address() -> str:

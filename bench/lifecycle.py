@@ -538,22 +538,33 @@ def summary(f: dict[str, Any], s: dict[str, Any], targets: dict[str, Any]) -> st
     )
 
 
+DEFAULT_IN_FLIGHT = 10
+# Runs on PostgreSQL or with other lifecycles in flight write results of their own
+# (lifecycle-postgres.json, lifecycle-50.json, lifecycle-postgres-50.json).
 CLI = BenchCli(
     quick="5 lifecycles, one round each",
     options={
         "--lifecycles": {"type": int, "help": "lifecycles per round (default 50)"},
         "--rounds": {"type": int, "help": "timed rounds of each side (default 6)"},
-        "--in-flight": {"type": int, "default": 10, "help": "lifecycles in flight (default 10)"},
+        "--in-flight": {
+            "type": int,
+            "default": DEFAULT_IN_FLIGHT,
+            "help": f"lifecycles in flight (default {DEFAULT_IN_FLIGHT})",
+        },
         "--db": database_option("sqlite"),
     },
     database="db",
     sizes={"lifecycles": (5, 50), "rounds": (1, 6)},
     workers={"--floor-worker": lambda _: serve_floors(Settings())},
+    variant=lambda args: (
+        ("-postgres" if args.db == "postgres" else "")
+        + (f"-{args.in_flight}" if args.in_flight != DEFAULT_IN_FLIGHT else "")
+    ),
 )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark, print its summary line and write bench/results/lifecycle.json."""
+    """Run the benchmark, print its summary line and write bench/results/lifecycle*.json."""
     return bench_main("lifecycle", __doc__, argv, measure, summary, CLI)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, tuple_
+from sqlalchemy import BindParameter, Table, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from db import models as m
@@ -49,100 +49,107 @@ def refresh_all(session: Session) -> int:
     return refresh(session, ids)
 
 
+def _table(model: type[m.Base]) -> Table:
+    return m.Base.metadata.tables[model.__tablename__]
+
+
+# Statements built once and run through the connection: the refresh runs inside the
+# recording of a change (`record_event`), where the ORM's handling of each statement
+# cost more than SQLite took to run it (bench/lifecycle.py).
+_COMMITMENT, _VERSION = _table(m.Commitment), _table(m.PlanVersion)
+_ITEM, _OUTCOME = _table(m.ActionItem), _table(m.ItemOutcome)
+_REPORT = _table(m.QuarterlyReport)
+_STANDING, _PART = _table(m.ItemStanding), _table(m.RecapPart)
+_COMMITMENTS = (
+    select(
+        _COMMITMENT.c.id,
+        _COMMITMENT.c.cycle_id,
+        _COMMITMENT.c.regency_code,
+        _COMMITMENT.c.stage,
+        _VERSION.c.id.label("version_id"),
+    )
+    .outerjoin(
+        _VERSION,
+        (_VERSION.c.commitment_id == _COMMITMENT.c.id)
+        & (_VERSION.c.number == _COMMITMENT.c.approved_version),
+    )
+    .where(_COMMITMENT.c.id.in_(bindparam("ids", expanding=True)))
+)
+_DELETE_STANDING = delete(_STANDING).where(
+    _STANDING.c.cycle_id == bindparam("cycle"),
+    _STANDING.c.quarter == bindparam("quarter"),
+    _STANDING.c.party == bindparam("party"),
+)
+_DELETE_PARTS = delete(_PART).where(
+    _PART.c.cycle_id == bindparam("cycle"), _PART.c.party == bindparam("party")
+)
+_VERSIONS: BindParameter[Any] = bindparam("versions", expanding=True)
+# Columns only, not ORM objects: the migration that adds the tables runs this against
+# the schema of its day, which a later column must not break.
+_ITEMS = select(
+    _ITEM.c.id,
+    _ITEM.c.version_id,
+    _ITEM.c.position,
+    _ITEM.c.strategic_issue,
+    _ITEM.c.phase,
+    _ITEM.c.target_value,
+    _ITEM.c.due_quarters,
+    _ITEM.c.quarter_targets,
+    _ITEM.c.budget_rp,
+    _ITEM.c.carried_from,
+).where(_ITEM.c.version_id.in_(_VERSIONS))
+_OUTCOMES = (
+    select(_OUTCOME.c.item_id, _OUTCOME.c.kind, _OUTCOME.c.code)
+    .join(_ITEM, _ITEM.c.id == _OUTCOME.c.item_id)
+    .where(_ITEM.c.version_id.in_(_VERSIONS))
+)
+_VERIFIED = select(_REPORT.c.commitment_id, _REPORT.c.quarter, _REPORT.c["items"]).where(
+    _REPORT.c.commitment_id.in_(bindparam("ids", expanding=True)),
+    _REPORT.c.state == ReportState.VERIFIED.value,
+)
+
+
 def _refresh_batch(session: Session, ids: Sequence[str]) -> int:
-    commitments = session.execute(
-        select(
-            m.Commitment.id,
-            m.Commitment.cycle_id,
-            m.Commitment.regency_code,
-            m.Commitment.stage,
-            m.Commitment.approved_version,
-        ).where(m.Commitment.id.in_(ids))
-    ).all()
+    conn = session.connection()
+    commitments = conn.execute(_COMMITMENTS, {"ids": list(ids)}).all()
     # A commitment is one party of one cycle: its rows are found by the two.
-    parties = [(c.cycle_id, c.regency_code) for c in commitments]
-    for cycle_id, party in parties:
-        session.execute(
-            delete(m.ItemStanding).where(
-                m.ItemStanding.cycle_id == cycle_id,
-                m.ItemStanding.quarter.in_(QUARTERS),
-                m.ItemStanding.party == party,
-            )
-        )
-        session.execute(
-            delete(m.RecapPart).where(m.RecapPart.cycle_id == cycle_id, m.RecapPart.party == party)
-        )
+    parties = [{"cycle": c.cycle_id, "party": c.regency_code} for c in commitments]
+    if parties:
+        # Quarter by quarter, each an exact range of the index (cycle_id, quarter, party).
+        conn.execute(_DELETE_STANDING, [{**p, "quarter": q} for p in parties for q in QUARTERS])
+        conn.execute(_DELETE_PARTS, parties)
     counted = {
-        (c.id, c.approved_version): c
+        c.version_id: c
         for c in commitments
-        if c.stage in COUNTED_STAGES and c.approved_version is not None
+        if c.stage in COUNTED_STAGES and c.version_id is not None
     }
     if not counted:
         return 0
-    versions = session.execute(
-        select(m.PlanVersion.id, m.PlanVersion.commitment_id, m.PlanVersion.number).where(
-            tuple_(m.PlanVersion.commitment_id, m.PlanVersion.number).in_(list(counted))
-        )
-    ).all()
-    commitment_of = {v.id: counted[(v.commitment_id, v.number)] for v in versions}
-    if not commitment_of:
-        return 0
-    items = _items(session, list(commitment_of))
+    versions = {"versions": list(counted)}
+    items: dict[int, list[Any]] = defaultdict(list)
+    for item in conn.execute(_ITEMS, versions):
+        items[item.version_id].append(item)
     outcomes: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for item_id, kind, code in session.execute(
-        select(m.ItemOutcome.item_id, m.ItemOutcome.kind, m.ItemOutcome.code).where(
-            m.ItemOutcome.item_id.in_(
-                select(m.ActionItem.id).where(m.ActionItem.version_id.in_(list(commitment_of)))
-            )
-        )
-    ):
+    for item_id, kind, code in conn.execute(_OUTCOMES, versions):
         outcomes[item_id].append((kind, code))
     reports: dict[str, list[tuple[int, list[Any]]]] = defaultdict(list)
-    for cid, quarter, entries in session.execute(
-        select(
-            m.QuarterlyReport.commitment_id, m.QuarterlyReport.quarter, m.QuarterlyReport.items
-        ).where(
-            m.QuarterlyReport.commitment_id.in_([c.id for c in commitment_of.values()]),
-            m.QuarterlyReport.state == ReportState.VERIFIED.value,
-        )
-    ):
+    verified = {"ids": [c.id for c in counted.values()]}
+    for cid, quarter, entries in conn.execute(_VERIFIED, verified):
         reports[cid].append((quarter, entries or []))
     standing_rows: list[dict[str, Any]] = []
     part_rows: list[dict[str, Any]] = []
-    for version, c in commitment_of.items():
+    for version, c in counted.items():
         rows = _standing_rows(c.cycle_id, c.regency_code, items[version], reports[c.id])
         standing_rows += rows
         part_rows += _parts(rows, outcomes)
     if standing_rows:
-        session.execute(insert(m.ItemStanding), standing_rows)
-        session.execute(insert(m.RecapPart), part_rows)
+        conn.execute(insert(_STANDING), standing_rows)
+        conn.execute(insert(_PART), part_rows)
     return len(standing_rows)
 
 
-def _items(session: Session, versions: list[int]) -> dict[int, list[Row[Any]]]:
-    # Columns, not ORM objects: the migration that adds the tables runs this against the
-    # schema of its day, which a later column must not break.
-    items: dict[int, list[Row[Any]]] = defaultdict(list)
-    for item in session.execute(
-        select(
-            m.ActionItem.id,
-            m.ActionItem.version_id,
-            m.ActionItem.position,
-            m.ActionItem.strategic_issue,
-            m.ActionItem.phase,
-            m.ActionItem.target_value,
-            m.ActionItem.due_quarters,
-            m.ActionItem.quarter_targets,
-            m.ActionItem.budget_rp,
-            m.ActionItem.carried_from,
-        ).where(m.ActionItem.version_id.in_(versions))
-    ):
-        items[item.version_id].append(item)
-    return items
-
-
 def _standing_rows(
-    cycle_id: str, party: str, items: Sequence[Row[Any]], verified: list[tuple[int, list[Any]]]
+    cycle_id: str, party: str, items: Sequence[Any], verified: list[tuple[int, list[Any]]]
 ) -> list[dict[str, Any]]:
     by_position = {item.position: item for item in items}
     planned = [
