@@ -23,7 +23,9 @@ UnknownRegency           404   the unknown code
 RPCError (Temporal)      404   no such workflow running; 503 for anything else
 
 Every answer is a `Problem`; routes declare theirs with `PROBLEM_RESPONSES`, and the
-OpenAPI schema lists them as application/problem+json.
+OpenAPI schema lists them as application/problem+json. A refusal with a code
+(`domain.refusals`) carries it as `code`, and words its detail in Bahasa Indonesia when
+the request's Accept-Language prefers it (`api_language`); in English otherwise.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from starlette.exceptions import HTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import InvalidInput, UnknownRegency
+from domain.refusals import refusal_text
 from services.errors import (
     Conflict,
     FieldRefused,
@@ -74,6 +77,10 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str = Field(description="the path of the request")
+    code: str | None = Field(
+        default=None,
+        description="a refusal's stable code (e.g. stale_document), the same in every language",
+    )
     errors: list[FieldProblem] | None = Field(default=None, description="each bad field (422)")
 
 
@@ -135,21 +142,44 @@ def problem(
     *,
     errors: Sequence[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    code: str | None = None,
+    language: str | None = None,
 ) -> JSONResponse:
-    """A problem+json response for `request`."""
+    """A problem+json response for `request`; with `language`, the detail is in it."""
     body = Problem(
         title=HTTPStatus(status).phrase,
         status=status,
         detail=detail,
         instance=request.url.path,
+        code=code,
         errors=None if errors is None else [FieldProblem.model_validate(e) for e in errors],
     )
+    sent = dict(headers or {})
+    if language is not None:
+        sent |= {"Content-Language": language, "Vary": "Accept-Language"}
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers=dict(headers or {}),
+        headers=sent,
     )
+
+
+def api_language(request: Request) -> str:
+    """The language of the JSON API's refusals: Bahasa Indonesia when the request's
+    Accept-Language prefers it ("id", "id-ID"), else English, as the API has always
+    answered (its programs may match on the English text; `code` is the stable key)."""
+    best, best_q = "en", -1.0
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        try:
+            q = float(params.strip().removeprefix("q=")) if params else 1.0
+        except ValueError:
+            continue
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("id", "en") and q > best_q:
+            best, best_q = primary, q
+    return best
 
 
 def field_path(loc: Iterable[int | str]) -> str:
@@ -219,10 +249,22 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, Replayed):
             headers["Idempotent-Replayed"] = "true"
+        language = api_language(request)
+        detail = exc.detail
+        if exc.code is not None and language == "id":
+            detail = refusal_text(exc.code, exc.params, language)
         errors = None
         if isinstance(exc, FieldRefused):
-            errors = [{"field": field_path(exc.path), "message": exc.detail}]
-        return problem(request, status, exc.detail, errors=errors, headers=headers)
+            errors = [{"field": field_path(exc.path), "message": detail}]
+        return problem(
+            request,
+            status,
+            detail,
+            errors=errors,
+            headers=headers,
+            code=exc.code,
+            language=language if exc.code is not None else None,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -107,6 +107,18 @@ async def test_403_for_who_you_are_and_409_for_where_the_commitment_is(
         assert in_review.status_code == 409, in_review.text
         assert in_review.headers["content-type"] == PROBLEM
         assert "may not" not in in_review.json()["detail"]
+        # The same refusals in Bahasa Indonesia when the client asks for it; the code is
+        # the same in both languages.
+        indonesian = {**api.token("operator-5301"), "Accept-Language": "id-ID,id;q=0.9,en;q=0.8"}
+        for path, body, english, says in (
+            (f"{base}/submit", {"version": 1}, in_review, "pada tahap komitmen saat ini"),
+            (f"{base}/approve", {"version": 1}, as_officer, "Peran Anda tidak dapat"),
+        ):
+            asked = await api.http.post(path, json=body, headers=indonesian)
+            assert asked.status_code == english.status_code, asked.text
+            got, was = asked.json(), english.json()
+            assert got["code"] == was["code"] is not None
+            assert says in got["detail"] and asked.headers["content-language"] == "id"
 
         assert (api.audit_rows(), api.commitment_rows()) == before
 
