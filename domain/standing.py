@@ -46,14 +46,7 @@ class Standing:
     percent: Decimal
     realised_rp: Decimal
     expected: Decimal
-
-    @property
-    def done(self) -> bool:
-        return self.percent >= HUNDRED
-
-    @property
-    def behind(self) -> bool:
-        return self.percent < self.expected
+    """Below it, the item is behind schedule; at 100 % it is done."""
 
 
 def standings(
