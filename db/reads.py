@@ -31,6 +31,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db import models as m
 from domain.audit import EMPTY_CHAIN, AuditEntry, ChainCheck, ChainHead, verify_chain
+from domain.standing import DONE_HUNDREDTHS
 
 
 def list_cycles(session: Session) -> Sequence[m.Cycle]:
@@ -666,8 +667,6 @@ def signed_commitments(
 _STANDING = m.Base.metadata.tables[m.ItemStanding.__tablename__]
 _OUTCOME = m.Base.metadata.tables[m.ItemOutcome.__tablename__]
 _PART = m.Base.metadata.tables[m.RecapPart.__tablename__]
-DONE_HUNDREDTHS = 100_00
-"""An item is done at 100 % (percents are kept in hundredths)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 from db import models as m
 from domain.reports import ReportState
 from domain.stages import Stage
-from domain.standing import QUARTERS, PlannedItem, hundredths, memberships, standings
+from domain.standing import (
+    DONE_HUNDREDTHS,
+    QUARTERS,
+    PlannedItem,
+    hundredths,
+    memberships,
+    standings,
+)
 
 BATCH = 500
 """Commitments refreshed per round of statements (each names their ids)."""
@@ -211,7 +218,7 @@ def _parts(
             part["items"] += 1
             for name in SUMMED:
                 part[name] += row[name]
-            part["done"] += row["percent_hundredths"] >= 100_00
+            part["done"] += row["percent_hundredths"] >= DONE_HUNDREDTHS
             part["behind"] += row["percent_hundredths"] < row["expected_hundredths"]
             part["carried"] += row["carried"]
     return list(parts.values())

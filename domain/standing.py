@@ -23,6 +23,8 @@ ISSUE_PHASE = "issue_phase"
 """The kind of the recap's strategic issue × phase groups, coded "issue.phase"."""
 TOTAL = "all"
 """The code of a kind's total: every item serving any code of the kind, counted once."""
+DONE_HUNDREDTHS = 100_00
+"""An item is done at 100 %, as the standing rows keep percents (hundredths)."""
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 

@@ -46,12 +46,10 @@ from services.access import AuthUser
 from services.cycles import get_cycle
 
 HUNDRED = Decimal(100)
-ZERO = Decimal(0)
 CENTS = Decimal("0.01")
 TOTAL = derived.TOTAL
 """The code of a section's total row."""
 COUNTED_STAGES = standing.COUNTED_STAGES
-QUARTERS = (1, 2, 3, 4)
 
 
 class Kind(StrEnum):
@@ -271,7 +269,7 @@ def _scope(
 
 
 def _check_quarter(quarter: int) -> None:
-    if quarter not in QUARTERS:
+    if quarter not in derived.QUARTERS:
         raise UnknownGroup(f"quarter {quarter} is not 1 to 4")
 
 

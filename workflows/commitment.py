@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.document import DocumentFormat
     from domain.errors import TransitionRefused
     from domain.stages import Stage
-    from domain.turns import TurnKind, turn_after
+    from domain.turns import Turn, TurnKind, turn_after
     from workflows.common import (
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
@@ -473,32 +473,33 @@ class CommitmentWorkflow:
     async def _pass_turn(self, event: Event) -> None:
         """Tell at once whoever the event made it the turn of (`domain.turns`), from the
         mail queue."""
-        notice = self._turn_notice(event)
+        turn = self._turn(event)
+        notice = None if turn is None else self._turn_notice(event, turn)
         if notice is not None:
             await self._post("send_turn_notice", notice)
 
     def _notice_with_record(self, event: Event) -> TurnNotice | None:
         """The turn notice the action's recording sends (`NOTICE_WITH_RECORD`), if it
         passes a turn in a run that has the change; else None."""
-        if not self._passes_turn(event) or not workflow.patched(NOTICE_WITH_RECORD):
+        turn = self._turn(event)
+        if turn is None or not workflow.patched(NOTICE_WITH_RECORD):
             return None
-        return self._turn_notice(event)
+        return self._turn_notice(event, turn)
 
-    def _passes_turn(self, event: Event) -> bool:
+    def _turn(self, event: Event) -> Turn | None:
+        """The turn the event passes that a turn notice tells; None if none."""
         turn = turn_after(event, self.state)
         # A change request's turn message is its own notice, which carries the comments.
-        return turn is not None and turn.kind is not TurnKind.CHANGES_REQUESTED
-
-    def _turn_notice(self, event: Event) -> TurnNotice | None:
-        """The notice telling whoever the event made it the turn of; None if it passes none,
-        or in a run from before turn notices."""
-        if not self._passes_turn(event):
+        if turn is None or turn.kind is TurnKind.CHANGES_REQUESTED:
             return None
+        return turn
+
+    def _turn_notice(self, event: Event, turn: Turn) -> TurnNotice | None:
+        """The notice telling whoever the event made it the turn of; None in a run from
+        before turn notices."""
         # Asked only when a turn passes, so runs whose events pass none record no marker.
         if not workflow.patched(TURN_NOTICES):
             return None
-        turn = turn_after(event, self.state)
-        assert turn is not None
         spec = self.state.spec
         # A submission concerns the version just submitted, later steps the approved one.
         plan_version = event.version if turn.kind is TurnKind.SUBMITTED else event.approved_version
