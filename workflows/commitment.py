@@ -125,6 +125,31 @@ officer's edit can come first. Asked only when there are carried items, so runs 
 record no marker."""
 
 
+ALL_CHANGES = "all-changes-v12"
+"""One patch for every change above, so a run started since records one marker, not one
+per change.
+
+Each `workflow.patched` a run asks for the first time adds two events to its history (a
+marker and an upsert of `TemporalChangeVersion`, a write to the visibility store): five
+pairs in every lifecycle, for changes every new run takes anyway (bench/lifecycle.py). A
+run that has this marker takes the path of every change above (`_since`); runs recorded
+before it ask each change as they did, and replay as they ran. A later change gets a
+patch of its own again.
+
+Runs since this change also no longer keep `NextDue` current: it changed with nearly
+every action (an upsert each), and the database's board and overdue list, which people
+use, show every deadline. `Stage` and `Overdue` stay current; a run that finds `NextDue`
+shown (continued from an older run) unsets it with its next upsert, so it never shows a
+stale date.
+"""
+
+
+def _since(change: str) -> bool:
+    """Whether this run takes the path of `change`: it is a run since `ALL_CHANGES`, or an
+    older one that recorded `change` itself (`workflow.patched`, asked as before)."""
+    return workflow.patched(ALL_CHANGES) or workflow.patched(change)
+
+
 class CommitmentInput(BaseModel):
     """Start a commitment fresh from its spec, or carry its state across continue-as-new."""
 
@@ -213,7 +238,7 @@ class CommitmentWorkflow:
 
     async def _sleep(self, wakeup: datetime | None) -> None:
         """Sleep until `wakeup` (None: forever) or until something changes."""
-        if not workflow.patched(FEWER_COMMANDS):
+        if not _since(FEWER_COMMANDS):
             timeout = None if wakeup is None else max(wakeup - workflow.now(), timedelta(0))
             try:
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
@@ -246,7 +271,7 @@ class CommitmentWorkflow:
         """Save a new version of the action plan."""
         # Format 3 only for a plan that needs it (`DocumentFormat.for_plan`): no history
         # recorded before it existed holds such a plan, so replays write what they wrote.
-        written = DocumentFormat.for_plan(req.plan, workflow.patched(CANONICAL_DOCUMENT))
+        written = DocumentFormat.for_plan(req.plan, _since(CANONICAL_DOCUMENT))
         return await self._act(
             req,
             lambda s: c.check_save_draft(s, req),
@@ -296,7 +321,7 @@ class CommitmentWorkflow:
             reviewer_name=req.actor.name,
             comments=list(req.comments),
             # Carried only in runs that know turn notices, whose payloads may then change.
-            actor=req.actor if workflow.patched(TURN_NOTICES) else None,
+            actor=req.actor if _since(TURN_NOTICES) else None,
         )
         await self._post("send_change_notice", notice)
         return result
@@ -320,7 +345,7 @@ class CommitmentWorkflow:
     async def decline(self, req: c.Decline) -> ActionResult:
         """Decline to sign; the commitment returns to review."""
         result = await self._act(req, lambda s: c.check_decline(s, req), c.apply_decline)
-        if workflow.patched(TURN_NOTICES):
+        if _since(TURN_NOTICES):
             return result  # `_act` sent the turn notice, to the reviewers and the officers
         await self._notify(
             result.seq,
@@ -363,7 +388,7 @@ class CommitmentWorkflow:
         result = await self._act(
             req, lambda s: c.check_return_report(s, req), c.apply_return_report
         )
-        if workflow.patched(TURN_NOTICES):
+        if _since(TURN_NOTICES):
             return result  # `_act` sent the turn notice, with the reason
         await self._notify(
             result.seq, Audience.REGENCY_OFFICER, "return_report", f"Q{req.quarter}: {req.reason}"
@@ -451,7 +476,7 @@ class CommitmentWorkflow:
 
     async def _carry_over(self) -> None:
         """Save the carried-over items as version 1 (`CARRY_OVER`)."""
-        if self.state.spec.carried is None or not workflow.patched(CARRY_OVER):
+        if self.state.spec.carried is None or not _since(CARRY_OVER):
             return
         event = c.apply_carried(self.state, workflow.now())
         if event is not None:
@@ -465,7 +490,7 @@ class CommitmentWorkflow:
         """
         missed = c.missed_escalations(self.state, workflow.now())
         # Asked only when there is one, so runs with none record no marker.
-        if not missed or not workflow.patched(MISSED_ESCALATIONS):
+        if not missed or not _since(MISSED_ESCALATIONS):
             return
         c.mark_escalated(self.state, missed, adopt=True)
         await self._post("send_reminders", ReminderBatch(intents=missed))
@@ -482,7 +507,7 @@ class CommitmentWorkflow:
         """The turn notice the action's recording sends (`NOTICE_WITH_RECORD`), if it
         passes a turn in a run that has the change; else None."""
         turn = self._turn(event)
-        if turn is None or not workflow.patched(NOTICE_WITH_RECORD):
+        if turn is None or not _since(NOTICE_WITH_RECORD):
             return None
         return self._turn_notice(event, turn)
 
@@ -498,7 +523,7 @@ class CommitmentWorkflow:
         """The notice telling whoever the event made it the turn of; None in a run from
         before turn notices."""
         # Asked only when a turn passes, so runs whose events pass none record no marker.
-        if not workflow.patched(TURN_NOTICES):
+        if not _since(TURN_NOTICES):
             return None
         spec = self.state.spec
         # A submission concerns the version just submitted, later steps the approved one.
@@ -520,7 +545,7 @@ class CommitmentWorkflow:
         """Record the event, and with `notice` send it once recorded (`record_and_tell`);
         show the new stage in search attributes, and an end to the cycle. Whether the
         notice was sent: if not, it is still owed."""
-        locally = workflow.patched(RECORD_LOCALLY)
+        locally = _since(RECORD_LOCALLY)
         told = False
         if notice is not None:
             told = await workflow.execute_local_activity(
@@ -545,12 +570,19 @@ class CommitmentWorkflow:
         updates: list[SearchAttributeUpdate[Any]] = [
             STAGE.value_set(event.to_stage.value),
             OVERDUE.value_set(event.overdue_since is not None),
-            NEXT_DUE.value_set(event.next_due_at) if event.next_due_at else NEXT_DUE.value_unset(),
         ]
         shown = workflow.info().typed_search_attributes
+        if not workflow.patched(ALL_CHANGES):
+            updates.append(
+                NEXT_DUE.value_set(event.next_due_at)
+                if event.next_due_at
+                else NEXT_DUE.value_unset()
+            )
+        elif shown.get(NEXT_DUE) is not None:
+            updates.append(NEXT_DUE.value_unset())  # shown by an older run: never stale
         changed = [u for u in updates if shown.get(u.key) != u.value]
         # Asked only where the answer matters, so the patch's marker replaces an upsert.
-        if len(changed) < len(updates) and workflow.patched(FEWER_COMMANDS):
+        if len(changed) < len(updates) and _since(FEWER_COMMANDS):
             updates = changed
         if updates:
             workflow.upsert_search_attributes(updates)
@@ -579,7 +611,7 @@ class CommitmentWorkflow:
 
     async def _post(self, activity: str, message: BaseModel) -> None:
         """Queue mail for the mailer task; runs started before the change send it at once."""
-        if workflow.patched(MAIL_OUTSIDE_LOCK):
+        if _since(MAIL_OUTSIDE_LOCK):
             self._mail.append((activity, message))
             return
         await self._deliver(activity, message)
@@ -600,7 +632,7 @@ class CommitmentWorkflow:
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._mail)
 
     async def _deliver(self, activity: str, message: BaseModel) -> None:
-        if activity in LOCAL_NOTICES and workflow.patched(NOTICES_LOCALLY):
+        if activity in LOCAL_NOTICES and _since(NOTICES_LOCALLY):
             try:
                 await workflow.execute_local_activity(
                     activity,

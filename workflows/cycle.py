@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
@@ -73,22 +74,29 @@ class CommitmentLaunch:
     search_attributes: TypedSearchAttributes
 
 
-def commitment_launch(spec: CycleSpec, regency: RegencyRef, now: datetime) -> CommitmentLaunch:
-    """The start of a regency's commitment, alike from the cycle (a child) or an activity."""
+def commitment_launch(
+    spec: CycleSpec, regency: RegencyRef, now: datetime, *, next_due: bool = False
+) -> CommitmentLaunch:
+    """The start of a regency's commitment, alike from the cycle (a child) or an activity.
+
+    `next_due` shows the first deadline as `NextDue`: only for children, started by cycles
+    from before `START_BY_ACTIVITY`, whose commitments keep it current. Commitments started
+    since are runs since `ALL_CHANGES` (`workflows.commitment`), which no longer do.
+    """
     commitment = spec.commitment_spec(regency)
-    first = CommitmentState.start(commitment, now)
+    shown: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(CYCLE, spec.cycle_id),
+        SearchAttributePair(REGENCY, regency.code),
+        SearchAttributePair(STAGE, Stage.DRAFTING.value),
+        SearchAttributePair(OVERDUE, False),
+    ]
+    if next_due:
+        first = CommitmentState.start(commitment, now)
+        shown.append(SearchAttributePair(NEXT_DUE, c.next_due(first) or first.started_at))
     return CommitmentLaunch(
         workflow_id=commitment_workflow_id(commitment.commitment_id),
         input=CommitmentInput(spec=commitment),
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(CYCLE, spec.cycle_id),
-                SearchAttributePair(REGENCY, regency.code),
-                SearchAttributePair(STAGE, Stage.DRAFTING.value),
-                SearchAttributePair(OVERDUE, False),
-                SearchAttributePair(NEXT_DUE, c.next_due(first) or first.started_at),
-            ]
-        ),
+        search_attributes=TypedSearchAttributes(shown),
     )
 
 
@@ -210,7 +218,7 @@ class CycleWorkflow:
     async def _start_child(self, code: str) -> None:
         """Start a commitment as a child: runs started before `START_BY_ACTIVITY`."""
         regency = next(r for r in self.spec.regencies if r.code == code)
-        launch = commitment_launch(self.spec, regency, workflow.now())
+        launch = commitment_launch(self.spec, regency, workflow.now(), next_due=True)
         await workflow.start_child_workflow(
             CommitmentWorkflow.run,
             launch.input,

@@ -35,10 +35,14 @@ v10: the cycle starts its commitments from `start_commitments` activities, in ba
 v11: an action's turn notice is sent by the local activity that records the action
     (`record_and_tell`, NOTICE_WITH_RECORD), not by a second local activity: one marker
     and one activation fewer per action that passes a turn.
+v12: a new run asks one patch for every change above (ALL_CHANGES): one marker and one
+    `TemporalChangeVersion` upsert instead of one pair per change; and it no longer keeps
+    `NextDue` current.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,6 +52,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.commitment import (
+    ALL_CHANGES,
     CANONICAL_DOCUMENT,
     CARRY_OVER,
     FEWER_COMMANDS,
@@ -64,7 +69,7 @@ from workflows.cycle import START_BY_ACTIVITY, CycleWorkflow
 ROOT = Path(__file__).parent / "histories"
 HISTORIES = sorted(ROOT.glob("v*/*.json"))
 NAMES = {"cycle", "commitment-change-request", "commitment-decline"}
-VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11"]
+VERSIONS = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12"]
 
 
 def test_histories_of_every_version_are_present() -> None:
@@ -101,11 +106,12 @@ def _history(path: Path) -> WorkflowHistory:
 def test_only_runs_started_after_the_change_take_the_new_path(
     version: str, change: str, since: str
 ) -> None:
-    """Runs of versions before a change replay without its patch marker; later ones have it."""
+    """Runs of versions before a change replay without its patch marker; later ones have it,
+    until v12, whose one marker (ALL_CHANGES) stands for them all."""
     history = _history(ROOT / version / "commitment-change-request.json")
-    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
-    patched = any(change.encode() in e.SerializeToString() for e in markers)
-    assert patched == (_number(version) >= _number(since))
+    number = _number(version)
+    assert _marked(history, change) == (_number(since) <= number < _number("v12"))
+    assert _marked(history, ALL_CHANGES) == (number >= _number("v12"))
 
 
 def _marked(history: WorkflowHistory, change: str) -> bool:
@@ -284,3 +290,37 @@ def test_since_v11_a_turn_notice_goes_with_the_record_of_its_action(name: str) -
     assert count(after, "send_change_notice") == count(before, "send_change_notice")
     assert len(_local(after)) == len(_local(before)) - notices
     assert _marked(after, NOTICE_WITH_RECORD) and not _marked(before, NOTICE_WITH_RECORD)
+
+
+def _attributes(history: WorkflowHistory) -> list[str]:
+    """The search attributes each upsert of the history sets or unsets, in order."""
+    upserts = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    ]
+    return [key for attributes in upserts for key in attributes.indexed_fields]
+
+
+@pytest.mark.parametrize(
+    "name", ["commitment-change-request", "commitment-decline", "commitment-carry-over"]
+)
+def test_since_v12_a_run_records_one_patch_and_no_next_due(name: str) -> None:
+    """The same story as in v11: one patch marker and one `TemporalChangeVersion` upsert
+    where v11 had one pair per change asked, no `NextDue` upsert, `Stage` shown as before,
+    and the same changes recorded by the same local activities."""
+    before, after = (_history(ROOT / v / f"{name}.json") for v in ("v11", "v12"))
+
+    def patches(history: WorkflowHistory) -> int:
+        return sum(b"core_patch" in e.SerializeToString() for e in history.events)
+
+    assert patches(before) >= 5 and patches(after) == 1
+    shown_before, shown_after = _attributes(before), _attributes(after)
+    assert shown_before.count("TemporalChangeVersion") == patches(before)
+    assert shown_after.count("TemporalChangeVersion") == 1
+    assert "NextDue" in shown_before and "NextDue" not in shown_after
+    assert shown_after.count("Stage") == shown_before.count("Stage")
+    kinds = [[json.loads(r)["activity_type"] for r in _local(h)] for h in (before, after)]
+    assert kinds[0] == kinds[1] and kinds[0]
+    started = after.events[0].workflow_execution_started_event_attributes
+    assert "NextDue" not in started.search_attributes.indexed_fields

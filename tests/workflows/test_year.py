@@ -47,7 +47,7 @@ from workflows.commitment import CommitmentWorkflow
 from workflows.common import commitment_workflow_id, cycle_workflow_id
 
 # Histories recorded by today's code; older folders hold runs of earlier workflow code.
-HISTORIES = Path(__file__).parent / "histories" / "v11"
+HISTORIES = Path(__file__).parent / "histories" / "v12"
 ALL = load_catalog().codes()
 LATE_DRAFT, EXTENDED, WITHDRAWN = "53.04", "53.05", "53.06"
 CHANGES, DECLINE, LATE_Q1, MISSING_Q2, RETURNED_Q3 = "53.02", "53.03", "53.07", "53.08", "53.09"
