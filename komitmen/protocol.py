@@ -4,23 +4,26 @@ Uvicorn closes a connection idle between requests after its keep-alive timeout, 
 has no deadline for the headers of a request: a client that opens a connection and
 sends a few bytes of headers, or one byte now and then, holds the connection open
 for as long as it likes, and enough of them use up the server's connections. This
-protocol, uvicorn's h11 one, closes a connection whose request headers are not
+protocol, uvicorn's httptools one, closes a connection whose request headers are not
 complete within `header_timeout` seconds: the clock starts when the connection is
 made and again when a new request begins (its first bytes after the previous
 response), and stops once the request's headers have been read whole. A request
 body and the app's own work are not timed by it.
+
+Built on httptools (llhttp, in C) rather than h11 (pure Python): parsing a request and
+writing its response cost the API about a tenth of its CPU per request with h11
+(`bench.api_load`, issue 17).
 """
 
 from __future__ import annotations
 
 import asyncio
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
-class HeaderTimeoutProtocol(H11Protocol):
-    """Uvicorn's h11 protocol, closing connections whose request headers come too slowly."""
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """Uvicorn's httptools protocol, closing connections whose request headers come too slowly."""
 
     header_timeout: float = 10.0
     _header_timer: asyncio.TimerHandle | None = None
@@ -30,30 +33,21 @@ class HeaderTimeoutProtocol(H11Protocol):
         super().connection_made(transport)
         self._arm_header_timer()
 
-    def data_received(self, data: bytes) -> None:
-        """Feed the bytes to h11; stop the clock once a request's headers are whole."""
-        super().data_received(data)
-        self._follow_request_state()
+    def on_message_begin(self) -> None:
+        """A request's first bytes arrived (pipelined, or after the previous response): its
+        headers are due within the timeout. Between requests the keep-alive timeout rules."""
+        super().on_message_begin()
+        self._arm_header_timer()
 
-    def on_response_complete(self) -> None:
-        """A response went out: a request begun behind it (pipelined) is timed afresh."""
-        super().on_response_complete()
-        self._follow_request_state()
+    def on_headers_complete(self) -> None:
+        """The request's headers are whole: stop the clock."""
+        self._cancel_header_timer()
+        super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Stop the clock with the connection."""
         self._cancel_header_timer()
         super().connection_lost(exc)
-
-    def _follow_request_state(self) -> None:
-        waiting = self.conn.their_state is h11.IDLE and bool(self.conn.trailing_data[0])
-        if waiting and not self.transport.is_closing():
-            # Bytes of a request whose headers are not complete yet: the clock runs.
-            self._arm_header_timer()
-        else:
-            # Headers whole (the request is being read or answered), or between
-            # requests, where the keep-alive timeout is in charge until bytes arrive.
-            self._cancel_header_timer()
 
     def _arm_header_timer(self) -> None:
         if self._header_timer is None:
@@ -66,13 +60,9 @@ class HeaderTimeoutProtocol(H11Protocol):
 
     def _headers_late(self) -> None:
         self._header_timer = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+        if self.transport.is_closing():
             return
         self.logger.info("closing a connection whose request headers did not arrive in time")
-        try:
-            self.conn.send(h11.ConnectionClosed())
-        except h11.LocalProtocolError:
-            pass
         self.transport.close()
 
 
