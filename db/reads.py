@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    bindparam,
     case,
     func,
     literal_column,
@@ -65,6 +66,77 @@ def list_commitments(session: Session, *, cycle_id: str) -> Sequence[m.Commitmen
         .where(m.Commitment.cycle_id == cycle_id)
         .order_by(m.Commitment.regency_code)
     ).all()
+
+
+@dataclass(frozen=True, slots=True)
+class CycleHead:
+    """A cycle's id, name and year, and the regencies it started with (code and name each)."""
+
+    id: str
+    name: str
+    year: int
+    regencies: list[dict[str, str]]
+
+
+_cycle = m.Cycle.__table__.c
+# Only the spec's regencies: the rest of it (schedule, calendar, items carried over) can be
+# many times their size, and a page listing the regencies would decode it all per request.
+_CYCLE_HEAD = select(_cycle.id, _cycle.name, _cycle.year, _cycle.spec["regencies"]).where(
+    _cycle.id == bindparam("cycle_id")
+)
+
+
+def cycle_head(session: Session, *, cycle_id: str) -> CycleHead | None:
+    """A recorded cycle's id, name, year and regencies; None if there is no such cycle."""
+    row = session.execute(_CYCLE_HEAD, {"cycle_id": cycle_id}).first()
+    if row is None:
+        return None
+    id_, name, year, regencies = row
+    return CycleHead(id_, name, year, regencies or [])
+
+
+@dataclass(frozen=True, slots=True)
+class BoardLine:
+    """What a cycle's board shows of a recorded commitment, read as plain columns."""
+
+    id: str
+    regency_code: str
+    stage: str
+    round: int
+    next_due_at: datetime | None
+    overdue_since: datetime | None
+    approved_version: int | None
+    document_hash: str | None
+    verified: int
+    """How many of its quarterly reports have been verified."""
+
+
+_commitment = m.Commitment.__table__.c
+_report = m.QuarterlyReport.__table__.c
+# Built once: the board is the page managers keep open, and a cycle's rows as ORM objects
+# (their deadlines decoded, each tracked by the session) cost more than the page's template.
+_BOARD_LINES = (
+    select(
+        _commitment.id,
+        _commitment.regency_code,
+        _commitment.stage,
+        _commitment.round,
+        _commitment.next_due_at,
+        _commitment.overdue_since,
+        _commitment.approved_version,
+        _commitment.document_hash,
+        select(func.count())
+        .where(_report.commitment_id == _commitment.id, _report.state == "verified")
+        .scalar_subquery(),
+    )
+    .where(_commitment.cycle_id == bindparam("cycle_id"))
+    .order_by(_commitment.regency_code)
+)
+
+
+def board_lines(session: Session, *, cycle_id: str) -> list[BoardLine]:
+    """A cycle's commitments in regency-code order, with their verified reports counted."""
+    return [BoardLine(*row) for row in session.execute(_BOARD_LINES, {"cycle_id": cycle_id})]
 
 
 def get_commitment(session: Session, *, commitment_id: str) -> m.Commitment | None:

@@ -40,7 +40,7 @@ class AuthUser:
     choose another on a page."""
 
     @classmethod
-    def of(cls, user: m.UserAccount) -> AuthUser:
+    def of(cls, user: m.UserAccount | people.TokenHolder) -> AuthUser:
         """Copy what the front doors need of a user account."""
         return cls(
             id=user.id,

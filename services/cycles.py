@@ -45,6 +45,8 @@ from services.settings import Settings
 
 CycleRecord = m.Cycle
 """A cycle as recorded, as the services hand it to the front doors."""
+CycleHead = reads.CycleHead
+"""A cycle's id, name, year and regencies, for pages that show no more of it."""
 
 
 def list_cycles(session: Session) -> Sequence[m.Cycle]:
@@ -173,7 +175,7 @@ class BoardRow:
 
     code: str
     name: str
-    row: m.Commitment | None
+    row: reads.BoardLine | None
     verified: int
 
     @property
@@ -182,17 +184,28 @@ class BoardRow:
         return self.row is not None and self.row.round > 1
 
 
-def board(session: Session, user: AuthUser, cycle: m.Cycle) -> list[BoardRow]:
+def cycle_head(session: Session, cycle_id: str) -> reads.CycleHead:
+    """A recorded cycle's id, name, year and regencies, without the rest of its spec;
+    NotFound otherwise."""
+    head = reads.cycle_head(session, cycle_id=cycle_id)
+    if head is None:
+        raise NotFound(f"no cycle {cycle_id!r}")
+    return head
+
+
+def board(session: Session, user: AuthUser, cycle: m.Cycle | reads.CycleHead) -> list[BoardRow]:
     """The regencies of a cycle the person covers, in the cycle's order."""
-    recorded = {r.regency_code: r for r in commitments(session, cycle.id)}
-    verified = reads.verified_report_counts(session, cycle_id=cycle.id)
+    recorded = {r.regency_code: r for r in reads.board_lines(session, cycle_id=cycle.id)}
+    regencies = (
+        cycle.regencies if isinstance(cycle, reads.CycleHead) else cycle.spec.get("regencies", [])
+    )
     rows = []
-    for ref in cycle.spec.get("regencies", []):
+    for ref in regencies:
         code = ref["code"]
         if not user.covers(code):
             continue
         row = recorded.get(code)
-        count = verified.get(row.id, 0) if row is not None else 0
+        count = row.verified if row is not None else 0
         rows.append(BoardRow(code=code, name=ref["name"], row=row, verified=count))
     return rows
 

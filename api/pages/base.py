@@ -46,7 +46,7 @@ from domain.roles import Role
 from services import access, commitments, cycles, item_details, tasks
 from services.access import AuthUser
 from services.commitments import CommitmentRef
-from services.cycles import CycleRecord
+from services.cycles import CycleHead, CycleRecord
 from services.errors import NotFound, OutOfScope, Refusal
 
 SESSION_COOKIE = "komitmen_session"
@@ -268,6 +268,14 @@ class SignedIn:
         """A recorded cycle, or the 404 page."""
         try:
             return cycles.get_cycle(session, cycle_id)
+        except NotFound:
+            raise self.refuse(404, "not_found", cycle_id) from None
+
+    def cycle_head(self, session: Session, cycle_id: str) -> CycleHead:
+        """A recorded cycle's id, name, year and regencies (not its whole spec), or the 404
+        page."""
+        try:
+            return cycles.cycle_head(session, cycle_id)
         except NotFound:
             raise self.refuse(404, "not_found", cycle_id) from None
 

@@ -238,7 +238,7 @@ def board(
     """
     if sort not in BOARD_SORTS or (stage is not None and stage not in _STAGE_ORDER):
         raise who.refuse(400, "bad_filter", f"sort={sort} stage={stage}")
-    cycle = who.cycle(session, cycle_id)
+    cycle = who.cycle_head(session, cycle_id)
     rows = cycles.board(session, who.user, cycle)
     if stage is not None:
         rows = [r for r in rows if r.row is not None and r.row.stage == stage]
