@@ -250,7 +250,7 @@ _tokens = cast(Table, m.ApiToken.__table__)
 _users = cast(Table, m.UserAccount.__table__)
 _token = _tokens.c
 _user = _users.c
-# Every signed-in request asks this first, so the statements are built once, in Core:
+# Every signed-in request asks this first, so the statement is built once, in Core:
 # plain rows instead of two ORM objects tracked by the session, and no expression to
 # build and no cache key to compute per request.
 _FIND_TOKEN = (
@@ -273,11 +273,6 @@ _FIND_TOKEN = (
     .join_from(_tokens, _users, _user.id == _token.user_id)
     .where(_token.token_hash == bindparam("digest"), _token.revoked_at.is_(None))
 )
-_NOTE_TOKEN_USE = (
-    update(_tokens)
-    .where(_token.id == bindparam("token_id"))
-    .values(last_used_at=bindparam("used_at"))
-)
 
 
 def find_user_by_token(session: Session, *, token: str, now: datetime) -> TokenHolder | None:
@@ -292,9 +287,14 @@ def find_user_by_token(session: Session, *, token: str, now: datetime) -> TokenH
     if not active:
         return None
     # Noted to the minute: a write on every request would make each read a transaction
-    # that commits (and on SQLite, takes the database's only write lock).
+    # that commits (and on SQLite, takes the database's only write lock). Through the ORM,
+    # so that the write waits for the session's flush as before: written at once, it would
+    # hold SQLite's write lock for the rest of a page request whose route writes in a
+    # transaction of its own.
     if last_used_at is None or now - last_used_at >= TOKEN_USE_PRECISION:
-        session.execute(_NOTE_TOKEN_USE, {"token_id": token_id, "used_at": now})
+        row = session.get(m.ApiToken, token_id)
+        if row is not None:
+            row.last_used_at = now
     return TokenHolder(*user)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -137,6 +137,43 @@ _BOARD_LINES = (
 def board_lines(session: Session, *, cycle_id: str) -> list[BoardLine]:
     """A cycle's commitments in regency-code order, with their verified reports counted."""
     return [BoardLine(*row) for row in session.execute(_BOARD_LINES, {"cycle_id": cycle_id})]
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentRow:
+    """A commitment as last recorded, read as plain columns (not tracked by the session)."""
+
+    id: str
+    cycle_id: str
+    regency_code: str
+    regency_name: str
+    stage: str
+    round: int
+    latest_version: int
+    approved_version: int | None
+    document_hash: str | None
+    next_due_at: datetime | None
+    overdue_since: datetime | None
+    deadlines: dict[str, Any]
+    last_seq: int
+    updated_at: datetime
+
+
+# Built once: every request about a commitment (its JSON, its page, every action) reads it
+# first, and loading it as an ORM object cost more than the rest of a JSON read.
+_COMMITMENT_ROW = select(*(_commitment[f.name] for f in fields(CommitmentRow))).where(
+    _commitment.id == bindparam("commitment_id")
+)
+
+
+RecordedCommitment = m.Commitment | CommitmentRow
+"""A commitment as recorded: an ORM object or its plain columns, read alike."""
+
+
+def commitment_row(session: Session, *, commitment_id: str) -> CommitmentRow | None:
+    """One commitment by id, as plain columns."""
+    row = session.execute(_COMMITMENT_ROW, {"commitment_id": commitment_id}).first()
+    return CommitmentRow(*row) if row is not None else None
 
 
 def get_commitment(session: Session, *, commitment_id: str) -> m.Commitment | None:

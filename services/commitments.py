@@ -31,14 +31,14 @@ class CommitmentRef:
 
     cycle_id: str
     regency_code: str
-    row: m.Commitment | None
+    row: reads.RecordedCommitment | None
 
     @property
     def id(self) -> str:
         """The commitment id."""
         return commitment_id(self.cycle_id, self.regency_code)
 
-    def recorded(self) -> m.Commitment:
+    def recorded(self) -> reads.RecordedCommitment:
         """The recorded row; NotFound if the database has not seen the commitment."""
         if self.row is None:
             raise NotFound(f"no commitment of regency {self.regency_code} in cycle {self.cycle_id}")
@@ -58,7 +58,7 @@ def find_commitment(
     UnknownRegency for a code the catalog lacks, OutOfScope for another regency.
     """
     code = scoped_regency(regency_code, user)
-    row = reads.get_commitment(session, commitment_id=commitment_id(cycle_id, code))
+    row = reads.commitment_row(session, commitment_id=commitment_id(cycle_id, code))
     return CommitmentRef(cycle_id=cycle_id, regency_code=code, row=row)
 
 
@@ -172,7 +172,7 @@ def reminders(session: Session, ref: CommitmentRef) -> list[m.ReminderSent]:
 class CommitmentRecord:
     """Everything recorded of one commitment, read at once for a page or a terminal."""
 
-    row: m.Commitment
+    row: reads.RecordedCommitment
     cycle: m.Cycle | None
     versions: Sequence[m.PlanVersion]
     items: list[m.ActionItem]

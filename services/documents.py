@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from db import models as m
 from db import offices as office_records
-from db import people
+from db import people, reads
 from domain.audit import ChainHead
 from domain.calendar import wita_date
 from domain.catalog import Office, is_province_code, load_catalog
@@ -199,7 +199,7 @@ def approved_signatures(session: Session, ref: CommitmentRef) -> list[m.Signatur
 class PlanDocument:
     """A regency's approved plan as printed: its items, signatures and the cycle's chain head."""
 
-    row: m.Commitment
+    row: reads.RecordedCommitment
     cycle: m.Cycle
     items: Sequence[m.ActionItem]
     blocks: list[SignatureBlock]
