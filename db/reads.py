@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     bindparam,
     case,
     func,
@@ -574,13 +575,22 @@ def count_new_for_reviewer(
     return (session.scalar(reviews) or 0) + waiting[1]
 
 
+def _count_overdue(newly: ColumnElement[bool]) -> Select[int, int]:
+    overdue = _commitment.overdue_since
+    return select(func.count(), func.count(case((newly, 1)))).where(overdue.is_not(None))
+
+
+# Built once: a manager's header counts them on every page.
+_COUNT_OVERDUE_SINCE = _count_overdue(_commitment.overdue_since > bindparam("since"))
+_COUNT_OVERDUE = _count_overdue(_commitment.overdue_since.is_not(None))
+
+
 def count_overdue(session: Session, *, since: datetime | None) -> tuple[int, int]:
     """How many commitments are overdue, and how many of them fell overdue after `since`."""
-    overdue = m.Commitment.overdue_since
-    newly = overdue > since if since is not None else overdue.is_not(None)
-    total, new = session.execute(
-        select(func.count(), func.count(case((newly, 1)))).where(overdue.is_not(None))
-    ).one()
+    if since is None:
+        total, new = session.execute(_COUNT_OVERDUE).one()
+    else:
+        total, new = session.execute(_COUNT_OVERDUE_SINCE, {"since": since}).one()
     return int(total or 0), int(new or 0)
 
 
