@@ -50,14 +50,19 @@ class CycleTitle:
     year: int
 
 
+# Built once: the board lists them on every request.
+_CYCLE_TITLES = select(
+    m.Cycle.__table__.c.id, m.Cycle.__table__.c.name, m.Cycle.__table__.c.year
+).order_by(m.Cycle.__table__.c.started_at.desc())
+
+
 def cycle_titles(session: Session) -> list[CycleTitle]:
     """Every cycle's id, name and year, newest first.
 
     Without its spec, which holds every regency of the cycle: a list of links needs
     none of it, and each would be read and parsed on every page that lists them.
     """
-    query = select(m.Cycle.id, m.Cycle.name, m.Cycle.year).order_by(m.Cycle.started_at.desc())
-    return [CycleTitle(*row) for row in session.execute(query)]
+    return [CycleTitle(*row) for row in session.execute(_CYCLE_TITLES)]
 
 
 def list_commitments(session: Session, *, cycle_id: str) -> Sequence[m.Commitment]:

@@ -67,11 +67,13 @@ router = APIRouter(prefix="/cycles/{cycle_id}/commitments/{regency_code}", tags=
 
 
 @router.get("")
-async def get_commitment(ref: CommitmentDep) -> CommitmentOut:
+async def get_commitment(scoped: ScopedDep) -> CommitmentOut:
     """The commitment: stage, round, versions, approved document and deadlines."""
-    # On the event loop: the row was read by `commitment_ref`, and building its view
-    # costs less than a hop to a thread.
-    return commitment_view(ref.recorded())
+    # On the event loop: the row was read with the user (`find_scoped_commitment`), and
+    # building its view costs less than a hop to a thread. Taken from there rather than
+    # through `CommitmentDep`, whose two more dependencies would only pass it along; a
+    # commitment never recorded is the same 404.
+    return commitment_view(scoped.ref.recorded())
 
 
 @router.get("/versions")
