@@ -528,20 +528,14 @@ Read = Callable[[Session], object]
 
 
 def board(cycle_id: str) -> Read:
-    """What the board page reads: the cycles, the cycle's commitments, verified reports."""
+    """What the board page reads: the cycles' links, the cycle's head, its board lines."""
 
     def run(session: Session) -> object:
-        cycles = db_reads.list_cycles(session)
-        cycle = next(c for c in cycles if c.id == cycle_id)
-        recorded = {
-            r.regency_code: r for r in db_reads.list_commitments(session, cycle_id=cycle_id)
-        }
-        verified = db_reads.verified_report_counts(session, cycle_id=cycle_id)
-        rows = []
-        for ref in cycle.spec["regencies"]:
-            row = recorded.get(ref["code"])
-            rows.append((ref["code"], row, verified.get(row.id, 0) if row is not None else 0))
-        return rows
+        links = db_reads.cycle_titles(session)
+        cycle = db_reads.cycle_head(session, cycle_id=cycle_id)
+        assert cycle is not None and any(link.id == cycle_id for link in links)
+        recorded = {r.regency_code: r for r in db_reads.board_lines(session, cycle_id=cycle_id)}
+        return [(ref["code"], recorded.get(ref["code"])) for ref in cycle.regencies]
 
     return run
 

@@ -268,17 +268,6 @@ def list_reports(session: Session, *, commitment_id: str) -> Sequence[m.Quarterl
     return _of_commitment(session, m.QuarterlyReport, commitment_id, m.QuarterlyReport.quarter)
 
 
-def verified_report_counts(session: Session, *, cycle_id: str) -> dict[str, int]:
-    """How many quarterly reports each commitment of a cycle has had verified."""
-    rows = session.execute(
-        select(m.QuarterlyReport.commitment_id, func.count())
-        .join(m.Commitment, m.QuarterlyReport.commitment_id == m.Commitment.id)
-        .where(m.Commitment.cycle_id == cycle_id, m.QuarterlyReport.state == "verified")
-        .group_by(m.QuarterlyReport.commitment_id)
-    ).all()
-    return {commitment_id: int(count) for commitment_id, count in rows}
-
-
 @dataclass(frozen=True, slots=True)
 class OverdueCommitment:
     """What the overdue list needs of a commitment, read as plain columns.

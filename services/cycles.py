@@ -193,14 +193,16 @@ def cycle_head(session: Session, cycle_id: str) -> reads.CycleHead:
     return head
 
 
-def board(session: Session, user: AuthUser, cycle: m.Cycle | reads.CycleHead) -> list[BoardRow]:
+def head_of(cycle: m.Cycle) -> reads.CycleHead:
+    """The head of a cycle already read whole (its id, name, year and regencies)."""
+    return reads.CycleHead(cycle.id, cycle.name, cycle.year, cycle.spec.get("regencies", []))
+
+
+def board(session: Session, user: AuthUser, cycle: reads.CycleHead) -> list[BoardRow]:
     """The regencies of a cycle the person covers, in the cycle's order."""
     recorded = {r.regency_code: r for r in reads.board_lines(session, cycle_id=cycle.id)}
-    regencies = (
-        cycle.regencies if isinstance(cycle, reads.CycleHead) else cycle.spec.get("regencies", [])
-    )
     rows = []
-    for ref in regencies:
+    for ref in cycle.regencies:
         code = ref["code"]
         if not user.covers(code):
             continue

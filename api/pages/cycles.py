@@ -709,7 +709,7 @@ def _manage_page(
         cycle = cycles.get_cycle(session, cycle_id)
     except NotFound:
         return page.error(user, 404, "not_found", cycle_id)
-    rows = cycles.board(session, user, cycle)
+    rows = cycles.board(session, user, cycles.head_of(cycle))
     open_rows = [r for r in rows if r.row is not None and not Stage(r.row.stage).is_terminal]
     labels = i18n.ACTION_LABELS[page.lang]
     return page.render(
