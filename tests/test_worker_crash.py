@@ -233,22 +233,26 @@ async def whole_year(demo: Demo, regency: Regency, start: datetime) -> list[int]
     return refused
 
 
-async def settled(client: Client, url: str, cycle: str, codes: list[str]) -> bool:
-    """True once nothing is in flight: no activity pending, every event and message recorded."""
+async def busy(client: Client, url: str, cycle: str, codes: list[str]) -> str | None:
+    """What is still in flight (an activity pending, a message unsent, an event unrecorded)."""
     ids = [cycle_workflow_id(cycle)] + [commitment_workflow_id(f"{cycle}:{c}") for c in codes]
     for workflow_id in ids:
         described = await client.get_workflow_handle(workflow_id).describe()
-        if described.raw_description.pending_activities:
-            return False
+        for pending in described.raw_description.pending_activities:
+            return (
+                f"{workflow_id}: activity {pending.activity_type.name} attempt {pending.attempt} "
+                f"({pending.state}), last failure: {pending.last_failure.message!r}"
+            )
     with transaction(session_factory(url)) as session:
-        if any(r.sent_at is None for r in mail.list_reminders(session, cycle_id=cycle)):
-            return False
+        for reminder in mail.list_reminders(session, cycle_id=cycle):
+            if reminder.sent_at is None:
+                return f"unsent: {reminder.kind} {reminder.dedupe_key} to {reminder.recipient}"
         rows = {r.regency_code: r for r in reads.list_commitments(session, cycle_id=cycle)}
     for code in codes:
         state = await current(client, commitment_id(cycle, code))
         if rows[code].last_seq != state.seq:
-            return False
-    return True
+            return f"{code}: recorded up to {rows[code].last_seq}, the workflow is at {state.seq}"
+    return None
 
 
 async def current(client: Client, commitment: str) -> CommitmentState:
@@ -390,8 +394,8 @@ async def test_the_worker_survives_sigkill_across_a_whole_cycle(tmp_path: Path) 
 
         # The last kill may have caught an activity, which then waits out its timeout.
         deadline = loop.time() + PATIENCE_SECONDS
-        while not await settled(client, url, cycle, codes):
-            assert loop.time() < deadline, f"still busy; worker log:\n{stack.worker.tail()}"
+        while still := await busy(client, url, cycle, codes):
+            assert loop.time() < deadline, f"seed {seed}: {still}; worker:\n{stack.worker.tail()}"
             await asyncio.sleep(1)
 
         states = {code: await current(client, commitment_id(cycle, code)) for code in codes}
