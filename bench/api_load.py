@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from api.pages.base import SESSION_COOKIE
 from bench.common import (
@@ -215,6 +216,13 @@ def recorded_versions(url: str, desks: list[Desk]) -> dict[str, int]:
         return found
 
 
+def sessions_opened(url: str) -> int:
+    """Connections PostgreSQL has accepted to the database so far, from any process."""
+    with engine_for(url).connect() as connection:
+        query = "select sessions from pg_stat_database where datname = current_database()"
+        return int(connection.scalar(text(query)) or 0)
+
+
 def worker_figures(delta: dict[str, float]) -> dict[str, Any]:
     """What the worker did in the window: tasks run, time queued and time spent (means, ms)."""
     figures: dict[str, Any] = {}
@@ -301,7 +309,9 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
                 cpu_before = {k: sum(map(cpu_seconds, v)) for k, v in pids.items()}
                 metrics_before = metrics(settings.worker_metrics_address)
                 own_before = time.process_time()
+                sessions_before = sessions_opened(settings.db_url)
                 tally, duration, _ = await windows(pairs, WEIGHTS, args.seconds)
+                sessions = sessions_opened(settings.db_url) - sessions_before
                 cpu = {
                     k: round(sum(map(cpu_seconds, v)) - cpu_before[k], 1) for k, v in pids.items()
                 }
@@ -367,6 +377,9 @@ async def measure(args: argparse.Namespace, folder: Path, db_url: str) -> dict[s
         "error_samples": tally.errors[:20],
         "database_mismatches": mismatched,
         "cpu_seconds": cpu,
+        # Connections the API processes and the worker opened in the mixed window (the
+        # dev server keeps its own data in SQLite): each costs a PostgreSQL process.
+        "database_sessions_opened": sessions,
         "api_cpu_alone": alone,
         "worker": worker_figures(delta),
     }
