@@ -51,6 +51,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import PendingWorkflowTaskState as TaskState
+from temporalio.api.enums.v1 import WorkflowExecutionStatus as Status
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
 from db import mail, reads
@@ -255,6 +257,22 @@ async def busy(client: Client, url: str, cycle: str, codes: list[str]) -> str | 
     return None
 
 
+async def situation(client: Client, cycle: str, codes: list[str]) -> str:
+    """Each workflow's status, pending workflow task and activities: for a failure message."""
+    ids = [cycle_workflow_id(cycle)] + [commitment_workflow_id(f"{cycle}:{c}") for c in codes]
+    lines = []
+    for workflow_id in ids:
+        raw = (await client.get_workflow_handle(workflow_id).describe()).raw_description
+        task = raw.pending_workflow_task if raw.HasField("pending_workflow_task") else None
+        lines.append(
+            f"{workflow_id}: {Status.Name(raw.workflow_execution_info.status)}, history "
+            f"{raw.workflow_execution_info.history_length} events, workflow task "
+            f"{f'attempt {task.attempt} {TaskState.Name(task.state)}' if task else 'none'}, "
+            f"{len(raw.pending_activities)} activities pending"
+        )
+    return "\n".join(lines)
+
+
 async def current(client: Client, commitment: str) -> CommitmentState:
     """A commitment's state as its workflow holds it."""
     handle = client.get_workflow_handle(commitment_workflow_id(commitment))
@@ -396,7 +414,8 @@ async def test_the_worker_survives_sigkill_across_a_whole_cycle(tmp_path: Path) 
         waiting = loop.time()
         while still := await busy(client, url, cycle, codes):
             assert loop.time() - waiting < PATIENCE_SECONDS, (
-                f"seed {seed}: {still}; worker:\n{stack.worker.tail()}"
+                f"seed {seed}: {still}\n{await situation(client, cycle, codes)}\n"
+                f"worker:\n{stack.worker.tail()}"
             )
             await asyncio.sleep(1)
         settled_in = loop.time() - waiting
