@@ -11,6 +11,7 @@ never forking the chain (`AuditChainMoved` if the head moved under the lock).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -30,6 +31,9 @@ from domain.reports import ReportState
 # cost more CPU than SQLite took to run it (bench/lifecycle.py).
 _RECORDED = select(
     exists().where(m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq"))
+)
+_RECORDED_AS = select(m.AuditEvent.action, m.AuditEvent.actor, m.AuditEvent.to_stage).where(
+    m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq")
 )
 _REPORT = select(m.QuarterlyReport).where(
     m.QuarterlyReport.commitment_id == bindparam("commitment"),
@@ -59,6 +63,9 @@ _PROJECT = update(_COMMITMENT).where(
     _COMMITMENT.c.id == bindparam("key"), _COMMITMENT.c.last_seq <= bindparam("upto")
 )
 _INSERT_AUDIT = insert(m.Base.metadata.tables[m.AuditEvent.__tablename__])
+
+
+log = logging.getLogger(__name__)
 
 
 def _already_recorded(session: Session, *, stream: str, seq: int) -> bool:
@@ -121,7 +128,7 @@ def record_event(
     With a signature: the office's title that day, and the signer's pangkat and (a.n.)
     own title, which its block prints (`domain.offices.block_lines`).
     """
-    if _already_recorded(session, stream=event.commitment_id, seq=event.seq):
+    if _recorded_before(session, event):
         return False
     _project_commitment(session, event=event, regency_name=regency_name)
     if event.plan is not None:
@@ -180,6 +187,34 @@ def record_event(
             occurred_at=event.occurred_at,
         ),
     )
+    return True
+
+
+def _recorded_before(session: Session, event: Event) -> bool:
+    """Whether the event's (stream, seq) is recorded; an error logged if as another change.
+
+    A commitment records by local activity, inside the workflow task that makes the
+    change. A worker that dies after the activity commits and before the task completes
+    leaves the rows, and the task's next attempt, later, may make another change under
+    the same seq (a timer came due in between, or a retried action is refused now). The
+    first rows stay; this says so, for an operator to read (README, "Architecture").
+    """
+    recorded = session.execute(
+        _RECORDED_AS, {"stream": event.commitment_id, "seq": event.seq}
+    ).one_or_none()
+    if recorded is None:
+        return False
+    now = (event.action, event.actor.name, event.to_stage.value)
+    if tuple(recorded) != now:
+        log.error(
+            "%s #%d is recorded as %s by %s (to %s) and its workflow now makes it %s by %s "
+            "(to %s): the workflow task that recorded it did not complete; the record keeps "
+            "the first",
+            event.commitment_id,
+            event.seq,
+            *recorded,
+            *now,
+        )
     return True
 
 

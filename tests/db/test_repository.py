@@ -469,6 +469,34 @@ def test_recording_an_event_twice_writes_its_rows_once(db_url: str) -> None:
         assert (row.stage, row.last_seq) == ("follow_up", 11)
 
 
+def test_another_change_under_a_recorded_seq_keeps_the_first_and_says_so(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A workflow task that recorded by local activity and never completed leaves its
+    rows; the task's retry may make another change under the same seq."""
+    sessions = session_factory(db_url)
+    story = tell_story()
+    record_story(sessions, story)
+    counts = row_counts(sessions)
+    first, other = story.events[3], story.events[4]
+    assert (first.action, first.to_stage) != (other.action, other.to_stage)
+    later = first.occurred_at + timedelta(seconds=10)
+
+    with caplog.at_level("ERROR", logger="db.records"):
+        # The same change made again a little later (a retried action): nothing to say.
+        assert record(sessions, first.model_copy(update={"occurred_at": later})) is False
+        assert not caplog.records
+        assert record(sessions, other.model_copy(update={"seq": first.seq})) is False
+    [logged] = caplog.records
+    message = logged.getMessage()
+    assert f"{COMMITMENT_ID} #{first.seq} is recorded as {first.action}" in message
+    assert f"now makes it {other.action}" in message
+    assert row_counts(sessions) == counts
+    with sessions() as session:
+        trail = reads.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
+        assert next(a for a in trail if a.seq == first.seq).action == first.action
+
+
 def test_a_new_event_recorded_twice_in_one_transaction_is_written_once(db_url: str) -> None:
     sessions = session_factory(db_url)
     story = tell_story()
