@@ -11,6 +11,7 @@ never forking the chain (`AuditChainMoved` if the head moved under the lock).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any, cast
@@ -32,9 +33,9 @@ from domain.reports import ReportState
 _RECORDED = select(
     exists().where(m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq"))
 )
-_RECORDED_AS = select(m.AuditEvent.action, m.AuditEvent.actor, m.AuditEvent.to_stage).where(
-    m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq")
-)
+_RECORDED_AS = select(
+    m.AuditEvent.action, m.AuditEvent.actor, m.AuditEvent.to_stage, m.AuditEvent.detail
+).where(m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq"))
 _REPORT = select(m.QuarterlyReport).where(
     m.QuarterlyReport.commitment_id == bindparam("commitment"),
     m.QuarterlyReport.quarter == bindparam("quarter"),
@@ -191,7 +192,9 @@ def record_event(
 
 
 def _recorded_before(session: Session, event: Event) -> bool:
-    """Whether the event's (stream, seq) is recorded; an error logged if as another change.
+    """Whether the event's (stream, seq) is recorded; an error logged if as another change
+    (another action, actor or stage reached, or other details: round, version, a report's
+    state and timeliness, ...). When it was made does not count: a retry is later.
 
     A commitment records by local activity, inside the workflow task that makes the
     change. A worker that dies after the activity commits and before the task completes
@@ -204,12 +207,18 @@ def _recorded_before(session: Session, event: Event) -> bool:
     ).one_or_none()
     if recorded is None:
         return False
-    now = (event.action, event.actor.name, event.to_stage.value)
+    # Compared as stored: the detail went through JSON (tuples came back as lists).
+    now = (
+        event.action,
+        event.actor.name,
+        event.to_stage.value,
+        json.loads(json.dumps(_audit_detail(event))),
+    )
     if tuple(recorded) != now:
         log.error(
-            "%s #%d is recorded as %s by %s (to %s) and its workflow now makes it %s by %s "
-            "(to %s): the workflow task that recorded it did not complete; the record keeps "
-            "the first",
+            "%s #%d is recorded as %s by %s (to %s, %s) and its workflow now makes it %s by "
+            "%s (to %s, %s): the workflow task that recorded it did not complete; the record "
+            "keeps the first",
             event.commitment_id,
             event.seq,
             *recorded,

@@ -487,10 +487,12 @@ def test_another_change_under_a_recorded_seq_keeps_the_first_and_says_so(
         assert record(sessions, first.model_copy(update={"occurred_at": later})) is False
         assert not caplog.records
         assert record(sessions, other.model_copy(update={"seq": first.seq})) is False
-    [logged] = caplog.records
-    message = logged.getMessage()
-    assert f"{COMMITMENT_ID} #{first.seq} is recorded as {first.action}" in message
-    assert f"now makes it {other.action}" in message
+        # The same action, decided otherwise (here in another round).
+        assert record(sessions, first.model_copy(update={"round": first.round + 1})) is False
+    other_action, other_round = (r.getMessage() for r in caplog.records)
+    assert f"{COMMITMENT_ID} #{first.seq} is recorded as {first.action}" in other_action
+    assert f"now makes it {other.action}" in other_action
+    assert f"'round': {first.round + 1}" in other_round
     assert row_counts(sessions) == counts
     with sessions() as session:
         trail = reads.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
