@@ -50,10 +50,9 @@ class CycleTitle:
     year: int
 
 
+_cycle = m.Cycle.__table__.c
 # Built once: the board lists them on every request.
-_CYCLE_TITLES = select(
-    m.Cycle.__table__.c.id, m.Cycle.__table__.c.name, m.Cycle.__table__.c.year
-).order_by(m.Cycle.__table__.c.started_at.desc())
+_CYCLE_TITLES = select(_cycle.id, _cycle.name, _cycle.year).order_by(_cycle.started_at.desc())
 
 
 def cycle_titles(session: Session) -> list[CycleTitle]:
@@ -84,7 +83,6 @@ class CycleHead:
     regencies: list[dict[str, str]]
 
 
-_cycle = m.Cycle.__table__.c
 # Only the spec's regencies: the rest of it (schedule, calendar, items carried over) can be
 # many times their size, and a page listing the regencies would decode it all per request.
 _CYCLE_HEAD = select(_cycle.id, _cycle.name, _cycle.year, _cycle.spec["regencies"]).where(

@@ -176,7 +176,11 @@ class BoardRow:
     code: str
     name: str
     row: reads.BoardLine | None
-    verified: int
+
+    @property
+    def verified(self) -> int:
+        """How many of its quarterly reports have been verified."""
+        return self.row.verified if self.row is not None else 0
 
     @property
     def revising(self) -> bool:
@@ -206,9 +210,7 @@ def board(session: Session, user: AuthUser, cycle: reads.CycleHead) -> list[Boar
         code = ref["code"]
         if not user.covers(code):
             continue
-        row = recorded.get(code)
-        count = row.verified if row is not None else 0
-        rows.append(BoardRow(code=code, name=ref["name"], row=row, verified=count))
+        rows.append(BoardRow(code=code, name=ref["name"], row=recorded.get(code)))
     return rows
 
 

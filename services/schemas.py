@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from db import models as m
 from db import reads
 from domain.audit import AuditContent
 from domain.catalog import Office, load_catalog
@@ -355,7 +354,7 @@ def views(model: type[BaseModel], rows: Any) -> list[Any]:
     return [model.model_validate(r) for r in rows]
 
 
-def commitment_view(row: m.Commitment | reads.CommitmentRow) -> CommitmentOut:
+def commitment_view(row: reads.RecordedCommitment) -> CommitmentOut:
     """A commitment row as its view."""
     return CommitmentOut.model_validate(row)
 

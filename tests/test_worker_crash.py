@@ -235,10 +235,14 @@ async def whole_year(demo: Demo, regency: Regency, start: datetime) -> list[int]
     return refused
 
 
+def workflow_ids(cycle: str, codes: list[str]) -> list[str]:
+    """The cycle's workflow and its commitments'."""
+    return [cycle_workflow_id(cycle)] + [commitment_workflow_id(f"{cycle}:{c}") for c in codes]
+
+
 async def busy(client: Client, url: str, cycle: str, codes: list[str]) -> str | None:
     """What is still in flight (an activity pending, a message unsent, an event unrecorded)."""
-    ids = [cycle_workflow_id(cycle)] + [commitment_workflow_id(f"{cycle}:{c}") for c in codes]
-    for workflow_id in ids:
+    for workflow_id in workflow_ids(cycle, codes):
         described = await client.get_workflow_handle(workflow_id).describe()
         for pending in described.raw_description.pending_activities:
             return (
@@ -259,9 +263,8 @@ async def busy(client: Client, url: str, cycle: str, codes: list[str]) -> str | 
 
 async def situation(client: Client, cycle: str, codes: list[str]) -> str:
     """Each workflow's status, pending workflow task and activities: for a failure message."""
-    ids = [cycle_workflow_id(cycle)] + [commitment_workflow_id(f"{cycle}:{c}") for c in codes]
     lines = []
-    for workflow_id in ids:
+    for workflow_id in workflow_ids(cycle, codes):
         raw = (await client.get_workflow_handle(workflow_id).describe()).raw_description
         task = raw.pending_workflow_task if raw.HasField("pending_workflow_task") else None
         lines.append(
@@ -451,7 +454,7 @@ async def test_the_worker_survives_sigkill_across_a_whole_cycle(tmp_path: Path) 
 
         again = await taken_over(
             client,
-            [cycle_workflow_id(cycle)] + [commitment_workflow_id(f"{cycle}:{c}") for c in codes],
+            workflow_ids(cycle, codes),
         )
         assert len(killer.down) == KILLS
         print(
