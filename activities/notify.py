@@ -372,7 +372,7 @@ class Notifier:
         context_for: Callable[[m.UserAccount], dict[str, object]],
     ) -> int:
         """Send one notice about one workflow event to each of `users`, once."""
-        key = f"{notice.commitment_id}|event|{notice.event_seq}"
+        key = mail.event_key(notice.commitment_id, notice.event_seq)
         sent = 0
         for user in users:
             sent += await self._deliver(

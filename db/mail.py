@@ -17,6 +17,11 @@ from db import models as m
 from domain.commitment import ReminderIntent
 
 
+def event_key(commitment_id: str, seq: int) -> str:
+    """The dedupe key of the notices about one recorded change of a commitment."""
+    return f"{commitment_id}|event|{seq}"
+
+
 def claim_message(
     session: Session,
     *,

@@ -483,9 +483,24 @@ class AuditEvent(Base):
     chain_seq: Mapped[int]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Outside the hash, kept for `db.records`: whether a later row under the same (stream,
+    # seq) took this one's place (it came from a workflow task that never completed, and
+    # that later row names this one's hash in its detail), and what recording this row
+    # changed beside it, so that it can be taken back (a plan version, a signature, a
+    # report's state before).
+    superseded: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    undo: Mapped[dict[str, Any] | None]
 
     __table_args__ = (
-        UniqueConstraint("stream", "seq"),
+        # One standing row per (stream, seq): the key every recording is idempotent by.
+        Index(
+            "uq_audit_event_stream_seq",
+            "stream",
+            "seq",
+            unique=True,
+            sqlite_where=text("superseded = 0"),
+            postgresql_where=text("NOT superseded"),
+        ),
         UniqueConstraint("cycle_id", "chain_seq"),
         Index("ix_audit_event_cycle_occurred", "cycle_id", "occurred_at"),
     )

@@ -381,8 +381,9 @@ def reports_by_commitment(session: Session, *, cycle_id: str) -> dict[str, list[
 def list_audit(
     session: Session, *, cycle_id: str, stream: str | None = None
 ) -> Sequence[m.AuditEvent]:
-    """The audit trail of a cycle, or of one commitment in it, in order."""
-    query = select(m.AuditEvent).where(m.AuditEvent.cycle_id == cycle_id)
+    """The audit trail of a cycle, or of one commitment in it, in order: the rows that
+    stand (`verify_audit_chain` reads the superseded too, `db.records`)."""
+    query = select(m.AuditEvent).where(m.AuditEvent.cycle_id == cycle_id, ~m.AuditEvent.superseded)
     if stream is not None:
         query = query.where(m.AuditEvent.stream == stream)
     return session.scalars(query.order_by(m.AuditEvent.occurred_at, m.AuditEvent.id)).all()

@@ -7,6 +7,15 @@ retry or a workflow replay never writes a second row. Audit rows are hash-chaine
 (domain.audit); appending locks the cycle's `audit_chain_head` row until commit, so rows
 recorded at the same moment by many commitments of one cycle line up one after another,
 never forking the chain (`AuditChainMoved` if the head moved under the lock).
+
+A commitment records each change by local activity, inside the workflow task that makes
+it, so a worker that dies after the recording commits and before the task completes
+leaves rows its workflow never made: the task's next attempt starts again from the last
+completed task, later, and may decide otherwise under the same seqs. `record_event`
+therefore supersedes (`_supersede`): a change finding rows at its seq or beyond from an
+earlier task takes back what they recorded (a plan version, a signature, a report's state,
+comments, the notices' claims), marks them superseded, and records itself naming their
+hashes. The chain keeps every row, so what was taken back stays provable.
 """
 
 from __future__ import annotations
@@ -14,28 +23,52 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, exists, insert, select, update
+from sqlalchemy import CursorResult, Row, bindparam, delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import models as m
 from db import standing
-from domain.audit import EMPTY_CHAIN, AuditContent, ChainHead, chain_after
-from domain.commitment import Event
+from db.mail import event_key
+from domain.audit import EMPTY_CHAIN, SUPERSEDES, AuditContent, ChainHead, chain_after
+from domain.commitment import DecidedIn, Event
 from domain.cycle import CycleEvent
 from domain.document import DocumentFormat, bytes_hash, document_bytes, verification_code
 from domain.plan import ActionItem
 from domain.reports import ReportState
 
+# Statements built once: the ORM's handling of each statement, inside every recording,
 # cost more CPU than SQLite took to run it (bench/lifecycle.py).
+# Rows that stand, in the words of the partial unique index on (stream, seq), so that the
+# databases read them through it.
+_STANDING = ~m.AuditEvent.superseded
 _RECORDED = select(
-    exists().where(m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq"))
+    exists().where(
+        m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq"), _STANDING
+    )
 )
-_RECORDED_AS = select(
-    m.AuditEvent.action, m.AuditEvent.actor, m.AuditEvent.to_stage, m.AuditEvent.detail
-).where(m.AuditEvent.stream == bindparam("stream"), m.AuditEvent.seq == bindparam("seq"))
+# The rows standing from the seq before a change's on (`_make_room`).
+_RECORDED_FROM = (
+    select(
+        m.AuditEvent.id,
+        m.AuditEvent.seq,
+        m.AuditEvent.action,
+        m.AuditEvent.actor,
+        m.AuditEvent.to_stage,
+        m.AuditEvent.detail,
+        m.AuditEvent.hash,
+        m.AuditEvent.undo,
+    )
+    .where(
+        m.AuditEvent.stream == bindparam("stream"),
+        m.AuditEvent.seq >= bindparam("before"),
+        _STANDING,
+    )
+    .order_by(m.AuditEvent.seq)
+)
 _REPORT = select(m.QuarterlyReport).where(
     m.QuarterlyReport.commitment_id == bindparam("commitment"),
     m.QuarterlyReport.quarter == bindparam("quarter"),
@@ -129,11 +162,18 @@ def record_event(
     With a signature: the office's title that day, and the signer's pangkat and (a.n.)
     own title, which its block prints (`domain.offices.block_lines`).
     """
-    if _recorded_before(session, event):
+    superseded = _make_room(session, event)
+    if superseded is None:
         return False
+    # What recording this change did beside its audit row, for `_take_back`, and the
+    # workflow task that decided it, for `_make_room`.
+    undo: dict[str, Any] = {}
+    if event.decided_in is not None:
+        undo["task"] = event.decided_in.model_dump()
     _project_commitment(session, event=event, regency_name=regency_name)
     if event.plan is not None:
         _record_version(session, event=event)
+        undo["version"] = event.version
     for position, comment in enumerate(event.comments, start=1):
         session.add(
             m.ReviewComment(
@@ -169,10 +209,14 @@ def record_event(
                 own_title=signer_own_title,
             )
         )
-    verified_moved = event.quarter is not None and _record_report(session, event=event)
+        undo["signature"] = [sig.document_hash, sig.office]
+    verified_moved = event.quarter is not None and _record_report(session, event=event, undo=undo)
     session.flush()
-    if verified_moved or _counted_moved(event):
+    if superseded or verified_moved or _counted_moved(event):
         standing.refresh(session, [event.commitment_id])
+    detail = _audit_detail(event)
+    if superseded:
+        detail[SUPERSEDES] = superseded
     _append_audit(
         session,
         AuditContent(
@@ -184,47 +228,191 @@ def record_event(
             actor_role=event.actor.role.value,
             from_stage=event.from_stage.value,
             to_stage=event.to_stage.value,
-            detail=_audit_detail(event),
+            detail=detail,
             occurred_at=event.occurred_at,
         ),
+        undo=undo or None,
     )
     return True
 
 
-def _recorded_before(session: Session, event: Event) -> bool:
-    """Whether the event's (stream, seq) is recorded; an error logged if as another change
-    (another action, actor or stage reached, or other details: round, version, a report's
-    state and timeliness, ...). When it was made does not count: a retry is later.
+def _make_room(session: Session, event: Event) -> list[str] | None:
+    """Ready the event's seq: None if the event is recorded there already, else the hashes
+    of the rows it supersedes (`_supersede`; nearly always none).
 
-    A commitment records by local activity, inside the workflow task that makes the
-    change. A worker that dies after the activity commits and before the task completes
-    leaves the rows, and the task's next attempt, later, may make another change under
-    the same seq (a timer came due in between, or a retried action is refused now). The
-    first rows stay; this says so, for an operator to read (README, "Architecture").
+    The rows at the seq and after it are read, and the one before if a later task recorded
+    it (then this change's task is late, as below). None: nothing to do. The row at the seq
+    records this same change (compared as `_same` does; not when): a retried activity, or a
+    task's next attempt that decided alike; it stands, and so do rows after it until a
+    change arrives for their seq. Any other: they came from a workflow task that never
+    completed (a task records only past the last completed task's seq, one change after
+    another), so they are superseded, unless one of them was recorded by a later task than
+    this change's: then this one comes from such a task, late (its worker lost the server past
+    the task's timeout), and is skipped. Which task came later: `DecidedIn`, kept in the
+    rows' `undo`.
     """
-    recorded = session.execute(
-        _RECORDED_AS, {"stream": event.commitment_id, "seq": event.seq}
-    ).one_or_none()
-    if recorded is None:
+    found = session.execute(
+        _RECORDED_FROM, {"stream": event.commitment_id, "before": event.seq - 1}
+    )
+    rows = [row for row in found if row.seq >= event.seq or _later(row, event)]
+    if not rows:
+        return []
+    if rows[0].seq == event.seq and _same(rows[0], event):
+        return None
+    later = [row for row in rows if _later(row, event)]
+    if later:
+        log.warning(
+            "%s #%d (%s) is not recorded: #%d was recorded by a later workflow task, so the "
+            "task that made this change never completed",
+            event.commitment_id,
+            event.seq,
+            event.action,
+            later[0].seq,
+        )
+        return None
+    _supersede(session, event, rows)
+    return [row.hash for row in rows]
+
+
+def _later(row: Row[Any], event: Event) -> bool:
+    """Whether the row was recorded by a later workflow task than the one that made the
+    event (both known, in one run)."""
+    task = row.undo and row.undo.get("task")
+    if task is None or event.decided_in is None:
         return False
+    return DecidedIn.model_validate(task).later_than(event.decided_in)
+
+
+def _same(row: Row[Any], event: Event) -> bool:
+    """Whether an audit row records the event's change: the action, actor, stage reached
+    and details (round, version, a report's state and timeliness, ...), not when."""
     # Compared as stored: the detail went through JSON (tuples came back as lists).
-    now = (
+    recorded = {k: v for k, v in row.detail.items() if k != SUPERSEDES}
+    now = json.loads(json.dumps(_audit_detail(event)))
+    return (row.action, row.actor, row.to_stage, recorded) == (
         event.action,
         event.actor.name,
         event.to_stage.value,
-        json.loads(json.dumps(_audit_detail(event))),
+        now,
     )
-    if tuple(recorded) != now:
-        log.error(
-            "%s #%d is recorded as %s by %s (to %s, %s) and its workflow now makes it %s by "
-            "%s (to %s, %s): the workflow task that recorded it did not complete; the record "
-            "keeps the first",
-            event.commitment_id,
-            event.seq,
-            *recorded,
-            *now,
+
+
+def _supersede(session: Session, event: Event, rows: Sequence[Row[Any]]) -> None:
+    """Take back what the rows recorded, newest first, and mark them superseded.
+
+    Their notices' claims go too, so that the change recorded in their place is told as
+    any other: a notice the lost task sent may have gone out, and its reader gets the one
+    that stands after it.
+    """
+    cid = event.commitment_id
+    for row in reversed(rows):
+        _take_back(session, cid, row.seq, row.undo)
+    session.execute(
+        update(m.AuditEvent)
+        .where(m.AuditEvent.id.in_([row.id for row in rows]))
+        .values(superseded=True)
+    )
+    session.execute(
+        delete(m.ReminderSent).where(
+            m.ReminderSent.commitment_id == cid,
+            m.ReminderSent.dedupe_key.in_([event_key(cid, row.seq) for row in rows]),
         )
-    return True
+    )
+    # The projection follows the change recorded next, at this seq.
+    session.execute(
+        update(_COMMITMENT).where(_COMMITMENT.c.id == cid).values(last_seq=event.seq - 1)
+    )
+    log.error(
+        "%s %s (%s) recorded by a workflow task that never completed; its next attempt "
+        "makes #%d %s by %s: superseded",
+        cid,
+        ", ".join(f"#{row.seq}" for row in rows),
+        ", ".join(row.action for row in rows),
+        event.seq,
+        event.action,
+        event.actor.name,
+    )
+
+
+def _take_back(session: Session, cid: str, seq: int, undo: dict[str, Any] | None) -> None:
+    """Undo what recording change `seq` did beside its audit row (its `undo`): the plan
+    version it saved, the signature it added, the report state it replaced, its comments.
+
+    Rows recorded before `undo` was kept say nothing: their comments go, the rest stays.
+    """
+    session.execute(
+        delete(m.ReviewComment).where(
+            m.ReviewComment.commitment_id == cid, m.ReviewComment.event_seq == seq
+        )
+    )
+    if undo is None:
+        log.warning("%s #%d was recorded before its undo was kept: only its comments go", cid, seq)
+        return
+    if "version" in undo:
+        _drop_version(session, cid, undo["version"])
+    if "signature" in undo:
+        document_hash, office = undo["signature"]
+        session.execute(
+            delete(m.Signature).where(
+                m.Signature.commitment_id == cid,
+                m.Signature.document_hash == document_hash,
+                m.Signature.office == office,
+            )
+        )
+    if "report" in undo:
+        _restore_report(session, cid, undo["report"]["quarter"], undo["report"]["before"])
+
+
+def _drop_version(session: Session, cid: str, number: int) -> None:
+    """Delete a saved plan version with its items and what hangs off them."""
+    version_id = session.scalar(
+        select(m.PlanVersion.id).where(
+            m.PlanVersion.commitment_id == cid, m.PlanVersion.number == number
+        )
+    )
+    if version_id is None:
+        return
+    items = select(m.ActionItem.id).where(m.ActionItem.version_id == version_id)
+    session.execute(delete(m.ItemStanding).where(m.ItemStanding.item_id.in_(items)))
+    session.execute(delete(m.ItemOutcome).where(m.ItemOutcome.item_id.in_(items)))
+    session.execute(delete(m.ActionItem).where(m.ActionItem.version_id == version_id))
+    session.execute(delete(m.PlanVersion).where(m.PlanVersion.id == version_id))
+
+
+# A report's columns a change may set, as `_record_report` writes them.
+_REPORT_STATE = (
+    "state",
+    "timeliness",
+    "items",
+    "submitted_by",
+    "submitted_at",
+    "verified_by",
+    "verified_at",
+    "return_reason",
+)
+_REPORT_TIMES = frozenset({"submitted_at", "verified_at"})
+
+
+def _report_state(row: m.QuarterlyReport) -> dict[str, Any]:
+    """A report row's state as JSON, for `undo`."""
+    state = {name: getattr(row, name) for name in _REPORT_STATE}
+    for name in _REPORT_TIMES:
+        state[name] = state[name] and state[name].isoformat()
+    return state
+
+
+def _restore_report(
+    session: Session, cid: str, quarter: int, before: dict[str, Any] | None
+) -> None:
+    """Put a report back as it was before a change (None: there was none)."""
+    where = (m.QuarterlyReport.commitment_id == cid, m.QuarterlyReport.quarter == quarter)
+    if before is None:
+        session.execute(delete(m.QuarterlyReport).where(*where))
+        return
+    values = dict(before)
+    for name in _REPORT_TIMES:
+        values[name] = values[name] and datetime.fromisoformat(values[name])
+    session.execute(update(m.QuarterlyReport).where(*where).values(**values))
 
 
 def _counted_moved(event: Event) -> bool:
@@ -261,11 +449,13 @@ def _lock_chain_head(session: Session, *, cycle_id: str) -> ChainHead:
     return ChainHead(length=row.chain_seq, hash=row.hash)
 
 
-def _append_audit(session: Session, content: AuditContent) -> None:
+def _append_audit(
+    session: Session, content: AuditContent, undo: dict[str, Any] | None = None
+) -> None:
     """Chain an audit row after its cycle's head and move the head to it."""
     head = _lock_chain_head(session, cycle_id=content.cycle_id)
     link = chain_after(head, content)
-    session.execute(_INSERT_AUDIT, {**dict(content), **dict(link)})
+    session.execute(_INSERT_AUDIT, {**dict(content), **dict(link), "undo": undo})
     # Guarded by the old head as well as the lock: a fork can never be committed.
     moved = session.scalar(
         _MOVE_HEAD,
@@ -430,12 +620,14 @@ def _record_outcomes(
     )
 
 
-def _record_report(session: Session, *, event: Event) -> bool:
-    """Record a report's change; whether a verified report (what the recap counts) came
-    or went, or changed."""
+def _record_report(session: Session, *, event: Event, undo: dict[str, Any]) -> bool:
+    """Record a report's change, and in `undo` the report as it was; whether a verified
+    report (what the recap counts) came or went, or changed."""
     assert event.quarter is not None and event.report_state is not None
     assert event.report_timeliness is not None
     row = session.scalar(_REPORT, {"commitment": event.commitment_id, "quarter": event.quarter})
+    before = None if row is None else _report_state(row)
+    undo["report"] = {"quarter": event.quarter, "before": before}
     if row is None:
         row = m.QuarterlyReport(commitment_id=event.commitment_id, quarter=event.quarter, items=[])
         session.add(row)

@@ -50,8 +50,17 @@ class ChainLink(BaseModel):
     hash: str
 
 
+SUPERSEDES = "supersedes"
+"""The detail key under which a row names the hashes of the rows it superseded: rows a
+workflow task recorded and never completed, whose seqs its retry recorded otherwise
+(`db.records`)."""
+
+
 class AuditEntry(AuditContent, ChainLink):
-    """A chained audit row as stored."""
+    """A chained audit row as stored; `superseded` (outside the hash) hides it from the
+    trail, which a later row's detail must name (`SUPERSEDES`)."""
+
+    superseded: bool = False
 
 
 class ChainHead(BaseModel):
@@ -102,6 +111,7 @@ class BreakReason(StrEnum):
     MISSING = "missing"  # a position is skipped: a row was deleted
     OUT_OF_ORDER = "out_of_order"  # a position repeats or goes back: a row was inserted
     UNLINKED = "unlinked"  # prev_hash is not the hash of the row before
+    HIDDEN = "hidden"  # marked superseded, though no row supersedes it
     TRUNCATED = "truncated"  # the head records rows the trail no longer has
     HEAD_MISMATCH = "head_mismatch"  # the head and the trail's end disagree
     NO_TRAIL = "no_trail"  # the cycle has recorded commitments but no trail at all
@@ -183,12 +193,29 @@ def verify_chain(
     """
     end = EMPTY_CHAIN
     checked = 0
+    # Rows marked superseded, each until a later row names it.
+    hidden: dict[str, AuditEntry] = {}
     for entry in entries:
         checked += 1
         broken = _entry_break(entry, end.length + 1, end.hash)
         if broken is not None:
             return ChainCheck(checked=checked, end=end, broken=broken)
+        for named in entry.detail.get(SUPERSEDES, ()):
+            hidden.pop(named, None)
+        if entry.superseded:
+            hidden[entry.hash] = entry
         end = ChainHead(length=entry.chain_seq, hash=entry.hash)
+    if hidden:
+        first = min(hidden.values(), key=lambda e: e.chain_seq)
+        broken = ChainBreak(
+            position=first.chain_seq,
+            reason=BreakReason.HIDDEN,
+            message="the row is marked superseded, but no later row supersedes it: it was "
+            "hidden from the trail",
+            stream=first.stream,
+            seq=first.seq,
+        )
+        return ChainCheck(checked=checked, end=end, broken=broken)
     if checked == 0 and recorded and (head is None or head == EMPTY_CHAIN):
         broken = ChainBreak(
             position=1,

@@ -218,6 +218,22 @@ class Signature(BaseModel):
     evidence: SignatureEvidence | None = None
 
 
+class DecidedIn(BaseModel):
+    """The workflow task that made a change: its run, and how long the run's history was
+    when the task started. A later task of the run, and a later attempt of the same task
+    (after one that never completed), start on a longer history (`db.records`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    history_length: int
+
+    def later_than(self, other: DecidedIn) -> bool:
+        """Whether this task came after `other`; runs are not compared (a run continued as
+        new starts its history again, after the last task of the one before)."""
+        return self.run_id == other.run_id and self.history_length > other.history_length
+
+
 class Event(BaseModel):
     """A change to one commitment, numbered by `seq`, as the database records it."""
 
@@ -252,6 +268,8 @@ class Event(BaseModel):
     report_timeliness: Timeliness | None = None
     carried_from: str | None = None
     """With a version saved from carried-over items: the cycle they were carried from."""
+    decided_in: DecidedIn | None = None
+    """The workflow task that made the change, which the workflow adds as it records it."""
 
 
 # --- requests: one model per human action -------------------------------------------

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import ChangeNotice, ReminderBatch, StatusNotice, TurnNotice
     from activities.record_and_tell import RecordWithNotice
     from domain import commitment as c
-    from domain.commitment import Audience, CommitmentSpec, CommitmentState, Event
+    from domain.commitment import Audience, CommitmentSpec, CommitmentState, DecidedIn, Event
     from domain.cycle import StageChanged
     from domain.document import DocumentFormat
     from domain.errors import TransitionRefused
@@ -546,6 +546,16 @@ class CommitmentWorkflow:
         show the new stage in search attributes, and an end to the cycle. Whether the
         notice was sent: if not, it is still owed."""
         locally = _since(RECORD_LOCALLY)
+        # Which task decided it, for the recorder to tell a lost task's rows from a later
+        # one's (db/records.py). No command: runs recorded before replay as they ran.
+        info = workflow.info()
+        event = event.model_copy(
+            update={
+                "decided_in": DecidedIn(
+                    run_id=info.run_id, history_length=info.get_current_history_length()
+                )
+            }
+        )
         told = False
         if notice is not None:
             told = await workflow.execute_local_activity(

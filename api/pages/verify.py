@@ -136,6 +136,9 @@ WORDS_SOURCE = {
     "break_missing": NC_("verify.break_missing", "an entry was deleted"),
     "break_out_of_order": NC_("verify.break_out_of_order", "an entry was inserted"),
     "break_unlinked": NC_("verify.break_unlinked", "an entry was replaced"),
+    "break_hidden": NC_(
+        "verify.break_hidden", "an entry was hidden as superseded, though nothing superseded it"
+    ),
     "break_truncated": NC_("verify.break_truncated", "the last entries were deleted"),
     "break_head_mismatch": NC_(
         "verify.break_head_mismatch",

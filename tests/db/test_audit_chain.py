@@ -165,6 +165,27 @@ def test_deleting_the_newest_row_leaves_the_trail_short_of_its_head(db_url: str)
     assert (check.broken.position, check.broken.reason) == (12, BreakReason.TRUNCATED)
 
 
+def test_a_row_marked_superseded_with_nothing_superseding_it_is_named_as_hidden(
+    db_url: str,
+) -> None:
+    """`superseded` is outside the hash: set by hand, it would hide a row from the trail."""
+    sessions = session_factory(db_url)
+    record_story(sessions, tell_story())
+    raw_sql(
+        db_url,
+        "UPDATE audit_event SET superseded = true WHERE stream = :stream AND seq = :seq",
+        stream=COMMITMENT_ID,
+        seq=APPROVE_SEQ,
+    )
+    with sessions() as session:
+        trail = reads.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
+        assert APPROVE_SEQ not in [a.seq for a in trail]
+    check = verify(sessions)
+    assert check.broken is not None
+    assert (check.broken.position, check.broken.reason) == (APPROVE_SEQ + 1, BreakReason.HIDDEN)
+    assert (check.broken.stream, check.broken.seq) == (COMMITMENT_ID, APPROVE_SEQ)
+
+
 # --- many commitments of one cycle at the same moment ---------------------------------
 
 

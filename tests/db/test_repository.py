@@ -16,6 +16,7 @@ from activities.records import Recorder
 from db import mail, people, reads, records
 from db import models as m
 from db.session import alembic_config, engine_for, migrate, session_factory, transaction
+from domain.audit import SUPERSEDES
 from domain.calendar import WITA, at_wita, wita_date
 from domain.catalog import Office, load_catalog
 from domain.commitment import (
@@ -23,6 +24,7 @@ from domain.commitment import (
     Audience,
     CommitmentState,
     DeadlineKey,
+    DecidedIn,
     Event,
     ReminderIntent,
     ReminderKind,
@@ -49,7 +51,7 @@ from domain.commitment import (
 )
 from domain.cycle import CycleEvent, CycleSpec
 from domain.plan import ActionPlan
-from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport
+from domain.reports import ItemProgress, ProgressStatus, QuarterlyReport, ReportState
 from domain.roles import Acting, Actor, Role
 from domain.schedule import default_schedule
 from komitmen.demo import sample_plan
@@ -425,15 +427,17 @@ def test_an_older_event_recorded_late_does_not_roll_the_projection_back(db_url: 
     events = story.events
     for event in events[:5]:
         record(sessions, event)
-    # The approval (seq 7) lands before a retried submission (seq 6) is recorded.
-    assert record(sessions, events[6]) is True
-    assert record(sessions, events[5]) is True
+    # The approval (seq 7) is recorded before the submission (seq 6): a workflow records one
+    # change after another, so the submission's recording comes from a workflow task that
+    # never completed (its worker stalled), and is not recorded.
+    assert record(sessions, decided(events[6], 40)) is True
+    assert record(sessions, decided(events[5], 36)) is False
     with sessions() as session:
         row = reads.get_commitment(session, commitment_id=COMMITMENT_ID)
         assert row is not None
         assert (row.stage, row.last_seq, row.approved_version) == ("signing", 7, 2)
         trail = reads.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
-        assert [a.seq for a in trail] == [1, 2, 3, 4, 5, 6, 7]
+        assert [a.seq for a in trail] == [1, 2, 3, 4, 5, 7]
 
 
 # --- idempotency ------------------------------------------------------------------------
@@ -469,34 +473,231 @@ def test_recording_an_event_twice_writes_its_rows_once(db_url: str) -> None:
         assert (row.stage, row.last_seq) == ("follow_up", 11)
 
 
-def test_another_change_under_a_recorded_seq_keeps_the_first_and_says_so(
+def decided(event: Event, history_length: int) -> Event:
+    """The event as the workflow task that started on `history_length` events made it."""
+    task = DecidedIn(run_id="run-1", history_length=history_length)
+    return event.model_copy(update={"decided_in": task})
+
+
+def claim_notice(sessions: sessionmaker[Session], seq: int, recipient: str) -> None:
+    """Claim the turn notice of change `seq`, as `record_and_tell` does before sending."""
+    with transaction(sessions) as session:
+        assert mail.claim_message(
+            session,
+            commitment_id=COMMITMENT_ID,
+            kind="turn",
+            dedupe_key=mail.event_key(COMMITMENT_ID, seq),
+            recipient=recipient,
+            message_id=f"<turn-{seq}@test>",
+            now=CYCLE_STARTED_AT,
+        )
+
+
+def reports(session: Session) -> list[m.QuarterlyReport]:
+    return list(session.scalars(select(m.QuarterlyReport)).all())
+
+
+def standing_trail(sessions: sessionmaker[Session]) -> list[tuple[int, str]]:
+    with sessions() as session:
+        trail = reads.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
+        return [(a.seq, a.action) for a in trail]
+
+
+def superseded_rows(sessions: sessionmaker[Session]) -> list[tuple[int, str, str]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(m.AuditEvent.seq, m.AuditEvent.action, m.AuditEvent.hash)
+            .where(m.AuditEvent.superseded)
+            .order_by(m.AuditEvent.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def chain_ok(sessions: sessionmaker[Session]) -> bool:
+    with sessions() as session:
+        return reads.verify_audit_chain(session, cycle_id=CYCLE_ID).ok
+
+
+def test_a_retried_change_decided_alike_stands_and_nothing_is_said(
     db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A workflow task that recorded by local activity and never completed leaves its
-    rows; the task's retry may make another change under the same seq."""
     sessions = session_factory(db_url)
     story = tell_story()
     record_story(sessions, story)
     counts = row_counts(sessions)
-    first, other = story.events[3], story.events[4]
-    assert (first.action, first.to_stage) != (other.action, other.to_stage)
-    later = first.occurred_at + timedelta(seconds=10)
+    last = story.events[-1]
+    later = last.occurred_at + timedelta(seconds=10)
+    with caplog.at_level("WARNING", logger="db.records"):
+        assert record(sessions, last.model_copy(update={"occurred_at": later})) is False
+    assert not caplog.records
+    assert row_counts(sessions) == counts
+
+
+def test_a_lost_tasks_changes_are_superseded_by_its_retry_and_taken_back(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A workflow task recorded the third signature and a report by local activity and
+    never completed; its retry, later, finds the third signature declined first. The
+    report goes back to none, and the retry's row names both rows it replaced."""
+    sessions = session_factory(db_url)
+    story = tell_story()
+    *before, sign, report = story.events
+    sign, report = decided(sign, 10), decided(report, 10)
+    with transaction(sessions) as session:
+        records.record_cycle_event(session, event=story.cycle_event)
+    for event in before:
+        assert record(sessions, event) is True
+    with sessions() as session:
+        before_version = session.scalar(select(func.count()).select_from(m.PlanVersion))
+    # The lost task's rows, and the notice it claimed for each.
+    assert record(sessions, sign) is True and record(sessions, report) is True
+    claim_notice(sessions, sign.seq, "regent@example.org")
+    claim_notice(sessions, report.seq, "reviewer@example.org")
+    with sessions() as session:
+        lost = (
+            session.execute(
+                select(m.AuditEvent.hash)
+                .where(m.AuditEvent.seq >= sign.seq)
+                .order_by(m.AuditEvent.seq)
+            )
+            .scalars()
+            .all()
+        )
+        assert reports(session)
+
+    # The same signature decided alike stands, and so does the report after it, for now.
+    later = report.occurred_at + timedelta(seconds=10)
+    assert record(sessions, decided(sign, 14).model_copy(update={"occurred_at": later})) is False
+    declined = decided(sign, 14).model_copy(
+        update={
+            "action": "decline",
+            "to_stage": before[-1].to_stage,
+            "signature": None,
+            "reason": "Nama jabatan keliru.",
+            "occurred_at": later,
+        }
+    )
+    with caplog.at_level("ERROR", logger="db.records"):
+        assert record(sessions, declined) is True
+    (said,) = caplog.records
+    assert f"{COMMITMENT_ID} #{sign.seq}, #{report.seq} (sign, submit_report) recorded by" in said.getMessage()
+    assert standing_trail(sessions)[-2:] == [(sign.seq - 1, "sign"), (sign.seq, "decline")]
+    assert [(seq, action) for seq, action, _ in superseded_rows(sessions)] == [
+        (sign.seq, "sign"),
+        (report.seq, "submit_report"),
+    ]
+    with sessions() as session:
+        row = reads.get_commitment(session, commitment_id=COMMITMENT_ID)
+        assert row is not None and (row.stage, row.last_seq) == ("signing", sign.seq)
+        assert reports(session) == []
+        assert len(reads.list_signatures(session, commitment_id=COMMITMENT_ID)) == 2
+        assert session.scalar(select(func.count()).select_from(m.PlanVersion)) == before_version
+        assert session.scalars(select(m.ReminderSent.dedupe_key)).all() == []
+        now = session.scalars(
+            select(m.AuditEvent).where(~m.AuditEvent.superseded, m.AuditEvent.seq == sign.seq)
+        ).one()
+        assert now.detail[SUPERSEDES] == list(lost)
+    assert chain_ok(sessions)
+
+    # The same change recorded again (its activity retried): it stands, as before.
+    counts = row_counts(sessions)
+    assert record(sessions, declined) is False
+    assert row_counts(sessions) == counts
+    assert chain_ok(sessions)
+
+
+def test_another_change_under_a_lost_seq_takes_back_its_version_and_comments(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The lost task requested changes (with comments) and the officer's next version was
+    saved; its retry finds the reviewer's approval first, at the same seq."""
+    sessions = session_factory(db_url)
+    story = tell_story()
+    events = story.events
+    with transaction(sessions) as session:
+        records.record_cycle_event(session, event=story.cycle_event)
+    for event in events[:3]:  # started, v1 saved, submitted
+        assert record(sessions, event) is True
+    changes, saved = decided(events[3], 20), decided(events[4], 20)
+    assert (changes.action, saved.action) == ("request_changes", "save_draft")
+    assert record(sessions, changes) is True and record(sessions, saved) is True
+    later = saved.occurred_at + timedelta(seconds=10)
+    approve = decided(events[6], 24).model_copy(
+        update={"seq": changes.seq, "version": 1, "occurred_at": later, "round": changes.round}
+    )
 
     with caplog.at_level("ERROR", logger="db.records"):
-        # The same change made again a little later (a retried action): nothing to say.
-        assert record(sessions, first.model_copy(update={"occurred_at": later})) is False
-        assert not caplog.records
-        assert record(sessions, other.model_copy(update={"seq": first.seq})) is False
-        # The same action, decided otherwise (here in another round).
-        assert record(sessions, first.model_copy(update={"round": first.round + 1})) is False
-    other_action, other_round = (r.getMessage() for r in caplog.records)
-    assert f"{COMMITMENT_ID} #{first.seq} is recorded as {first.action}" in other_action
-    assert f"now makes it {other.action}" in other_action
-    assert f"'round': {first.round + 1}" in other_round
-    assert row_counts(sessions) == counts
+        assert record(sessions, approve) is True
+    assert "superseded" in caplog.records[0].getMessage()
+    assert standing_trail(sessions) == [
+        (1, "started"),
+        (2, "save_draft"),
+        (3, "submit"),
+        (4, "approve"),
+    ]
     with sessions() as session:
-        trail = reads.list_audit(session, cycle_id=CYCLE_ID, stream=COMMITMENT_ID)
-        assert next(a for a in trail if a.seq == first.seq).action == first.action
+        versions = session.scalars(select(m.PlanVersion.number)).all()
+        assert versions == [1]
+        assert session.scalar(select(func.count()).select_from(m.ReviewComment)) == 0
+        kept = session.scalar(select(func.count()).select_from(m.ActionItem))
+        assert kept == len(events[1].plan.items)  # type: ignore[union-attr]
+        row = reads.get_commitment(session, commitment_id=COMMITMENT_ID)
+        assert row is not None and (row.stage, row.last_seq) == (approve.to_stage.value, 4)
+    assert chain_ok(sessions)
+
+    # The lost task's own activity, late (its worker stalled): a later task decided #4.
+    caplog.clear()
+    counts = row_counts(sessions)
+    with caplog.at_level("WARNING", logger="db.records"):
+        assert record(sessions, saved) is False
+    assert "recorded by a later workflow task" in caplog.records[0].getMessage()
+    assert row_counts(sessions) == counts
+
+
+def test_a_superseded_report_change_restores_the_report_it_replaced(db_url: str) -> None:
+    """The lost task marked a report returned; its retry verified it."""
+    sessions = session_factory(db_url)
+    story = tell_story()
+    record_story(sessions, story)
+    report = story.events[-1]
+    with sessions() as session:
+        (before,) = reports(session)
+        before_state = (before.state, before.timeliness, before.items, before.submitted_at)
+    later = report.occurred_at + timedelta(days=1)
+    returned = decided(report, 30).model_copy(
+        update={
+            "seq": report.seq + 1,
+            "action": "return_report",
+            "actor": REVIEWER,
+            "report": None,
+            "report_state": ReportState.RETURNED,
+            "reason": "Lampirkan foto kegiatan.",
+            "occurred_at": later,
+        }
+    )
+    assert record(sessions, returned) is True
+    with sessions() as session:
+        (row,) = reports(session)
+        assert (row.state, row.return_reason) == ("returned", "Lampirkan foto kegiatan.")
+    verified = decided(returned, 34).model_copy(
+        update={
+            "action": "verify_report",
+            "report_state": ReportState.VERIFIED,
+            "reason": None,
+            "occurred_at": later + timedelta(seconds=10),
+        }
+    )
+    assert record(sessions, verified) is True
+    with sessions() as session:
+        (row,) = reports(session)
+        assert (row.state, row.timeliness, row.items, row.submitted_at) == (
+            "verified",
+            before_state[1],
+            before_state[2],
+            before_state[3],
+        )
+        assert row.return_reason is None and row.verified_by == REVIEWER.name
+    assert chain_ok(sessions)
 
 
 def test_a_new_event_recorded_twice_in_one_transaction_is_written_once(db_url: str) -> None:

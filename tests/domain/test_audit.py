@@ -10,6 +10,7 @@ import pytest
 from domain.audit import (
     EMPTY_CHAIN,
     GENESIS_HASH,
+    SUPERSEDES,
     AuditContent,
     AuditEntry,
     BreakReason,
@@ -184,3 +185,29 @@ def test_a_head_that_disagrees_with_the_trail_is_reported() -> None:
     rows_without_head = verify_chain(entries, EMPTY_CHAIN)
     assert rows_without_head.broken is not None
     assert rows_without_head.broken.reason == BreakReason.HEAD_MISMATCH
+
+
+def superseding(entries: list[AuditEntry], named: list[str]) -> list[AuditEntry]:
+    """`entries` with a row appended that names `named` as superseded."""
+    head = head_of(entries)
+    row = content(len(entries) + 1, detail={"round": 1, "version": 1, SUPERSEDES: named})
+    link = chain_after(head, row)
+    return [*entries, AuditEntry(**row.model_dump(), **link.model_dump())]
+
+
+def test_a_row_marked_superseded_must_be_named_by_a_later_row() -> None:
+    entries = chain(6)
+    lost = [entries[4], entries[5]]
+    marked = entries[:4] + [e.model_copy(update={"superseded": True}) for e in lost]
+    # Superseded by a later row that names both: intact.
+    whole = superseding(marked, [e.hash for e in lost])
+    assert verify_chain(whole, head_of(whole)).ok
+    # The mark is outside the hash: set on a row no later row names, it hides that row.
+    hidden = superseding(marked, [lost[1].hash])
+    check = verify_chain(hidden, head_of(hidden))
+    assert check.broken is not None
+    assert (check.broken.position, check.broken.reason, check.broken.seq) == (
+        5,
+        BreakReason.HIDDEN,
+        lost[0].seq,
+    )
