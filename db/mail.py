@@ -22,6 +22,29 @@ def event_key(commitment_id: str, seq: int) -> str:
     return f"{commitment_id}|event|{seq}"
 
 
+SET_ASIDE = "|superseded:"
+
+
+def set_aside(session: Session, *, commitment_id: str, seq: int, tag: str) -> None:
+    """Move the claims of the notices about change `seq`, superseded (`db.records`), out of
+    the way of the change recorded in its place: their key gets `SET_ASIDE` and `tag`.
+
+    They stay as a record of what may have gone out, sent or not: nothing will try them
+    again, as the workflow task that owed them never completed.
+    """
+    key = event_key(commitment_id, seq)
+    session.execute(
+        update(m.ReminderSent)
+        .where(m.ReminderSent.commitment_id == commitment_id, m.ReminderSent.dedupe_key == key)
+        .values(dedupe_key=f"{key}{SET_ASIDE}{tag}")
+    )
+
+
+def is_set_aside(dedupe_key: str) -> bool:
+    """Whether a claim is of a notice about a superseded change (`set_aside`)."""
+    return SET_ASIDE in dedupe_key
+
+
 def claim_message(
     session: Session,
     *,

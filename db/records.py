@@ -30,9 +30,8 @@ from sqlalchemy import CursorResult, Row, bindparam, delete, exists, insert, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db import mail, standing
 from db import models as m
-from db import standing
-from db.mail import event_key
 from domain.audit import EMPTY_CHAIN, SUPERSEDES, AuditContent, ChainHead, chain_after
 from domain.commitment import DecidedIn, Event
 from domain.cycle import CycleEvent
@@ -300,9 +299,9 @@ def _same(row: Row[Any], event: Event) -> bool:
 def _supersede(session: Session, event: Event, rows: Sequence[Row[Any]]) -> None:
     """Take back what the rows recorded, newest first, and mark them superseded.
 
-    Their notices' claims go too, so that the change recorded in their place is told as
-    any other: a notice the lost task sent may have gone out, and its reader gets the one
-    that stands after it.
+    Their notices' claims are set aside (`db.mail.set_aside`), so that the change recorded
+    in their place is told as any other: a notice the lost task sent may have gone out,
+    and its reader gets the one that stands after it.
     """
     cid = event.commitment_id
     for row in reversed(rows):
@@ -312,12 +311,8 @@ def _supersede(session: Session, event: Event, rows: Sequence[Row[Any]]) -> None
         .where(m.AuditEvent.id.in_([row.id for row in rows]))
         .values(superseded=True)
     )
-    session.execute(
-        delete(m.ReminderSent).where(
-            m.ReminderSent.commitment_id == cid,
-            m.ReminderSent.dedupe_key.in_([event_key(cid, row.seq) for row in rows]),
-        )
-    )
+    for row in rows:
+        mail.set_aside(session, commitment_id=cid, seq=row.seq, tag=row.hash[:12])
     # The projection follows the change recorded next, at this seq.
     session.execute(
         update(_COMMITMENT).where(_COMMITMENT.c.id == cid).values(last_seq=event.seq - 1)
