@@ -307,6 +307,11 @@ TEXT_WORDS = {
     "waiting_regency_officer": NC_("page.waiting_regency_officer", "the regency's officer"),
     "waiting_reviewer": NC_("page.waiting_reviewer", "the provincial reviewer"),
     "carried_from": NC_("page.carried_from", "carried over from cycle {cycle}"),
+    "supersedes": NC_(
+        "page.supersedes",
+        "recorded again after an interrupted system step; entries set aside: {count} "
+        "(kept in the audit chain)",
+    ),
     "waiting_signatory": NC_("page.waiting_signatory", "the signatories"),
     "office_bpbd_head": NC_("page.office_bpbd_head", "Head of BPBD"),
     "office_planning_head": NC_("page.office_planning_head", "Head of Bappeda"),

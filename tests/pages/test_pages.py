@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
+from db import models as m
+from db.session import session_factory, transaction
+from domain.audit import SUPERSEDES
 from domain.calendar import WITA, end_of_day
 from domain.catalog import load_catalog
 from komitmen.demo import sample_plan
@@ -153,6 +157,18 @@ async def test_board_and_commitment_page_follow_the_commitment(
         assert "&lt;script&gt;alert(&#39;reviu&#39;)&lt;/script&gt;" in page.text
         assert "Perlu Revisi" in page.text and "Rp" in page.text
         assert "request_changes" in page.text  # the audit timeline
+        assert 'class="supersedes"' not in page.text
+        # A change recorded in place of a lost workflow task's rows says so (db/records.py).
+        with transaction(session_factory(api.url)) as session:
+            row = session.scalars(
+                select(m.AuditEvent).where(m.AuditEvent.action == "request_changes")
+            ).one()
+            row.detail = {**row.detail, SUPERSEDES: ["a" * 64, "b" * 64]}
+        page = await api.http.get(f"{base}/page")
+        assert (
+            "dicatat ulang setelah langkah sistem terputus; catatan yang dikesampingkan: 2"
+            in page.text
+        )
         # Who acted reads as their role's label, never its code.
         assert "(Operator kabupaten/kota)" in page.text and "(Reviewer)" in page.text
         assert "(regency_officer)" not in page.text
