@@ -253,12 +253,17 @@ def _make_room(session: Session, event: Event) -> list[str] | None:
     found = session.execute(
         _RECORDED_FROM, {"stream": event.commitment_id, "before": event.seq - 1}
     )
-    rows = [row for row in found if row.seq >= event.seq or _later(row, event)]
+    rows, later = [], []
+    for row in found:
+        if _later(row, event):
+            later.append(row)
+        elif row.seq < event.seq:
+            continue
+        rows.append(row)
     if not rows:
         return []
     if rows[0].seq == event.seq and _same(rows[0], event):
         return None
-    later = [row for row in rows if _later(row, event)]
     if later:
         log.warning(
             "%s #%d (%s) is not recorded: #%d was recorded by a later workflow task, so the "

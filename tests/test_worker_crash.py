@@ -157,8 +157,8 @@ class Killer:
         with self._guard:
             self._turn_armed = asyncio.get_running_loop()
 
-    async def _on_next_message(self, loop: asyncio.AbstractEventLoop, patience: float) -> bool:
-        """Kill as the SMTP server takes its next message; False if none came in time."""
+    async def _on_next_message(self, loop: asyncio.AbstractEventLoop, patience: float) -> None:
+        """Kill as the SMTP server takes its next message; give up if none came in time."""
         with self._guard:
             self._armed = loop
         try:
@@ -166,10 +166,8 @@ class Killer:
         except TimeoutError:
             with self._guard:
                 missed, self._armed = self._armed is not None, None
-            if missed:
-                return False
-            await self._sprung.wait()
-        return True
+            if not missed:
+                await self._sprung.wait()
 
     def delivered(self, delivery: Delivery) -> None:
         """The SMTP server kept a message (its thread runs this): if armed, kill the worker now."""
